@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IGroth16BatchVerifier} from "./interfaces/IGroth16BatchVerifier.sol";
+import {IProofMarket, JobRequest} from "./interfaces/IProofMarket.sol";
+import {PublicSignals} from "./libraries/PublicSignals.sol";
+import {SlashMath} from "./libraries/SlashMath.sol";
+import {SnarkjsVerifierCall} from "./libraries/SnarkjsVerifierCall.sol";
+import {Circuit, CircuitRegistration, ProofSystem} from "./types/Circuit.sol";
+import {CircuitId, JobId} from "./types/JobId.sol";
+import {JobState, JobStatus} from "./types/JobState.sol";
+import {JobTerms} from "./types/JobTerms.sol";
+import {MarketParams, SlashSplit} from "./types/MarketParams.sol";
+import {ProverAccount} from "./types/ProverAccount.sol";
+
+/// @title ProofMarket
+/// @notice See {IProofMarket}. Money moves in one shape everywhere: guards, state changes, then token transfers,
+///         then the event; every entry point that moves tokens holds a transient reentrancy lock. Payouts are
+///         credited to withdrawable balances (pull payments), so a reverting recipient only blocks itself.
+/// @dev Accounting invariant (test/contracts/invariants): token.balanceOf(this) ==
+///      Σ fees of Open and Claimed jobs + Σ (staked + unbonding) + Σ withdrawable (the treasury's included).
+contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// Hard caps on what the owner can set.
+    uint16 public constant MAX_KEEPER_SHARE_BPS = 2_000;
+    uint16 public constant MAX_TREASURY_SHARE_BPS = 2_000;
+    uint16 public constant MAX_ABANDON_SLASH_BPS = 5_000;
+    uint32 public constant MIN_PROVING_WINDOW_FLOOR = 30;
+    uint32 public constant MAX_UNBONDING_DELAY = 60 days;
+    /// Verifier gas grows with the public signal count; this bounds it.
+    uint16 public constant MAX_PUBLIC_SIGNALS = 64;
+
+    IERC20 private immutable _token;
+    uint32 private immutable _unbondingDelay;
+
+    MarketParams private _params;
+    address private _treasury;
+    uint256 private _jobCount;
+    uint32 private _circuitCount;
+
+    mapping(CircuitId => Circuit) private _circuits;
+    mapping(JobId => bytes32) private _termsHash;
+    mapping(JobId => JobState) private _jobState;
+    mapping(address => ProverAccount) private _accounts;
+    mapping(address => uint256) private _withdrawable;
+
+    constructor(IERC20 token_, address owner_, address treasury_, uint32 unbondingDelay_, MarketParams memory params_)
+        Ownable(owner_)
+    {
+        if (address(token_) == address(0)) revert ZeroAddress("token");
+        if (treasury_ == address(0)) revert ZeroAddress("treasury");
+        if (unbondingDelay_ > MAX_UNBONDING_DELAY) {
+            revert ParamAboveCap("unbondingDelay", unbondingDelay_, MAX_UNBONDING_DELAY);
+        }
+        _token = token_;
+        _unbondingDelay = unbondingDelay_;
+        _treasury = treasury_;
+        _setParams(params_, false);
+        emit TreasuryUpdated(treasury_);
+    }
+
+    // ================================================================== circuits
+
+    /// @inheritdoc IProofMarket
+    function registerCircuit(CircuitRegistration calldata r) external nonReentrant returns (CircuitId circuitId) {
+        if (r.verifier.code.length == 0) revert VerifierHasNoCode(r.verifier);
+        uint256 nPublic = uint256(r.nPublicOutputs) + r.nPublicInputs;
+        if (nPublic == 0 || nPublic > MAX_PUBLIC_SIGNALS) revert InvalidSignalCounts(r.nPublicOutputs, r.nPublicInputs);
+        if (r.batchVerifier != address(0)) {
+            if (r.system != ProofSystem.Groth16) revert BatchVerifierNotGroth16();
+            if (r.batchVerifier.code.length == 0) revert VerifierHasNoCode(r.batchVerifier);
+            uint256 batchPublic = IGroth16BatchVerifier(r.batchVerifier).nPublic();
+            if (batchPublic != nPublic) revert BatchVerifierSignalCount(batchPublic, nPublic);
+        }
+        circuitId = CircuitId.wrap(++_circuitCount);
+        _circuits[circuitId] = Circuit({
+            verifier: r.verifier,
+            system: r.system,
+            nPublicOutputs: r.nPublicOutputs,
+            nPublicInputs: r.nPublicInputs,
+            verifySelector: SnarkjsVerifierCall.selector(r.system, nPublic),
+            batchVerifier: r.batchVerifier,
+            registrant: msg.sender,
+            manifestHash: r.manifestHash,
+            name: r.name,
+            artifactsURI: r.artifactsURI
+        });
+        emit CircuitRegistered(
+            circuitId,
+            msg.sender,
+            r.verifier,
+            r.system,
+            r.nPublicOutputs,
+            r.nPublicInputs,
+            r.batchVerifier,
+            r.manifestHash,
+            r.name,
+            r.artifactsURI
+        );
+    }
+
+    // ================================================================== staking
+
+    /// @inheritdoc IProofMarket
+    function stake(uint96 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        ProverAccount storage acct = _accounts[msg.sender];
+        uint96 staked = acct.staked + amount;
+        acct.staked = staked;
+        _pullExact(msg.sender, amount);
+        emit Staked(msg.sender, amount, staked);
+    }
+
+    /// @inheritdoc IProofMarket
+    function requestUnstake(uint96 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        ProverAccount storage acct = _accounts[msg.sender];
+        uint96 free = acct.staked - acct.locked;
+        if (amount > free) revert InsufficientStake(msg.sender, free, amount);
+        uint40 readyAt = uint40(block.timestamp + _unbondingDelay);
+        acct.staked -= amount;
+        uint96 unbonding = acct.unbonding + amount;
+        acct.unbonding = unbonding;
+        acct.unbondingReadyAt = readyAt;
+        emit UnstakeRequested(msg.sender, amount, unbonding, readyAt);
+    }
+
+    /// @inheritdoc IProofMarket
+    function completeUnstake() external nonReentrant {
+        ProverAccount storage acct = _accounts[msg.sender];
+        uint96 amount = acct.unbonding;
+        if (amount == 0) revert NothingUnbonding(msg.sender);
+        if (block.timestamp < acct.unbondingReadyAt) revert UnbondingNotReady(msg.sender, acct.unbondingReadyAt);
+        acct.unbonding = 0;
+        _token.safeTransfer(msg.sender, amount);
+        emit Unstaked(msg.sender, amount);
+    }
+
+    /// @inheritdoc IProofMarket
+    function withdraw(address to) external nonReentrant {
+        if (to == address(0)) revert ZeroAddress("to");
+        uint256 amount = _withdrawable[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        _withdrawable[msg.sender] = 0;
+        _token.safeTransfer(to, amount);
+        emit Withdrawn(msg.sender, to, amount);
+    }
+
+    // ================================================================== jobs
+
+    /// @inheritdoc IProofMarket
+    function postJob(JobRequest calldata request) external nonReentrant returns (JobId jobId) {
+        MarketParams memory p = _params;
+        if (p.paused) revert MarketPaused();
+        if (!_circuits[request.circuitId].exists()) revert UnknownCircuit(request.circuitId);
+        if (request.fee == 0) revert ZeroAmount();
+        if (request.bond < p.minBond) revert BondBelowMinimum(request.bond, p.minBond);
+        if (request.provingWindow < p.minProvingWindow || request.provingWindow > p.maxProvingWindow) {
+            revert ProvingWindowOutOfBounds(request.provingWindow, p.minProvingWindow, p.maxProvingWindow);
+        }
+        uint256 earliestExpiry = block.timestamp + request.provingWindow;
+        if (request.expiresAt < earliestExpiry) revert ExpiryTooSoon(request.expiresAt, earliestExpiry);
+
+        jobId = JobId.wrap(++_jobCount);
+        JobTerms memory terms = JobTerms({
+            requester: msg.sender,
+            circuitId: request.circuitId,
+            expiresAt: request.expiresAt,
+            provingWindow: request.provingWindow,
+            fee: request.fee,
+            bond: request.bond,
+            inputsCommitment: request.inputsCommitment
+        });
+        _termsHash[jobId] = terms.hash();
+        _jobState[jobId] = JobState({status: JobStatus.Open, attempt: 0, deadline: 0, assignee: address(0)});
+        _pullExact(msg.sender, request.fee);
+        emit JobPosted(
+            jobId,
+            request.circuitId,
+            msg.sender,
+            request.fee,
+            request.bond,
+            request.provingWindow,
+            request.expiresAt,
+            request.inputsCommitment,
+            request.inputsHash,
+            request.inputsURI
+        );
+    }
+
+    /// @inheritdoc IProofMarket
+    function claim(JobId jobId, JobTerms calldata terms) external nonReentrant {
+        MarketParams memory p = _params;
+        if (p.paused) revert MarketPaused();
+        JobState memory state = _activeJob(jobId, terms);
+        if (state.status != JobStatus.Open) revert WrongStatus(jobId, state.status);
+        if (block.timestamp >= terms.expiresAt) revert JobPastExpiry(jobId, terms.expiresAt);
+
+        ProverAccount storage acct = _accounts[msg.sender];
+        uint96 free = acct.staked - acct.locked;
+        if (free < terms.bond) revert InsufficientStake(msg.sender, free, terms.bond);
+        acct.locked += terms.bond;
+
+        uint40 deadline = terms.deadlineFrom(block.timestamp);
+        _jobState[jobId] =
+            JobState({status: JobStatus.Claimed, attempt: state.attempt, deadline: deadline, assignee: msg.sender});
+        emit JobClaimed(jobId, msg.sender, state.attempt, deadline, terms.bond);
+    }
+
+    /// @inheritdoc IProofMarket
+    function submitProof(JobId jobId, JobTerms calldata terms, bytes calldata proof, uint256[] calldata publicSignals)
+        external
+        nonReentrant
+    {
+        _proveOne(jobId, terms, _circuits[terms.circuitId], proof, publicSignals, true);
+        ProverAccount storage acct = _accounts[msg.sender];
+        acct.locked -= terms.bond;
+        _withdrawable[msg.sender] += terms.fee;
+    }
+
+    /// @inheritdoc IProofMarket
+    /// @dev Each job is checked and marked Proved before the next is looked at, so a job id repeated in the batch
+    ///      fails as already Proved. The single verification staticcall comes last; if it fails, all reverts.
+    function submitProofs(
+        JobId[] calldata jobIds,
+        JobTerms[] calldata terms,
+        bytes[] calldata proofs,
+        uint256[][] calldata publicSignals
+    ) external nonReentrant {
+        uint256 n = jobIds.length;
+        if (n == 0) revert EmptyBatch();
+        if (terms.length != n || proofs.length != n || publicSignals.length != n) revert BatchLengthMismatch();
+        CircuitId circuitId = terms[0].circuitId;
+        Circuit storage c = _circuits[circuitId];
+        address batchVerifier = c.batchVerifier;
+
+        uint256 feeTotal;
+        uint256 bondTotal;
+        for (uint256 i; i < n; ++i) {
+            JobTerms calldata t = terms[i];
+            if (CircuitId.unwrap(t.circuitId) != CircuitId.unwrap(circuitId)) {
+                revert BatchMixesCircuits(jobIds[i], circuitId, t.circuitId);
+            }
+            _proveOne(jobIds[i], t, c, proofs[i], publicSignals[i], batchVerifier == address(0));
+            feeTotal += t.fee;
+            bondTotal += t.bond;
+        }
+        if (batchVerifier != address(0) && !IGroth16BatchVerifier(batchVerifier).verifyBatch(proofs, publicSignals)) {
+            revert InvalidBatchProof();
+        }
+        ProverAccount storage acct = _accounts[msg.sender];
+        acct.locked -= uint96(bondTotal);
+        _withdrawable[msg.sender] += feeTotal;
+    }
+
+    /// @inheritdoc IProofMarket
+    function reassign(JobId jobId, JobTerms calldata terms) external nonReentrant {
+        JobState memory state = _activeJob(jobId, terms);
+        if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
+        if (block.timestamp <= state.deadline) revert ClaimStillLive(jobId, state.deadline);
+        if (terms.isExpired(block.timestamp)) revert JobPastExpiry(jobId, terms.expiresAt);
+        if (msg.sender == state.assignee) revert AssigneeCannotReassign(jobId);
+
+        SlashSplit memory split = SlashMath.split(_params, terms.bond, true, false);
+        _slash(state.assignee, terms.bond, terms.bond, split, msg.sender, terms.requester);
+        uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
+        emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, newFee, split);
+    }
+
+    /// @inheritdoc IProofMarket
+    function abandon(JobId jobId, JobTerms calldata terms) external nonReentrant {
+        JobState memory state = _activeJob(jobId, terms);
+        _requireLiveAssignee(jobId, state);
+
+        MarketParams memory p = _params;
+        SlashSplit memory split = SlashMath.split(p, SlashMath.bps(terms.bond, p.abandonSlashBps), false, false);
+        _slash(msg.sender, terms.bond, split.slashed, split, address(0), terms.requester);
+        uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
+        emit JobAbandoned(jobId, msg.sender, state.attempt + 1, newFee, split);
+    }
+
+    /// @inheritdoc IProofMarket
+    function cancel(JobId jobId, JobTerms calldata terms) external nonReentrant {
+        JobState memory state = _activeJob(jobId, terms);
+        if (state.status != JobStatus.Open) revert WrongStatus(jobId, state.status);
+        if (msg.sender != terms.requester) revert NotRequester(jobId, msg.sender);
+
+        _close(jobId, state, JobStatus.Cancelled);
+        _withdrawable[terms.requester] += terms.fee;
+        emit JobCancelled(jobId, terms.requester, terms.fee);
+    }
+
+    /// @inheritdoc IProofMarket
+    function expire(JobId jobId, JobTerms calldata terms) external nonReentrant {
+        JobState memory state = _activeJob(jobId, terms);
+        if (!terms.isExpired(block.timestamp)) revert JobNotExpired(jobId, terms.expiresAt);
+
+        SlashSplit memory split;
+        address prover;
+        if (state.status == JobStatus.Claimed) {
+            // The deadline never passes expiry, so this claim has missed it: slash as `reassign` would, except
+            // that the reward share goes to the requester, as there is no next prover.
+            prover = state.assignee;
+            if (msg.sender == prover) revert AssigneeCannotReassign(jobId);
+            split = SlashMath.split(_params, terms.bond, true, true);
+            _slash(prover, terms.bond, terms.bond, split, msg.sender, terms.requester);
+        }
+        _close(jobId, state, JobStatus.Expired);
+        _withdrawable[terms.requester] += terms.fee;
+        emit JobExpired(jobId, terms.requester, prover, terms.fee, split);
+    }
+
+    // ================================================================== administration
+
+    /// @inheritdoc IProofMarket
+    function setParams(MarketParams calldata params_) external onlyOwner {
+        _setParams(params_, _params.paused);
+    }
+
+    /// @inheritdoc IProofMarket
+    function setTreasury(address treasury_) external onlyOwner {
+        if (treasury_ == address(0)) revert ZeroAddress("treasury");
+        _treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+
+    /// @inheritdoc IProofMarket
+    function setPaused(bool paused_) external onlyOwner {
+        _params.paused = paused_;
+        emit ParamsUpdated(_params);
+    }
+
+    // ================================================================== views
+
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    function unbondingDelay() external view returns (uint32) {
+        return _unbondingDelay;
+    }
+
+    function params() external view returns (MarketParams memory) {
+        return _params;
+    }
+
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    function circuit(CircuitId circuitId) external view returns (Circuit memory) {
+        return _circuits[circuitId];
+    }
+
+    function circuitCount() external view returns (uint32) {
+        return _circuitCount;
+    }
+
+    function jobCount() external view returns (uint256) {
+        return _jobCount;
+    }
+
+    function jobTermsHash(JobId jobId) external view returns (bytes32) {
+        return _termsHash[jobId];
+    }
+
+    function jobState(JobId jobId) external view returns (JobState memory) {
+        return _jobState[jobId];
+    }
+
+    function account(address prover) external view returns (ProverAccount memory) {
+        return _accounts[prover];
+    }
+
+    function freeStake(address prover) external view returns (uint96) {
+        return _accounts[prover].free();
+    }
+
+    function withdrawable(address account_) external view returns (uint256) {
+        return _withdrawable[account_];
+    }
+
+    // ================================================================== internals
+
+    /// @dev Loads a job that is Open or Claimed and checks the caller's terms against its stored hash.
+    function _activeJob(JobId jobId, JobTerms calldata terms) private view returns (JobState memory state) {
+        state = _jobState[jobId];
+        if (state.status != JobStatus.Open && state.status != JobStatus.Claimed) {
+            if (state.status == JobStatus.None) revert UnknownJob(jobId);
+            revert WrongStatus(jobId, state.status);
+        }
+        if (keccak256(abi.encode(terms)) != _termsHash[jobId]) revert TermsMismatch(jobId);
+    }
+
+    function _requireLiveAssignee(JobId jobId, JobState memory state) private view {
+        if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
+        if (msg.sender != state.assignee) revert NotAssignee(jobId, msg.sender, state.assignee);
+        if (block.timestamp > state.deadline) revert ClaimExpired(jobId, state.deadline);
+    }
+
+    /// @dev A final job keeps its state slot (status, attempt, prover) and drops its terms hash: nothing can act on
+    ///      it any more, and clearing the slot refunds part of the gas.
+    function _close(JobId jobId, JobState memory state, JobStatus status) private {
+        state.status = status;
+        _jobState[jobId] = state;
+        delete _termsHash[jobId];
+    }
+
+    /// @dev Checks one submission (live claim by the caller, public-input binding, and the proof itself unless a
+    ///      batch check follows) and marks the job Proved. The caller settles the fee and bond.
+    function _proveOne(
+        JobId jobId,
+        JobTerms calldata terms,
+        Circuit storage c,
+        bytes calldata proof,
+        uint256[] calldata publicSignals,
+        bool verifyNow
+    ) private {
+        JobState memory state = _activeJob(jobId, terms);
+        _requireLiveAssignee(jobId, state);
+        uint256 nOutputs = c.nPublicOutputs;
+        PublicSignals.check(jobId, nOutputs, c.nPublicInputs, terms.inputsCommitment, publicSignals);
+        if (verifyNow && !SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
+            revert InvalidProof(jobId);
+        }
+        _close(jobId, state, JobStatus.Proved);
+        emit JobProved(jobId, state.assignee, state.attempt, terms.fee, publicSignals[:nOutputs]);
+    }
+
+    /// @dev Releases `bond` from the prover's locked stake and takes `split.slashed` of it, crediting the shares.
+    function _slash(
+        address prover,
+        uint96 bond,
+        uint96 slashed,
+        SlashSplit memory split,
+        address keeper,
+        address requester
+    ) private {
+        ProverAccount storage acct = _accounts[prover];
+        acct.locked -= bond;
+        acct.staked -= slashed;
+        if (split.keeperShare > 0) _withdrawable[keeper] += split.keeperShare;
+        if (split.treasuryShare > 0) _withdrawable[_treasury] += split.treasuryShare;
+        if (split.requesterShare > 0) _withdrawable[requester] += split.requesterShare;
+    }
+
+    /// @dev Open again for the next prover, the reward share of the slash added to the fee.
+    function _reopen(JobId jobId, JobTerms calldata terms, JobState memory state, uint96 rewardShare)
+        private
+        returns (uint96 newFee)
+    {
+        JobTerms memory next = terms;
+        newFee = next.fee + rewardShare;
+        next.fee = newFee;
+        _termsHash[jobId] = next.hash();
+        _jobState[jobId] = state.reopened();
+    }
+
+    function _setParams(MarketParams memory p, bool paused_) private {
+        if (p.keeperShareBps > MAX_KEEPER_SHARE_BPS) {
+            revert ParamAboveCap("keeperShareBps", p.keeperShareBps, MAX_KEEPER_SHARE_BPS);
+        }
+        if (p.treasuryShareBps > MAX_TREASURY_SHARE_BPS) {
+            revert ParamAboveCap("treasuryShareBps", p.treasuryShareBps, MAX_TREASURY_SHARE_BPS);
+        }
+        uint256 shares = uint256(p.keeperShareBps) + p.rewardShareBps + p.treasuryShareBps;
+        if (shares > SlashMath.BPS) revert ParamAboveCap("keeper + reward + treasury shares", shares, SlashMath.BPS);
+        if (p.abandonSlashBps > MAX_ABANDON_SLASH_BPS) {
+            revert ParamAboveCap("abandonSlashBps", p.abandonSlashBps, MAX_ABANDON_SLASH_BPS);
+        }
+        if (p.minProvingWindow < MIN_PROVING_WINDOW_FLOOR || p.minProvingWindow > p.maxProvingWindow) {
+            revert InvalidProvingWindowBounds(p.minProvingWindow, p.maxProvingWindow);
+        }
+        if (p.maxProvingWindow >= _unbondingDelay) {
+            revert ProvingWindowNotBelowUnbondingDelay(p.maxProvingWindow, _unbondingDelay);
+        }
+        p.paused = paused_;
+        _params = p;
+        emit ParamsUpdated(p);
+    }
+
+    /// @dev Pulls exactly `amount`; a token that delivers less (fee-on-transfer) or more would break the
+    ///      accounting invariant, so it is refused.
+    function _pullExact(address from, uint256 amount) private {
+        uint256 before = _token.balanceOf(address(this));
+        _token.safeTransferFrom(from, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - before;
+        if (received != amount) revert TokenTransferMismatch(amount, received);
+    }
+}

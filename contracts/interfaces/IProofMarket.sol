@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Circuit, CircuitRegistration} from "../types/Circuit.sol";
+import {CircuitId, JobId} from "../types/JobId.sol";
+import {JobState} from "../types/JobState.sol";
+import {JobTerms} from "../types/JobTerms.sol";
+import {MarketParams} from "../types/MarketParams.sol";
+import {ProverAccount} from "../types/ProverAccount.sol";
+import {IProofMarketErrors} from "./IProofMarketErrors.sol";
+import {IProofMarketEvents} from "./IProofMarketEvents.sol";
+
+/// @notice What a requester supplies to post a job.
+struct JobRequest {
+    CircuitId circuitId;
+    uint96 fee;
+    uint96 bond;
+    uint32 provingWindow;
+    uint40 expiresAt;
+    /// keccak256(abi.encodePacked(uint256[] publicInputs)), in circuit order.
+    bytes32 inputsCommitment;
+    /// sha256 of the inputs document at `inputsURI`.
+    bytes32 inputsHash;
+    string inputsURI;
+}
+
+/// @title ProofMarket
+/// @notice A market for SNARK proofs. Requesters escrow a fee per job; provers stake an ERC-20 bond, claim a job
+///         (locking part of their stake until a deadline), and are paid when a proof of the job's public inputs
+///         verifies on chain. A claim that misses its deadline is slashed by anyone and the job reopens.
+///         One ERC-20 token is used for fees and stakes; all balances are held by this contract and move only by
+///         the job state machine. The owner can pause new posts and claims and tune parameters within hard caps,
+///         and can never move escrowed fees, stakes or withdrawable balances.
+interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
+    // ------------------------------------------------------------------ circuits
+
+    /// @notice Registers a circuit; anyone may. Requesters choose the circuit (and so trust its verifier); provers
+    ///         choose which circuits they serve.
+    /// @return circuitId the new circuit's id
+    function registerCircuit(CircuitRegistration calldata registration) external returns (CircuitId circuitId);
+
+    // ------------------------------------------------------------------ staking
+
+    /// @notice Adds `amount` tokens (pulled from the caller) to the caller's bonded stake.
+    function stake(uint96 amount) external;
+
+    /// @notice Moves `amount` of free stake into unbonding; it can be withdrawn with `completeUnstake` once the
+    ///         unbonding delay has passed. A new request adds to what is unbonding and restarts the delay.
+    function requestUnstake(uint96 amount) external;
+
+    /// @notice Pays out the caller's unbonded stake after the delay.
+    function completeUnstake() external;
+
+    /// @notice Pays the caller's withdrawable balance (fees earned, refunds, keeper and slash shares) to `to`.
+    function withdraw(address to) external;
+
+    // ------------------------------------------------------------------ jobs
+
+    /// @notice Posts a job, pulling `request.fee` from the caller into escrow.
+    /// @return jobId the new job's id
+    function postJob(JobRequest calldata request) external returns (JobId jobId);
+
+    /// @notice Claims an Open job: locks `terms.bond` of the caller's free stake and sets its deadline to
+    ///         `now + provingWindow`, capped at the job's expiry.
+    /// @param terms the job's current terms (from `JobPosted`, with `fee` from the latest reassignment)
+    function claim(JobId jobId, JobTerms calldata terms) external;
+
+    /// @notice Submits the assignee's proof. Checks that the public-input part of `publicSignals` matches the
+    ///         job's commitment, verifies the proof with the circuit's verifier, records the outputs, credits the
+    ///         fee to the caller and releases its bond.
+    /// @param proof the proof in the encoding of the circuit's proof system (see `SnarkjsVerifierCall`)
+    /// @param publicSignals outputs then inputs, as snarkjs lists them
+    function submitProof(JobId jobId, JobTerms calldata terms, bytes calldata proof, uint256[] calldata publicSignals)
+        external;
+
+    /// @notice Submits proofs for several jobs of one circuit, all claimed by the caller. Groth16 circuits with a
+    ///         batch verifier are checked with one pairing product; others proof by proof. All or nothing.
+    function submitProofs(
+        JobId[] calldata jobIds,
+        JobTerms[] calldata terms,
+        bytes[] calldata proofs,
+        uint256[][] calldata publicSignals
+    ) external;
+
+    /// @notice After a claim's deadline, anyone may slash the assignee's bond (keeper share to the caller, a share
+    ///         added to the fee, the treasury share, the rest to the requester) and reopen the job.
+    function reassign(JobId jobId, JobTerms calldata terms) external;
+
+    /// @notice The assignee hands the job back before its deadline, for a smaller slash than `reassign`.
+    function abandon(JobId jobId, JobTerms calldata terms) external;
+
+    /// @notice The requester withdraws an Open job; the fee becomes withdrawable by the requester.
+    function cancel(JobId jobId, JobTerms calldata terms) external;
+
+    /// @notice After a job's expiry anyone may close it: its fee is refunded to the requester; a claim still held
+    ///         is slashed (keeper share to the caller, the reward share to the requester too).
+    function expire(JobId jobId, JobTerms calldata terms) external;
+
+    // ------------------------------------------------------------------ administration
+
+    /// @notice Sets parameters; each is checked against its hard cap. Owner only.
+    function setParams(MarketParams calldata params) external;
+
+    /// @notice Sets where the treasury share of future slashes is credited. Owner only.
+    function setTreasury(address treasury) external;
+
+    /// @notice Stops (or resumes) new posts and claims. Owner only. Submissions, slashes, refunds, unstaking and
+    ///         withdrawals are never paused.
+    function setPaused(bool paused) external;
+
+    // ------------------------------------------------------------------ views
+
+    function token() external view returns (IERC20);
+    function unbondingDelay() external view returns (uint32);
+    function params() external view returns (MarketParams memory);
+    function treasury() external view returns (address);
+    function circuit(CircuitId circuitId) external view returns (Circuit memory);
+    function circuitCount() external view returns (uint32);
+    function jobCount() external view returns (uint256);
+    /// @return termsHash keccak256(abi.encode(terms)) of the job's current terms; zero once it is final
+    function jobTermsHash(JobId jobId) external view returns (bytes32 termsHash);
+    function jobState(JobId jobId) external view returns (JobState memory);
+    function account(address prover) external view returns (ProverAccount memory);
+    function freeStake(address prover) external view returns (uint96);
+    function withdrawable(address account) external view returns (uint256);
+}
