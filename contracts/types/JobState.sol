@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Where a job is in its lifecycle (DESIGN.md, "Job lifecycle").
+enum JobStatus {
+    /// No job with this id.
+    None,
+    /// Waiting for a prover; claimable until `expiresAt`.
+    Open,
+    /// An assignee holds it, with its bond locked, until `deadline`.
+    Claimed,
+    /// A verified proof was accepted and the fee credited to the prover. Final.
+    Proved,
+    /// The requester withdrew it before any claim; fee refunded. Final.
+    Cancelled,
+    /// Passed `expiresAt` unproven; fee refunded. Final.
+    Expired
+}
+
+/// @notice The mutable part of a job, packed into one storage slot (8 + 16 + 40 + 160 = 224 bits).
+struct JobState {
+    JobStatus status;
+    /// 0 for the first claim; + 1 each time the job returns to Open by reassignment or abandonment.
+    uint16 attempt;
+    /// While Claimed: the last second (inclusive) at which the assignee may submit.
+    uint40 deadline;
+    /// While Claimed: the only address that may submit; after Proved: the prover that was paid.
+    address assignee;
+}
+
+using JobStateLibrary for JobState global;
+
+library JobStateLibrary {
+    function isClaimLive(JobState memory state, uint256 timestamp) internal pure returns (bool) {
+        return state.status == JobStatus.Claimed && timestamp <= state.deadline;
+    }
+
+    /// @notice Back to Open for the next prover, one attempt later.
+    function reopened(JobState memory state) internal pure returns (JobState memory) {
+        return JobState({status: JobStatus.Open, attempt: state.attempt + 1, deadline: 0, assignee: address(0)});
+    }
+}

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice Parameters the owner may change, each within a hard cap (`ProofMarket`'s MAX_* constants), packed with
+///         the pause flag into one slot so that `postJob` and `claim` read a single word.
+struct MarketParams {
+    /// Share of a slashed bond paid to whoever calls `reassign` / `expire` on a stalled claim.
+    uint16 keeperShareBps;
+    /// Share of a slashed bond added to the job's fee, so the next prover is paid more for a shorter window.
+    uint16 rewardShareBps;
+    /// Share of a slashed bond credited to the treasury. The rest goes to the requester.
+    uint16 treasuryShareBps;
+    /// Fraction of the bond slashed when an assignee abandons before its deadline (less than a full slash).
+    uint16 abandonSlashBps;
+    /// Bounds on a job's proving window. `maxProvingWindow` stays below the unbonding delay.
+    uint32 minProvingWindow;
+    uint32 maxProvingWindow;
+    /// Smallest bond a job may ask for, so that missing a deadline always costs something.
+    uint96 minBond;
+    /// When set, `postJob` and `claim` revert; nothing else (submit, refunds, unstaking) is ever paused.
+    bool paused;
+}
+
+/// @notice How a slashed bond was divided. `slashed` = the sum of the four shares.
+struct SlashSplit {
+    uint96 slashed;
+    uint96 keeperShare;
+    uint96 rewardShare;
+    uint96 treasuryShare;
+    uint96 requesterShare;
+}
