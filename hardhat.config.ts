@@ -21,6 +21,8 @@ export default defineConfig({
     tests: { mocha: "test/contracts", solidity: "test/contracts" },
   },
   test: {
+    // Real proofs take seconds each on two cores.
+    mocha: { timeout: 300_000 },
     solidity: {
       fuzz: { runs: 256 },
       invariant: { runs: 64, depth: 64, failOnRevert: false },

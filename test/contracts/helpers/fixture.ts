@@ -1,0 +1,164 @@
+/**
+ * The market as the contract tests meet it: a token, the market with realistic parameters, the poseidon_preimage
+ * circuit registered with its real snarkjs Groth16 verifier and batch verifier, funded actors, and helpers that
+ * post, claim and prove jobs with real proofs.
+ */
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { type ContractTransactionReceipt, ZeroAddress, ZeroHash, parseEther } from "ethers";
+import { loadManifest, manifestPath } from "../../../common/circuits/catalog.ts";
+import { exampleInputs, type ExampleCircuit } from "../../../common/circuits/exampleInputs.ts";
+import type { ProofSystem } from "../../../common/circuits/manifest.ts";
+import { inputsCommitment, publicInputsOf } from "../../../common/inputs/commitment.ts";
+import { type ProofResult, proveWithSnarkjs } from "../../../common/proofs/prove.ts";
+import { PROOF_SYSTEM_ID, sha256File } from "../../../common/circuits/manifest.ts";
+
+export const UNBONDING_DELAY = 7n * 24n * 3600n;
+export const PARAMS = {
+  keeperShareBps: 1_000n,
+  rewardShareBps: 3_000n,
+  treasuryShareBps: 1_000n,
+  abandonSlashBps: 2_500n,
+  minProvingWindow: 60n,
+  maxProvingWindow: 24n * 3600n,
+  minBond: parseEther("1"),
+  paused: false,
+};
+export const FEE = parseEther("10");
+export const BOND = parseEther("5");
+export const WINDOW = 600n;
+export const STAKE = parseEther("100");
+
+export interface Terms {
+  requester: string;
+  circuitId: bigint;
+  expiresAt: bigint;
+  provingWindow: bigint;
+  fee: bigint;
+  bond: bigint;
+  inputsCommitment: string;
+}
+
+// snarkjs keeps its BN254 curve (and its worker threads) in a global; release it so the test process can exit.
+after(async function () {
+  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+});
+
+/** Real proofs, made once per (circuit, system, seed) for the whole test run. */
+const proofCache = new Map<string, Promise<ProofResult>>();
+export function realProof(circuit: ExampleCircuit, system: ProofSystem, seed: number | string): Promise<ProofResult> {
+  const key = `${circuit}/${system}/${seed}`;
+  let p = proofCache.get(key);
+  if (p === undefined) {
+    p = exampleInputs(circuit, seed).then((inputs) => proveWithSnarkjs(loadManifest(circuit), system, inputs));
+    proofCache.set(key, p);
+  }
+  return p;
+}
+
+export async function deployMarket(ethers: HardhatEthers, tokenName = "TestToken") {
+  const [owner, treasury, requester, prover, prover2, keeper, stranger] = await ethers.getSigners();
+  const token = await ethers.deployContract(tokenName, tokenName === "TestToken" ? ["Proof Token", "PRF"] : []);
+  const market = await ethers.deployContract("ProofMarket", [
+    await token.getAddress(),
+    owner.address,
+    treasury.address,
+    UNBONDING_DELAY,
+    PARAMS,
+  ]);
+  for (const who of [requester, prover, prover2, keeper, stranger]) {
+    await token.mint(who.address, parseEther("1000000"));
+    await token.connect(who).approve(await market.getAddress(), ethers.MaxUint256);
+  }
+  return { token, market, owner, treasury, requester, prover, prover2, keeper, stranger };
+}
+
+export async function registerExample(
+  ethers: HardhatEthers,
+  market: Awaited<ReturnType<typeof deployMarket>>["market"],
+  circuit: ExampleCircuit,
+  system: ProofSystem,
+  withBatch = true,
+): Promise<bigint> {
+  const manifest = loadManifest(circuit);
+  const artifacts = manifest.systems[system]!;
+  const verifier = await ethers.deployContract(artifacts.verifier.contractName);
+  let batchVerifier = ZeroAddress;
+  if (withBatch && artifacts.batchVerifier) {
+    batchVerifier = await (await ethers.deployContract(artifacts.batchVerifier.contractName)).getAddress();
+  }
+  const tx = await market.registerCircuit({
+    name: `${circuit}/${system}`,
+    verifier: await verifier.getAddress(),
+    system: PROOF_SYSTEM_ID[system],
+    nPublicOutputs: manifest.nPublicOutputs,
+    nPublicInputs: manifest.nPublicInputs,
+    batchVerifier,
+    manifestHash: `0x${sha256File(manifestPath(circuit))}`,
+    artifactsURI: `file://circuits/artifacts/${circuit}/manifest.json`,
+  });
+  const receipt = (await tx.wait())!;
+  const log = receipt.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "CircuitRegistered");
+  return log!.args.circuitId as bigint;
+}
+
+/** The job's terms as a prover reconstructs them from `JobPosted`. */
+export function termsFromReceipt(market: { interface: any }, receipt: ContractTransactionReceipt): { jobId: bigint; terms: Terms } {
+  for (const l of receipt.logs) {
+    const parsed = market.interface.parseLog(l);
+    if (parsed?.name === "JobPosted") {
+      const a = parsed.args;
+      return {
+        jobId: a.jobId,
+        terms: {
+          requester: a.requester,
+          circuitId: a.circuitId,
+          expiresAt: a.expiresAt,
+          provingWindow: a.provingWindow,
+          fee: a.fee,
+          bond: a.bond,
+          inputsCommitment: a.inputsCommitment,
+        },
+      };
+    }
+  }
+  throw new Error("no JobPosted event");
+}
+
+export async function postJob(
+  ethers: HardhatEthers,
+  market: any,
+  requester: HardhatEthersSigner,
+  circuitId: bigint,
+  publicInputs: bigint[],
+  overrides: Partial<{ fee: bigint; bond: bigint; provingWindow: bigint; expiresIn: bigint }> = {},
+): Promise<{ jobId: bigint; terms: Terms; receipt: ContractTransactionReceipt }> {
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const tx = await market.connect(requester).postJob({
+    circuitId,
+    fee: overrides.fee ?? FEE,
+    bond: overrides.bond ?? BOND,
+    provingWindow: overrides.provingWindow ?? WINDOW,
+    expiresAt: now + (overrides.expiresIn ?? 3600n),
+    inputsCommitment: inputsCommitment(publicInputs),
+    inputsHash: ZeroHash,
+    inputsURI: "data:application/json,{}",
+  });
+  const receipt = (await tx.wait())!;
+  return { ...termsFromReceipt(market, receipt), receipt };
+}
+
+/** Posts a poseidon_preimage job whose public inputs are those of `realProof(..., seed)`. */
+export async function postProvableJob(
+  ethers: HardhatEthers,
+  market: any,
+  requester: HardhatEthersSigner,
+  circuitId: bigint,
+  seed: number,
+  circuit: ExampleCircuit = "poseidon_preimage",
+  system: ProofSystem = "groth16",
+  overrides: Parameters<typeof postJob>[5] = {},
+) {
+  const proof = await realProof(circuit, system, seed);
+  const job = await postJob(ethers, market, requester, circuitId, publicInputsOf(loadManifest(circuit), proof.publicSignals), overrides);
+  return { ...job, proof };
+}
