@@ -1,0 +1,167 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { deployMarket, postJob, postProvableJob, realProof, registerExample, STAKE } from "./helpers/fixture.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { time, loadFixture } = networkHelpers;
+
+const Status = { Claimed: 2n, Proved: 3n };
+
+async function fixture() {
+  const base = await deployMarket(ethers);
+  const circuitId = await registerExample(ethers, base.market, "poseidon_preimage", "groth16");
+  const otherCircuitId = await registerExample(ethers, base.market, "merkle_membership", "groth16");
+  await base.market.connect(base.prover).stake(STAKE);
+  await base.market.connect(base.prover2).stake(STAKE);
+  const job = await postProvableJob(ethers, base.market, base.requester, circuitId, 1);
+  await base.market.connect(base.prover).claim(job.jobId, job.terms);
+  return { ...base, circuitId, otherCircuitId, job };
+}
+
+describe("ProofMarket: submitting proofs", function () {
+  it("rejects a stranger submitting a copied proof (proofs are bound to the assignee)", async function () {
+    const { market, stranger, job } = await loadFixture(fixture);
+    await expect(market.connect(stranger).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "NotAssignee")
+      .withArgs(job.jobId, (await ethers.getSigners())[6].address, (await market.jobState(job.jobId)).assignee);
+  });
+
+  it("rejects double submission", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    await market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals);
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "WrongStatus")
+      .withArgs(job.jobId, Status.Proved);
+  });
+
+  it("rejects a proof of another job's inputs (replay across jobs)", async function () {
+    const { market, requester, prover, circuitId, job } = await loadFixture(fixture);
+    const other = await postProvableJob(ethers, market, requester, circuitId, 2);
+    await market.connect(prover).claim(other.jobId, other.terms);
+    // The first job's proof and signals against the second job: the committed inputs differ.
+    await expect(market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+    // The first job's proof with the second job's signals: the proof does not verify.
+    await expect(market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, other.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "InvalidProof")
+      .withArgs(other.jobId);
+  });
+
+  it("rejects a proof for a different circuit", async function () {
+    const { market, requester, prover, otherCircuitId } = await loadFixture(fixture);
+    const merkle = await realProof("merkle_membership", "groth16", 1);
+    const poseidon = await realProof("poseidon_preimage", "groth16", 1);
+    // A merkle_membership job whose public inputs happen to be posted as the poseidon proof's.
+    const job = await postJob(ethers, market, requester, otherCircuitId, poseidon.publicSignals);
+    await market.connect(prover).claim(job.jobId, job.terms);
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, poseidon.proof, [0n, ...poseidon.publicSignals]))
+      .to.be.revertedWithCustomError(market, "InvalidProof")
+      .withArgs(job.jobId);
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, merkle.proof, merkle.publicSignals))
+      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+  });
+
+  it("rejects a wrong public input, a wrong signal count and a signal outside the field", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    const [hash, context] = job.proof.publicSignals;
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash, context + 1n]))
+      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash]))
+      .to.be.revertedWithCustomError(market, "PublicSignalCount")
+      .withArgs(job.jobId, 1n, 2n);
+    const r = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash + r, context]))
+      .to.be.revertedWithCustomError(market, "SignalNotInField")
+      .withArgs(job.jobId, 0n);
+  });
+
+  it("rejects a tampered proof and a proof of the wrong length", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    const bytes = ethers.getBytes(job.proof.proof);
+    bytes[40] ^= 1;
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, bytes, job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "InvalidProof");
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof + "00", job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "ProofLength")
+      .withArgs(257n, 256n);
+  });
+
+  it("rejects submission after the deadline", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    const { deadline } = await market.jobState(job.jobId);
+    await time.increaseTo(deadline + 1n);
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals))
+      .to.be.revertedWithCustomError(market, "ClaimExpired")
+      .withArgs(job.jobId, deadline);
+  });
+
+  it("accepts submission at the deadline's last second", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    const { deadline } = await market.jobState(job.jobId);
+    await time.setNextBlockTimestamp(deadline);
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals)).to.emit(
+      market,
+      "JobProved",
+    );
+  });
+
+  it("batch: rejects mixed circuits, repeated jobs, length mismatches and a bad proof among good ones", async function () {
+    const { market, requester, prover, circuitId, job } = await loadFixture(fixture);
+    const second = await postProvableJob(ethers, market, requester, circuitId, 2);
+    await market.connect(prover).claim(second.jobId, second.terms);
+    const p = [job.proof, second.proof];
+    await expect(market.connect(prover).submitProofs([job.jobId], [job.terms, second.terms], [p[0].proof], [p[0].publicSignals]))
+      .to.be.revertedWithCustomError(market, "BatchLengthMismatch");
+    await expect(market.connect(prover).submitProofs([], [], [], [])).to.be.revertedWithCustomError(market, "EmptyBatch");
+    await expect(
+      market
+        .connect(prover)
+        .submitProofs([job.jobId, job.jobId], [job.terms, job.terms], [p[0].proof, p[0].proof], [p[0].publicSignals, p[0].publicSignals]),
+    )
+      .to.be.revertedWithCustomError(market, "WrongStatus")
+      .withArgs(job.jobId, Status.Proved);
+    const tampered = ethers.getBytes(p[1].proof);
+    tampered[200] ^= 1;
+    await expect(
+      market.connect(prover).submitProofs([job.jobId, second.jobId], [job.terms, second.terms], [p[0].proof, tampered], [p[0].publicSignals, p[1].publicSignals]),
+    ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
+    const merkle = await postProvableJob(ethers, market, requester, 2n, 3, "merkle_membership");
+    await market.connect(prover).claim(merkle.jobId, merkle.terms);
+    await expect(
+      market.connect(prover).submitProofs([job.jobId, merkle.jobId], [job.terms, merkle.terms], [p[0].proof, merkle.proof.proof], [p[0].publicSignals, merkle.proof.publicSignals]),
+    )
+      .to.be.revertedWithCustomError(market, "BatchMixesCircuits")
+      .withArgs(merkle.jobId, 1n, 2n);
+    // Swapping two valid proofs between their jobs fails too.
+    await expect(
+      market.connect(prover).submitProofs([job.jobId, second.jobId], [job.terms, second.terms], [p[1].proof, p[0].proof], [p[0].publicSignals, p[1].publicSignals]),
+    ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
+    expect((await market.jobState(job.jobId)).status).to.equal(Status.Claimed);
+  });
+
+  it("a verifier that tries to change state (or reenter) cannot: the proof counts as invalid", async function () {
+    const { market, requester, prover } = await loadFixture(fixture);
+    const hostile = await ethers.deployContract("StateChangingVerifier");
+    const job = await (async () => {
+      const tx = await market.registerCircuit({
+        name: "hostile",
+        verifier: await hostile.getAddress(),
+        system: 0,
+        nPublicOutputs: 0,
+        nPublicInputs: 1,
+        batchVerifier: ethers.ZeroAddress,
+        manifestHash: ethers.ZeroHash,
+        artifactsURI: "",
+      });
+      await tx.wait();
+      const circuitId = await market.circuitCount();
+      return postJob(ethers, market, requester, circuitId, [7n]);
+    })();
+    await market.connect(prover).claim(job.jobId, job.terms);
+    await hostile.arm(await market.getAddress(), market.interface.encodeFunctionData("withdraw", [prover.address]));
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, new Uint8Array(256), [7n]))
+      .to.be.revertedWithCustomError(market, "InvalidProof")
+      .withArgs(job.jobId);
+    expect(await hostile.calls()).to.equal(0n);
+  });
+});
