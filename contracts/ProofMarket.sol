@@ -176,8 +176,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             bond: request.bond,
             inputsCommitment: request.inputsCommitment
         });
+        // Only the terms hash is written: the job's state slot stays zero (read as Open while the terms hash is
+        // set, see `_stateOf`) until the claim writes it, which saves touching one slot twice.
         _termsHash[jobId] = terms.hash();
-        _jobState[jobId] = JobState({status: JobStatus.Open, attempt: 0, deadline: 0, assignee: address(0)});
         _pullExact(msg.sender, request.fee);
         emit JobPosted(
             jobId,
@@ -370,7 +371,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function jobState(JobId jobId) external view returns (JobState memory) {
-        return _jobState[jobId];
+        return _stateOf(jobId);
     }
 
     function account(address prover) external view returns (ProverAccount memory) {
@@ -389,12 +390,18 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Loads a job that is Open or Claimed and checks the caller's terms against its stored hash.
     function _activeJob(JobId jobId, JobTerms calldata terms) private view returns (JobState memory state) {
-        state = _jobState[jobId];
+        state = _stateOf(jobId);
         if (state.status != JobStatus.Open && state.status != JobStatus.Claimed) {
             if (state.status == JobStatus.None) revert UnknownJob(jobId);
             revert WrongStatus(jobId, state.status);
         }
         if (keccak256(abi.encode(terms)) != _termsHash[jobId]) revert TermsMismatch(jobId);
+    }
+
+    /// @dev A posted job that no one has claimed yet has an empty state slot and a terms hash: it is Open.
+    function _stateOf(JobId jobId) private view returns (JobState memory state) {
+        state = _jobState[jobId];
+        if (state.status == JobStatus.None && _termsHash[jobId] != bytes32(0)) state.status = JobStatus.Open;
     }
 
     function _requireLiveAssignee(JobId jobId, JobState memory state) private view {

@@ -39,9 +39,12 @@ export interface Terms {
 }
 
 // snarkjs keeps its BN254 curve (and its worker threads) in a global; release it so the test process can exit.
-after(async function () {
-  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-});
+// (Only under mocha: the gas benchmark imports these helpers too.)
+if (typeof after === "function") {
+  after(async function () {
+    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  });
+}
 
 /** Real proofs, made once per (circuit, system, seed) for the whole test run. */
 const proofCache = new Map<string, Promise<ProofResult>>();

@@ -1,0 +1,93 @@
+/**
+ * `npm run gas`: the gas of each market operation on a fresh in-process chain, with real Groth16 proofs of the
+ * poseidon_preimage circuit (2 public signals), in steady state (the prover and requester have used the market
+ * before, so their balance slots are warm-able non-zero slots as on a live market). Figures are receipts' gasUsed,
+ * intrinsic 21k included. Writes bench/gas-snapshot.json, which changes in review when gas does.
+ */
+import { writeFileSync } from "node:fs";
+import { network } from "hardhat";
+import { deployMarket, postProvableJob, realProof, registerExample, STAKE } from "../test/contracts/helpers/fixture.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { market, requester, prover, keeper } = await deployMarket(ethers);
+const circuitId = await registerExample(ethers, market, "poseidon_preimage", "groth16");
+await market.connect(prover).stake(STAKE);
+
+let seed = 1000;
+const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
+
+async function postAndClaim() {
+  const job = await postProvableJob(ethers, market, requester, circuitId, seed++);
+  const claim = await gasOf(market.connect(prover).claim(job.jobId, job.terms));
+  return { ...job, post: job.receipt.gasUsed, claim };
+}
+
+// Warm-up: one full job so balances are non-zero, as on a market in use.
+{
+  const j = await postAndClaim();
+  await market.connect(prover).submitProof(j.jobId, j.terms, j.proof.proof, j.proof.publicSignals);
+}
+
+const single = await postAndClaim();
+const submit = await gasOf(market.connect(prover).submitProof(single.jobId, single.terms, single.proof.proof, single.proof.publicSignals));
+
+const stalled = await postAndClaim();
+await networkHelpers.time.increaseTo((await market.jobState(stalled.jobId)).deadline + 1n);
+const reassign = await gasOf(market.connect(keeper).reassign(stalled.jobId, stalled.terms));
+
+const batch: Record<number, bigint> = {};
+for (const n of [1, 4, 16]) {
+  const jobs = [];
+  for (let i = 0; i < n; i++) jobs.push(await postAndClaim());
+  batch[n] = await gasOf(
+    market.connect(prover).submitProofs(
+      jobs.map((j) => j.jobId),
+      jobs.map((j) => j.terms),
+      jobs.map((j) => j.proof.proof),
+      jobs.map((j) => j.proof.publicSignals),
+    ),
+  );
+}
+
+// The reference: one snarkjs Groth16 verifyProof as its own transaction, and the batch verifier alone.
+const verifier = await ethers.deployContract("PoseidonPreimageGroth16Verifier");
+const batchVerifier = await ethers.deployContract("PoseidonPreimageGroth16BatchVerifier");
+const p = await realProof("poseidon_preimage", "groth16", 1);
+const w = ethers.AbiCoder.defaultAbiCoder().decode(Array(8).fill("uint256"), p.proof);
+const snarkjsVerify = await verifier.verifyProof.estimateGas([w[0], w[1]], [[w[2], w[3]], [w[4], w[5]]], [w[6], w[7]], p.publicSignals);
+const proofs16 = await Promise.all(Array.from({ length: 16 }, (_, i) => realProof("poseidon_preimage", "groth16", 2000 + i)));
+const verifyBatch1 = await batchVerifier.verifyBatch.estimateGas([proofs16[0].proof], [proofs16[0].publicSignals]);
+const verifyBatch16 = await batchVerifier.verifyBatch.estimateGas(proofs16.map((x) => x.proof), proofs16.map((x) => x.publicSignals));
+
+const result = {
+  post: single.post,
+  claim: single.claim,
+  submit,
+  postClaimSubmit: single.post + single.claim + submit,
+  reassign,
+  batchSubmit1: batch[1],
+  batchSubmit4: batch[4],
+  batchSubmit16: batch[16],
+  batchMarginalPerProof: (batch[16] - batch[1]) / 15n,
+  batchAveragePerProof16: batch[16] / 16n,
+  snarkjsVerifyTx: snarkjsVerify,
+  batchVerifierOnly1: verifyBatch1,
+  batchVerifierOnly16: verifyBatch16,
+  batchVerifierOnlyMarginal: (verifyBatch16 - verifyBatch1) / 15n,
+};
+
+const goals: Record<string, [bigint, string]> = {
+  postClaimSubmit: [400_000n, "post + claim + submit <= 400k (Boundless lock + fulfill ~485k)"],
+  batchMarginalPerProof: [60_000n, "marginal per proof in a batch of 16 <= 60k (one snarkjs verify ~222k)"],
+};
+console.log("\nProofMarket gas (receipt gasUsed, poseidon_preimage Groth16, 2 public signals)\n");
+for (const [k, v] of Object.entries(result)) {
+  const goal = goals[k];
+  const verdict = goal ? `  ${v <= goal[0] ? "MEETS" : "MISSES"} goal: ${goal[1]}` : "";
+  console.log(`${k.padEnd(28)} ${v.toString().padStart(10)}${verdict}`);
+}
+writeFileSync(
+  new URL("./gas-snapshot.json", import.meta.url),
+  JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Number(v)])), null, 2) + "\n",
+);
+await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
