@@ -14,7 +14,8 @@ const circuitId = await registerExample(ethers, market, "poseidon_preimage", "gr
 await market.connect(prover).stake(STAKE);
 
 let seed = 1000;
-const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
+const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+  (await (await tx).wait())!.gasUsed;
 
 async function postAndClaim() {
   const job = await postProvableJob(ethers, market, requester, circuitId, seed++);
@@ -29,7 +30,9 @@ async function postAndClaim() {
 }
 
 const single = await postAndClaim();
-const submit = await gasOf(market.connect(prover).submitProof(single.jobId, single.terms, single.proof.proof, single.proof.publicSignals));
+const submit = await gasOf(
+  market.connect(prover).submitProof(single.jobId, single.terms, single.proof.proof, single.proof.publicSignals),
+);
 
 const stalled = await postAndClaim();
 await networkHelpers.time.increaseTo((await market.jobState(stalled.jobId)).deadline + 1n);
@@ -54,10 +57,23 @@ const verifier = await ethers.deployContract("PoseidonPreimageGroth16Verifier");
 const batchVerifier = await ethers.deployContract("PoseidonPreimageGroth16BatchVerifier");
 const p = await realProof("poseidon_preimage", "groth16", 1);
 const w = ethers.AbiCoder.defaultAbiCoder().decode(Array(8).fill("uint256"), p.proof);
-const snarkjsVerify = await verifier.verifyProof.estimateGas([w[0], w[1]], [[w[2], w[3]], [w[4], w[5]]], [w[6], w[7]], p.publicSignals);
-const proofs16 = await Promise.all(Array.from({ length: 16 }, (_, i) => realProof("poseidon_preimage", "groth16", 2000 + i)));
+const snarkjsVerify = await verifier.verifyProof.estimateGas(
+  [w[0], w[1]],
+  [
+    [w[2], w[3]],
+    [w[4], w[5]],
+  ],
+  [w[6], w[7]],
+  p.publicSignals as [bigint, bigint],
+);
+const proofs16 = await Promise.all(
+  Array.from({ length: 16 }, (_, i) => realProof("poseidon_preimage", "groth16", 2000 + i)),
+);
 const verifyBatch1 = await batchVerifier.verifyBatch.estimateGas([proofs16[0].proof], [proofs16[0].publicSignals]);
-const verifyBatch16 = await batchVerifier.verifyBatch.estimateGas(proofs16.map((x) => x.proof), proofs16.map((x) => x.publicSignals));
+const verifyBatch16 = await batchVerifier.verifyBatch.estimateGas(
+  proofs16.map((x) => x.proof),
+  proofs16.map((x) => x.publicSignals),
+);
 
 const result = {
   post: single.post,

@@ -49,9 +49,13 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     mapping(address => ProverAccount) private _accounts;
     mapping(address => uint256) private _withdrawable;
 
-    constructor(IERC20 token_, address owner_, address treasury_, uint32 unbondingDelay_, MarketParams memory params_)
-        Ownable(owner_)
-    {
+    constructor(
+        IERC20 token_,
+        address owner_,
+        address treasury_,
+        uint32 unbondingDelay_,
+        MarketParams memory params_
+    ) Ownable(owner_) {
         if (address(token_) == address(0)) revert ZeroAddress("token");
         if (treasury_ == address(0)) revert ZeroAddress("treasury");
         if (unbondingDelay_ > MAX_UNBONDING_DELAY) {
@@ -208,16 +212,22 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         acct.locked += terms.bond;
 
         uint40 deadline = terms.deadlineFrom(block.timestamp);
-        _jobState[jobId] =
-            JobState({status: JobStatus.Claimed, attempt: state.attempt, deadline: deadline, assignee: msg.sender});
+        _jobState[jobId] = JobState({
+            status: JobStatus.Claimed,
+            attempt: state.attempt,
+            deadline: deadline,
+            assignee: msg.sender
+        });
         emit JobClaimed(jobId, msg.sender, state.attempt, deadline, terms.bond);
     }
 
     /// @inheritdoc IProofMarket
-    function submitProof(JobId jobId, JobTerms calldata terms, bytes calldata proof, uint256[] calldata publicSignals)
-        external
-        nonReentrant
-    {
+    function submitProof(
+        JobId jobId,
+        JobTerms calldata terms,
+        bytes calldata proof,
+        uint256[] calldata publicSignals
+    ) external nonReentrant {
         _proveOne(jobId, terms, _circuits[terms.circuitId], proof, publicSignals, true);
         ProverAccount storage acct = _accounts[msg.sender];
         acct.locked -= terms.bond;
@@ -457,10 +467,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Open again for the next prover, the reward share of the slash added to the fee.
-    function _reopen(JobId jobId, JobTerms calldata terms, JobState memory state, uint96 rewardShare)
-        private
-        returns (uint96 newFee)
-    {
+    function _reopen(
+        JobId jobId,
+        JobTerms calldata terms,
+        JobState memory state,
+        uint96 rewardShare
+    ) private returns (uint96 newFee) {
         JobTerms memory next = terms;
         newFee = next.fee + rewardShare;
         next.fee = newFee;

@@ -162,12 +162,19 @@ async function main(): Promise<void> {
     const known = catalog.find((c) => c.name === name);
     const systems = values.systems?.split(",") ?? known?.systems ?? ["groth16"];
     const bad = systems.filter((s) => !(PROOF_SYSTEMS as readonly string[]).includes(s));
-    if (bad.length > 0) throw new Error(`--systems: unknown proof system ${bad.join(", ")}; use ${PROOF_SYSTEMS.join(", ")}`);
+    if (bad.length > 0)
+      throw new Error(`--systems: unknown proof system ${bad.join(", ")}; use ${PROOF_SYSTEMS.join(", ")}`);
     const ptau = values.ptau ?? devPtau ?? (known && path.resolve(REPO_ROOT, known.ptau));
-    if (ptau === undefined) throw new Error(`circuit ${name} is not in circuits/circuits.json: give --ptau FILE or --dev-ptau POWER`);
+    if (ptau === undefined)
+      throw new Error(`circuit ${name} is not in circuits/circuits.json: give --ptau FILE or --dev-ptau POWER`);
     statSync(ptau); // a clear ENOENT naming the file before any work
     await buildCircuit(
-      { name, description: known?.description ?? name, systems: systems as ProofSystem[], ptau: path.relative(REPO_ROOT, ptau) },
+      {
+        name,
+        description: known?.description ?? name,
+        systems: systems as ProofSystem[],
+        ptau: path.relative(REPO_ROOT, ptau),
+      },
       ptau,
     );
   }

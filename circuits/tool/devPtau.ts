@@ -24,7 +24,13 @@ export async function makeDevPtau(power: number, outDir: string): Promise<string
   const curve = await snarkjs.curves.getCurveFromName("bn128");
   try {
     await snarkjs.powersOfTau.newAccumulator(curve, power, stage0, logger);
-    await snarkjs.powersOfTau.contribute(stage0, stage1, "insecure development contribution", randomBytes(32).toString("hex"), logger);
+    await snarkjs.powersOfTau.contribute(
+      stage0,
+      stage1,
+      "insecure development contribution",
+      randomBytes(32).toString("hex"),
+      logger,
+    );
     await snarkjs.powersOfTau.preparePhase2(stage1, final, logger);
   } finally {
     rmSync(stage0, { force: true });

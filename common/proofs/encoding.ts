@@ -22,7 +22,11 @@ async function callData(system: ProofSystem, proof: SnarkjsProof, publicSignals:
   return snarkjs.fflonk.exportSolidityCallData(publicSignals, proof); // fflonk takes (signals, proof)
 }
 
-export async function encodeProof(system: ProofSystem, proof: SnarkjsProof, publicSignals: string[]): Promise<EncodedProof> {
+export async function encodeProof(
+  system: ProofSystem,
+  proof: SnarkjsProof,
+  publicSignals: string[],
+): Promise<EncodedProof> {
   // The exporters differ in punctuation: PLONK puts no comma between its two arrays ("[..][..]"), FFLONK leaves
   // its hex numbers unquoted. Normalise both into JSON.
   const text = (await callData(system, proof, publicSignals))
@@ -35,7 +39,10 @@ export async function encodeProof(system: ProofSystem, proof: SnarkjsProof, publ
   const expected = system === "groth16" ? 8 : 24;
   if (words.length !== expected) throw new Error(`${system} proof has ${words.length} words, expected ${expected}`);
   return {
-    proof: AbiCoder.defaultAbiCoder().encode(words.map(() => "uint256"), words),
+    proof: AbiCoder.defaultAbiCoder().encode(
+      words.map(() => "uint256"),
+      words,
+    ),
     publicSignals: signals.map((s) => BigInt(s)),
   };
 }

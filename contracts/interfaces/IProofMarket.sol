@@ -71,8 +71,12 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     ///         fee to the caller and releases its bond.
     /// @param proof the proof in the encoding of the circuit's proof system (see `SnarkjsVerifierCall`)
     /// @param publicSignals outputs then inputs, as snarkjs lists them
-    function submitProof(JobId jobId, JobTerms calldata terms, bytes calldata proof, uint256[] calldata publicSignals)
-        external;
+    function submitProof(
+        JobId jobId,
+        JobTerms calldata terms,
+        bytes calldata proof,
+        uint256[] calldata publicSignals
+    ) external;
 
     /// @notice Submits proofs for several jobs of one circuit, all claimed by the caller. Groth16 circuits with a
     ///         batch verifier are checked with one pairing product; others proof by proof. All or nothing.

@@ -11,11 +11,12 @@ library SlashMath {
     /// @param amount tokens taken from the prover's stake
     /// @param withKeeper whether a keeper (the caller of `reassign` / `expire`) takes its share
     /// @param rewardToRequester whether the reward share goes to the requester (at expiry: no next prover)
-    function split(MarketParams memory params, uint96 amount, bool withKeeper, bool rewardToRequester)
-        internal
-        pure
-        returns (SlashSplit memory s)
-    {
+    function split(
+        MarketParams memory params,
+        uint96 amount,
+        bool withKeeper,
+        bool rewardToRequester
+    ) internal pure returns (SlashSplit memory s) {
         s.slashed = amount;
         s.keeperShare = withKeeper ? uint96((uint256(amount) * params.keeperShareBps) / BPS) : 0;
         s.rewardShare = rewardToRequester ? 0 : uint96((uint256(amount) * params.rewardShareBps) / BPS);

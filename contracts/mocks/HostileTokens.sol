@@ -45,7 +45,7 @@ contract BlocklistToken is ERC20 {
 /// @notice Calls back into the market from inside a transfer (as an ERC-777-style hook would), to test the
 ///         reentrancy lock.
 contract ReentrantToken is ERC20 {
-    address public target;
+    address public reentryTarget;
     bytes public payload;
     bool public reentered;
     bytes public reentryError;
@@ -57,15 +57,15 @@ contract ReentrantToken is ERC20 {
     }
 
     function arm(address target_, bytes calldata payload_) external {
-        target = target_;
+        reentryTarget = target_;
         payload = payload_;
     }
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        if (target != address(0) && !reentered) {
+        if (reentryTarget != address(0) && !reentered) {
             reentered = true;
-            (bool ok, bytes memory err) = target.call(payload);
+            (bool ok, bytes memory err) = reentryTarget.call(payload);
             if (!ok) reentryError = err;
             require(!ok, "reentry succeeded");
         }

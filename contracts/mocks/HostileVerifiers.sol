@@ -16,7 +16,7 @@ contract StateChangingVerifier {
     fallback(bytes calldata) external returns (bytes memory) {
         calls += 1; // a state change: fails under staticcall
         if (market != address(0)) {
-            (bool ok,) = market.call(payload);
+            (bool ok, ) = market.call(payload);
             ok;
         }
         return abi.encode(true);

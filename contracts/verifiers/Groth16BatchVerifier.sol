@@ -94,11 +94,12 @@ abstract contract Groth16BatchVerifier is IGroth16BatchVerifier {
     }
 
     /// @dev Adds proof i to the running sums and writes its pair (-r_i·A_i, B_i); false if it is malformed.
-    function _accumulate(Accumulator memory acc, uint256 i, bytes memory proof, uint256[] memory signals)
-        private
-        view
-        returns (bool)
-    {
+    function _accumulate(
+        Accumulator memory acc,
+        uint256 i,
+        bytes memory proof,
+        uint256[] memory signals
+    ) private view returns (bool) {
         if (proof.length != PROOF_BYTES || signals.length != acc.coef.length) return false;
         uint256 r = i == 0 ? 1 : (uint256(keccak256(abi.encode(acc.seed, i))) % (R - 1)) + 1;
         acc.sumR = addmod(acc.sumR, r, R);
@@ -123,11 +124,9 @@ abstract contract Groth16BatchVerifier is IGroth16BatchVerifier {
         return true;
     }
 
-    function _decode(bytes memory proof)
-        private
-        pure
-        returns (uint256[2] memory a, uint256[4] memory b, uint256[2] memory c)
-    {
+    function _decode(
+        bytes memory proof
+    ) private pure returns (uint256[2] memory a, uint256[4] memory b, uint256[2] memory c) {
         assembly ("memory-safe") {
             let p := add(proof, 32)
             mstore(a, mload(p))

@@ -38,7 +38,8 @@ describe("Circuit artifacts", function () {
         expect(info.nPrvInputs).to.equal(manifest.nPrivateInputs);
         expect(info.nConstraints).to.equal(manifest.constraints);
         const size = (v: "public" | "private") =>
-          manifest.inputs.filter((s) => s.visibility === v).reduce((n, s) => n + s.dims.reduce((a, b) => a * b, 1), 1) - 1;
+          manifest.inputs.filter((s) => s.visibility === v).reduce((n, s) => n + s.dims.reduce((a, b) => a * b, 1), 1) -
+          1;
         expect(size("public")).to.equal(manifest.nPublicInputs);
         expect(size("private")).to.equal(manifest.nPrivateInputs);
       });
@@ -58,7 +59,11 @@ describe("Circuit artifacts", function () {
 
           if (artifacts.batchVerifier) {
             const batch = readFileSync(artifactPath(file, artifacts.batchVerifier), "utf8");
-            const rendered = renderGroth16BatchVerifier(artifacts.batchVerifier.contractName, committed, path.basename(artifacts.vkey.path));
+            const rendered = renderGroth16BatchVerifier(
+              artifacts.batchVerifier.contractName,
+              committed,
+              path.basename(artifacts.vkey.path),
+            );
             expect(batch).to.equal(rendered);
           }
         });

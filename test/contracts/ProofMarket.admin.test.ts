@@ -18,18 +18,39 @@ describe("ProofMarket: owner powers are bounded", function () {
     await expect(market.setParams({ ...PARAMS, keeperShareBps: 2_001n }))
       .to.be.revertedWithCustomError(market, "ParamAboveCap")
       .withArgs("keeperShareBps", 2_001n, 2_000n);
-    await expect(market.setParams({ ...PARAMS, treasuryShareBps: 2_001n })).to.be.revertedWithCustomError(market, "ParamAboveCap");
-    await expect(market.setParams({ ...PARAMS, rewardShareBps: 9_000n })).to.be.revertedWithCustomError(market, "ParamAboveCap");
-    await expect(market.setParams({ ...PARAMS, abandonSlashBps: 5_001n })).to.be.revertedWithCustomError(market, "ParamAboveCap");
-    await expect(market.setParams({ ...PARAMS, minProvingWindow: 10n })).to.be.revertedWithCustomError(market, "InvalidProvingWindowBounds");
+    await expect(market.setParams({ ...PARAMS, treasuryShareBps: 2_001n })).to.be.revertedWithCustomError(
+      market,
+      "ParamAboveCap",
+    );
+    await expect(market.setParams({ ...PARAMS, rewardShareBps: 9_000n })).to.be.revertedWithCustomError(
+      market,
+      "ParamAboveCap",
+    );
+    await expect(market.setParams({ ...PARAMS, abandonSlashBps: 5_001n })).to.be.revertedWithCustomError(
+      market,
+      "ParamAboveCap",
+    );
+    await expect(market.setParams({ ...PARAMS, minProvingWindow: 10n })).to.be.revertedWithCustomError(
+      market,
+      "InvalidProvingWindowBounds",
+    );
     await expect(market.setParams({ ...PARAMS, keeperShareBps: 500n })).to.emit(market, "ParamsUpdated");
   });
 
   it("only the owner sets parameters, the treasury and the pause", async function () {
     const { market, stranger } = await loadFixture(fixture);
-    await expect(market.connect(stranger).setParams(PARAMS)).to.be.revertedWithCustomError(market, "OwnableUnauthorizedAccount");
-    await expect(market.connect(stranger).setTreasury(stranger.address)).to.be.revertedWithCustomError(market, "OwnableUnauthorizedAccount");
-    await expect(market.connect(stranger).setPaused(true)).to.be.revertedWithCustomError(market, "OwnableUnauthorizedAccount");
+    await expect(market.connect(stranger).setParams(PARAMS)).to.be.revertedWithCustomError(
+      market,
+      "OwnableUnauthorizedAccount",
+    );
+    await expect(market.connect(stranger).setTreasury(stranger.address)).to.be.revertedWithCustomError(
+      market,
+      "OwnableUnauthorizedAccount",
+    );
+    await expect(market.connect(stranger).setPaused(true)).to.be.revertedWithCustomError(
+      market,
+      "OwnableUnauthorizedAccount",
+    );
     await expect(market.setTreasury(ethers.ZeroAddress)).to.be.revertedWithCustomError(market, "ZeroAddress");
   });
 
@@ -37,8 +58,14 @@ describe("ProofMarket: owner powers are bounded", function () {
     const { market, requester, prover, circuitId } = await loadFixture(fixture);
     const job = await postJob(ethers, market, requester, circuitId, [1n]);
     await market.setPaused(true);
-    await expect(postJob(ethers, market, requester, circuitId, [2n])).to.be.revertedWithCustomError(market, "MarketPaused");
-    await expect(market.connect(prover).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(market, "MarketPaused");
+    await expect(postJob(ethers, market, requester, circuitId, [2n])).to.be.revertedWithCustomError(
+      market,
+      "MarketPaused",
+    );
+    await expect(market.connect(prover).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(
+      market,
+      "MarketPaused",
+    );
     await market.connect(requester).cancel(job.jobId, job.terms);
     await market.connect(requester).withdraw(requester.address);
     await market.connect(prover).requestUnstake(STAKE);
@@ -58,11 +85,21 @@ describe("ProofMarket: owner powers are bounded", function () {
     await market.setParams({ ...PARAMS, treasuryShareBps: 2_000n });
     await market.setTreasury(owner.address);
     await market.setPaused(true);
-    await expect(market.connect(owner).withdraw(owner.address)).to.be.revertedWithCustomError(market, "NothingToWithdraw");
+    await expect(market.connect(owner).withdraw(owner.address)).to.be.revertedWithCustomError(
+      market,
+      "NothingToWithdraw",
+    );
     expect(await token.balanceOf(await market.getAddress())).to.equal(held);
     expect(await token.balanceOf(owner.address)).to.equal(ownerBefore);
     // The ABI's state-changing functions: none takes an amount or recipient on the owner's behalf.
-    const ownerOnly = ["setParams", "setTreasury", "setPaused", "transferOwnership", "acceptOwnership", "renounceOwnership"];
+    const ownerOnly = [
+      "setParams",
+      "setTreasury",
+      "setPaused",
+      "transferOwnership",
+      "acceptOwnership",
+      "renounceOwnership",
+    ];
     const mutating = market.interface.fragments
       .filter((f): f is import("ethers").FunctionFragment => f.type === "function")
       .filter((f) => f.stateMutability !== "view" && f.stateMutability !== "pure")
@@ -90,14 +127,19 @@ describe("ProofMarket: circuit registry", function () {
     await expect(market.registerCircuit({ ...reg, verifier: stranger.address }))
       .to.be.revertedWithCustomError(market, "VerifierHasNoCode")
       .withArgs(stranger.address);
-    await expect(market.registerCircuit({ ...reg, nPublicInputs: 0 })).to.be.revertedWithCustomError(market, "InvalidSignalCounts");
-    await expect(market.registerCircuit({ ...reg, nPublicInputs: 65 })).to.be.revertedWithCustomError(market, "InvalidSignalCounts");
+    await expect(market.registerCircuit({ ...reg, nPublicInputs: 0 })).to.be.revertedWithCustomError(
+      market,
+      "InvalidSignalCounts",
+    );
+    await expect(market.registerCircuit({ ...reg, nPublicInputs: 65 })).to.be.revertedWithCustomError(
+      market,
+      "InvalidSignalCounts",
+    );
     await expect(market.registerCircuit({ ...reg, batchVerifier: await batch.getAddress() }))
       .to.be.revertedWithCustomError(market, "BatchVerifierSignalCount")
       .withArgs(3n, 2n);
-    await expect(market.registerCircuit({ ...reg, system: 1, batchVerifier: await batch.getAddress() })).to.be.revertedWithCustomError(
-      market,
-      "BatchVerifierNotGroth16",
-    );
+    await expect(
+      market.registerCircuit({ ...reg, system: 1, batchVerifier: await batch.getAddress() }),
+    ).to.be.revertedWithCustomError(market, "BatchVerifierNotGroth16");
   });
 });

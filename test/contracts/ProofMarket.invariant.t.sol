@@ -253,7 +253,10 @@ contract ProofMarketInvariantTest {
             locked += acct.locked;
             owed += market.withdrawable(a);
         }
-        require(token.balanceOf(address(market)) == escrow + stakes + owed, "token balance != escrow + stakes + withdrawable");
+        require(
+            token.balanceOf(address(market)) == escrow + stakes + owed,
+            "token balance != escrow + stakes + withdrawable"
+        );
         require(locked == bonds, "locked stake != bonds of claimed jobs");
     }
 

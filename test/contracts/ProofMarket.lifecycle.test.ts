@@ -38,7 +38,17 @@ describe("ProofMarket: job lifecycle", function () {
         ethers.keccak256(
           ethers.AbiCoder.defaultAbiCoder().encode(
             ["tuple(address,uint32,uint40,uint32,uint96,uint96,bytes32)"],
-            [[terms.requester, terms.circuitId, terms.expiresAt, terms.provingWindow, terms.fee, terms.bond, terms.inputsCommitment]],
+            [
+              [
+                terms.requester,
+                terms.circuitId,
+                terms.expiresAt,
+                terms.provingWindow,
+                terms.fee,
+                terms.bond,
+                terms.inputsCommitment,
+              ],
+            ],
           ),
         ),
       );
@@ -47,18 +57,22 @@ describe("ProofMarket: job lifecycle", function () {
 
     it("reverts for an unknown circuit, a zero fee, a bond below the minimum, a bad window or a too-near expiry", async function () {
       const { market, requester, circuitId } = await loadFixture(fixture);
-      await expect(postJob(ethers, market, requester, 99n, [1n])).to.be.revertedWithCustomError(market, "UnknownCircuit").withArgs(99n);
-      await expect(postJob(ethers, market, requester, circuitId, [1n], { fee: 0n })).to.be.revertedWithCustomError(market, "ZeroAmount");
+      await expect(postJob(ethers, market, requester, 99n, [1n]))
+        .to.be.revertedWithCustomError(market, "UnknownCircuit")
+        .withArgs(99n);
+      await expect(postJob(ethers, market, requester, circuitId, [1n], { fee: 0n })).to.be.revertedWithCustomError(
+        market,
+        "ZeroAmount",
+      );
       await expect(postJob(ethers, market, requester, circuitId, [1n], { bond: 1n }))
         .to.be.revertedWithCustomError(market, "BondBelowMinimum")
         .withArgs(1n, PARAMS.minBond);
       await expect(postJob(ethers, market, requester, circuitId, [1n], { provingWindow: 10n }))
         .to.be.revertedWithCustomError(market, "ProvingWindowOutOfBounds")
         .withArgs(10n, PARAMS.minProvingWindow, PARAMS.maxProvingWindow);
-      await expect(postJob(ethers, market, requester, circuitId, [1n], { expiresIn: WINDOW - 5n })).to.be.revertedWithCustomError(
-        market,
-        "ExpiryTooSoon",
-      );
+      await expect(
+        postJob(ethers, market, requester, circuitId, [1n], { expiresIn: WINDOW - 5n }),
+      ).to.be.revertedWithCustomError(market, "ExpiryTooSoon");
     });
   });
 
@@ -68,7 +82,9 @@ describe("ProofMarket: job lifecycle", function () {
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n]);
       const tx = await market.connect(prover).claim(jobId, terms);
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-      await expect(tx).to.emit(market, "JobClaimed").withArgs(jobId, prover.address, 0n, now + WINDOW, BOND);
+      await expect(tx)
+        .to.emit(market, "JobClaimed")
+        .withArgs(jobId, prover.address, 0n, now + WINDOW, BOND);
       const state = await market.jobState(jobId);
       expect(state.status).to.equal(Status.Claimed);
       expect(state.assignee).to.equal(prover.address);
@@ -110,7 +126,9 @@ describe("ProofMarket: job lifecycle", function () {
       await expect(market.connect(prover).claim(jobId, { ...terms, bond: 1n }))
         .to.be.revertedWithCustomError(market, "TermsMismatch")
         .withArgs(jobId);
-      await expect(market.connect(prover).claim(77n, terms)).to.be.revertedWithCustomError(market, "UnknownJob").withArgs(77n);
+      await expect(market.connect(prover).claim(77n, terms))
+        .to.be.revertedWithCustomError(market, "UnknownJob")
+        .withArgs(77n);
     });
 
     it("reverts once the job has expired", async function () {
@@ -127,7 +145,9 @@ describe("ProofMarket: job lifecycle", function () {
     it("refunds the fee of an Open job to its requester", async function () {
       const { market, requester, circuitId } = await loadFixture(fixture);
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n]);
-      await expect(market.connect(requester).cancel(jobId, terms)).to.emit(market, "JobCancelled").withArgs(jobId, requester.address, FEE);
+      await expect(market.connect(requester).cancel(jobId, terms))
+        .to.emit(market, "JobCancelled")
+        .withArgs(jobId, requester.address, FEE);
       expect((await market.jobState(jobId)).status).to.equal(Status.Cancelled);
       expect(await market.withdrawable(requester.address)).to.equal(FEE);
       expect(await market.jobTermsHash(jobId)).to.equal(ethers.ZeroHash);
@@ -166,13 +186,22 @@ describe("ProofMarket: job lifecycle", function () {
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n], { expiresIn: WINDOW + 5n });
       await market.connect(prover).claim(jobId, terms);
       await time.increaseTo(terms.expiresAt + 1n);
-      await expect(market.connect(prover).expire(jobId, terms)).to.be.revertedWithCustomError(market, "AssigneeCannotReassign");
+      await expect(market.connect(prover).expire(jobId, terms)).to.be.revertedWithCustomError(
+        market,
+        "AssigneeCannotReassign",
+      );
       const keeperShare = (BOND * PARAMS.keeperShareBps) / 10_000n;
       const treasuryShare = (BOND * PARAMS.treasuryShareBps) / 10_000n;
       const requesterShare = BOND - keeperShare - treasuryShare;
       await expect(market.connect(keeper).expire(jobId, terms))
         .to.emit(market, "JobExpired")
-        .withArgs(jobId, requester.address, prover.address, FEE, [BOND, keeperShare, 0n, treasuryShare, requesterShare]);
+        .withArgs(jobId, requester.address, prover.address, FEE, [
+          BOND,
+          keeperShare,
+          0n,
+          treasuryShare,
+          requesterShare,
+        ]);
       expect(await market.withdrawable(requester.address)).to.equal(FEE + requesterShare);
       expect(await market.withdrawable(keeper.address)).to.equal(keeperShare);
       expect(await market.withdrawable(treasury.address)).to.equal(treasuryShare);
@@ -186,7 +215,9 @@ describe("ProofMarket: job lifecycle", function () {
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n]);
       await market.connect(requester).cancel(jobId, terms);
       await time.increaseTo(terms.expiresAt + 1n);
-      await expect(market.expire(jobId, terms)).to.be.revertedWithCustomError(market, "WrongStatus").withArgs(jobId, Status.Cancelled);
+      await expect(market.expire(jobId, terms))
+        .to.be.revertedWithCustomError(market, "WrongStatus")
+        .withArgs(jobId, Status.Cancelled);
     });
   });
 
@@ -202,9 +233,14 @@ describe("ProofMarket: job lifecycle", function () {
       expect(await market.withdrawable(prover.address)).to.equal(FEE);
       expect((await market.account(prover.address)).locked).to.equal(0n);
       const before = await token.balanceOf(prover.address);
-      await expect(market.connect(prover).withdraw(prover.address)).to.emit(market, "Withdrawn").withArgs(prover.address, prover.address, FEE);
+      await expect(market.connect(prover).withdraw(prover.address))
+        .to.emit(market, "Withdrawn")
+        .withArgs(prover.address, prover.address, FEE);
       expect(await token.balanceOf(prover.address)).to.equal(before + FEE);
-      await expect(market.connect(prover).withdraw(prover.address)).to.be.revertedWithCustomError(market, "NothingToWithdraw");
+      await expect(market.connect(prover).withdraw(prover.address)).to.be.revertedWithCustomError(
+        market,
+        "NothingToWithdraw",
+      );
     });
   });
 });

@@ -1,6 +1,16 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { BOND, deployMarket, FEE, PARAMS, postJob, postProvableJob, registerExample, STAKE, UNBONDING_DELAY } from "./helpers/fixture.ts";
+import {
+  BOND,
+  deployMarket,
+  FEE,
+  PARAMS,
+  postJob,
+  postProvableJob,
+  registerExample,
+  STAKE,
+  UNBONDING_DELAY,
+} from "./helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -32,7 +42,13 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const newFee = FEE + split.reward;
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, [BOND, split.keeper, split.reward, split.treasury, requesterShare]);
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, [
+        BOND,
+        split.keeper,
+        split.reward,
+        split.treasury,
+        requesterShare,
+      ]);
     const state = await market.jobState(job.jobId);
     expect(state.status).to.equal(Status.Open);
     expect(state.attempt).to.equal(1n);
@@ -45,7 +61,10 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
 
     // The next prover claims on the new terms and is paid the raised fee.
     const newTerms = { ...job.terms, fee: newFee };
-    await expect(market.connect(prover2).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(market, "TermsMismatch");
+    await expect(market.connect(prover2).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(
+      market,
+      "TermsMismatch",
+    );
     await market.connect(prover2).claim(job.jobId, newTerms);
     await expect(market.connect(prover2).submitProof(job.jobId, newTerms, job.proof.proof, job.proof.publicSignals))
       .to.emit(market, "JobProved")
@@ -74,7 +93,10 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
   it("the assignee cannot reassign its own stalled job to collect the keeper share", async function () {
     const { market, prover, job } = await loadFixture(fixture);
     await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
-    await expect(market.connect(prover).reassign(job.jobId, job.terms)).to.be.revertedWithCustomError(market, "AssigneeCannotReassign");
+    await expect(market.connect(prover).reassign(job.jobId, job.terms)).to.be.revertedWithCustomError(
+      market,
+      "AssigneeCannotReassign",
+    );
   });
 
   it("reassign past the job's expiry reverts: expire closes it instead", async function () {
@@ -82,7 +104,10 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const job = await postJob(ethers, market, requester, circuitId, [5n], { expiresIn: 700n });
     await market.connect(prover).claim(job.jobId, job.terms);
     await time.increaseTo(job.terms.expiresAt + 1n);
-    await expect(market.connect(keeper).reassign(job.jobId, job.terms)).to.be.revertedWithCustomError(market, "JobPastExpiry");
+    await expect(market.connect(keeper).reassign(job.jobId, job.terms)).to.be.revertedWithCustomError(
+      market,
+      "JobPastExpiry",
+    );
   });
 
   it("abandon before the deadline takes the smaller slash and reopens the job", async function () {
@@ -92,7 +117,13 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const treasuryShare = bps(slashed, PARAMS.treasuryShareBps);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, FEE + reward, [slashed, 0n, reward, treasuryShare, slashed - reward - treasuryShare]);
+      .withArgs(job.jobId, prover.address, 1n, FEE + reward, [
+        slashed,
+        0n,
+        reward,
+        treasuryShare,
+        slashed - reward - treasuryShare,
+      ]);
     const acct = await market.account(prover.address);
     expect(acct.staked).to.equal(STAKE - slashed);
     expect(acct.locked).to.equal(0n);
@@ -104,7 +135,10 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
 
   it("abandon is for the assignee only, and only while its claim is live", async function () {
     const { market, prover, stranger, job } = await loadFixture(fixture);
-    await expect(market.connect(stranger).abandon(job.jobId, job.terms)).to.be.revertedWithCustomError(market, "NotAssignee");
+    await expect(market.connect(stranger).abandon(job.jobId, job.terms)).to.be.revertedWithCustomError(
+      market,
+      "NotAssignee",
+    );
     const { deadline } = await market.jobState(job.jobId);
     await time.increaseTo(deadline + 1n);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
@@ -126,7 +160,9 @@ describe("ProofMarket: staking", function () {
       .withArgs(prover2.address, readyAt);
     await time.increaseTo(readyAt);
     const before = await token.balanceOf(prover2.address);
-    await expect(market.connect(prover2).completeUnstake()).to.emit(market, "Unstaked").withArgs(prover2.address, amount);
+    await expect(market.connect(prover2).completeUnstake())
+      .to.emit(market, "Unstaked")
+      .withArgs(prover2.address, amount);
     expect(await token.balanceOf(prover2.address)).to.equal(before + amount);
     await expect(market.connect(prover2).completeUnstake()).to.be.revertedWithCustomError(market, "NothingUnbonding");
   });
@@ -153,10 +189,9 @@ describe("ProofMarket: staking", function () {
     const token = await market.token();
     const [owner] = await ethers.getSigners();
     const factory = await ethers.getContractFactory("ProofMarket");
-    await expect(factory.deploy(token, owner.address, owner.address, 3600n, { ...PARAMS, maxProvingWindow: 3600n })).to.be.revertedWithCustomError(
-      market,
-      "ProvingWindowNotBelowUnbondingDelay",
-    );
+    await expect(
+      factory.deploy(token, owner.address, owner.address, 3600n, { ...PARAMS, maxProvingWindow: 3600n }),
+    ).to.be.revertedWithCustomError(market, "ProvingWindowNotBelowUnbondingDelay");
   });
 
   it("zero amounts are refused", async function () {

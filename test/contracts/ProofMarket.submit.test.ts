@@ -39,10 +39,13 @@ describe("ProofMarket: submitting proofs", function () {
     const other = await postProvableJob(ethers, market, requester, circuitId, 2);
     await market.connect(prover).claim(other.jobId, other.terms);
     // The first job's proof and signals against the second job: the committed inputs differ.
-    await expect(market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, job.proof.publicSignals))
-      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+    await expect(
+      market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, job.proof.publicSignals),
+    ).to.be.revertedWithCustomError(market, "PublicInputsMismatch");
     // The first job's proof with the second job's signals: the proof does not verify.
-    await expect(market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, other.proof.publicSignals))
+    await expect(
+      market.connect(prover).submitProof(other.jobId, other.terms, job.proof.proof, other.proof.publicSignals),
+    )
       .to.be.revertedWithCustomError(market, "InvalidProof")
       .withArgs(other.jobId);
   });
@@ -54,18 +57,22 @@ describe("ProofMarket: submitting proofs", function () {
     // A merkle_membership job whose public inputs happen to be posted as the poseidon proof's.
     const job = await postJob(ethers, market, requester, otherCircuitId, poseidon.publicSignals);
     await market.connect(prover).claim(job.jobId, job.terms);
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, poseidon.proof, [0n, ...poseidon.publicSignals]))
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, poseidon.proof, [0n, ...poseidon.publicSignals]),
+    )
       .to.be.revertedWithCustomError(market, "InvalidProof")
       .withArgs(job.jobId);
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, merkle.proof, merkle.publicSignals))
-      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, merkle.proof, merkle.publicSignals),
+    ).to.be.revertedWithCustomError(market, "PublicInputsMismatch");
   });
 
   it("rejects a wrong public input, a wrong signal count and a signal outside the field", async function () {
     const { market, prover, job } = await loadFixture(fixture);
     const [hash, context] = job.proof.publicSignals;
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash, context + 1n]))
-      .to.be.revertedWithCustomError(market, "PublicInputsMismatch");
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash, context + 1n]),
+    ).to.be.revertedWithCustomError(market, "PublicInputsMismatch");
     await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, [hash]))
       .to.be.revertedWithCustomError(market, "PublicSignalCount")
       .withArgs(job.jobId, 1n, 2n);
@@ -79,9 +86,12 @@ describe("ProofMarket: submitting proofs", function () {
     const { market, prover, job } = await loadFixture(fixture);
     const bytes = ethers.getBytes(job.proof.proof);
     bytes[40] ^= 1;
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, bytes, job.proof.publicSignals))
-      .to.be.revertedWithCustomError(market, "InvalidProof");
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof + "00", job.proof.publicSignals))
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, bytes, job.proof.publicSignals),
+    ).to.be.revertedWithCustomError(market, "InvalidProof");
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof + "00", job.proof.publicSignals),
+    )
       .to.be.revertedWithCustomError(market, "ProofLength")
       .withArgs(257n, 256n);
   });
@@ -99,10 +109,9 @@ describe("ProofMarket: submitting proofs", function () {
     const { market, prover, job } = await loadFixture(fixture);
     const { deadline } = await market.jobState(job.jobId);
     await time.setNextBlockTimestamp(deadline);
-    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals)).to.emit(
-      market,
-      "JobProved",
-    );
+    await expect(
+      market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals),
+    ).to.emit(market, "JobProved");
   });
 
   it("batch: rejects mixed circuits, repeated jobs, length mismatches and a bad proof among good ones", async function () {
@@ -110,31 +119,61 @@ describe("ProofMarket: submitting proofs", function () {
     const second = await postProvableJob(ethers, market, requester, circuitId, 2);
     await market.connect(prover).claim(second.jobId, second.terms);
     const p = [job.proof, second.proof];
-    await expect(market.connect(prover).submitProofs([job.jobId], [job.terms, second.terms], [p[0].proof], [p[0].publicSignals]))
-      .to.be.revertedWithCustomError(market, "BatchLengthMismatch");
-    await expect(market.connect(prover).submitProofs([], [], [], [])).to.be.revertedWithCustomError(market, "EmptyBatch");
+    await expect(
+      market.connect(prover).submitProofs([job.jobId], [job.terms, second.terms], [p[0].proof], [p[0].publicSignals]),
+    ).to.be.revertedWithCustomError(market, "BatchLengthMismatch");
+    await expect(market.connect(prover).submitProofs([], [], [], [])).to.be.revertedWithCustomError(
+      market,
+      "EmptyBatch",
+    );
     await expect(
       market
         .connect(prover)
-        .submitProofs([job.jobId, job.jobId], [job.terms, job.terms], [p[0].proof, p[0].proof], [p[0].publicSignals, p[0].publicSignals]),
+        .submitProofs(
+          [job.jobId, job.jobId],
+          [job.terms, job.terms],
+          [p[0].proof, p[0].proof],
+          [p[0].publicSignals, p[0].publicSignals],
+        ),
     )
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Proved);
     const tampered = ethers.getBytes(p[1].proof);
     tampered[200] ^= 1;
     await expect(
-      market.connect(prover).submitProofs([job.jobId, second.jobId], [job.terms, second.terms], [p[0].proof, tampered], [p[0].publicSignals, p[1].publicSignals]),
+      market
+        .connect(prover)
+        .submitProofs(
+          [job.jobId, second.jobId],
+          [job.terms, second.terms],
+          [p[0].proof, tampered],
+          [p[0].publicSignals, p[1].publicSignals],
+        ),
     ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
     const merkle = await postProvableJob(ethers, market, requester, 2n, 3, "merkle_membership");
     await market.connect(prover).claim(merkle.jobId, merkle.terms);
     await expect(
-      market.connect(prover).submitProofs([job.jobId, merkle.jobId], [job.terms, merkle.terms], [p[0].proof, merkle.proof.proof], [p[0].publicSignals, merkle.proof.publicSignals]),
+      market
+        .connect(prover)
+        .submitProofs(
+          [job.jobId, merkle.jobId],
+          [job.terms, merkle.terms],
+          [p[0].proof, merkle.proof.proof],
+          [p[0].publicSignals, merkle.proof.publicSignals],
+        ),
     )
       .to.be.revertedWithCustomError(market, "BatchMixesCircuits")
       .withArgs(merkle.jobId, 1n, 2n);
     // Swapping two valid proofs between their jobs fails too.
     await expect(
-      market.connect(prover).submitProofs([job.jobId, second.jobId], [job.terms, second.terms], [p[1].proof, p[0].proof], [p[0].publicSignals, p[1].publicSignals]),
+      market
+        .connect(prover)
+        .submitProofs(
+          [job.jobId, second.jobId],
+          [job.terms, second.terms],
+          [p[1].proof, p[0].proof],
+          [p[0].publicSignals, p[1].publicSignals],
+        ),
     ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
     expect((await market.jobState(job.jobId)).status).to.equal(Status.Claimed);
   });

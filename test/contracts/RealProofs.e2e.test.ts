@@ -13,8 +13,12 @@ import { deployMarket, FEE, postProvableJob, registerExample, STAKE } from "./he
 
 const { ethers } = await network.create();
 
-const CASES: [ExampleCircuit, ProofSystem][] = (["poseidon_preimage", "merkle_membership", "eddsa_signature"] as const).flatMap(
-  (circuit) => PROOF_SYSTEMS.filter((s) => loadManifest(circuit).systems[s] !== undefined).map((s) => [circuit, s] as [ExampleCircuit, ProofSystem]),
+const CASES: [ExampleCircuit, ProofSystem][] = (
+  ["poseidon_preimage", "merkle_membership", "eddsa_signature"] as const
+).flatMap((circuit) =>
+  PROOF_SYSTEMS.filter((s) => loadManifest(circuit).systems[s] !== undefined).map(
+    (s) => [circuit, s] as [ExampleCircuit, ProofSystem],
+  ),
 );
 
 describe("Real proofs through the market", function () {
@@ -27,7 +31,9 @@ describe("Real proofs through the market", function () {
       const single = await postProvableJob(ethers, market, requester, circuitId, 100, circuit, system);
       await market.connect(prover).claim(single.jobId, single.terms);
       const outputs = publicOutputsOf(loadManifest(circuit), single.proof.publicSignals);
-      await expect(market.connect(prover).submitProof(single.jobId, single.terms, single.proof.proof, single.proof.publicSignals))
+      await expect(
+        market.connect(prover).submitProof(single.jobId, single.terms, single.proof.proof, single.proof.publicSignals),
+      )
         .to.emit(market, "JobProved")
         .withArgs(single.jobId, prover.address, 0n, FEE, outputs);
 
@@ -55,15 +61,35 @@ describe("Real proofs through the market", function () {
     const single = await ethers.deployContract("PoseidonPreimageGroth16Verifier");
     const proofs = await Promise.all([1, 2, 3, 4].map((s) => realProof("poseidon_preimage", "groth16", s)));
     expect(await batch.nPublic()).to.equal(2n);
-    expect(await batch.verifyBatch(proofs.map((p) => p.proof), proofs.map((p) => p.publicSignals))).to.equal(true);
+    expect(
+      await batch.verifyBatch(
+        proofs.map((p) => p.proof),
+        proofs.map((p) => p.publicSignals),
+      ),
+    ).to.equal(true);
     for (const p of proofs) {
-      expect(await batch.verify(p.proof, p.publicSignals)).to.equal(true);
+      expect(await batch.verify(p.proof, p.publicSignals as [bigint, bigint])).to.equal(true);
       const words = ethers.AbiCoder.defaultAbiCoder().decode(Array(8).fill("uint256"), p.proof);
-      expect(await single.verifyProof([words[0], words[1]], [[words[2], words[3]], [words[4], words[5]]], [words[6], words[7]], p.publicSignals)).to.equal(true);
+      expect(
+        await single.verifyProof(
+          [words[0], words[1]],
+          [
+            [words[2], words[3]],
+            [words[4], words[5]],
+          ],
+          [words[6], words[7]],
+          p.publicSignals as [bigint, bigint],
+        ),
+      ).to.equal(true);
     }
     const wrongSignals = proofs.map((p) => p.publicSignals);
     wrongSignals[2] = [wrongSignals[2][0], wrongSignals[2][1] + 1n];
-    expect(await batch.verifyBatch(proofs.map((p) => p.proof), wrongSignals)).to.equal(false);
+    expect(
+      await batch.verifyBatch(
+        proofs.map((p) => p.proof),
+        wrongSignals,
+      ),
+    ).to.equal(false);
     expect(await batch.verifyBatch([], [])).to.equal(false);
   });
 });

@@ -4,6 +4,7 @@
  * post, claim and prove jobs with real proofs.
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { TestToken } from "../../../types/ethers-contracts/index.ts";
 import { type ContractTransactionReceipt, ZeroAddress, ZeroHash, parseEther } from "ethers";
 import { loadManifest, manifestPath } from "../../../common/circuits/catalog.ts";
 import { exampleInputs, type ExampleCircuit } from "../../../common/circuits/exampleInputs.ts";
@@ -60,7 +61,11 @@ export function realProof(circuit: ExampleCircuit, system: ProofSystem, seed: nu
 
 export async function deployMarket(ethers: HardhatEthers, tokenName = "TestToken") {
   const [owner, treasury, requester, prover, prover2, keeper, stranger] = await ethers.getSigners();
-  const token = await ethers.deployContract(tokenName, tokenName === "TestToken" ? ["Proof Token", "PRF"] : []);
+  // Every test token has mint(); typed as TestToken, the common shape.
+  const token = (await ethers.deployContract(
+    tokenName,
+    tokenName === "TestToken" ? ["Proof Token", "PRF"] : [],
+  )) as unknown as TestToken;
   const market = await ethers.deployContract("ProofMarket", [
     await token.getAddress(),
     owner.address,
@@ -105,7 +110,10 @@ export async function registerExample(
 }
 
 /** The job's terms as a prover reconstructs them from `JobPosted`. */
-export function termsFromReceipt(market: { interface: any }, receipt: ContractTransactionReceipt): { jobId: bigint; terms: Terms } {
+export function termsFromReceipt(
+  market: { interface: any },
+  receipt: ContractTransactionReceipt,
+): { jobId: bigint; terms: Terms } {
   for (const l of receipt.logs) {
     const parsed = market.interface.parseLog(l);
     if (parsed?.name === "JobPosted") {
@@ -162,6 +170,13 @@ export async function postProvableJob(
   overrides: Parameters<typeof postJob>[5] = {},
 ) {
   const proof = await realProof(circuit, system, seed);
-  const job = await postJob(ethers, market, requester, circuitId, publicInputsOf(loadManifest(circuit), proof.publicSignals), overrides);
+  const job = await postJob(
+    ethers,
+    market,
+    requester,
+    circuitId,
+    publicInputsOf(loadManifest(circuit), proof.publicSignals),
+    overrides,
+  );
   return { ...job, proof };
 }
