@@ -6,7 +6,14 @@
  */
 import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import { deployMarket, postProvableJob, realProof, registerExample, STAKE } from "../test/contracts/helpers/fixture.ts";
+import {
+  batchArgs,
+  deployMarket,
+  postProvableJob,
+  realProof,
+  registerExample,
+  STAKE,
+} from "../test/contracts/helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { market, requester, prover, keeper } = await deployMarket(ethers);
@@ -42,14 +49,7 @@ const batch: Record<number, bigint> = {};
 for (const n of [1, 4, 16]) {
   const jobs = [];
   for (let i = 0; i < n; i++) jobs.push(await postAndClaim());
-  batch[n] = await gasOf(
-    market.connect(prover).submitProofs(
-      jobs.map((j) => j.jobId),
-      jobs.map((j) => j.terms),
-      jobs.map((j) => j.proof.proof),
-      jobs.map((j) => j.proof.publicSignals),
-    ),
-  );
+  batch[n] = await gasOf(market.connect(prover).submitProofs(...batchArgs(jobs)));
 }
 
 // The reference: one snarkjs Groth16 verifyProof as its own transaction, and the batch verifier alone.
@@ -69,10 +69,10 @@ const snarkjsVerify = await verifier.verifyProof.estimateGas(
 const proofs16 = await Promise.all(
   Array.from({ length: 16 }, (_, i) => realProof("poseidon_preimage", "groth16", 2000 + i)),
 );
-const verifyBatch1 = await batchVerifier.verifyBatch.estimateGas([proofs16[0].proof], [proofs16[0].publicSignals]);
+const verifyBatch1 = await batchVerifier.verifyBatch.estimateGas(proofs16[0].proof, proofs16[0].publicSignals);
 const verifyBatch16 = await batchVerifier.verifyBatch.estimateGas(
-  proofs16.map((x) => x.proof),
-  proofs16.map((x) => x.publicSignals),
+  ethers.concat(proofs16.map((x) => x.proof)),
+  proofs16.flatMap((x) => x.publicSignals),
 );
 
 const result = {

@@ -240,14 +240,18 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function submitProofs(
         JobId[] calldata jobIds,
         JobTerms[] calldata terms,
-        bytes[] calldata proofs,
-        uint256[][] calldata publicSignals
+        bytes calldata proofs,
+        uint256[] calldata publicSignals
     ) external nonReentrant {
         uint256 n = jobIds.length;
         if (n == 0) revert EmptyBatch();
-        if (terms.length != n || proofs.length != n || publicSignals.length != n) revert BatchLengthMismatch();
         CircuitId circuitId = terms[0].circuitId;
         Circuit storage c = _circuits[circuitId];
+        uint256 proofBytes = SnarkjsVerifierCall.proofLength(c.system);
+        uint256 nPublic = c.nPublicSignals();
+        if (terms.length != n || proofs.length != n * proofBytes || publicSignals.length != n * nPublic) {
+            revert BatchLengthMismatch();
+        }
         address batchVerifier = c.batchVerifier;
 
         uint256 feeTotal;
@@ -257,7 +261,14 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             if (CircuitId.unwrap(t.circuitId) != CircuitId.unwrap(circuitId)) {
                 revert BatchMixesCircuits(jobIds[i], circuitId, t.circuitId);
             }
-            _proveOne(jobIds[i], t, c, proofs[i], publicSignals[i], batchVerifier == address(0));
+            _proveOne(
+                jobIds[i],
+                t,
+                c,
+                proofs[i * proofBytes:(i + 1) * proofBytes],
+                publicSignals[i * nPublic:(i + 1) * nPublic],
+                batchVerifier == address(0)
+            );
             feeTotal += t.fee;
             bondTotal += t.bond;
         }
@@ -408,10 +419,15 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (keccak256(abi.encode(terms)) != _termsHash[jobId]) revert TermsMismatch(jobId);
     }
 
-    /// @dev A posted job that no one has claimed yet has an empty state slot and a terms hash: it is Open.
+    /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from it
+    ///      rather than written, each to save a storage write on the hot path: a posted job that no one has claimed
+    ///      has an empty state slot (Open), and a claimed job whose terms hash was dropped was proved (Proved; its
+    ///      state slot keeps the prover and attempt). Every other status is written explicitly.
     function _stateOf(JobId jobId) private view returns (JobState memory state) {
         state = _jobState[jobId];
-        if (state.status == JobStatus.None && _termsHash[jobId] != bytes32(0)) state.status = JobStatus.Open;
+        bool active = _termsHash[jobId] != bytes32(0);
+        if (state.status == JobStatus.None && active) state.status = JobStatus.Open;
+        else if (state.status == JobStatus.Claimed && !active) state.status = JobStatus.Proved;
     }
 
     function _requireLiveAssignee(JobId jobId, JobState memory state) private view {
@@ -420,8 +436,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (block.timestamp > state.deadline) revert ClaimExpired(jobId, state.deadline);
     }
 
-    /// @dev A final job keeps its state slot (status, attempt, prover) and drops its terms hash: nothing can act on
-    ///      it any more, and clearing the slot refunds part of the gas.
+    /// @dev A final job keeps its state slot (status, attempt, last assignee) and drops its terms hash: nothing can
+    ///      act on it any more, and clearing the slot refunds part of the gas.
     function _close(JobId jobId, JobState memory state, JobStatus status) private {
         state.status = status;
         _jobState[jobId] = state;
@@ -445,7 +461,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (verifyNow && !SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
             revert InvalidProof(jobId);
         }
-        _close(jobId, state, JobStatus.Proved);
+        // Proved is recorded by dropping the terms hash alone (see `_stateOf`): one storage write fewer per proof.
+        delete _termsHash[jobId];
         emit JobProved(jobId, state.assignee, state.attempt, terms.fee, publicSignals[:nOutputs]);
     }
 

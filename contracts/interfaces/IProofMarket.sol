@@ -80,11 +80,13 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
 
     /// @notice Submits proofs for several jobs of one circuit, all claimed by the caller. Groth16 circuits with a
     ///         batch verifier are checked with one pairing product; others proof by proof. All or nothing.
+    /// @param proofs the proofs, concatenated in job order (each of its proof system's length)
+    /// @param publicSignals the public signals of each proof, concatenated in job order
     function submitProofs(
         JobId[] calldata jobIds,
         JobTerms[] calldata terms,
-        bytes[] calldata proofs,
-        uint256[][] calldata publicSignals
+        bytes calldata proofs,
+        uint256[] calldata publicSignals
     ) external;
 
     /// @notice After a claim's deadline, anyone may slash the assignee's bond (keeper share to the caller, a share

@@ -15,9 +15,8 @@ import {IGroth16BatchVerifier} from "../interfaces/IGroth16BatchVerifier.sol";
 ///         1/r when they are unpredictable to the prover: r_0 = 1 and r_i (i > 0) come from a hash of every proof
 ///         and signal in the batch (Fiat-Shamir), so changing any proof changes all coefficients.
 /// @dev Generated subclasses (contracts/verifiers/generated/*Groth16BatchVerifier.sol, by circuits/tool/build.ts)
-///      supply the verification key as constants. Proof encoding: abi.encode(uint256[2] a, uint256[2][2] b,
-///      uint256[2] c) with b in the precompile's order (x.imaginary, x.real, y.imaginary, y.real), as snarkjs'
-///      `exportSolidityCallData` writes it.
+///      supply the verification key as constants. Proof encoding: see {IGroth16BatchVerifier}; b is in the
+///      precompile's order (x.imaginary, x.real, y.imaginary, y.real), as snarkjs' `exportSolidityCallData` writes it.
 abstract contract Groth16BatchVerifier is IGroth16BatchVerifier {
     /// Order of the scalar field (public signals, coefficients).
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -43,101 +42,103 @@ abstract contract Groth16BatchVerifier is IGroth16BatchVerifier {
 
     /// @inheritdoc IGroth16BatchVerifier
     function verify(bytes calldata proof, uint256[] calldata publicSignals) external view returns (bool) {
-        bytes[] memory proofs = new bytes[](1);
-        proofs[0] = proof;
-        uint256[][] memory signals = new uint256[][](1);
-        signals[0] = publicSignals;
-        return _verifyBatch(proofs, signals);
+        return _verifyBatch(proof, publicSignals);
     }
 
     /// @inheritdoc IGroth16BatchVerifier
-    function verifyBatch(bytes[] calldata proofs, uint256[][] calldata publicSignals) external view returns (bool) {
+    function verifyBatch(bytes calldata proofs, uint256[] calldata publicSignals) external view returns (bool) {
         return _verifyBatch(proofs, publicSignals);
     }
 
-    /// @dev Running sums over the proofs of a batch.
-    struct Accumulator {
-        bytes32 seed;
-        uint256 sumR; // Σ r_i
-        uint256[] coef; // Σ_i r_i·s_ij, per public signal j
-        uint256[2] accC; // Σ r_i·C_i, from the point at infinity (0, 0)
-        uint256[] pairingInput; // 6 words per pair: N proof pairs, then α/β, L/γ, C/δ
-    }
-
-    function _verifyBatch(bytes[] memory proofs, uint256[][] memory publicSignals) internal view returns (bool) {
-        uint256 n = proofs.length;
-        if (n == 0 || publicSignals.length != n) return false;
+    function _verifyBatch(bytes calldata proofs, uint256[] calldata signals) internal view returns (bool ok) {
         VerifyingKey memory vk = _verifyingKey();
         uint256 nPub = vk.ic.length - 1;
+        uint256 n = proofs.length / PROOF_BYTES;
+        if (n == 0 || proofs.length != n * PROOF_BYTES || signals.length != n * nPub) return false;
 
-        Accumulator memory acc;
-        acc.seed = keccak256(abi.encode(proofs, publicSignals));
-        acc.coef = new uint256[](nPub);
-        acc.pairingInput = new uint256[](6 * (n + 3));
-        for (uint256 i; i < n; ++i) {
-            if (!_accumulate(acc, i, proofs[i], publicSignals[i])) return false;
+        bytes32 seed = keccak256(abi.encodePacked(proofs, signals));
+        uint256[] memory coef = new uint256[](nPub); // Σ_i r_i·s_ij, per public signal j
+        uint256[] memory pairs = new uint256[](6 * (n + 3)); // N proof pairs, then α/β, L/γ, C/δ
+        uint256 sumR; // Σ r_i
+        uint256 accCx; // Σ r_i·C_i, from the point at infinity (0, 0)
+        uint256 accCy;
+        // The per-proof loop reads calldata in place (no copies) and calls the precompiles directly: it is the part
+        // that grows with N. Scratch memory past the free-memory pointer holds precompile inputs and outputs.
+        assembly ("memory-safe") {
+            ok := 1
+            let scratch := mload(0x40)
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                let p := add(proofs.offset, mul(i, 256))
+                let r := 1
+                if i {
+                    mstore(scratch, seed)
+                    mstore(add(scratch, 32), i)
+                    r := add(mod(keccak256(scratch, 64), sub(R, 1)), 1)
+                }
+                sumR := addmod(sumR, r, R)
+                let sig := add(signals.offset, mul(mul(i, nPub), 32))
+                for {
+                    let j := 0
+                } lt(j, nPub) {
+                    j := add(j, 1)
+                } {
+                    let sj := calldataload(add(sig, mul(j, 32)))
+                    if iszero(lt(sj, R)) {
+                        ok := 0
+                    }
+                    let cj := add(add(coef, 32), mul(j, 32))
+                    mstore(cj, addmod(mload(cj), mulmod(r, sj, R), R))
+                }
+                // Pair i: (-r·A, B), B as given.
+                let pair := add(add(pairs, 32), mul(i, 192))
+                let ax := calldataload(p)
+                let ay := calldataload(add(p, 32))
+                if or(iszero(lt(ax, Q)), iszero(lt(ay, Q))) {
+                    ok := 0
+                }
+                mstore(pair, ax)
+                mstore(add(pair, 32), mod(sub(Q, ay), Q))
+                calldatacopy(add(pair, 64), add(p, 64), 128)
+                // r·C into scratch[64..128]
+                mstore(add(scratch, 64), calldataload(add(p, 192)))
+                mstore(add(scratch, 96), calldataload(add(p, 224)))
+                if gt(r, 1) {
+                    mstore(scratch, ax)
+                    mstore(add(scratch, 32), mload(add(pair, 32)))
+                    mstore(add(scratch, 64), r)
+                    ok := and(ok, staticcall(gas(), 0x07, scratch, 96, pair, 64))
+                    mstore(scratch, calldataload(add(p, 192)))
+                    mstore(add(scratch, 32), calldataload(add(p, 224)))
+                    mstore(add(scratch, 64), r)
+                    ok := and(ok, staticcall(gas(), 0x07, scratch, 96, add(scratch, 64), 64))
+                }
+                // accC += r·C
+                mstore(scratch, accCx)
+                mstore(add(scratch, 32), accCy)
+                ok := and(ok, staticcall(gas(), 0x06, scratch, 128, scratch, 64))
+                accCx := mload(scratch)
+                accCy := mload(add(scratch, 32))
+            }
         }
+        if (!ok) return false;
 
-        (bool okAlpha, uint256[2] memory alphaR) = _mul(vk.alpha, acc.sumR);
-        (bool okX, uint256[2] memory vkX) = _mul(vk.ic[0], acc.sumR);
+        (bool okAlpha, uint256[2] memory alphaR) = _mul(vk.alpha, sumR);
+        (bool okX, uint256[2] memory vkX) = _mul(vk.ic[0], sumR);
         if (!okAlpha || !okX) return false;
         for (uint256 j; j < nPub; ++j) {
-            (bool okM, uint256[2] memory term) = _mul(vk.ic[j + 1], acc.coef[j]);
+            (bool okM, uint256[2] memory term) = _mul(vk.ic[j + 1], coef[j]);
             if (!okM) return false;
             (okM, vkX) = _add(vkX, term);
             if (!okM) return false;
         }
-        _putPair(acc.pairingInput, n, alphaR, vk.beta);
-        _putPair(acc.pairingInput, n + 1, vkX, vk.gamma);
-        _putPair(acc.pairingInput, n + 2, acc.accC, vk.delta);
-        return _pairing(acc.pairingInput);
-    }
-
-    /// @dev Adds proof i to the running sums and writes its pair (-r_i·A_i, B_i); false if it is malformed.
-    function _accumulate(
-        Accumulator memory acc,
-        uint256 i,
-        bytes memory proof,
-        uint256[] memory signals
-    ) private view returns (bool) {
-        if (proof.length != PROOF_BYTES || signals.length != acc.coef.length) return false;
-        uint256 r = i == 0 ? 1 : (uint256(keccak256(abi.encode(acc.seed, i))) % (R - 1)) + 1;
-        acc.sumR = addmod(acc.sumR, r, R);
-        for (uint256 j; j < signals.length; ++j) {
-            if (signals[j] >= R) return false;
-            acc.coef[j] = addmod(acc.coef[j], mulmod(r, signals[j], R), R);
-        }
-        (uint256[2] memory a, uint256[4] memory b, uint256[2] memory c) = _decode(proof);
-        if (a[0] >= Q || a[1] >= Q) return false;
-        // -A_i, so that the products of both sides meet at 1.
-        uint256[2] memory rA = [a[0], a[1] == 0 ? 0 : Q - a[1]];
-        bool ok = true;
-        if (r != 1) {
-            (ok, rA) = _mul(rA, r);
-            if (!ok) return false;
-            (ok, c) = _mul(c, r);
-            if (!ok) return false;
-        }
-        (ok, acc.accC) = _add(acc.accC, c);
-        if (!ok) return false;
-        _putPair(acc.pairingInput, i, rA, b);
-        return true;
-    }
-
-    function _decode(
-        bytes memory proof
-    ) private pure returns (uint256[2] memory a, uint256[4] memory b, uint256[2] memory c) {
-        assembly ("memory-safe") {
-            let p := add(proof, 32)
-            mstore(a, mload(p))
-            mstore(add(a, 32), mload(add(p, 32)))
-            mstore(b, mload(add(p, 64)))
-            mstore(add(b, 32), mload(add(p, 96)))
-            mstore(add(b, 64), mload(add(p, 128)))
-            mstore(add(b, 96), mload(add(p, 160)))
-            mstore(c, mload(add(p, 192)))
-            mstore(add(c, 32), mload(add(p, 224)))
-        }
+        _putPair(pairs, n, alphaR, vk.beta);
+        _putPair(pairs, n + 1, vkX, vk.gamma);
+        _putPair(pairs, n + 2, [accCx, accCy], vk.delta);
+        return _pairing(pairs);
     }
 
     function _putPair(uint256[] memory input, uint256 k, uint256[2] memory g1, uint256[4] memory g2) private pure {

@@ -1,6 +1,15 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployMarket, postJob, postProvableJob, realProof, registerExample, STAKE } from "./helpers/fixture.ts";
+import {
+  batchArgs,
+  deployMarket,
+  FEE,
+  postJob,
+  postProvableJob,
+  realProof,
+  registerExample,
+  STAKE,
+} from "./helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -118,64 +127,52 @@ describe("ProofMarket: submitting proofs", function () {
     const { market, requester, prover, circuitId, job } = await loadFixture(fixture);
     const second = await postProvableJob(ethers, market, requester, circuitId, 2);
     await market.connect(prover).claim(second.jobId, second.terms);
-    const p = [job.proof, second.proof];
-    await expect(
-      market.connect(prover).submitProofs([job.jobId], [job.terms, second.terms], [p[0].proof], [p[0].publicSignals]),
-    ).to.be.revertedWithCustomError(market, "BatchLengthMismatch");
-    await expect(market.connect(prover).submitProofs([], [], [], [])).to.be.revertedWithCustomError(
+    const submit = (args: ReturnType<typeof batchArgs>) => market.connect(prover).submitProofs(...args);
+
+    const [ids, terms, proofs, signals] = batchArgs([job, second]);
+    await expect(submit([ids.slice(1), terms, proofs, signals])).to.be.revertedWithCustomError(
       market,
-      "EmptyBatch",
+      "BatchLengthMismatch",
     );
-    await expect(
-      market
-        .connect(prover)
-        .submitProofs(
-          [job.jobId, job.jobId],
-          [job.terms, job.terms],
-          [p[0].proof, p[0].proof],
-          [p[0].publicSignals, p[0].publicSignals],
-        ),
-    )
+    await expect(submit([ids, terms, proofs, signals.slice(1)])).to.be.revertedWithCustomError(
+      market,
+      "BatchLengthMismatch",
+    );
+    await expect(submit([ids, terms, proofs + "00", signals])).to.be.revertedWithCustomError(
+      market,
+      "BatchLengthMismatch",
+    );
+    await expect(submit([[], [], "0x", []])).to.be.revertedWithCustomError(market, "EmptyBatch");
+    await expect(submit(batchArgs([job, job])))
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Proved);
-    const tampered = ethers.getBytes(p[1].proof);
+
+    const tampered = ethers.getBytes(second.proof.proof);
     tampered[200] ^= 1;
     await expect(
-      market
-        .connect(prover)
-        .submitProofs(
-          [job.jobId, second.jobId],
-          [job.terms, second.terms],
-          [p[0].proof, tampered],
-          [p[0].publicSignals, p[1].publicSignals],
-        ),
+      submit(batchArgs([job, { ...second, proof: { ...second.proof, proof: tampered } }])),
     ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
-    const merkle = await postProvableJob(ethers, market, requester, 2n, 3, "merkle_membership");
-    await market.connect(prover).claim(merkle.jobId, merkle.terms);
-    await expect(
-      market
-        .connect(prover)
-        .submitProofs(
-          [job.jobId, merkle.jobId],
-          [job.terms, merkle.terms],
-          [p[0].proof, merkle.proof.proof],
-          [p[0].publicSignals, merkle.proof.publicSignals],
-        ),
-    )
-      .to.be.revertedWithCustomError(market, "BatchMixesCircuits")
-      .withArgs(merkle.jobId, 1n, 2n);
     // Swapping two valid proofs between their jobs fails too.
-    await expect(
-      market
-        .connect(prover)
-        .submitProofs(
-          [job.jobId, second.jobId],
-          [job.terms, second.terms],
-          [p[1].proof, p[0].proof],
-          [p[0].publicSignals, p[1].publicSignals],
-        ),
-    ).to.be.revertedWithCustomError(market, "InvalidBatchProof");
+    const swapped = batchArgs([
+      { ...job, proof: { ...job.proof, proof: second.proof.proof } },
+      { ...second, proof: { ...second.proof, proof: job.proof.proof } },
+    ]);
+    await expect(submit(swapped)).to.be.revertedWithCustomError(market, "InvalidBatchProof");
+
+    // Another circuit with the same signal count (the same verifier registered again).
+    const twin = await registerExample(ethers, market, "poseidon_preimage", "groth16");
+    const twinJob = await postProvableJob(ethers, market, requester, twin, 3);
+    await market.connect(prover).claim(twinJob.jobId, twinJob.terms);
+    await expect(submit(batchArgs([job, twinJob])))
+      .to.be.revertedWithCustomError(market, "BatchMixesCircuits")
+      .withArgs(twinJob.jobId, circuitId, twin);
     expect((await market.jobState(job.jobId)).status).to.equal(Status.Claimed);
+
+    await expect(submit(batchArgs([job, second])))
+      .to.emit(market, "JobProved")
+      .withArgs(second.jobId, prover.address, 0n, FEE, []);
+    expect((await market.jobState(job.jobId)).status).to.equal(Status.Proved);
+    expect((await market.jobState(job.jobId)).assignee).to.equal(prover.address);
   });
 
   it("a verifier that tries to change state (or reenter) cannot: the proof counts as invalid", async function () {

@@ -9,7 +9,7 @@ import { loadManifest } from "../../common/circuits/catalog.ts";
 import type { ExampleCircuit } from "../../common/circuits/exampleInputs.ts";
 import { PROOF_SYSTEMS, type ProofSystem } from "../../common/circuits/manifest.ts";
 import { publicOutputsOf } from "../../common/inputs/commitment.ts";
-import { deployMarket, FEE, postProvableJob, registerExample, STAKE } from "./helpers/fixture.ts";
+import { batchArgs, deployMarket, FEE, postProvableJob, registerExample, STAKE } from "./helpers/fixture.ts";
 
 const { ethers } = await network.create();
 
@@ -43,12 +43,7 @@ describe("Real proofs through the market", function () {
         await market.connect(prover).claim(job.jobId, job.terms);
         jobs.push(job);
       }
-      await market.connect(prover).submitProofs(
-        jobs.map((j) => j.jobId),
-        jobs.map((j) => j.terms),
-        jobs.map((j) => j.proof.proof),
-        jobs.map((j) => j.proof.publicSignals),
-      );
+      await market.connect(prover).submitProofs(...batchArgs(jobs));
       for (const j of jobs) expect((await market.jobState(j.jobId)).status).to.equal(3n);
       expect(await market.withdrawable(prover.address)).to.equal(4n * FEE);
       expect((await market.account(prover.address)).locked).to.equal(0n);
@@ -63,8 +58,8 @@ describe("Real proofs through the market", function () {
     expect(await batch.nPublic()).to.equal(2n);
     expect(
       await batch.verifyBatch(
-        proofs.map((p) => p.proof),
-        proofs.map((p) => p.publicSignals),
+        ethers.concat(proofs.map((p) => p.proof)),
+        proofs.flatMap((p) => p.publicSignals),
       ),
     ).to.equal(true);
     for (const p of proofs) {
@@ -84,12 +79,15 @@ describe("Real proofs through the market", function () {
     }
     const wrongSignals = proofs.map((p) => p.publicSignals);
     wrongSignals[2] = [wrongSignals[2][0], wrongSignals[2][1] + 1n];
-    expect(
-      await batch.verifyBatch(
-        proofs.map((p) => p.proof),
-        wrongSignals,
-      ),
-    ).to.equal(false);
-    expect(await batch.verifyBatch([], [])).to.equal(false);
+    expect(await batch.verifyBatch(ethers.concat(proofs.map((p) => p.proof)), wrongSignals.flat())).to.equal(false);
+    expect(await batch.verifyBatch("0x", [])).to.equal(false);
+    // A length that is not whole proofs, or signals that do not match the proof count, are refused.
+    expect(await batch.verifyBatch(ethers.concat([proofs[0].proof, "0x00"]), proofs[0].publicSignals)).to.equal(false);
+    expect(await batch.verifyBatch(proofs[0].proof, [...proofs[0].publicSignals, 1n])).to.equal(false);
+    // A signal outside the field is refused even where it would be equivalent modulo r.
+    const r = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+    expect(await batch.verify(proofs[0].proof, [proofs[0].publicSignals[0] + r, proofs[0].publicSignals[1]])).to.equal(
+      false,
+    );
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { TestToken } from "../../../types/ethers-contracts/index.ts";
-import { type ContractTransactionReceipt, ZeroAddress, ZeroHash, parseEther } from "ethers";
+import { type ContractTransactionReceipt, ZeroAddress, ZeroHash, concat, parseEther } from "ethers";
 import { loadManifest, manifestPath } from "../../../common/circuits/catalog.ts";
 import { exampleInputs, type ExampleCircuit } from "../../../common/circuits/exampleInputs.ts";
 import type { ProofSystem } from "../../../common/circuits/manifest.ts";
@@ -179,4 +179,16 @@ export async function postProvableJob(
     overrides,
   );
   return { ...job, proof };
+}
+
+/** The arguments of `submitProofs` for these jobs: proofs and public signals concatenated in job order. */
+export function batchArgs(
+  jobs: { jobId: bigint; terms: Terms; proof: { proof: string | Uint8Array; publicSignals: bigint[] } }[],
+): [bigint[], Terms[], string, bigint[]] {
+  return [
+    jobs.map((j) => j.jobId),
+    jobs.map((j) => j.terms),
+    concat(jobs.map((j) => j.proof.proof)),
+    jobs.flatMap((j) => j.proof.publicSignals),
+  ];
 }
