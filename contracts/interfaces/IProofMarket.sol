@@ -117,17 +117,28 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The ERC-20 used for fees and stakes.
     function token() external view returns (IERC20);
+    /// @notice Seconds between `requestUnstake` and `completeUnstake`; longer than any proving window.
     function unbondingDelay() external view returns (uint32);
+    /// @notice Current parameters and pause flag.
     function params() external view returns (MarketParams memory);
+    /// @notice Where the treasury share of slashes is credited.
     function treasury() external view returns (address);
+    /// @notice A registered circuit (all zero if `circuitId` is unknown).
     function circuit(CircuitId circuitId) external view returns (Circuit memory);
+    /// @notice Number of registered circuits; ids run from 1 to this.
     function circuitCount() external view returns (uint32);
+    /// @notice Number of posted jobs; ids run from 1 to this.
     function jobCount() external view returns (uint256);
-    /// @return termsHash keccak256(abi.encode(terms)) of the job's current terms; zero once it is final
+    /// @notice keccak256(abi.encode(terms)) of an active job's current terms; zero once it is final.
     function jobTermsHash(JobId jobId) external view returns (bytes32 termsHash);
+    /// @notice A job's status, attempt, deadline and assignee (after Proved: the prover that was paid).
     function jobState(JobId jobId) external view returns (JobState memory);
+    /// @notice A prover's staked, locked and unbonding amounts.
     function account(address prover) external view returns (ProverAccount memory);
+    /// @notice Stake a claim can lock or `requestUnstake` can take: staked - locked.
     function freeStake(address prover) external view returns (uint96);
+    /// @notice What `withdraw` would pay `account` now.
     function withdrawable(address account) external view returns (uint256);
 }

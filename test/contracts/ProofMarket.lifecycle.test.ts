@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { ZeroAddress } from "ethers";
 import {
   BOND,
@@ -16,7 +17,7 @@ import {
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
 
-const Status = { None: 0n, Open: 1n, Claimed: 2n, Proved: 3n, Cancelled: 4n, Expired: 5n };
+const Status = JOB_STATUS;
 
 async function fixture() {
   const base = await deployMarket(ethers);

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import {
   BOND,
   deployMarket,
@@ -15,7 +16,7 @@ import {
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
 
-const Status = { Open: 1n, Claimed: 2n, Proved: 3n };
+const Status = JOB_STATUS;
 const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
 
 async function fixture() {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { network } from "hardhat";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import {
   batchArgs,
   deployMarket,
@@ -14,7 +15,7 @@ import {
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
 
-const Status = { Claimed: 2n, Proved: 3n };
+const Status = JOB_STATUS;
 
 async function fixture() {
   const base = await deployMarket(ethers);
