@@ -92,9 +92,15 @@ const result = {
   batchVerifierOnlyMarginal: (verifyBatch16 - verifyBatch1) / 15n,
 };
 
+// The batch goal is read two ways, both printed: the whole market call (calldata of terms, per-job bookkeeping
+// and events included) and the batch verification alone, which is what DESIGN.md compares with one snarkjs verify.
 const goals: Record<string, [bigint, string]> = {
   postClaimSubmit: [400_000n, "post + claim + submit <= 400k (Boundless lock + fulfill ~485k)"],
-  batchMarginalPerProof: [60_000n, "marginal per proof in a batch of 16 <= 60k (one snarkjs verify ~222k)"],
+  batchMarginalPerProof: [60_000n, "marginal per proof in a batch of 16 <= 60k, whole submitProofs call"],
+  batchVerifierOnlyMarginal: [
+    60_000n,
+    "marginal per proof in a batch of 16 <= 60k, verification alone (snarkjs verify ~222k)",
+  ],
 };
 console.log("\nProofMarket gas (receipt gasUsed, poseidon_preimage Groth16, 2 public signals)\n");
 for (const [k, v] of Object.entries(result)) {
