@@ -9,6 +9,8 @@ const soljson = createRequire(import.meta.url).resolve("solc/soljson.js");
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
+    // Built so that off-chain code has a generic ERC-20 ABI (decimals, approve) for any token.
+    npmFilesToBuild: ["@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol"],
     profiles: {
       default: {
         version: solcVersion,
@@ -18,7 +20,7 @@ export default defineConfig({
     },
   },
   paths: {
-    tests: { mocha: "test/contracts", solidity: "test/contracts" },
+    tests: { mocha: "test", solidity: "test/contracts" },
   },
   test: {
     // Real proofs take seconds each on two cores.

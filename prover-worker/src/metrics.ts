@@ -1,0 +1,85 @@
+/**
+ * Prometheus metrics and the health endpoint, served on loopback by default.
+ */
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export function createMetrics() {
+  const registry = new Registry();
+  const m = {
+    registry,
+    jobsSeen: new Counter({ name: "pm_worker_jobs_seen_total", help: "Open jobs discovered", registers: [registry] }),
+    jobsSkipped: new Counter({
+      name: "pm_worker_jobs_skipped_total",
+      help: "Jobs not claimed, by reason",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    jobsClaimed: new Counter({ name: "pm_worker_jobs_claimed_total", help: "Jobs claimed", registers: [registry] }),
+    jobsProved: new Counter({
+      name: "pm_worker_jobs_proved_total",
+      help: "Proofs accepted on chain",
+      registers: [registry],
+    }),
+    jobsFailed: new Counter({
+      name: "pm_worker_jobs_failed_total",
+      help: "Claims that ended without a proof",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    provingSeconds: new Histogram({
+      name: "pm_worker_proving_seconds",
+      help: "Seconds per proof (proving only)",
+      labelNames: ["circuit", "backend"],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
+    }),
+    stakeFree: new Gauge({
+      name: "pm_worker_stake_free",
+      help: "Free stake (token base units)",
+      registers: [registry],
+    }),
+    stakeLocked: new Gauge({
+      name: "pm_worker_stake_locked",
+      help: "Locked stake (token base units)",
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "pm_worker_queue_depth",
+      help: "Proving tasks waiting for a slot",
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: "pm_worker_claims_in_flight",
+      help: "Claims held and not yet settled",
+      registers: [registry],
+    }),
+    headBlock: new Gauge({ name: "pm_worker_head_block", help: "Last block read", registers: [registry] }),
+  };
+  return m;
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function serveMetrics(
+  metrics: Metrics,
+  host: string,
+  port: number,
+  health: () => { ok: boolean; [k: string]: unknown },
+): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    if (req.url === "/metrics") {
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+    } else if (req.url === "/health") {
+      const h = health();
+      res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify(h, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}

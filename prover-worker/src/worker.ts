@@ -1,0 +1,318 @@
+/**
+ * The worker: discovers Open jobs from the market's events (polling eth_getLogs from a stored checkpoint), decides
+ * which to take (policy), preflights them, claims, proves in parallel slots (earliest deadline first), checks each
+ * proof against the verification key and submits it. Claims are recorded before they are sent, so a restart
+ * resumes them; on SIGTERM it stops claiming and settles what it holds.
+ */
+import { readFileSync } from "node:fs";
+import type { Wallet } from "ethers";
+import { createProvider } from "../../common/chain/provider.ts";
+import * as snarkjs from "snarkjs";
+import { artifactPath } from "../../common/circuits/manifest.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import { parseInputsDocument } from "../../common/inputs/document.ts";
+import { JobBook, type JobView, parseMarketLogs } from "../../common/market/jobBook.ts";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { encodeProof } from "../../common/proofs/encoding.ts";
+import type { ServedCircuit, WorkerConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import { createTxQueue, revertName } from "./pipeline/chainTx.ts";
+import { evaluate } from "./pipeline/policy.ts";
+import { preflight } from "./pipeline/preflight.ts";
+import { createProverPool } from "./prover/pool.ts";
+import { type ClaimRecord, openStore } from "./store.ts";
+
+const LOG_RANGE = 2_000;
+
+export interface WorkerCommon {
+  config: WorkerConfig;
+  circuits: ServedCircuit[];
+  wallet: Wallet;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createWorker({ config, circuits, wallet, logger, metrics }: WorkerCommon) {
+  const provider = createProvider(config.rpcUrl, config.pollIntervalMs);
+  const signer = wallet.connect(provider);
+  const market = connectMarket(config.marketAddress, signer);
+  const store = openStore(config.dataDir);
+  const pool = createProverPool(config.slots);
+  const send = createTxQueue();
+  const book = new JobBook();
+  for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
+  const inFlight = new Map<bigint, Promise<void>>();
+  const reassigned = new Set<bigint>();
+  const vkeys = new Map<string, unknown>();
+  const provingSeconds = new Map<number, number>();
+  let claiming = true;
+  let lastTick = 0;
+  let stopped: () => void;
+  const done = new Promise<void>((r) => (stopped = r));
+
+  const now = async () => (await provider.getBlock("latest"))!.timestamp;
+  const estimate = (c: ServedCircuit) => provingSeconds.get(c.circuitId) ?? config.policy.provingSecondsEstimate;
+  const circuitOf = (id: bigint) => circuits.find((c) => BigInt(c.circuitId) === id);
+
+  async function discover(): Promise<void> {
+    const head = await provider.getBlockNumber();
+    let from = (store.checkpoint() ?? config.startBlock - 1) + 1;
+    while (from <= head) {
+      const to = Math.min(head, from + LOG_RANGE - 1);
+      const logs = await provider.getLogs({ address: config.marketAddress, fromBlock: from, toBlock: to });
+      const touched = book.apply(parseMarketLogs(market.interface, logs));
+      for (const j of touched)
+        if (j.status === "Open" && j.attempt === 0n && j.postedAtBlock >= from) metrics.jobsSeen.inc();
+      store.saveBook(to, touched);
+      from = to + 1;
+    }
+    metrics.headBlock.set(head);
+  }
+
+  function verifyingKey(circuit: ServedCircuit): unknown {
+    let vkey = vkeys.get(circuit.manifestFile + circuit.system);
+    if (vkey === undefined) {
+      vkey = JSON.parse(
+        readFileSync(artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.vkey), "utf8"),
+      );
+      vkeys.set(circuit.manifestFile + circuit.system, vkey);
+    }
+    return vkey;
+  }
+
+  async function abandon(record: ClaimRecord, reason: string): Promise<void> {
+    const log = logger.child({ jobId: record.jobId });
+    try {
+      await (await send(() => market.abandon(record.jobId, record.view.terms))).wait();
+      store.setClaimStatus(record.jobId, "abandoned", { error: reason });
+      metrics.jobsFailed.inc({ reason: "abandoned" });
+      log.warn("abandoned claim for the smaller slash", { reason });
+    } catch (e) {
+      store.setClaimStatus(record.jobId, "failed", {
+        error: `${reason}; abandon failed: ${revertName(e) ?? (e as Error).message}`,
+      });
+      metrics.jobsFailed.inc({ reason: "abandon_failed" });
+      log.error("could not abandon claim", { reason, error: revertName(e) ?? (e as Error).message });
+    }
+  }
+
+  /** Proves a claimed job and submits the proof, or abandons it if the deadline cannot be met. */
+  async function proveAndSubmit(
+    record: ClaimRecord,
+    circuit: ServedCircuit,
+    deadline: number,
+    witness?: Uint8Array,
+  ): Promise<void> {
+    const log = logger.child({ jobId: record.jobId, circuit: circuit.manifestData.name });
+    if ((await now()) + estimate(circuit) > deadline)
+      return abandon(record, "not enough time left before the deadline");
+    if (witness === undefined) {
+      const parsed = parseInputsDocument(circuit.manifestData, JSON.parse(record.inputs));
+      witness = (
+        await pool.run(
+          {
+            kind: "witness",
+            wasm: artifactPath(circuit.manifestFile, circuit.manifestData.wasm),
+            inputs: parsed.signals,
+          },
+          deadline,
+        )
+      ).witness;
+    }
+    const zkey = artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.zkey);
+    const started = Date.now();
+    const reply = await pool.run({ kind: "prove", system: circuit.system, zkey, witness }, deadline);
+    metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: circuit.backend }, reply.seconds);
+    const prover =
+      circuit.system === "groth16" ? snarkjs.groth16 : circuit.system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
+    if (!(await prover.verify(verifyingKey(circuit), reply.publicSignals, reply.proof))) {
+      log.error("backend produced a proof that does not verify; not submitting", { backend: circuit.backend });
+      return abandon(record, `backend ${circuit.backend} produced an invalid proof`);
+    }
+    const elapsed = (Date.now() - started) / 1000;
+    provingSeconds.set(
+      circuit.circuitId,
+      Math.max(elapsed * 1.5, (provingSeconds.get(circuit.circuitId) ?? elapsed) * 0.8),
+    );
+    const encoded = await encodeProof(circuit.system, reply.proof, reply.publicSignals);
+    store.setClaimStatus(record.jobId, "submitting");
+    try {
+      const tx = await send(() =>
+        market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals),
+      );
+      store.setClaimStatus(record.jobId, "submitting", { txHash: tx.hash });
+      await tx.wait();
+      store.setClaimStatus(record.jobId, "proved");
+      metrics.jobsProved.inc();
+      log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx: tx.hash });
+    } catch (e) {
+      const reason = revertName(e) ?? (e as Error).message;
+      store.setClaimStatus(record.jobId, "failed", { error: `submit: ${reason}` });
+      metrics.jobsFailed.inc({ reason: "submit_reverted" });
+      log.error("submission failed", { reason });
+    }
+  }
+
+  /** Preflight, claim, prove, submit one job. */
+  async function take(job: JobView, circuit: ServedCircuit): Promise<void> {
+    const log = logger.child({ jobId: job.jobId, circuit: circuit.manifestData.name });
+    const checked = await preflight(job, circuit, pool, config.maxInputBytes);
+    if (!checked.ok) {
+      if (checked.final) {
+        store.recordSkip(job.jobId, checked.reason);
+        metrics.jobsSkipped.inc({ reason: "preflight" });
+        log.warn("job skipped without a claim", { reason: checked.reason });
+      } else {
+        log.error("preflight could not run; will retry", { reason: checked.reason });
+      }
+      return;
+    }
+    if (!claiming) return;
+    const record: ClaimRecord = {
+      jobId: job.jobId,
+      status: "claiming",
+      view: structuredClone(job),
+      inputs: checked.inputs,
+      txHash: null,
+      error: null,
+    };
+    store.putClaim(record);
+    try {
+      const tx = await send(() => market.claim(job.jobId, job.terms));
+      store.setClaimStatus(job.jobId, "claiming", { txHash: tx.hash });
+      await tx.wait();
+    } catch (e) {
+      const reason = revertName(e) ?? (e as Error).message;
+      store.setClaimStatus(job.jobId, "lost", { error: reason });
+      log.info("claim not taken", { reason });
+      return;
+    }
+    store.setClaimStatus(job.jobId, "claimed");
+    metrics.jobsClaimed.inc();
+    const state = await market.jobState(job.jobId);
+    log.info("claimed", { deadline: state.deadline, bond: job.terms.bond });
+    await proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline), checked.witness);
+  }
+
+  function track(jobId: bigint, work: Promise<void>): void {
+    const p = work
+      .catch((e) => logger.error("job pipeline failed", { jobId, error: (e as Error).message }))
+      .finally(() => {
+        inFlight.delete(jobId);
+        metrics.inFlight.set(inFlight.size);
+      });
+    inFlight.set(jobId, p);
+    metrics.inFlight.set(inFlight.size);
+  }
+
+  /** After a restart: resume every claim the store holds, as the chain now sees it. */
+  async function reconcile(): Promise<void> {
+    const me = wallet.address.toLowerCase();
+    for (const record of store.claims(["claiming", "claimed", "submitting"])) {
+      const state = await market.jobState(record.jobId);
+      const mine = state.assignee.toLowerCase() === me;
+      const circuit = circuitOf(record.view.terms.circuitId);
+      if (mine && state.status === JOB_STATUS.Proved) {
+        store.setClaimStatus(record.jobId, "proved");
+      } else if (mine && state.status === JOB_STATUS.Claimed && circuit) {
+        store.setClaimStatus(record.jobId, "claimed");
+        logger.info("resuming claim after restart", { jobId: record.jobId, deadline: state.deadline });
+        track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
+      } else {
+        store.setClaimStatus(record.jobId, "lost", { error: "not held after restart" });
+      }
+    }
+  }
+
+  async function keep(t: number): Promise<void> {
+    for (const job of book.jobs.values()) {
+      if (job.status !== "Claimed" || job.deadline === null || reassigned.has(job.jobId)) continue;
+      if (job.assignee?.toLowerCase() === wallet.address.toLowerCase()) continue;
+      if (t <= Number(job.deadline) || t > Number(job.terms.expiresAt)) continue;
+      reassigned.add(job.jobId);
+      try {
+        await (await send(() => market.reassign(job.jobId, job.terms))).wait();
+        logger.info("reassigned a stalled job as keeper", { jobId: job.jobId, prover: job.assignee });
+      } catch (e) {
+        logger.info("reassign not taken", { jobId: job.jobId, reason: revertName(e) ?? (e as Error).message });
+      }
+    }
+  }
+
+  async function tick(): Promise<void> {
+    await discover();
+    const t = await now();
+    const account = await market.account(wallet.address);
+    let freeStake = account.staked - account.locked;
+    metrics.stakeFree.set(Number(freeStake));
+    metrics.stakeLocked.set(Number(account.locked));
+    metrics.queueDepth.set(pool.queueDepth());
+    if (claiming) {
+      const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
+      for (const job of open) {
+        if (inFlight.has(job.jobId) || store.skipped(job.jobId) !== null) continue;
+        const held = store.claim(job.jobId);
+        if (held !== null && held.status !== "lost" && held.view.attempt === job.attempt) continue;
+        const verdict = evaluate(job, {
+          config,
+          circuits,
+          now: t,
+          freeStake,
+          freeSlots: config.slots - inFlight.size,
+          provingSeconds: estimate,
+        });
+        if (!verdict.claim) {
+          if (verdict.final) store.recordSkip(job.jobId, verdict.reason);
+          continue;
+        }
+        freeStake -= job.terms.bond;
+        track(job.jobId, take(job, verdict.circuit));
+      }
+    }
+    if (config.keeper.enabled) await keep(t);
+    lastTick = Date.now();
+  }
+
+  async function loop(): Promise<void> {
+    while (claiming || inFlight.size > 0) {
+      try {
+        await tick();
+      } catch (e) {
+        logger.warn("tick failed; retrying", { error: (e as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, config.pollIntervalMs));
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      logger.info("worker starting", {
+        prover: wallet.address,
+        market: config.marketAddress,
+        circuits: circuits.map((c) => c.circuitId),
+        slots: config.slots,
+      });
+      await reconcile();
+      void loop().then(async () => {
+        await pool.close();
+        store.close();
+        provider.destroy();
+        stopped();
+      });
+    },
+    /** Stops claiming; settles what it holds (prove and submit, or abandon), then ends. */
+    stop(): Promise<void> {
+      if (claiming) logger.info("stopping: no new claims; settling held claims", { held: inFlight.size });
+      claiming = false;
+      return done;
+    },
+    health: () => ({
+      ok: Date.now() - lastTick < Math.max(30_000, config.pollIntervalMs * 10),
+      lastTick,
+      inFlight: inFlight.size,
+      queueDepth: pool.queueDepth(),
+    }),
+    done,
+  };
+}

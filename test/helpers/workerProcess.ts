@@ -1,0 +1,102 @@
+/**
+ * Runs the prover-worker CLI as a real process (so tests can SIGTERM or SIGKILL it) and collects its JSON logs.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+
+const CLI = path.join(REPO_ROOT, "prover-worker", "src", "cli.ts");
+
+export function writeWorkerConfig(config: Record<string, unknown>): { file: string; dir: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "pm-worker-"));
+  const file = path.join(dir, "worker.json");
+  writeFileSync(file, JSON.stringify({ dataDir: path.join(dir, "data"), ...config }, null, 2));
+  return { file, dir };
+}
+
+/** Runs a one-shot command (stake, status, ...) and returns its output. */
+export async function workerCommand(
+  args: string[],
+  privateKey: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PM_PRIVATE_KEY: privateKey },
+  });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d) => (stdout += d));
+  proc.stderr.on("data", (d) => (stderr += d));
+  const code: number = await new Promise((r) => proc.once("exit", (c) => r(c ?? -1)));
+  return { code, stdout, stderr };
+}
+
+export interface WorkerProcess {
+  proc: ChildProcess;
+  logs: Record<string, unknown>[];
+  /** Resolves with the first log line that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+export function startWorker(
+  configFile: string,
+  privateKey: string,
+  extraEnv: Record<string, string> = {},
+): WorkerProcess {
+  const proc = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PM_PRIVATE_KEY: privateKey, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
+  let buffer = "";
+  proc.stderr!.on("data", (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = { msg: line, level: "raw" };
+      }
+      logs.push(parsed);
+      for (const w of waiters.splice(0)) {
+        if (w.match(parsed)) w.resolve(parsed);
+        else waiters.push(w);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  return {
+    proc,
+    logs,
+    exited,
+    waitForLog(match, timeoutMs = 120_000) {
+      const seen = logs.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching worker log within ${timeoutMs} ms; last logs:\n${logs
+                  .slice(-10)
+                  .map((l) => JSON.stringify(l))
+                  .join("\n")}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      });
+    },
+  };
+}

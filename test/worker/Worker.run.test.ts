@@ -1,0 +1,172 @@
+/**
+ * The prover worker against a real local chain (hardhat node) with the real contracts: it stakes through its CLI,
+ * discovers jobs, preflights them, claims, proves with snarkjs in its slots and is paid; jobs whose inputs are
+ * wrong or unprovable are skipped without a claim; SIGTERM stops it cleanly.
+ */
+import { expect } from "chai";
+import { parseEther, type Wallet } from "ethers";
+import { loadManifest } from "../../common/circuits/catalog.ts";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
+import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
+import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { type LocalChain, startLocalChain } from "../helpers/localChain.ts";
+import { startWorker, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
+
+const FEE = parseEther("3");
+const BOND = parseEther("2");
+
+async function postJob(
+  chain: LocalChain,
+  deployment: DevnetDeployment,
+  requester: Wallet,
+  circuitId: bigint,
+  document: Record<string, unknown>,
+  tamper: { hash?: boolean } = {},
+): Promise<bigint> {
+  const market = connectMarket(deployment.market, requester);
+  const circuit = deployment.circuits.find((c) => c.circuitId === circuitId)!;
+  const { uri, bytes } = inputsDataURI(document);
+  const { inputsCommitment } = parseInputsDocument(loadManifest(circuit.name), document);
+  const now = (await chain.provider.getBlock("latest"))!.timestamp;
+  const tx = await market.postJob({
+    circuitId,
+    fee: FEE,
+    bond: BOND,
+    provingWindow: 300n,
+    expiresAt: BigInt(now + 3600),
+    inputsCommitment,
+    inputsHash: tamper.hash ? sha256Hex("something else") : sha256Hex(bytes),
+    inputsURI: uri,
+  });
+  const receipt = (await tx.wait())!;
+  return market.interface.parseLog(receipt.logs.find((l) => market.interface.parseLog(l)?.name === "JobPosted")!)!.args
+    .jobId;
+}
+
+async function waitForStatus(
+  chain: LocalChain,
+  marketAddress: string,
+  jobId: bigint,
+  status: bigint,
+  timeoutMs = 60_000,
+) {
+  const market = connectMarket(marketAddress, chain.provider);
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if ((await market.jobState(jobId)).status === status) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`job ${jobId} did not reach status ${status} within ${timeoutMs} ms`);
+}
+
+describe("prover-worker run, against a real local chain", function () {
+  let chain: LocalChain;
+  let deployment: DevnetDeployment;
+
+  before(async function () {
+    chain = await startLocalChain();
+    deployment = await deployDevnet(chain.accounts[0]);
+    const token = connectToken(deployment.token, chain.accounts[0]);
+    const mintable = new (await import("ethers")).Contract(
+      deployment.token,
+      ["function mint(address,uint256)"],
+      chain.accounts[0],
+    );
+    for (const who of chain.accounts.slice(1, 4)) await (await mintable.mint(who.address, parseEther("1000"))).wait();
+    await (await token.connect(chain.accounts[2]).approve(deployment.market, parseEther("1000"))).wait();
+  });
+
+  after(async function () {
+    await chain?.stop();
+  });
+
+  it("stakes, proves valid jobs and is paid; skips bad and unprovable jobs without claiming; stops on SIGTERM", async function () {
+    const prover = chain.accounts[1];
+    const requester = chain.accounts[2];
+    const groth16 = deployment.circuits.find(
+      (c) => c.name === "poseidon_preimage" && c.system === "groth16",
+    )!.circuitId;
+    const eddsa = deployment.circuits.find((c) => c.name === "eddsa_signature")!.circuitId;
+    const { file } = writeWorkerConfig({
+      rpcUrl: chain.url,
+      marketAddress: deployment.market,
+      circuits: [{ circuitId: Number(groth16), manifest: "poseidon_preimage", system: "groth16" }],
+      slots: 2,
+      pollIntervalMs: 300,
+      metrics: { port: 0 },
+      policy: { provingSecondsEstimate: 5 },
+    });
+
+    const staked = await workerCommand(["stake", "50", "--config", file], prover.privateKey);
+    expect(staked.code, staked.stderr).to.equal(0);
+    expect(staked.stdout).to.contain("staked 50.0");
+    expect(staked.stdout + staked.stderr).to.not.contain(prover.privateKey.slice(2));
+
+    const good1 = await postJob(chain, deployment, requester, groth16, await exampleInputs("poseidon_preimage", "w1"));
+    const good2 = await postJob(chain, deployment, requester, groth16, await exampleInputs("poseidon_preimage", "w2"));
+    const wrongHash = await postJob(
+      chain,
+      deployment,
+      requester,
+      groth16,
+      await exampleInputs("poseidon_preimage", "w3"),
+      { hash: true },
+    );
+    const unprovableDoc = { ...(await exampleInputs("poseidon_preimage", "w4")), preimage: ["1", "2"] };
+    const unprovable = await postJob(chain, deployment, requester, groth16, unprovableDoc);
+    const unserved = await postJob(chain, deployment, requester, eddsa, await exampleInputs("eddsa_signature", "w5"));
+
+    const worker = startWorker(file, prover.privateKey);
+    try {
+      await waitForStatus(chain, deployment.market, good1, JOB_STATUS.Proved);
+      await waitForStatus(chain, deployment.market, good2, JOB_STATUS.Proved);
+      const skipReason = async (jobId: bigint) =>
+        (await worker.waitForLog((l) => l.msg === "job skipped without a claim" && l.jobId === jobId.toString()))
+          .reason as string;
+      expect(await skipReason(wrongHash)).to.match(/inputs hash .* does not match/);
+      expect(await skipReason(unprovable)).to.match(/do not satisfy the circuit/);
+
+      const market = connectMarket(deployment.market, chain.provider);
+      for (const jobId of [wrongHash, unprovable, unserved])
+        expect((await market.jobState(jobId)).status).to.equal(JOB_STATUS.Open);
+      const claimedLogs = await market.queryFilter(market.filters.JobClaimed(), 0);
+      expect(claimedLogs.map((l) => l.args.jobId).sort()).to.deep.equal([good1, good2].sort());
+      expect(await market.withdrawable(prover.address)).to.equal(2n * FEE);
+      expect((await market.account(prover.address)).locked).to.equal(0n);
+      expect(worker.logs.map((l) => JSON.stringify(l)).join("\n")).to.not.contain(prover.privateKey.slice(2));
+    } catch (e) {
+      console.error(
+        worker.logs
+          .slice(-30)
+          .map((l) => JSON.stringify(l))
+          .join("\n"),
+      );
+      throw e;
+    } finally {
+      worker.proc.kill("SIGTERM");
+    }
+    expect(await worker.exited).to.equal(0);
+
+    const status = await workerCommand(["status", "--config", file], prover.privateKey);
+    expect(status.code, status.stderr).to.equal(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.claims.proved).to.equal(2);
+    expect(parsed.withdrawable).to.equal("6.0");
+    expect(parsed.locked).to.equal("0.0");
+  });
+
+  it("refuses a bad configuration with a message naming the field", async function () {
+    const { file } = writeWorkerConfig({
+      rpcUrl: "not a url",
+      marketAddress: "0x1234",
+      circuits: [{ circuitId: 1, manifest: "poseidon_preimage", system: "groth17" }],
+    });
+    const result = await workerCommand(["status", "--config", file], chain.accounts[1].privateKey);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain("rpcUrl");
+    expect(result.stderr).to.contain("marketAddress");
+    expect(result.stderr).to.contain("circuits.0.system");
+  });
+});
