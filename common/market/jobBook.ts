@@ -73,7 +73,8 @@ export class JobBook {
         touched.push(view);
         continue;
       }
-      if (!("jobId" in a)) continue;
+      // (`"jobId" in args` is always false on an ethers Result: ask the event's declared inputs instead.)
+      if (!parsed.fragment.inputs.some((input) => input.name === "jobId")) continue;
       const job = this.jobs.get(a.jobId as bigint);
       if (job === undefined) continue;
       switch (parsed.name) {

@@ -1,0 +1,139 @@
+/**
+ * The worker's behaviour under competition and failure, with real processes on a real local chain: two workers
+ * racing for the same jobs; `kill -9` mid-proof and a restart that completes the job without claiming it twice;
+ * a worker that stalls is reassigned by a keeper and another worker finishes the job.
+ */
+import { expect } from "chai";
+import { parseEther } from "ethers";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import { DEV_MARKET_PARAMS } from "../../common/deploy/devnet.ts";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { advanceTime, type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
+import { startWorker, type WorkerProcess, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
+
+const FEE = parseEther("3");
+const BOND = parseEther("2");
+
+describe("prover-worker under competition and failure", function () {
+  let devnet: Devnet;
+  const running: WorkerProcess[] = [];
+
+  beforeEach(async function () {
+    devnet = await startDevnet();
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") {
+      for (const w of running)
+        console.error(
+          w.logs
+            .slice(-20)
+            .map((l) => JSON.stringify(l))
+            .join("\n"),
+        );
+    }
+    for (const w of running.splice(0)) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
+    await devnet.chain.stop();
+  });
+
+  async function stakedWorker(accountIndex: number, config: Record<string, unknown>, dataDir?: string) {
+    const account = devnet.chain.accounts[accountIndex];
+    const { file, dir } = writeWorkerConfig(dataDir ? { ...config, dataDir } : config);
+    const staked = await workerCommand(["stake", "50", "--config", file], account.privateKey);
+    expect(staked.code, staked.stderr).to.equal(0);
+    return { account, file, dir };
+  }
+
+  function run(file: string, privateKey: string): WorkerProcess {
+    const w = startWorker(file, privateKey);
+    running.push(w);
+    return w;
+  }
+
+  it("two workers racing for the same jobs: every job is claimed once and proved once", async function () {
+    const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
+    const config = workerConfigFor(devnet, [{ circuitId, manifest: "poseidon_preimage", system: "groth16" }]);
+    const a = await stakedWorker(1, config);
+    const b = await stakedWorker(3, config);
+    const requester = devnet.chain.accounts[2];
+    const jobs = [];
+    for (let i = 0; i < 4; i++)
+      jobs.push(await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", `race${i}`)));
+    run(a.file, a.account.privateKey);
+    run(b.file, b.account.privateKey);
+    for (const jobId of jobs) await waitForStatus(devnet, jobId, JOB_STATUS.Proved);
+
+    const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
+    const claims = await market.queryFilter(market.filters.JobClaimed(), 0);
+    expect(claims.map((c) => c.args.jobId).sort()).to.deep.equal([...jobs].sort());
+    const paid = (await market.withdrawable(a.account.address)) + (await market.withdrawable(b.account.address));
+    expect(paid).to.equal(4n * FEE);
+  });
+
+  it("kill -9 mid-proof, then a restart resumes the claim and submits before the deadline, claiming nothing twice", async function () {
+    // PLONK on the Merkle circuit takes seconds, long enough to kill the worker while it proves.
+    const circuitId = devnet.circuitId("merkle_membership", "plonk");
+    const config = workerConfigFor(devnet, [{ circuitId, manifest: "merkle_membership", system: "plonk" }]);
+    const a = await stakedWorker(1, config);
+    const jobId = await postJob(
+      devnet,
+      devnet.chain.accounts[2],
+      circuitId,
+      await exampleInputs("merkle_membership", "crash"),
+    );
+
+    const first = run(a.file, a.account.privateKey);
+    await first.waitForLog((l) => l.msg === "claimed" && l.jobId === jobId.toString());
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
+    const held = await market.jobState(jobId);
+    expect(held.status).to.equal(JOB_STATUS.Claimed);
+    expect(held.assignee).to.equal(a.account.address);
+
+    const second = run(a.file, a.account.privateKey);
+    await second.waitForLog((l) => l.msg === "resuming claim after restart" && l.jobId === jobId.toString());
+    await waitForStatus(devnet, jobId, JOB_STATUS.Proved);
+    const claims = await market.queryFilter(market.filters.JobClaimed(jobId), 0);
+    expect(claims).to.have.length(1);
+    expect(await market.withdrawable(a.account.address)).to.equal(FEE);
+    second.proc.kill("SIGTERM");
+    expect(await second.exited).to.equal(0);
+  });
+
+  it("a stalled worker is reassigned by a keeper after its deadline, and another worker proves the job", async function () {
+    const circuitId = devnet.circuitId("merkle_membership", "plonk");
+    const serve = [{ circuitId, manifest: "merkle_membership", system: "plonk" as const }];
+    const stalled = await stakedWorker(1, workerConfigFor(devnet, serve));
+    const keeper = await stakedWorker(3, workerConfigFor(devnet, serve, { keeper: { enabled: true } }));
+    const jobId = await postJob(
+      devnet,
+      devnet.chain.accounts[2],
+      circuitId,
+      await exampleInputs("merkle_membership", "stall"),
+      { provingWindow: 120n },
+    );
+
+    const victim = run(stalled.file, stalled.account.privateKey);
+    await victim.waitForLog((l) => l.msg === "claimed" && l.jobId === jobId.toString());
+    victim.proc.kill("SIGKILL");
+    await victim.exited;
+
+    const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
+    await advanceTime(devnet, 121);
+    const rescuer = run(keeper.file, keeper.account.privateKey);
+    await rescuer.waitForLog((l) => l.msg === "reassigned a stalled job as keeper" && l.jobId === jobId.toString());
+    await waitForStatus(devnet, jobId, JOB_STATUS.Proved);
+
+    const keeperShare = (BOND * DEV_MARKET_PARAMS.keeperShareBps) / 10_000n;
+    const newFee = FEE + (BOND * DEV_MARKET_PARAMS.rewardShareBps) / 10_000n;
+    expect(await market.withdrawable(keeper.account.address)).to.equal(keeperShare + newFee);
+    const victimAccount = await market.account(stalled.account.address);
+    expect(victimAccount.staked).to.equal(parseEther("50") - BOND);
+    expect(victimAccount.locked).to.equal(0n);
+    const state = await market.jobState(jobId);
+    expect(state.attempt).to.equal(1n);
+    expect(state.assignee).to.equal(keeper.account.address);
+  });
+});
