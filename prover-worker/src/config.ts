@@ -19,7 +19,8 @@ const circuitSchema = z.object({
   /** An example circuit's name (circuits/artifacts/<name>) or the path of a manifest.json. */
   manifest: z.string().min(1),
   system: z.enum(PROOF_SYSTEMS),
-  backend: z.enum(["snarkjs"]).default("snarkjs"),
+  /** snarkjs in the worker's slots; `rapidsnark` or `command` run the programs given under `backends`. */
+  backend: z.enum(["snarkjs", "rapidsnark", "command"]).default("snarkjs"),
 });
 
 export const configSchema = z.object({
@@ -46,6 +47,16 @@ export const configSchema = z.object({
     .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(9464) })
     .default({}),
   keeper: z.object({ enabled: z.boolean().default(false) }).default({}),
+  backends: z
+    .object({
+      /** Path of a rapidsnark `prover` binary (Groth16). */
+      rapidsnark: z.object({ binary: z.string().min(1) }).optional(),
+      /** An external prover's command line with {zkey} {witness} {proof} {public} placeholders. */
+      command: z
+        .object({ template: z.string().includes("{proof}", { message: "the template must write {proof}" }) })
+        .optional(),
+    })
+    .default({}),
   /** An ethers encrypted JSON keystore; its password comes from PM_KEYSTORE_PASSWORD. Or PM_PRIVATE_KEY. */
   keystore: z.string().optional(),
 });
@@ -132,6 +143,15 @@ export function loadConfig(
     const resolved = resolveManifest(c.manifest, base);
     if (resolved.manifestData.systems[c.system] === undefined) {
       throw new ConfigError(`circuits.${i}.system: ${resolved.manifestData.name} has no ${c.system} setup`);
+    }
+    if (c.backend === "rapidsnark" && config.backends.rapidsnark === undefined) {
+      throw new ConfigError(`circuits.${i}.backend: rapidsnark needs backends.rapidsnark.binary`);
+    }
+    if (c.backend === "rapidsnark" && c.system !== "groth16") {
+      throw new ConfigError(`circuits.${i}.backend: rapidsnark proves Groth16 only, not ${c.system}`);
+    }
+    if (c.backend === "command" && config.backends.command === undefined) {
+      throw new ConfigError(`circuits.${i}.backend: command needs backends.command.template`);
     }
     return { ...c, ...resolved };
   });

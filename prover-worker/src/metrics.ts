@@ -54,6 +54,12 @@ export function createMetrics() {
       help: "Claims held and not yet settled",
       registers: [registry],
     }),
+    backendUp: new Gauge({
+      name: "pm_worker_backend_up",
+      help: "1 while a prover backend is in service",
+      labelNames: ["backend"],
+      registers: [registry],
+    }),
     headBlock: new Gauge({ name: "pm_worker_head_block", help: "Last block read", registers: [registry] }),
   };
   return m;

@@ -17,6 +17,9 @@ import { encodeProof } from "../../common/proofs/encoding.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import { commandBackend, rapidsnarkBackend } from "./backends/external.ts";
+import { snarkjsBackend } from "./backends/snarkjs.ts";
+import type { ProverBackend } from "./backends/types.ts";
 import { createTxQueue, revertName } from "./pipeline/chainTx.ts";
 import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
@@ -42,6 +45,12 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const send = createTxQueue();
   const book = new JobBook();
   for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
+  const backends = new Map<string, ProverBackend>([["snarkjs", snarkjsBackend(pool)]]);
+  if (config.backends.rapidsnark)
+    backends.set("rapidsnark", rapidsnarkBackend(config.backends.rapidsnark.binary, config.slots));
+  if (config.backends.command) backends.set("command", commandBackend(config.backends.command.template, config.slots));
+  /** Backends that produced a proof failing verification: no more claims for their circuits. */
+  const outOfService = new Map<string, string>();
   const inFlight = new Map<bigint, Promise<void>>();
   const reassigned = new Set<bigint>();
   const vkeys = new Map<string, unknown>();
@@ -122,13 +131,32 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
     const zkey = artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.zkey);
     const started = Date.now();
-    const reply = await pool.run({ kind: "prove", system: circuit.system, zkey, witness }, deadline);
-    metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: circuit.backend }, reply.seconds);
+    const backend = backends.get(circuit.backend)!;
+    const timeoutMs = (deadline - (await now())) * 1000;
+    let reply;
+    try {
+      reply = await backend.prove({ system: circuit.system, zkey, witness, deadline, timeoutMs });
+    } catch (e) {
+      log.error("backend failed to prove", { backend: backend.name, error: (e as Error).message });
+      return abandon(record, `backend ${backend.name} failed: ${(e as Error).message}`);
+    }
+    metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: backend.name }, reply.seconds);
+    // Every proof is checked against the verification key before it is submitted, whatever produced it.
     const prover =
       circuit.system === "groth16" ? snarkjs.groth16 : circuit.system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
-    if (!(await prover.verify(verifyingKey(circuit), reply.publicSignals, reply.proof))) {
-      log.error("backend produced a proof that does not verify; not submitting", { backend: circuit.backend });
-      return abandon(record, `backend ${circuit.backend} produced an invalid proof`);
+    let valid: boolean;
+    try {
+      valid = await prover.verify(verifyingKey(circuit), reply.publicSignals, reply.proof);
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      outOfService.set(backend.name, `produced an invalid proof for job ${record.jobId}`);
+      metrics.backendUp.set({ backend: backend.name }, 0);
+      log.error("backend produced a proof that does not verify: taken out of service, proof not submitted", {
+        backend: backend.name,
+      });
+      return abandon(record, `backend ${backend.name} produced an invalid proof`);
     }
     const elapsed = (Date.now() - started) / 1000;
     provingSeconds.set(
@@ -254,6 +282,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         if (inFlight.has(job.jobId) || store.skipped(job.jobId) !== null) continue;
         const held = store.claim(job.jobId);
         if (held !== null && held.status !== "lost" && held.view.attempt === job.attempt) continue;
+        // A circuit whose backend was taken out of service is not claimed (but not written off: a restart with
+        // a working backend serves it again).
+        const served = circuitOf(job.terms.circuitId);
+        if (served !== undefined && outOfService.has(served.backend)) continue;
         const verdict = evaluate(job, {
           config,
           circuits,
@@ -287,6 +319,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
 
   return {
     async start(): Promise<void> {
+      for (const name of backends.keys()) metrics.backendUp.set({ backend: name }, 1);
       logger.info("worker starting", {
         prover: wallet.address,
         market: config.marketAddress,
@@ -312,6 +345,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       lastTick,
       inFlight: inFlight.size,
       queueDepth: pool.queueDepth(),
+      backendsOutOfService: Object.fromEntries(outOfService),
     }),
     done,
   };

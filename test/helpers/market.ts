@@ -95,7 +95,12 @@ export async function advanceTime(devnet: Devnet, seconds: number): Promise<void
 /** A config for a worker serving the given circuits on this devnet. */
 export function workerConfigFor(
   devnet: Devnet,
-  circuits: { circuitId: bigint; manifest: string; system: ProofSystem }[],
+  circuits: {
+    circuitId: bigint;
+    manifest: string;
+    system: ProofSystem;
+    backend?: "snarkjs" | "rapidsnark" | "command";
+  }[],
   extra: Record<string, unknown> = {},
 ) {
   return {

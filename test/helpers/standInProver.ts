@@ -1,0 +1,26 @@
+/**
+ * A stand-in for an external prover program, with rapidsnark's command line:
+ *   standInProver.ts <zkey> <witness.wtns> <proof.json> <public.json>
+ * It proves with snarkjs (Groth16) in its own process. STANDIN_MODE=bad writes a proof that does not verify;
+ * STANDIN_CALLS=<file> appends a line per call, so a test can see that it ran.
+ */
+import { appendFileSync, writeFileSync } from "node:fs";
+import * as snarkjs from "snarkjs";
+
+async function main(): Promise<number> {
+  const [zkey, witness, proofFile, publicFile] = process.argv.slice(2);
+  if (publicFile === undefined) {
+    console.error("usage: standInProver.ts <zkey> <witness.wtns> <proof.json> <public.json>");
+    return 2;
+  }
+  const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, witness);
+  if (process.env.STANDIN_MODE === "bad") [proof.pi_a, proof.pi_c] = [proof.pi_c, proof.pi_a];
+  writeFileSync(proofFile, JSON.stringify(proof));
+  writeFileSync(publicFile, JSON.stringify(publicSignals));
+  if (process.env.STANDIN_CALLS) appendFileSync(process.env.STANDIN_CALLS, `${zkey}\n`);
+  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  return 0;
+}
+
+// Only when run as a program (the test runner also loads every file under test/).
+if (import.meta.url === `file://${process.argv[1]}`) process.exit(await main());
