@@ -89,7 +89,7 @@ export async function buildCircuit(spec: CircuitSpec, ptau: string): Promise<Cir
   try {
     const sourceFile = path.join(CIRCUITS_DIR, "src", `${spec.name}.circom`);
     console.log(`== ${spec.name}: compiling ${path.relative(REPO_ROOT, sourceFile)}`);
-    const compiled = compileCircuit(sourceFile, work);
+    const compiled = compileCircuit(sourceFile, work, spec.optimization);
     const wasm = path.join(outDir, "circuit.wasm");
     const r1cs = path.join(outDir, "circuit.r1cs");
     copyFileSync(compiled.wasm, wasm);
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
         description: known?.description ?? name,
         systems: systems as ProofSystem[],
         ptau: path.relative(REPO_ROOT, ptau),
+        optimization: known?.optimization,
       },
       ptau,
     );

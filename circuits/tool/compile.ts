@@ -14,13 +14,28 @@ export interface CompiledCircuit {
   sym: string;
 }
 
-export function compileCircuit(sourceFile: string, outDir: string): CompiledCircuit {
+export function compileCircuit(
+  sourceFile: string,
+  outDir: string,
+  optimization: "O0" | "O1" | "O2" = "O1",
+): CompiledCircuit {
   const name = path.basename(sourceFile, ".circom");
   mkdirSync(outDir, { recursive: true });
   const circom2 = createRequire(import.meta.url).resolve("circom2/cli.js");
   execFileSync(
     process.execPath,
-    [circom2, sourceFile, "--r1cs", "--wasm", "--sym", "-l", path.join(REPO_ROOT, "node_modules"), "-o", outDir],
+    [
+      circom2,
+      sourceFile,
+      "--r1cs",
+      "--wasm",
+      "--sym",
+      `--${optimization}`,
+      "-l",
+      path.join(REPO_ROOT, "node_modules"),
+      "-o",
+      outDir,
+    ],
     { stdio: "inherit" },
   );
   return {

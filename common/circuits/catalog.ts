@@ -18,6 +18,8 @@ export interface CircuitSpec {
   systems: ProofSystem[];
   /** Path of the ptau file (relative to the repository root) that the committed artifacts were set up with. */
   ptau: string;
+  /** circom's simplification level: O2 also removes linear constraints (smaller setup); O1 by default. */
+  optimization?: "O0" | "O1" | "O2";
 }
 
 export function readCatalog(): CircuitSpec[] {

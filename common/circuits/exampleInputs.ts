@@ -6,7 +6,14 @@
 import { buildEddsa, buildPoseidon } from "circomlibjs";
 import { createHash } from "node:crypto";
 
-export type ExampleCircuit = "poseidon_preimage" | "merkle_membership" | "eddsa_signature";
+export type ExampleCircuit = "poseidon_preimage" | "merkle_membership" | "eddsa_signature" | "poseidon_chain";
+
+export const EXAMPLE_CIRCUITS: readonly ExampleCircuit[] = [
+  "poseidon_preimage",
+  "merkle_membership",
+  "eddsa_signature",
+  "poseidon_chain",
+];
 export type Inputs = Record<string, string | string[]>;
 
 const MERKLE_DEPTH = 10;
@@ -77,8 +84,14 @@ export async function eddsaSignatureInputs(seed: string | number): Promise<Input
   };
 }
 
+/** The chain's inputs need no hashing: the circuit computes the digest as its output. */
+export async function poseidonChainInputs(seed: string | number): Promise<Inputs> {
+  return { secret: String(fieldFromSeed(seed, "secret")), seed: String(fieldFromSeed(seed, "seed")) };
+}
+
 export function exampleInputs(circuit: ExampleCircuit, seed: string | number): Promise<Inputs> {
   if (circuit === "poseidon_preimage") return poseidonPreimageInputs(seed);
   if (circuit === "merkle_membership") return merkleMembershipInputs(seed);
+  if (circuit === "poseidon_chain") return poseidonChainInputs(seed);
   return eddsaSignatureInputs(seed);
 }

@@ -5,6 +5,7 @@
  *   prover-worker unstake <amount>     start unbonding free stake (withdrawable after the unbonding delay)
  *   prover-worker withdraw             pay out earnings and refunds, and unbonded stake once ready
  *   prover-worker status               stake free/locked/unbonding, claims in flight, earnings
+ *   prover-worker bench                time each served circuit's backend; the policy uses the figures
  *   prover-worker run                  the daemon: discover, preflight, claim, prove, submit
  *
  * Options: --config FILE, --rpc-url URL, --market ADDRESS, --slots N, --data-dir DIR, --metrics-port N.
@@ -20,6 +21,9 @@ import { createLogger } from "./log.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { openStore } from "./store.ts";
 import { createWorker } from "./worker.ts";
+import { createBackends } from "./backends/index.ts";
+import { benchCircuits } from "./bench.ts";
+import { createProverPool } from "./prover/pool.ts";
 
 const USAGE =
   "usage: prover-worker <stake AMOUNT | unstake AMOUNT | withdraw | status | run> [--config FILE] [--rpc-url URL] [--market ADDRESS] [--slots N] [--data-dir DIR] [--metrics-port N]";
@@ -49,6 +53,22 @@ async function main(argv: string[]): Promise<number> {
   if (values["data-dir"]) overrides.dataDir = values["data-dir"];
   if (values["metrics-port"]) overrides["metrics.port"] = Number(values["metrics-port"]);
   const { config, circuits } = loadConfig(values.config, overrides);
+  if (command === "bench") {
+    // Needs no chain and no key: it measures this machine.
+    const pool = createProverPool(config.slots);
+    const store = openStore(config.dataDir);
+    try {
+      for (const r of await benchCircuits(circuits, createBackends(config, pool), pool, store)) {
+        console.log(
+          `circuit ${r.circuitId} (${r.circuit}) with ${r.backend}: ${r.secondsPerProof.toFixed(3)} s per proof (median of ${r.runs}, keys warm)`,
+        );
+      }
+    } finally {
+      store.close();
+      await pool.close();
+    }
+    return 0;
+  }
   const wallet = await loadWallet(config.keystore);
   const provider = createProvider(config.rpcUrl);
   const signer = wallet.connect(provider);

@@ -21,6 +21,8 @@ const circuitSchema = z.object({
   system: z.enum(PROOF_SYSTEMS),
   /** snarkjs in the worker's slots; `rapidsnark` or `command` run the programs given under `backends`. */
   backend: z.enum(["snarkjs", "rapidsnark", "command"]).default("snarkjs"),
+  /** A valid inputs document for `bench` (example circuits need none). */
+  benchInputs: z.string().optional(),
 });
 
 export const configSchema = z.object({
@@ -153,7 +155,8 @@ export function loadConfig(
     if (c.backend === "command" && config.backends.command === undefined) {
       throw new ConfigError(`circuits.${i}.backend: command needs backends.command.template`);
     }
-    return { ...c, ...resolved };
+    const benchInputs = c.benchInputs === undefined ? undefined : path.resolve(base, c.benchInputs);
+    return { ...c, ...resolved, benchInputs };
   });
   const ids = circuits.map((c) => c.circuitId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);

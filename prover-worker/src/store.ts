@@ -34,6 +34,9 @@ export interface WorkerStore {
   setClaimStatus(jobId: bigint, status: ClaimStatus, fields?: { txHash?: string | null; error?: string | null }): void;
   recordSkip(jobId: bigint, reason: string): void;
   skipped(jobId: bigint): string | null;
+  /** Measured seconds per proof (witness + proof) of a circuit with a backend, from `prover-worker bench`. */
+  putBench(circuitId: number, backend: string, seconds: number): void;
+  bench(circuitId: number, backend: string): number | null;
   close(): void;
 }
 
@@ -49,6 +52,9 @@ export function openStore(dataDir: string): WorkerStore {
       job_id TEXT PRIMARY KEY, status TEXT NOT NULL, view TEXT NOT NULL, inputs TEXT NOT NULL,
       tx_hash TEXT, error TEXT, updated_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS skipped (job_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS bench (
+      circuit_id INTEGER NOT NULL, backend TEXT NOT NULL, seconds REAL NOT NULL, at INTEGER NOT NULL,
+      PRIMARY KEY (circuit_id, backend));
   `);
   const putJob = db.prepare(
     "INSERT INTO jobs (job_id, view) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET view = excluded.view",
@@ -109,6 +115,20 @@ export function openStore(dataDir: string): WorkerStore {
       const row = db.prepare("SELECT reason FROM skipped WHERE job_id = ?").get(jobId.toString()) as
         { reason: string } | undefined;
       return row?.reason ?? null;
+    },
+    putBench(circuitId, backend, seconds) {
+      db.prepare("INSERT OR REPLACE INTO bench (circuit_id, backend, seconds, at) VALUES (?, ?, ?, ?)").run(
+        circuitId,
+        backend,
+        seconds,
+        Date.now(),
+      );
+    },
+    bench(circuitId, backend) {
+      const row = db
+        .prepare("SELECT seconds FROM bench WHERE circuit_id = ? AND backend = ?")
+        .get(circuitId, backend) as { seconds: number } | undefined;
+      return row?.seconds ?? null;
     },
     close() {
       db.close();

@@ -17,9 +17,7 @@ import { encodeProof } from "../../common/proofs/encoding.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
-import { commandBackend, rapidsnarkBackend } from "./backends/external.ts";
-import { snarkjsBackend } from "./backends/snarkjs.ts";
-import type { ProverBackend } from "./backends/types.ts";
+import { createBackends } from "./backends/index.ts";
 import { createTxQueue, revertName } from "./pipeline/chainTx.ts";
 import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
@@ -45,10 +43,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const send = createTxQueue();
   const book = new JobBook();
   for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
-  const backends = new Map<string, ProverBackend>([["snarkjs", snarkjsBackend(pool)]]);
-  if (config.backends.rapidsnark)
-    backends.set("rapidsnark", rapidsnarkBackend(config.backends.rapidsnark.binary, config.slots));
-  if (config.backends.command) backends.set("command", commandBackend(config.backends.command.template, config.slots));
+  const backends = createBackends(config, pool);
   /** Backends that produced a proof failing verification: no more claims for their circuits. */
   const outOfService = new Map<string, string>();
   const inFlight = new Map<bigint, Promise<void>>();
@@ -61,7 +56,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const done = new Promise<void>((r) => (stopped = r));
 
   const now = async () => (await provider.getBlock("latest"))!.timestamp;
-  const estimate = (c: ServedCircuit) => provingSeconds.get(c.circuitId) ?? config.policy.provingSecondsEstimate;
+  // Expected seconds per proof: what this process has seen, else what `bench` measured, else the configured guess.
+  const estimate = (c: ServedCircuit) =>
+    provingSeconds.get(c.circuitId) ?? store.bench(c.circuitId, c.backend) ?? config.policy.provingSecondsEstimate;
   const circuitOf = (id: bigint) => circuits.find((c) => BigInt(c.circuitId) === id);
 
   async function discover(): Promise<void> {

@@ -34,6 +34,8 @@ export interface ProverPool {
   ): Promise<Extract<SlotReply, { ok: true; kind: K }>>;
   queueDepth(): number;
   busy(): number;
+  /** Process ids of the slots (for memory measurements). */
+  pids(): number[];
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export function createProverPool(size: number): ProverPool {
       });
     },
     queueDepth: () => queue.length,
+    pids: () => [...idle, ...running.keys()].map((w) => w.pid!).filter((p) => p !== undefined),
     busy: () => running.size,
     async close() {
       closed = true;
