@@ -162,20 +162,32 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     );
     const encoded = await encodeProof(circuit.system, reply.proof, reply.publicSignals);
     store.setClaimStatus(record.jobId, "submitting");
-    try {
-      const tx = await send(() =>
-        market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals),
-      );
-      store.setClaimStatus(record.jobId, "submitting", { txHash: tx.hash });
-      await tx.wait();
-      store.setClaimStatus(record.jobId, "proved");
-      metrics.jobsProved.inc();
-      log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx: tx.hash });
-    } catch (e) {
-      const reason = revertName(e) ?? (e as Error).message;
-      store.setClaimStatus(record.jobId, "failed", { error: `submit: ${reason}` });
-      metrics.jobsFailed.inc({ reason: "submit_reverted" });
-      log.error("submission failed", { reason });
+    // The contract's refusal (a custom error) is final; anything else (RPC down, a dropped transaction) is retried
+    // until the deadline passes.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const tx = await send(() =>
+          market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals),
+        );
+        store.setClaimStatus(record.jobId, "submitting", { txHash: tx.hash });
+        await tx.wait();
+        store.setClaimStatus(record.jobId, "proved");
+        metrics.jobsProved.inc();
+        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx: tx.hash });
+        return;
+      } catch (e) {
+        const reverted = revertName(e);
+        const reason = reverted ?? (e as Error).message;
+        const chainNow = await now().catch(() => Math.floor(Date.now() / 1000));
+        if (reverted !== null || chainNow >= deadline) {
+          store.setClaimStatus(record.jobId, "failed", { error: `submit: ${reason}` });
+          metrics.jobsFailed.inc({ reason: "submit_failed" });
+          log.error("submission failed", { reason, attempt });
+          return;
+        }
+        log.warn("submission did not go through; retrying", { reason, attempt });
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * attempt)));
+      }
     }
   }
 

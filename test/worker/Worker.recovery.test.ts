@@ -71,7 +71,7 @@ describe("prover-worker under competition and failure", function () {
     expect(paid).to.equal(4n * FEE);
   });
 
-  it("kill -9 mid-proof, then a restart resumes the claim and submits before the deadline, claiming nothing twice", async function () {
+  it("kill -9 mid-proof, then a restart resumes the claim and submits before the deadline, claiming nothing twice; SIGTERM settles before exiting", async function () {
     // PLONK on the Merkle circuit takes seconds, long enough to kill the worker while it proves.
     const circuitId = devnet.circuitId("merkle_membership", "plonk");
     const config = workerConfigFor(devnet, [{ circuitId, manifest: "merkle_membership", system: "plonk" }]);
@@ -94,12 +94,13 @@ describe("prover-worker under competition and failure", function () {
 
     const second = run(a.file, a.account.privateKey);
     await second.waitForLog((l) => l.msg === "resuming claim after restart" && l.jobId === jobId.toString());
-    await waitForStatus(devnet, jobId, JOB_STATUS.Proved);
+    // SIGTERM while it proves again: it claims nothing new, settles the claim it holds, then exits.
+    second.proc.kill("SIGTERM");
+    expect(await second.exited).to.equal(0);
+    expect((await market.jobState(jobId)).status).to.equal(JOB_STATUS.Proved);
     const claims = await market.queryFilter(market.filters.JobClaimed(jobId), 0);
     expect(claims).to.have.length(1);
     expect(await market.withdrawable(a.account.address)).to.equal(FEE);
-    second.proc.kill("SIGTERM");
-    expect(await second.exited).to.equal(0);
   });
 
   it("a stalled worker is reassigned by a keeper after its deadline, and another worker proves the job", async function () {
