@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "circuits/artifacts/", ".tools/"] },
+  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "circuits/artifacts/", ".tools/", "coordinator/db/generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
