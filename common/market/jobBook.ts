@@ -5,7 +5,8 @@
  */
 import type { Log, LogDescription } from "ethers";
 import type { Interface } from "ethers";
-import { JOB_STATUS, type JobStatusName } from "./jobStatus.ts";
+import { foldJob, JOB_EVENTS, type JobState } from "./fold.ts";
+import { JOB_STATUS } from "./jobStatus.ts";
 
 /** `JobTerms` as the contract takes it. */
 export interface JobTerms {
@@ -18,16 +19,22 @@ export interface JobTerms {
   inputsCommitment: string;
 }
 
-export interface JobView {
-  jobId: bigint;
-  terms: JobTerms;
-  status: JobStatusName;
-  attempt: bigint;
-  assignee: string | null;
-  deadline: bigint | null;
-  inputsHash: string;
-  inputsURI: string;
-  postedAtBlock: number;
+/** A job as the book holds it: its folded state and the terms that contract calls take. */
+export type JobView = JobState & { terms: JobTerms };
+
+function withTerms(state: JobState): JobView {
+  return {
+    ...state,
+    terms: {
+      requester: state.requester,
+      circuitId: state.circuitId,
+      expiresAt: state.expiresAt,
+      provingWindow: state.provingWindow,
+      fee: state.fee,
+      bond: state.bond,
+      inputsCommitment: state.inputsCommitment,
+    },
+  };
 }
 
 export type JobEvent = { log: Log; parsed: LogDescription };
@@ -44,61 +51,26 @@ export function parseMarketLogs(iface: Interface, logs: readonly Log[]): JobEven
 export class JobBook {
   readonly jobs = new Map<bigint, JobView>();
 
-  /** Applies events in chain order; events of jobs posted before the book's start are ignored. */
+  /**
+   * Applies events in chain order (the book does not read block times: `postedAt` and `provedAt` stay 0);
+   * events of jobs posted before the book's start are ignored. Returns the jobs that changed.
+   */
   apply(events: readonly JobEvent[]): JobView[] {
     const touched: JobView[] = [];
     for (const { log, parsed } of events) {
-      const a = parsed.args;
-      if (parsed.name === "JobPosted") {
-        const view: JobView = {
-          jobId: a.jobId,
-          terms: {
-            requester: a.requester,
-            circuitId: a.circuitId,
-            expiresAt: a.expiresAt,
-            provingWindow: a.provingWindow,
-            fee: a.fee,
-            bond: a.bond,
-            inputsCommitment: a.inputsCommitment,
-          },
-          status: "Open",
-          attempt: 0n,
-          assignee: null,
-          deadline: null,
-          inputsHash: a.inputsHash,
-          inputsURI: a.inputsURI,
-          postedAtBlock: log.blockNumber,
-        };
-        this.jobs.set(view.jobId, view);
-        touched.push(view);
-        continue;
-      }
-      // (`"jobId" in args` is always false on an ethers Result: ask the event's declared inputs instead.)
-      if (!parsed.fragment.inputs.some((input) => input.name === "jobId")) continue;
-      const job = this.jobs.get(a.jobId as bigint);
-      if (job === undefined) continue;
-      switch (parsed.name) {
-        case "JobClaimed":
-          Object.assign(job, { status: "Claimed", assignee: a.prover, deadline: a.deadline, attempt: a.attempt });
-          break;
-        case "JobReassigned":
-        case "JobAbandoned":
-          job.terms = { ...job.terms, fee: a.newFee };
-          Object.assign(job, { status: "Open", assignee: null, deadline: null, attempt: a.attempt });
-          break;
-        case "JobProved":
-          job.status = "Proved";
-          break;
-        case "JobCancelled":
-          job.status = "Cancelled";
-          break;
-        case "JobExpired":
-          job.status = "Expired";
-          break;
-        default:
-          continue;
-      }
-      touched.push(job);
+      if (!JOB_EVENTS.includes(parsed.name)) continue;
+      const args = parsed.args.toObject(true) as Record<string, unknown>;
+      const jobId = args.jobId as bigint;
+      const next = foldJob(this.jobs.get(jobId) ?? null, {
+        name: parsed.name,
+        args,
+        blockNumber: log.blockNumber,
+        timestamp: 0,
+      });
+      if (next === null) continue;
+      const view = withTerms(next);
+      this.jobs.set(jobId, view);
+      touched.push(view);
     }
     return touched;
   }
