@@ -14,6 +14,7 @@ import {
   registerExample,
   STAKE,
 } from "../test/contracts/helpers/fixture.ts";
+import { releaseSnarkjs } from "../test/helpers/releaseSnarkjs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { market, requester, prover, keeper } = await deployMarket(ethers);
@@ -112,4 +113,4 @@ writeFileSync(
   new URL("./gas-snapshot.json", import.meta.url),
   JSON.stringify(Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Number(v)])), null, 2) + "\n",
 );
-await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+await releaseSnarkjs();

@@ -6,6 +6,7 @@
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
+import { releaseSnarkjs } from "./releaseSnarkjs.ts";
 
 async function main(): Promise<number> {
   const [zkey, witness, proofFile, publicFile] = process.argv.slice(2);
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
   writeFileSync(proofFile, JSON.stringify(proof));
   writeFileSync(publicFile, JSON.stringify(publicSignals));
   if (process.env.STANDIN_CALLS) appendFileSync(process.env.STANDIN_CALLS, `${zkey}\n`);
-  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
+  await releaseSnarkjs();
   return 0;
 }
 

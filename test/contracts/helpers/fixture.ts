@@ -12,6 +12,7 @@ import type { ProofSystem } from "../../../common/circuits/manifest.ts";
 import { inputsCommitment, publicInputsOf } from "../../../common/inputs/commitment.ts";
 import { type ProofResult, proveWithSnarkjs } from "../../../common/proofs/prove.ts";
 import { PROOF_SYSTEM_ID, sha256File } from "../../../common/circuits/manifest.ts";
+import "../../helpers/releaseSnarkjs.ts";
 
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
 export const PARAMS = {
@@ -37,14 +38,6 @@ export interface Terms {
   fee: bigint;
   bond: bigint;
   inputsCommitment: string;
-}
-
-// snarkjs keeps its BN254 curve (and its worker threads) in a global; release it so the test process can exit.
-// (Only under mocha: the gas benchmark imports these helpers too.)
-if (typeof after === "function") {
-  after(async function () {
-    await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-  });
 }
 
 /** Real proofs, made once per (circuit, system, seed) for the whole test run. */

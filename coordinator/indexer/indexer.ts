@@ -1,0 +1,289 @@
+/**
+ * The chain indexer: reads the market's events up to `confirmations` blocks behind the head, in ranges, and writes
+ * them with the state they derive (jobs, provers, circuits) in one database transaction per range, with the
+ * checkpoint. Writing is idempotent (an event id already stored is skipped, so a restart, an overlap or a
+ * duplicate delivery changes nothing). Before each range it checks that the checkpoint's block is still on the
+ * chain; if not, it finds the fork point among the recent blocks it kept and rewinds: events above it are
+ * deleted and the jobs and provers they touched are rebuilt from the events that remain.
+ */
+import type { JsonRpcProvider, Log } from "ethers";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import {
+  emptyProver,
+  foldJob,
+  foldProver,
+  JOB_EVENTS,
+  type JobState,
+  type MarketEvent,
+  proverOf,
+} from "../../common/market/fold.ts";
+import type { Db } from "../db/client.ts";
+import { decodeArgs, encodeArgs, jobRow, jobState, proverRow, proverState } from "./rows.ts";
+
+const STAKE_EVENTS = ["Staked", "UnstakeRequested", "Unstaked"];
+
+interface BlockHeader {
+  number: number;
+  hash: string;
+  parentHash: string;
+  timestamp: number;
+}
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+export interface IndexerOptions {
+  db: Db;
+  provider: JsonRpcProvider;
+  marketAddress: string;
+  /** The market's deployment block: backfill starts here. */
+  startBlock: number;
+  confirmations: number;
+  /** Blocks per eth_getLogs request and per transaction. */
+  rangeSize: number;
+  /** How many recent blocks to keep for reorg detection (at least `confirmations`). */
+  keepBlocks?: number;
+}
+
+export interface SyncResult {
+  from: number;
+  to: number;
+  events: number;
+  rewoundTo?: number;
+}
+
+export function createIndexer(o: IndexerOptions) {
+  const iface = connectMarket(o.marketAddress, o.provider).interface;
+  const keep = Math.max(o.keepBlocks ?? 64, o.confirmations + 1);
+
+  /**
+   * A block header, read uncached: ethers answers getBlock() from a short-lived cache, and a reorg check must
+   * see what the node says now.
+   */
+  async function blockAt(n: number): Promise<BlockHeader | null> {
+    const b = await o.provider.send("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
+    return b === null
+      ? null
+      : { number: Number(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: Number(b.timestamp) };
+  }
+
+  async function blocks(numbers: number[]): Promise<Map<number, BlockHeader>> {
+    const found = await Promise.all([...new Set(numbers)].map(blockAt));
+    return new Map(found.map((b) => [b!.number, b!]));
+  }
+
+  /** Applies one log; false if it was already stored. */
+  async function applyLog(tx: Tx, log: Log, block: BlockHeader): Promise<boolean> {
+    const parsed = iface.parseLog(log);
+    if (parsed === null) return false;
+    const id = `${log.transactionHash}:${log.index}`;
+    const args = parsed.args.toObject(true) as Record<string, unknown>;
+    const event: MarketEvent = { name: parsed.name, args, blockNumber: log.blockNumber, timestamp: block.timestamp };
+    const where = {
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      logIndex: log.index,
+      txHash: log.transactionHash,
+      timestamp: block.timestamp,
+    };
+
+    if (parsed.name === "CircuitRegistered") {
+      const a = args as Record<string, any>;
+      const data = {
+        name: a.name,
+        verifier: a.verifier,
+        system: ["groth16", "plonk", "fflonk"][Number(a.system)],
+        nPublicOutputs: Number(a.nPublicOutputs),
+        nPublicInputs: Number(a.nPublicInputs),
+        batchVerifier: a.batchVerifier === "0x0000000000000000000000000000000000000000" ? null : a.batchVerifier,
+        registrant: a.registrant,
+        manifestHash: a.manifestHash,
+        artifactsURI: a.artifactsURI,
+        registeredAtBlock: log.blockNumber,
+      };
+      await tx.circuit.upsert({
+        where: { id: Number(a.circuitId) },
+        create: { id: Number(a.circuitId), ...data },
+        update: data,
+      });
+      return true;
+    }
+
+    const prover = proverOf(event);
+    if (STAKE_EVENTS.includes(parsed.name)) {
+      if (await tx.stakeEvent.findUnique({ where: { id } })) return false;
+      await tx.stakeEvent.create({
+        data: { id, prover: prover!, kind: parsed.name, data: encodeArgs(args), ...where },
+      });
+    } else if (JOB_EVENTS.includes(parsed.name)) {
+      if (await tx.jobEvent.findUnique({ where: { id } })) return false;
+      const jobId = (args.jobId as bigint).toString();
+      const row = await tx.job.findUnique({ where: { id: jobId } });
+      const before = row ? jobState(row) : null;
+      const after = foldJob(before, event);
+      if (after === null) return false; // a job posted before the indexer's start block
+      const data = jobRow(after);
+      await tx.job.upsert({ where: { id: jobId }, create: data, update: data });
+      await tx.jobEvent.create({
+        data: {
+          id,
+          jobId,
+          kind: parsed.name.slice(3),
+          prover,
+          attempt: Number(after.attempt),
+          data: encodeArgs(args),
+          ...where,
+        },
+      });
+      if (prover !== null) await updateProver(tx, prover, (p) => foldProver(p, event, before));
+      return true;
+    } else {
+      return false;
+    }
+    if (prover !== null) await updateProver(tx, prover, (p) => foldProver(p, event, null));
+    return true;
+  }
+
+  async function updateProver(
+    tx: Tx,
+    address: string,
+    change: (p: ReturnType<typeof emptyProver>) => ReturnType<typeof emptyProver>,
+  ) {
+    const row = await tx.prover.findUnique({ where: { address } });
+    const data = proverRow(change(row ? proverState(row) : emptyProver(address)));
+    await tx.prover.upsert({ where: { address }, create: data, update: data });
+  }
+
+  /** Rebuilds a job and the provers from the events that remain (after a rewind). */
+  async function rebuild(tx: Tx, jobIds: Set<string>, provers: Set<string>): Promise<void> {
+    const jobsAfter = new Map<string, JobState>();
+    for (const id of jobIds) {
+      const events = await tx.jobEvent.findMany({
+        where: { jobId: id },
+        orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
+      });
+      let state: JobState | null = null;
+      for (const e of events)
+        state = foldJob(state, {
+          name: `Job${e.kind}`,
+          args: decodeArgs(e.data),
+          blockNumber: e.blockNumber,
+          timestamp: e.timestamp,
+        });
+      if (state === null) {
+        await tx.job.deleteMany({ where: { id } });
+      } else {
+        const data = jobRow(state);
+        await tx.job.update({ where: { id }, data });
+        jobsAfter.set(id, state);
+      }
+    }
+    for (const address of provers) {
+      const jobEvents = await tx.jobEvent.findMany({ where: { prover: address } });
+      const stakeEvents = await tx.stakeEvent.findMany({ where: { prover: address } });
+      const all = [
+        ...jobEvents.map((e) => ({ ...e, name: `Job${e.kind}` })),
+        ...stakeEvents.map((e) => ({ ...e, name: e.kind, jobId: null as string | null })),
+      ].sort((x, y) => x.blockNumber - y.blockNumber || x.logIndex - y.logIndex);
+      let state = emptyProver(address);
+      for (const e of all) {
+        // A job's bond never changes: the job as it stands now gives the bond a claim locked.
+        let job: JobState | null = null;
+        if (e.jobId !== null) {
+          const row = jobsAfter.has(e.jobId) ? null : await tx.job.findUnique({ where: { id: e.jobId } });
+          job = jobsAfter.get(e.jobId) ?? (row ? jobState(row) : null);
+        }
+        state = foldProver(
+          state,
+          { name: e.name, args: decodeArgs(e.data), blockNumber: e.blockNumber, timestamp: e.timestamp },
+          job,
+        );
+      }
+      const data = proverRow(state);
+      await tx.prover.upsert({ where: { address }, create: data, update: data });
+    }
+  }
+
+  /** Finds the newest kept block still on the chain and deletes everything above it. */
+  async function rewind(): Promise<number> {
+    const kept = await o.db.indexedBlock.findMany({ orderBy: { number: "desc" } });
+    let fork: { number: number; hash: string } | undefined;
+    for (const b of kept) {
+      const onChain = await blockAt(b.number);
+      if (onChain?.hash === b.hash) {
+        fork = b;
+        break;
+      }
+    }
+    if (fork === undefined)
+      throw new Error(`reorg deeper than the ${kept.length} blocks kept: re-index from the start block`);
+    const forkBlock = fork;
+    await o.db.$transaction(async (tx) => {
+      const above = { blockNumber: { gt: forkBlock.number } };
+      const jobEvents = await tx.jobEvent.findMany({ where: above, select: { jobId: true, prover: true } });
+      const stakeEvents = await tx.stakeEvent.findMany({ where: above, select: { prover: true } });
+      await tx.jobEvent.deleteMany({ where: above });
+      await tx.stakeEvent.deleteMany({ where: above });
+      await tx.circuit.deleteMany({ where: { registeredAtBlock: { gt: forkBlock.number } } });
+      const provers = new Set(
+        [...jobEvents.map((e) => e.prover), ...stakeEvents.map((e) => e.prover)].filter((p): p is string => p !== null),
+      );
+      await rebuild(tx, new Set(jobEvents.map((e) => e.jobId)), provers);
+      await tx.indexedBlock.deleteMany({ where: { number: { gt: forkBlock.number } } });
+      await tx.indexerCheckpoint.update({
+        where: { id: 1 },
+        data: { lastBlock: forkBlock.number, lastHash: forkBlock.hash },
+      });
+    });
+    return forkBlock.number;
+  }
+
+  /** Indexes the next range (or rewinds a reorg). */
+  async function syncOnce(): Promise<SyncResult | null> {
+    // Uncached: ethers' getBlockNumber() may answer from a cache up to a polling interval old.
+    const head = Number(await o.provider.send("eth_blockNumber", []));
+    const safe = head - o.confirmations;
+    const checkpoint = await o.db.indexerCheckpoint.findUnique({ where: { id: 1 } });
+    if (checkpoint !== null) {
+      const onChain = await blockAt(checkpoint.lastBlock);
+      if (onChain?.hash !== checkpoint.lastHash) {
+        const rewoundTo = await rewind();
+        return { from: rewoundTo, to: rewoundTo, events: 0, rewoundTo };
+      }
+    }
+    const from = checkpoint === null ? o.startBlock : checkpoint.lastBlock + 1;
+    const to = Math.min(safe, from + o.rangeSize - 1);
+    if (from > to) return null;
+    const logs = await o.provider.getLogs({ address: o.marketAddress, fromBlock: from, toBlock: to });
+    const byNumber = await blocks([...logs.map((l) => l.blockNumber), to]);
+    const last = byNumber.get(to)!;
+    const { chainId } = await o.provider.getNetwork();
+    let written = 0;
+    await o.db.$transaction(async (tx) => {
+      for (const log of logs) if (await applyLog(tx, log, byNumber.get(log.blockNumber)!)) written++;
+      for (const b of byNumber.values()) {
+        const data = { hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
+        await tx.indexedBlock.upsert({
+          where: { number: b.number },
+          create: { number: b.number, ...data },
+          update: data,
+        });
+      }
+      await tx.indexedBlock.deleteMany({ where: { number: { lt: to - keep } } });
+      const cp = { chainId: Number(chainId), market: o.marketAddress, lastBlock: to, lastHash: last.hash };
+      await tx.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...cp }, update: cp });
+    });
+    return { from, to, events: written };
+  }
+
+  /** Syncs until caught up with the confirmed head. */
+  async function catchUp(): Promise<SyncResult[]> {
+    const results: SyncResult[] = [];
+    for (;;) {
+      const r = await syncOnce();
+      if (r === null) return results;
+      results.push(r);
+    }
+  }
+
+  return { syncOnce, catchUp };
+}
+export type Indexer = ReturnType<typeof createIndexer>;

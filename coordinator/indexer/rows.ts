@@ -1,0 +1,85 @@
+/**
+ * Between the fold's states (bigints) and database rows (decimal strings: uint96 amounts do not fit 64 bits).
+ */
+import type { JobState, ProverState } from "../../common/market/fold.ts";
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+export function jobRow(j: JobState) {
+  return {
+    id: j.jobId.toString(),
+    circuitId: Number(j.circuitId),
+    requester: j.requester,
+    status: j.status as string,
+    fee: j.fee.toString(),
+    bond: j.bond.toString(),
+    provingWindow: Number(j.provingWindow),
+    expiresAt: Number(j.expiresAt),
+    inputsCommitment: j.inputsCommitment,
+    inputsHash: j.inputsHash,
+    inputsURI: j.inputsURI,
+    attempt: Number(j.attempt),
+    assignee: j.assignee,
+    deadline: j.deadline === null ? null : Number(j.deadline),
+    outputs: j.outputs === null ? null : json(j.outputs),
+    postedAtBlock: j.postedAtBlock,
+    postedAt: j.postedAt,
+    provedAt: j.provedAt,
+  };
+}
+export type JobRow = ReturnType<typeof jobRow>;
+
+export function jobState(r: JobRow): JobState {
+  return {
+    jobId: BigInt(r.id),
+    circuitId: BigInt(r.circuitId),
+    requester: r.requester,
+    status: r.status as JobState["status"],
+    fee: BigInt(r.fee),
+    bond: BigInt(r.bond),
+    provingWindow: BigInt(r.provingWindow),
+    expiresAt: BigInt(r.expiresAt),
+    inputsCommitment: r.inputsCommitment,
+    inputsHash: r.inputsHash,
+    inputsURI: r.inputsURI,
+    attempt: BigInt(r.attempt),
+    assignee: r.assignee,
+    deadline: r.deadline === null ? null : BigInt(r.deadline),
+    outputs: r.outputs === null ? null : (JSON.parse(r.outputs) as string[]).map(BigInt),
+    postedAtBlock: r.postedAtBlock,
+    postedAt: r.postedAt,
+    provedAt: r.provedAt,
+  };
+}
+
+export function proverRow(p: ProverState) {
+  return {
+    address: p.address,
+    staked: p.staked.toString(),
+    locked: p.locked.toString(),
+    unbonding: p.unbonding.toString(),
+    jobsProved: p.jobsProved,
+    jobsMissed: p.jobsMissed,
+    jobsAbandoned: p.jobsAbandoned,
+    slashed: p.slashed.toString(),
+    earned: p.earned.toString(),
+  };
+}
+export type ProverRow = ReturnType<typeof proverRow>;
+
+export function proverState(r: ProverRow): ProverState {
+  return {
+    ...r,
+    staked: BigInt(r.staked),
+    locked: BigInt(r.locked),
+    unbonding: BigInt(r.unbonding),
+    slashed: BigInt(r.slashed),
+    earned: BigInt(r.earned),
+  };
+}
+
+/** An event's arguments as stored (JSON, amounts as decimal strings), and back. */
+export const encodeArgs = json;
+export function decodeArgs(data: string): Record<string, unknown> {
+  return JSON.parse(data, (_k, x) => (typeof x === "string" && /^\d+$/.test(x) ? BigInt(x) : x));
+}
