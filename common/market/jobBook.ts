@@ -22,19 +22,21 @@ export interface JobTerms {
 /** A job as the book holds it: its folded state and the terms that contract calls take. */
 export type JobView = JobState & { terms: JobTerms };
 
-function withTerms(state: JobState): JobView {
+/** The terms in a `JobPosted` event's arguments (or anything with the same fields, like a folded job). */
+export function termsOf(a: JobTerms): JobTerms {
   return {
-    ...state,
-    terms: {
-      requester: state.requester,
-      circuitId: state.circuitId,
-      expiresAt: state.expiresAt,
-      provingWindow: state.provingWindow,
-      fee: state.fee,
-      bond: state.bond,
-      inputsCommitment: state.inputsCommitment,
-    },
+    requester: a.requester,
+    circuitId: a.circuitId,
+    expiresAt: a.expiresAt,
+    provingWindow: a.provingWindow,
+    fee: a.fee,
+    bond: a.bond,
+    inputsCommitment: a.inputsCommitment,
   };
+}
+
+function withTerms(state: JobState): JobView {
+  return { ...state, terms: termsOf(state) };
 }
 
 export type JobEvent = { log: Log; parsed: LogDescription };

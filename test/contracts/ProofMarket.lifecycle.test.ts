@@ -2,17 +2,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { ZeroAddress } from "ethers";
-import {
-  BOND,
-  deployMarket,
-  FEE,
-  PARAMS,
-  postJob,
-  postProvableJob,
-  registerExample,
-  STAKE,
-  WINDOW,
-} from "./helpers/fixture.ts";
+import { BOND, deployStakedMarket, FEE, PARAMS, postJob, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -20,10 +10,8 @@ const { time, loadFixture } = networkHelpers;
 const Status = JOB_STATUS;
 
 async function fixture() {
-  const base = await deployMarket(ethers);
-  const circuitId = await registerExample(ethers, base.market, "poseidon_preimage", "groth16");
-  await base.market.connect(base.prover).stake(STAKE);
-  await base.market.connect(base.prover2).stake(STAKE);
+  const base = await deployStakedMarket(ethers);
+  const circuitId = base.circuitId;
   return { ...base, circuitId };
 }
 

@@ -3,12 +3,11 @@ import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import {
   BOND,
-  deployMarket,
+  deployStakedMarket,
   FEE,
   PARAMS,
   postJob,
   postProvableJob,
-  registerExample,
   STAKE,
   UNBONDING_DELAY,
 } from "./helpers/fixture.ts";
@@ -20,10 +19,8 @@ const Status = JOB_STATUS;
 const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
 
 async function fixture() {
-  const base = await deployMarket(ethers);
-  const circuitId = await registerExample(ethers, base.market, "poseidon_preimage", "groth16");
-  await base.market.connect(base.prover).stake(STAKE);
-  await base.market.connect(base.prover2).stake(STAKE);
+  const base = await deployStakedMarket(ethers);
+  const circuitId = base.circuitId;
   const job = await postProvableJob(ethers, base.market, base.requester, circuitId, 1);
   await base.market.connect(base.prover).claim(job.jobId, job.terms);
   return { ...base, circuitId, job };

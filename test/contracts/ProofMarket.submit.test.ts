@@ -3,13 +3,12 @@ import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import {
   batchArgs,
-  deployMarket,
+  deployStakedMarket,
   FEE,
   postJob,
   postProvableJob,
   realProof,
   registerExample,
-  STAKE,
 } from "./helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -18,11 +17,9 @@ const { time, loadFixture } = networkHelpers;
 const Status = JOB_STATUS;
 
 async function fixture() {
-  const base = await deployMarket(ethers);
-  const circuitId = await registerExample(ethers, base.market, "poseidon_preimage", "groth16");
+  const base = await deployStakedMarket(ethers);
+  const circuitId = base.circuitId;
   const otherCircuitId = await registerExample(ethers, base.market, "merkle_membership", "groth16");
-  await base.market.connect(base.prover).stake(STAKE);
-  await base.market.connect(base.prover2).stake(STAKE);
   const job = await postProvableJob(ethers, base.market, base.requester, circuitId, 1);
   await base.market.connect(base.prover).claim(job.jobId, job.terms);
   return { ...base, circuitId, otherCircuitId, job };

@@ -9,6 +9,7 @@ import { parseEther, type Wallet } from "ethers";
 import { loadManifest } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
+import { termsOf } from "../../common/market/jobBook.ts";
 import { JOB_STATUS, jobStatusName } from "../../common/market/jobStatus.ts";
 import { proveWithSnarkjs } from "../../common/proofs/prove.ts";
 import { openDatabase } from "../../coordinator/db/client.ts";
@@ -39,19 +40,8 @@ describe("coordinator indexer, against a real local chain", function () {
     const market = connectMarket(devnet.deployment.market, prover);
     const inputs = await exampleInputs("poseidon_preimage", "idx-proved");
     const proved = await postJob(devnet, requester, circuitId, inputs);
-    const terms = async (jobId: bigint) => {
-      const logs = await market.queryFilter(market.filters.JobPosted(jobId), 0);
-      const a = logs[0].args;
-      return {
-        requester: a.requester,
-        circuitId: a.circuitId,
-        expiresAt: a.expiresAt,
-        provingWindow: a.provingWindow,
-        fee: a.fee,
-        bond: a.bond,
-        inputsCommitment: a.inputsCommitment,
-      };
-    };
+    const terms = async (jobId: bigint) =>
+      termsOf((await market.queryFilter(market.filters.JobPosted(jobId), 0))[0].args);
     await (await market.claim(proved, await terms(proved))).wait();
     const proof = await proveWithSnarkjs(loadManifest("poseidon_preimage"), "groth16", inputs);
     await (await market.submitProof(proved, await terms(proved), proof.proof, proof.publicSignals)).wait();
@@ -169,18 +159,8 @@ describe("coordinator indexer, against a real local chain", function () {
         circuitId,
         await exampleInputs("poseidon_preimage", "idx-orphan"),
       );
-      const logs = await market.queryFilter(market.filters.JobPosted(orphan), 0);
-      const a = logs[0].args;
       await (
-        await market.claim(orphan, {
-          requester: a.requester,
-          circuitId: a.circuitId,
-          expiresAt: a.expiresAt,
-          provingWindow: a.provingWindow,
-          fee: a.fee,
-          bond: a.bond,
-          inputsCommitment: a.inputsCommitment,
-        })
+        await market.claim(orphan, termsOf((await market.queryFilter(market.filters.JobPosted(orphan), 0))[0].args))
       ).wait();
       await indexer.catchUp();
       expect((await db.job.findUniqueOrThrow({ where: { id: orphan.toString() } })).status).to.equal("Claimed");

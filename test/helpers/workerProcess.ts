@@ -100,3 +100,14 @@ export function startWorker(
     },
   };
 }
+
+/** Writes a worker config for `account` and stakes 50 tokens through the worker's own CLI. */
+export async function stakedWorkerConfig(
+  account: { privateKey: string },
+  config: Record<string, unknown>,
+): Promise<{ file: string; dir: string }> {
+  const written = writeWorkerConfig(config);
+  const staked = await workerCommand(["stake", "50", "--config", written.file], account.privateKey);
+  if (staked.code !== 0) throw new Error(`prover-worker stake failed (${staked.code}): ${staked.stderr}`);
+  return written;
+}

@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
-import { startWorker, type WorkerProcess, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
+import { stakedWorkerConfig, startWorker, type WorkerProcess } from "../helpers/workerProcess.ts";
 
 const STAND_IN = path.join(REPO_ROOT, "test", "helpers", "standInProver.ts");
 
@@ -51,9 +51,7 @@ describe("prover-worker backends", function () {
 
   async function runWorker(accountIndex: number, config: Record<string, unknown>, env: Record<string, string> = {}) {
     const account = devnet.chain.accounts[accountIndex];
-    const { file } = writeWorkerConfig(config);
-    const staked = await workerCommand(["stake", "50", "--config", file], account.privateKey);
-    expect(staked.code, staked.stderr).to.equal(0);
+    const { file } = await stakedWorkerConfig(account, config);
     const worker = startWorker(file, account.privateKey, env);
     running.push(worker);
     return { account, worker };

@@ -10,7 +10,7 @@ import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS } from "../../common/deploy/devnet.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { advanceTime, type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
-import { startWorker, type WorkerProcess, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
+import { stakedWorkerConfig, startWorker, type WorkerProcess } from "../helpers/workerProcess.ts";
 
 const FEE = parseEther("3");
 const BOND = parseEther("2");
@@ -37,12 +37,9 @@ describe("prover-worker under competition and failure", function () {
     await devnet.chain.stop();
   });
 
-  async function stakedWorker(accountIndex: number, config: Record<string, unknown>, dataDir?: string) {
+  async function stakedWorker(accountIndex: number, config: Record<string, unknown>) {
     const account = devnet.chain.accounts[accountIndex];
-    const { file, dir } = writeWorkerConfig(dataDir ? { ...config, dataDir } : config);
-    const staked = await workerCommand(["stake", "50", "--config", file], account.privateKey);
-    expect(staked.code, staked.stderr).to.equal(0);
-    return { account, file, dir };
+    return { account, ...(await stakedWorkerConfig(account, config)) };
   }
 
   function run(file: string, privateKey: string): WorkerProcess {

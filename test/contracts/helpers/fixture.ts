@@ -13,6 +13,7 @@ import { inputsCommitment, publicInputsOf } from "../../../common/inputs/commitm
 import { type ProofResult, proveWithSnarkjs } from "../../../common/proofs/prove.ts";
 import { PROOF_SYSTEM_ID, sha256File } from "../../../common/circuits/manifest.ts";
 import "../../helpers/releaseSnarkjs.ts";
+import { type JobTerms, termsOf } from "../../../common/market/jobBook.ts";
 
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
 export const PARAMS = {
@@ -30,15 +31,7 @@ export const BOND = parseEther("5");
 export const WINDOW = 600n;
 export const STAKE = parseEther("100");
 
-export interface Terms {
-  requester: string;
-  circuitId: bigint;
-  expiresAt: bigint;
-  provingWindow: bigint;
-  fee: bigint;
-  bond: bigint;
-  inputsCommitment: string;
-}
+export type Terms = JobTerms;
 
 /** Real proofs, made once per (circuit, system, seed) for the whole test run. */
 const proofCache = new Map<string, Promise<ProofResult>>();
@@ -71,6 +64,15 @@ export async function deployMarket(ethers: HardhatEthers, tokenName = "TestToken
     await token.connect(who).approve(await market.getAddress(), ethers.MaxUint256);
   }
   return { token, market, owner, treasury, requester, prover, prover2, keeper, stranger };
+}
+
+/** The market with poseidon_preimage/Groth16 registered and `prover` and `prover2` staked. */
+export async function deployStakedMarket(ethers: HardhatEthers) {
+  const base = await deployMarket(ethers);
+  const circuitId = await registerExample(ethers, base.market, "poseidon_preimage", "groth16");
+  await base.market.connect(base.prover).stake(STAKE);
+  await base.market.connect(base.prover2).stake(STAKE);
+  return { ...base, circuitId };
 }
 
 export async function registerExample(
@@ -110,19 +112,7 @@ export function termsFromReceipt(
   for (const l of receipt.logs) {
     const parsed = market.interface.parseLog(l);
     if (parsed?.name === "JobPosted") {
-      const a = parsed.args;
-      return {
-        jobId: a.jobId,
-        terms: {
-          requester: a.requester,
-          circuitId: a.circuitId,
-          expiresAt: a.expiresAt,
-          provingWindow: a.provingWindow,
-          fee: a.fee,
-          bond: a.bond,
-          inputsCommitment: a.inputsCommitment,
-        },
-      };
+      return { jobId: parsed.args.jobId, terms: termsOf(parsed.args) };
     }
   }
   throw new Error("no JobPosted event");
