@@ -1,0 +1,122 @@
+/**
+ * The coordinator's REST data plane (express): requesters upload a job's inputs before posting it, provers
+ * download them. Inputs are validated against the circuit's input signals (names, shapes, field range) and stored
+ * under their sha256, which is what the job carries on chain as `inputsHash`; the download serves the exact bytes.
+ * Every refusal is a 4xx with a message naming what is wrong; nothing is stored unless all of it is valid.
+ *
+ *   POST /inputs/:circuitId   body: the inputs document (JSON)  -> 201 { hash, uri, inputsCommitment, publicInputs }
+ *   GET  /inputs/:hash        -> the document, byte for byte
+ *   GET  /circuits/:id        -> the circuit as indexed, with its manifest's artifact hashes
+ *   GET  /health              -> { ok, indexedBlock }
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
+import type { Db } from "../db/client.ts";
+import { manifestFor } from "./manifests.ts";
+
+export interface AppOptions {
+  db: Db;
+  /** The URL clients reach this service at, for the `uri` of uploads; by default the host each request names. */
+  publicUrl?: string;
+  maxInputBytes?: number;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000 }: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+
+  app.post(
+    "/inputs/:circuitId",
+    // Kept as text: the stored bytes, and so the hash, are exactly what was sent.
+    express.text({ type: () => true, limit: maxInputBytes }),
+    async (req: Request, res: Response) => {
+      const circuitId = Number(req.params.circuitId);
+      if (!Number.isSafeInteger(circuitId) || circuitId <= 0)
+        throw new HttpError(400, `circuit id must be a positive integer, got ${req.params.circuitId}`);
+      const circuit = await db.circuit.findUnique({ where: { id: circuitId } });
+      if (circuit === null) throw new HttpError(404, `no circuit ${circuitId} is registered (or indexed yet)`);
+      const manifest = manifestFor(circuit.artifactsURI);
+      if (manifest === null)
+        throw new HttpError(
+          422,
+          `circuit ${circuitId}'s manifest (${circuit.artifactsURI}) cannot be read by this coordinator`,
+        );
+      const text = typeof req.body === "string" ? req.body : "";
+      if (text.length === 0) throw new HttpError(400, "empty body: send the inputs document as JSON");
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch (e) {
+        throw new HttpError(400, `body is not valid JSON: ${(e as Error).message}`);
+      }
+      let parsed;
+      try {
+        parsed = parseInputsDocument(manifest, document);
+      } catch (e) {
+        if (e instanceof InputsError) throw new HttpError(400, `inputs do not fit ${manifest.name}: ${e.message}`);
+        throw e;
+      }
+      const hash = sha256Hex(text);
+      const bytes = Buffer.byteLength(text);
+      await db.inputsDocument.upsert({
+        where: { hash },
+        create: { hash, circuitId, content: text, bytes, createdAt: Math.floor(Date.now() / 1000) },
+        update: {},
+      });
+      res.status(201).json({
+        hash,
+        uri: `${publicUrl ?? `${req.protocol}://${req.get("host")}`}/inputs/${hash}`,
+        inputsCommitment: parsed.inputsCommitment,
+        publicInputs: parsed.publicInputs.map(String),
+        bytes,
+      });
+    },
+  );
+
+  app.get("/inputs/:hash", async (req: Request, res: Response) => {
+    const hash = String(req.params.hash).toLowerCase();
+    if (!/^0x[0-9a-f]{64}$/.test(hash)) throw new HttpError(400, "expected a 0x-prefixed sha256 (64 hex digits)");
+    const doc = await db.inputsDocument.findUnique({ where: { hash } });
+    if (doc === null) throw new HttpError(404, `no inputs stored under ${hash}`);
+    res.type("application/json").send(doc.content);
+  });
+
+  app.get("/circuits/:id", async (req: Request, res: Response) => {
+    const id = Number(req.params.id);
+    const circuit = Number.isSafeInteger(id) ? await db.circuit.findUnique({ where: { id } }) : null;
+    if (circuit === null) throw new HttpError(404, `no circuit ${req.params.id}`);
+    const manifest = manifestFor(circuit.artifactsURI);
+    res.json({ ...circuit, manifest });
+  });
+
+  app.get("/health", async (_req: Request, res: Response) => {
+    const checkpoint = await db.indexerCheckpoint.findUnique({ where: { id: 1 } });
+    res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: "no such route" });
+  });
+
+  // Errors become JSON with a message a client can act on; unexpected ones do not leak internals. (express
+  // recognises an error handler by its four parameters, so `next` stays though unused.)
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) return res.status(err.status).json({ error: err.message });
+    if (err.type === "entity.too.large")
+      return res.status(413).json({ error: `inputs are larger than the ${maxInputBytes}-byte limit` });
+    if (typeof err.status === "number" && err.status >= 400 && err.status < 500)
+      return res.status(err.status).json({ error: err.message });
+    console.error(err);
+    return res.status(500).json({ error: "internal error" });
+  });
+  return app;
+}
