@@ -17,7 +17,7 @@ import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { loadWallet } from "./keys.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../../common/log.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { openStore } from "./store.ts";
 import { createWorker } from "./worker.ts";

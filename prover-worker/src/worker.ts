@@ -15,7 +15,7 @@ import { JobBook, type JobView, parseMarketLogs } from "../../common/market/jobB
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { encodeProof } from "../../common/proofs/encoding.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../../common/log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createBackends } from "./backends/index.ts";
 import { createTxQueue, revertName } from "./pipeline/chainTx.ts";

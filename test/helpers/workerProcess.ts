@@ -33,7 +33,7 @@ export async function workerCommand(
   return { code, stdout, stderr };
 }
 
-export interface WorkerProcess {
+export interface LoggedProcess {
   proc: ChildProcess;
   logs: Record<string, unknown>[];
   /** Resolves with the first log line that matches. */
@@ -41,14 +41,21 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
+export type WorkerProcess = LoggedProcess;
+
 export function startWorker(
   configFile: string,
   privateKey: string,
   extraEnv: Record<string, string> = {},
 ): WorkerProcess {
-  const proc = spawn(process.execPath, [CLI, "run", "--config", configFile], {
+  return spawnLogged([CLI, "run", "--config", configFile], { PM_PRIVATE_KEY: privateKey, ...extraEnv });
+}
+
+/** Runs `node <args>` from the repository root and collects its JSON log lines (stderr). */
+export function spawnLogged(args: string[], env: Record<string, string>): LoggedProcess {
+  const proc = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, PM_PRIVATE_KEY: privateKey, ...extraEnv },
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];

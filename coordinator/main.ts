@@ -1,0 +1,82 @@
+/**
+ * The coordinator process: applies migrations, then runs the indexer (to the confirmed head, polling) beside the
+ * REST server. Configuration comes from the environment, validated at start with errors naming the variable.
+ *
+ *   DATABASE_URL     file:./coordinator.db (default, SQLite) or postgresql://...
+ *   RPC_URL          the chain's JSON-RPC endpoint                      MARKET_ADDRESS  the market contract
+ *   START_BLOCK      the market's deployment block (default 0)          CONFIRMATIONS   default 2
+ *   RANGE_SIZE       blocks per eth_getLogs (default 2000)              POLL_MS         default 1000
+ *   HOST, PORT       where REST listens (default 127.0.0.1:8080)        PUBLIC_URL      the URL clients use
+ */
+import { z } from "zod";
+import { createProvider } from "../common/chain/provider.ts";
+import { createLogger } from "../common/log.ts";
+import { openDatabase } from "./db/client.ts";
+import { migrate } from "./db/engine.ts";
+import { createIndexer } from "./indexer/indexer.ts";
+import { buildApp } from "./rest/app.ts";
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "use file:<path> (SQLite) or postgresql://...")
+    .default("file:./coordinator.db"),
+  RPC_URL: z.string().url(),
+  MARKET_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address"),
+  START_BLOCK: z.coerce.number().int().min(0).default(0),
+  CONFIRMATIONS: z.coerce.number().int().min(0).default(2),
+  RANGE_SIZE: z.coerce.number().int().min(1).max(100_000).default(2000),
+  POLL_MS: z.coerce.number().int().min(50).default(1000),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PUBLIC_URL: z.string().url().optional(),
+});
+
+const logger = createLogger({ component: "coordinator" });
+const parsed = envSchema.safeParse(process.env);
+if (!parsed.success) {
+  console.error(
+    `invalid coordinator configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
+  );
+  process.exit(2);
+}
+const env = parsed.data;
+
+const applied = await migrate(env.DATABASE_URL);
+logger.info("database ready", { migrationsApplied: applied });
+const { db, close } = await openDatabase(env.DATABASE_URL);
+const provider = createProvider(env.RPC_URL, env.POLL_MS);
+const indexer = createIndexer({
+  db,
+  provider,
+  marketAddress: env.MARKET_ADDRESS,
+  startBlock: env.START_BLOCK,
+  confirmations: env.CONFIRMATIONS,
+  rangeSize: env.RANGE_SIZE,
+});
+const server = buildApp({ db, publicUrl: env.PUBLIC_URL }).listen(env.PORT, env.HOST, () => {
+  const { port } = server.address() as { port: number };
+  logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
+});
+
+let running = true;
+const stop = () => {
+  running = false;
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
+while (running) {
+  try {
+    const result = await indexer.syncOnce();
+    if (result !== null) logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
+    else await new Promise((r) => setTimeout(r, env.POLL_MS));
+  } catch (e) {
+    logger.warn("indexing failed; retrying", { error: (e as Error).message });
+    await new Promise((r) => setTimeout(r, env.POLL_MS));
+  }
+}
+server.close();
+provider.destroy();
+await close();
+logger.info("coordinator stopped");
+process.exit(0);

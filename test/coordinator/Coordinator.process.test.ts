@@ -1,0 +1,90 @@
+/**
+ * The coordinator as a real process against a real chain: `kill -9` in the middle of a backfill, then a restart,
+ * loses and duplicates nothing; a bad environment is refused naming the variable.
+ */
+import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import { JOB_EVENTS } from "../../common/market/fold.ts";
+import { jobStatusName } from "../../common/market/jobStatus.ts";
+import { openDatabase } from "../../coordinator/db/client.ts";
+import { scratchDatabase } from "../../coordinator/db/scratch.ts";
+import { type Devnet, postJob, startDevnet } from "../helpers/market.ts";
+import { spawnLogged } from "../helpers/workerProcess.ts";
+
+const MAIN = path.join(REPO_ROOT, "coordinator", "main.ts");
+
+describe("coordinator process", function () {
+  let devnet: Devnet;
+
+  before(async function () {
+    devnet = await startDevnet();
+    const requester = devnet.chain.accounts[2];
+    const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
+    for (let i = 0; i < 20; i++)
+      await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", `proc${i}`));
+  });
+
+  after(async function () {
+    await devnet?.chain.stop();
+  });
+
+  it("kill -9 mid-backfill, then a restart: every event indexed once, state as on chain", async function () {
+    const scratch = await scratchDatabase("sqlite");
+    const env = {
+      DATABASE_URL: scratch.url,
+      RPC_URL: devnet.chain.url,
+      MARKET_ADDRESS: devnet.deployment.market,
+      CONFIRMATIONS: "0",
+      RANGE_SIZE: "2",
+      POLL_MS: "100",
+      PORT: "0",
+    };
+    try {
+      const first = spawnLogged([MAIN], env);
+      await first.waitForLog((l) => l.msg === "indexed range");
+      first.proc.kill("SIGKILL");
+      await first.exited;
+      const { db, close } = await openDatabase(scratch.url);
+      const head = await devnet.chain.provider.getBlockNumber();
+      const partial = await db.indexerCheckpoint.findUnique({ where: { id: 1 } });
+      expect(partial!.lastBlock, "killed after the backfill had finished").to.be.lessThan(head);
+
+      const second = spawnLogged([MAIN], env);
+      await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= head);
+      second.proc.kill("SIGTERM");
+      expect(await second.exited).to.equal(0);
+
+      const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
+      const logs = await devnet.chain.provider.getLogs({ address: devnet.deployment.market, fromBlock: 0 });
+      const jobLogs = logs.filter((l) => JOB_EVENTS.includes(market.interface.parseLog(l)?.name ?? ""));
+      try {
+        expect(await db.jobEvent.count()).to.equal(jobLogs.length);
+        expect(await db.job.count()).to.equal(Number(await market.jobCount()));
+        for (const job of await db.job.findMany()) {
+          expect(job.status).to.equal(jobStatusName((await market.jobState(job.id)).status));
+        }
+        expect(await db.circuit.count()).to.equal(devnet.deployment.circuits.length);
+      } finally {
+        await close();
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+
+  it("refuses a bad environment, naming the variable", function () {
+    const result = spawnSync(process.execPath, [MAIN], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, RPC_URL: "nope", MARKET_ADDRESS: "0x12", DATABASE_URL: "mysql://x" },
+      encoding: "utf8",
+    });
+    expect(result.status).to.equal(2);
+    expect(result.stderr).to.contain("RPC_URL");
+    expect(result.stderr).to.contain("MARKET_ADDRESS");
+    expect(result.stderr).to.contain("DATABASE_URL");
+  });
+});
