@@ -6,7 +6,6 @@
 import type { Log, LogDescription } from "ethers";
 import type { Interface } from "ethers";
 import { foldJob, JOB_EVENTS, type JobState } from "./fold.ts";
-import { JOB_STATUS } from "./jobStatus.ts";
 
 /** `JobTerms` as the contract takes it. */
 export interface JobTerms {
@@ -81,5 +80,3 @@ export class JobBook {
     return [...this.jobs.values()].filter((j) => j.status === "Open");
   }
 }
-
-export { JOB_STATUS };
