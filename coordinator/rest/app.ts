@@ -8,10 +8,12 @@
  *   GET  /inputs/:hash        -> the document, byte for byte
  *   GET  /circuits/:id        -> the circuit as indexed, with its manifest's artifact hashes
  *   GET  /health              -> { ok, indexedBlock }
+ *   /graphql                  -> the GraphQL API (coordinator/graphql/)
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import type { Db } from "../db/client.ts";
+import { createGraphQL } from "../graphql/yoga.ts";
 import { manifestFor } from "./manifests.ts";
 
 export interface AppOptions {
@@ -101,6 +103,9 @@ export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000 }: AppOption
     const checkpoint = await db.indexerCheckpoint.findUnique({ where: { id: 1 } });
     res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
   });
+
+  const graphql = createGraphQL(db);
+  app.use(graphql.graphqlEndpoint, graphql);
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "no such route" });

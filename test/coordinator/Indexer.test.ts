@@ -16,6 +16,7 @@ import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase } from "../../coordinator/db/scratch.ts";
+import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import { createIndexer } from "../../coordinator/indexer/indexer.ts";
 import { advanceTime, type Devnet, postJob, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
@@ -116,6 +117,19 @@ describe("coordinator indexer, against a real local chain", function () {
         const proved = await db.job.findUniqueOrThrow({ where: { id: "1" } });
         expect(proved).to.include({ status: "Proved", assignee: prover.address });
         expect(await db.circuit.count()).to.equal(devnet.deployment.circuits.length);
+
+        // The same, as integrators see it through GraphQL.
+        const response = await createGraphQL(db).fetch("http://localhost/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            query: `{ job(id: "2") { status attempt events { kind prover } } prover(address: "${prover.address}") { jobsProved jobsMissed } }`,
+          }),
+        });
+        const { data } = (await response.json()) as { data: any };
+        expect(data.job.status).to.equal("Open");
+        expect(data.job.events.map((e: { kind: string }) => e.kind)).to.deep.equal(["Posted", "Claimed", "Reassigned"]);
+        expect(data.prover).to.deep.equal({ jobsProved: 1, jobsMissed: 1 });
         const keeperShareIn = JSON.parse(history[2].data).split.keeperShare;
         expect(BigInt(keeperShareIn)).to.be.greaterThan(0n);
 

@@ -1,0 +1,182 @@
+/**
+ * The GraphQL API over a real (SQLite) database, through yoga.fetch without a listener: filters, cursor
+ * pagination and ordering, a job's history, market stats, and the limits (page size, query depth) with errors a
+ * client can act on. (Indexer.test.ts checks GraphQL over events of real jobs on a real chain.)
+ */
+import { expect } from "chai";
+import { openDatabase } from "../../coordinator/db/client.ts";
+import { migrate } from "../../coordinator/db/engine.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
+
+const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
+
+describe("coordinator GraphQL", function () {
+  let scratch: ScratchDatabase;
+  let database: Awaited<ReturnType<typeof openDatabase>>;
+  let yoga: ReturnType<typeof createGraphQL>;
+
+  before(async function () {
+    scratch = await scratchDatabase("sqlite");
+    await migrate(scratch.url);
+    database = await openDatabase(scratch.url);
+    const { db } = database;
+    await db.circuit.create({
+      data: {
+        id: 1,
+        name: "poseidon_preimage/groth16",
+        verifier: "0xv",
+        system: "groth16",
+        nPublicOutputs: 0,
+        nPublicInputs: 2,
+        registrant: "0xr",
+        manifestHash: "0xm",
+        artifactsURI: "x",
+        registeredAtBlock: 1,
+      },
+    });
+    for (let i = 1; i <= 25; i++) {
+      const status = STATUSES[i % 5];
+      await db.job.create({
+        data: {
+          id: String(i),
+          circuitId: 1,
+          requester: i % 2 === 0 ? "0xeven" : "0xodd",
+          status,
+          fee: String(i * 1000),
+          bond: "10",
+          provingWindow: 60,
+          expiresAt: 10_000,
+          inputsCommitment: "0xc",
+          inputsHash: "0xh",
+          inputsURI: "u",
+          assignee: status === "Proved" ? "0xprover" : null,
+          postedAtBlock: i,
+          postedAt: 1000 + i,
+          provedAt: status === "Proved" ? 1000 + i + 10 * i : null,
+          events: {
+            create: [
+              {
+                id: `tx${i}:0`,
+                kind: "Posted",
+                blockNumber: i,
+                blockHash: "0xb",
+                logIndex: 0,
+                txHash: `tx${i}`,
+                timestamp: 1000 + i,
+                data: "{}",
+              },
+              ...(status === "Proved"
+                ? [
+                    {
+                      id: `tx${i}:1`,
+                      kind: "Proved",
+                      blockNumber: i + 1,
+                      blockHash: "0xb",
+                      logIndex: 1,
+                      txHash: `tx${i}`,
+                      timestamp: 1000 + 11 * i,
+                      prover: "0xprover",
+                      data: "{}",
+                    },
+                  ]
+                : []),
+            ],
+          },
+        },
+      });
+    }
+    yoga = createGraphQL(db);
+  });
+
+  after(async function () {
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  async function query(text: string, variables: Record<string, unknown> = {}, api = yoga) {
+    const response = await api.fetch("http://localhost/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: text, variables }),
+    });
+    return (await response.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+  }
+
+  it("pages through jobs newest first with cursors, and oldest first when asked", async function () {
+    const q = `query($after: String, $order: JobOrder) { jobs(first: 10, after: $after, orderBy: $order) { nodes { id postedAt } pageInfo { hasNextPage endCursor } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { data, errors } = await query(q, { after });
+      expect(errors).to.equal(undefined);
+      seen.push(...data.jobs.nodes.map((n: { id: string }) => n.id));
+      if (!data.jobs.pageInfo.hasNextPage) break;
+      after = data.jobs.pageInfo.endCursor;
+    }
+    expect(seen).to.deep.equal(Array.from({ length: 25 }, (_, i) => String(25 - i)));
+    const asc = await query(q, { order: "POSTED_AT_ASC" });
+    expect(asc.data.jobs.nodes.map((n: { id: string }) => n.id).slice(0, 3)).to.deep.equal(["1", "2", "3"]);
+  });
+
+  it("filters by status, requester, circuit, prover and time range", async function () {
+    const ids = async (where: Record<string, unknown>) =>
+      (
+        await query(`query($w: JobFilter) { jobs(where: $w, first: 100) { nodes { id } } }`, { w: where })
+      ).data.jobs.nodes
+        .map((n: { id: string }) => Number(n.id))
+        .sort((a: number, b: number) => a - b);
+    expect(await ids({ status: "Proved" })).to.deep.equal([2, 7, 12, 17, 22]);
+    expect(await ids({ status: "Proved", requester: "0xeven" })).to.deep.equal([2, 12, 22]);
+    expect(await ids({ prover: "0xprover" })).to.deep.equal([2, 7, 12, 17, 22]);
+    expect(await ids({ circuitId: "1", postedAfter: 1020 })).to.deep.equal([21, 22, 23, 24, 25]);
+    expect(await ids({ postedAfter: 1003, postedBefore: 1006 })).to.deep.equal([4, 5]);
+  });
+
+  it("gives a job with its circuit and its history in chain order", async function () {
+    const { data } = await query(
+      `{ job(id: "7") { id status fee assignee circuit { id name system } events { kind blockNumber prover } } }`,
+    );
+    expect(data.job).to.deep.equal({
+      id: "7",
+      status: "Proved",
+      fee: "7000",
+      assignee: "0xprover",
+      circuit: { id: "1", name: "poseidon_preimage/groth16", system: "groth16" },
+      events: [
+        { kind: "Posted", blockNumber: 7, prover: null },
+        { kind: "Proved", blockNumber: 8, prover: "0xprover" },
+      ],
+    });
+    expect((await query(`{ job(id: "999") { id } }`)).data.job).to.equal(null);
+  });
+
+  it("computes market stats", async function () {
+    const { data } = await query(
+      `{ marketStats { open claimed proved cancelled expired feesPaid slashes medianTimeToProof } }`,
+    );
+    expect(data.marketStats).to.deep.equal({
+      open: 5,
+      claimed: 5,
+      proved: 5,
+      cancelled: 5,
+      expired: 5,
+      feesPaid: String((2 + 7 + 12 + 17 + 22) * 1000),
+      slashes: 0,
+      medianTimeToProof: 120,
+    });
+  });
+
+  it("refuses oversized pages, bad cursors, too-deep queries and unknown fields with clear errors", async function () {
+    const big = await query(`{ jobs(first: 500) { nodes { id } } }`);
+    expect(big.errors![0].message).to.equal("first must be between 1 and 100, got 500");
+    expect(big.errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
+    const cursor = await query(`{ jobs(after: "%%%") { nodes { id } } }`);
+    expect(cursor.errors![0].message).to.match(/not a cursor/);
+    const shallow = createGraphQL(database.db, 3);
+    const deep = await query(`{ jobs { nodes { circuit { id } } } }`, {}, shallow);
+    expect(deep.errors![0].message).to.equal("query depth 4 exceeds the limit of 3");
+    const unknown = await query(`{ jobs { nodes { secret } } }`);
+    expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
+  });
+});
