@@ -13,6 +13,7 @@ import { createProvider } from "../common/chain/provider.ts";
 import { createLogger } from "../common/log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
+import { createJobsPubSub } from "./graphql/resolvers.ts";
 import { createIndexer } from "./indexer/indexer.ts";
 import { buildApp } from "./rest/app.ts";
 
@@ -46,6 +47,7 @@ const applied = await migrate(env.DATABASE_URL);
 logger.info("database ready", { migrationsApplied: applied });
 const { db, close } = await openDatabase(env.DATABASE_URL);
 const provider = createProvider(env.RPC_URL, env.POLL_MS);
+const pubsub = createJobsPubSub();
 const indexer = createIndexer({
   db,
   provider,
@@ -53,8 +55,9 @@ const indexer = createIndexer({
   startBlock: env.START_BLOCK,
   confirmations: env.CONFIRMATIONS,
   rangeSize: env.RANGE_SIZE,
+  onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
 });
-const server = buildApp({ db, publicUrl: env.PUBLIC_URL }).listen(env.PORT, env.HOST, () => {
+const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub }).listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as { port: number };
   logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
 });

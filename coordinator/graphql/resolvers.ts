@@ -2,6 +2,7 @@
  * Resolvers over the coordinator's database. A circuit is read once per request however many jobs name it.
  */
 import { GraphQLError } from "graphql";
+import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 
 export const MAX_PAGE = 100;
@@ -9,6 +10,14 @@ export const MAX_PAGE = 100;
 export interface Context {
   db: Db;
   circuits: Map<number, Promise<unknown>>;
+  pubsub: JobsPubSub;
+}
+
+/** Job ids the indexer reports changed, to the subscriptions. */
+export type JobsPubSub = PubSub<{ jobChanged: [jobId: string] }>;
+
+export function createJobsPubSub(): JobsPubSub {
+  return createPubSub<{ jobChanged: [jobId: string] }>();
 }
 
 function pageSize(first: number | null | undefined): number {
@@ -119,6 +128,31 @@ export const resolvers = {
         slashes,
         medianTimeToProof: times.length > 0 ? times[Math.floor(times.length / 2)] : null,
       };
+    },
+  },
+  Subscription: {
+    jobStatus: {
+      subscribe: (_: unknown, { id }: { id: string }, { db, pubsub }: Context) =>
+        pipe(
+          pubsub.subscribe("jobChanged"),
+          filter((jobId: string) => jobId === id),
+          map((jobId: string) => db.job.findUnique({ where: { id: jobId } })),
+        ),
+      resolve: (job: unknown) => job,
+    },
+    jobs: {
+      subscribe: (_: unknown, a: { circuitId?: string; status?: string }, { db, pubsub }: Context) =>
+        pipe(
+          pubsub.subscribe("jobChanged"),
+          map((jobId: string) => db.job.findUnique({ where: { id: jobId } })),
+          filter(
+            (job: { circuitId: number; status: string } | null) =>
+              job !== null &&
+              (a.circuitId === undefined || a.circuitId === null || String(job.circuitId) === a.circuitId) &&
+              (a.status === undefined || a.status === null || job.status === a.status),
+          ),
+        ),
+      resolve: (job: unknown) => job,
     },
   },
   Job: {

@@ -41,6 +41,8 @@ export interface IndexerOptions {
   rangeSize: number;
   /** How many recent blocks to keep for reorg detection (at least `confirmations`). */
   keepBlocks?: number;
+  /** Called with the ids of the jobs a range (or a rewind) changed, once its transaction has committed. */
+  onJobsChanged?: (jobIds: string[]) => void;
 }
 
 export interface SyncResult {
@@ -71,7 +73,7 @@ export function createIndexer(o: IndexerOptions) {
   }
 
   /** Applies one log; false if it was already stored. */
-  async function applyLog(tx: Tx, log: Log, block: BlockHeader): Promise<boolean> {
+  async function applyLog(tx: Tx, log: Log, block: BlockHeader, touched: Set<string>): Promise<boolean> {
     const parsed = iface.parseLog(log);
     if (parsed === null) return false;
     const id = `${log.transactionHash}:${log.index}`;
@@ -122,6 +124,7 @@ export function createIndexer(o: IndexerOptions) {
       if (after === null) return false; // a job posted before the indexer's start block
       const data = jobRow(after);
       await tx.job.upsert({ where: { id: jobId }, create: data, update: data });
+      touched.add(jobId);
       await tx.jobEvent.create({
         data: {
           id,
@@ -216,6 +219,7 @@ export function createIndexer(o: IndexerOptions) {
     if (fork === undefined)
       throw new Error(`reorg deeper than the ${kept.length} blocks kept: re-index from the start block`);
     const forkBlock = fork;
+    const touched = new Set<string>();
     await o.db.$transaction(async (tx) => {
       const above = { blockNumber: { gt: forkBlock.number } };
       const jobEvents = await tx.jobEvent.findMany({ where: above, select: { jobId: true, prover: true } });
@@ -226,13 +230,15 @@ export function createIndexer(o: IndexerOptions) {
       const provers = new Set(
         [...jobEvents.map((e) => e.prover), ...stakeEvents.map((e) => e.prover)].filter((p): p is string => p !== null),
       );
-      await rebuild(tx, new Set(jobEvents.map((e) => e.jobId)), provers);
+      for (const e of jobEvents) touched.add(e.jobId);
+      await rebuild(tx, touched, provers);
       await tx.indexedBlock.deleteMany({ where: { number: { gt: forkBlock.number } } });
       await tx.indexerCheckpoint.update({
         where: { id: 1 },
         data: { lastBlock: forkBlock.number, lastHash: forkBlock.hash },
       });
     });
+    if (touched.size > 0) o.onJobsChanged?.([...touched]);
     return forkBlock.number;
   }
 
@@ -257,8 +263,9 @@ export function createIndexer(o: IndexerOptions) {
     const last = byNumber.get(to)!;
     const { chainId } = await o.provider.getNetwork();
     let written = 0;
+    const touched = new Set<string>();
     await o.db.$transaction(async (tx) => {
-      for (const log of logs) if (await applyLog(tx, log, byNumber.get(log.blockNumber)!)) written++;
+      for (const log of logs) if (await applyLog(tx, log, byNumber.get(log.blockNumber)!, touched)) written++;
       for (const b of byNumber.values()) {
         const data = { hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
         await tx.indexedBlock.upsert({
@@ -271,6 +278,7 @@ export function createIndexer(o: IndexerOptions) {
       const cp = { chainId: Number(chainId), market: o.marketAddress, lastBlock: to, lastHash: last.hash };
       await tx.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...cp }, update: cp });
     });
+    if (touched.size > 0) o.onJobsChanged?.([...touched]);
     return { from, to, events: written };
   }
 

@@ -13,6 +13,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import type { Db } from "../db/client.ts";
+import type { JobsPubSub } from "../graphql/resolvers.ts";
 import { createGraphQL } from "../graphql/yoga.ts";
 import { manifestFor } from "./manifests.ts";
 
@@ -21,6 +22,8 @@ export interface AppOptions {
   /** The URL clients reach this service at, for the `uri` of uploads; by default the host each request names. */
   publicUrl?: string;
   maxInputBytes?: number;
+  /** Where the indexer announces changed jobs, for GraphQL subscriptions. */
+  pubsub?: JobsPubSub;
 }
 
 class HttpError extends Error {
@@ -31,7 +34,7 @@ class HttpError extends Error {
   }
 }
 
-export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000 }: AppOptions): express.Express {
+export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
 
@@ -104,7 +107,7 @@ export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000 }: AppOption
     res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
   });
 
-  const graphql = createGraphQL(db);
+  const graphql = createGraphQL(db, { pubsub });
   app.use(graphql.graphqlEndpoint, graphql);
 
   app.use((_req: Request, res: Response) => {

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 
 const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
@@ -173,10 +174,75 @@ describe("coordinator GraphQL", function () {
     expect(big.errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
     const cursor = await query(`{ jobs(after: "%%%") { nodes { id } } }`);
     expect(cursor.errors![0].message).to.match(/not a cursor/);
-    const shallow = createGraphQL(database.db, 3);
+    const shallow = createGraphQL(database.db, { maxDepth: 3 });
     const deep = await query(`{ jobs { nodes { circuit { id } } } }`, {}, shallow);
     expect(deep.errors![0].message).to.equal("query depth 4 exceeds the limit of 3");
     const unknown = await query(`{ jobs { nodes { secret } } }`);
     expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
+  });
+
+  it("streams changes of a job, and new jobs of a circuit, to subscribers (server-sent events)", async function () {
+    const { db } = database;
+    const pubsub = createJobsPubSub();
+    const api = createGraphQL(db, { pubsub });
+    const subscribe = async (text: string) => {
+      const response = await api.fetch("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ query: text }),
+      });
+      expect(response.headers.get("content-type")).to.match(/text\/event-stream/);
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      return {
+        /** The next event's data. */
+        async next(): Promise<any> {
+          for (;;) {
+            const match = /data: (\{.*\})\n/.exec(buffer);
+            if (match) {
+              buffer = buffer.slice(match.index + match[0].length);
+              return JSON.parse(match[1]).data;
+            }
+            const { value, done } = await reader.read();
+            if (done) throw new Error("stream ended");
+            buffer += decoder.decode(value);
+          }
+        },
+        close: () => reader.cancel(),
+      };
+    };
+    const one = await subscribe(`subscription { jobStatus(id: "26") { id status attempt } }`);
+    const openJobs = await subscribe(`subscription { jobs(circuitId: "1", status: Open) { id status } }`);
+    const firstOne = one.next();
+    const firstOpen = openJobs.next();
+    await new Promise((r) => setTimeout(r, 50)); // the subscriptions are listening
+
+    const base = {
+      circuitId: 1,
+      requester: "0xnew",
+      fee: "1",
+      bond: "1",
+      provingWindow: 60,
+      expiresAt: 99_999,
+      inputsCommitment: "0xc",
+      inputsHash: "0xh",
+      inputsURI: "u",
+      postedAtBlock: 30,
+      postedAt: 2000,
+    };
+    await db.job.create({ data: { id: "26", status: "Open", ...base } });
+    pubsub.publish("jobChanged", "26");
+    expect(await firstOpen).to.deep.equal({ jobs: { id: "26", status: "Open" } });
+    expect(await firstOne).to.deep.equal({ jobStatus: { id: "26", status: "Open", attempt: 0 } });
+
+    await db.job.update({ where: { id: "26" }, data: { status: "Claimed", attempt: 0, assignee: "0xp" } });
+    pubsub.publish("jobChanged", "7"); // another job: not for the first subscriber, and not Open
+    pubsub.publish("jobChanged", "26");
+    expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Claimed", attempt: 0 } });
+    await one.close();
+    await openJobs.close();
+    await db.jobEvent.deleteMany({ where: { jobId: "26" } });
+    await db.job.delete({ where: { id: "26" } });
   });
 });

@@ -98,6 +98,7 @@ describe("coordinator indexer, against a real local chain", function () {
       const scratch = await scratchDatabase(provider);
       const { db, close } = await openDatabase(scratch.url).then(async (d) => (await migrate(scratch.url), d));
       try {
+        const announced = new Set<string>();
         const indexer = createIndexer({
           db,
           provider: devnet.chain.provider,
@@ -105,8 +106,13 @@ describe("coordinator indexer, against a real local chain", function () {
           startBlock: 0,
           confirmations: 0,
           rangeSize: 7,
+          onJobsChanged: (ids) => ids.forEach((id) => announced.add(id)),
         });
         const ranges = await indexer.catchUp();
+        // Every job was announced to subscribers once its range committed.
+        expect([...announced].sort()).to.deep.equal(
+          (await db.job.findMany({ select: { id: true } })).map((j) => j.id).sort(),
+        );
         expect(ranges.length).to.be.greaterThan(1); // backfilled in several ranges
         await expectMatchesChain(db);
         const history = await db.jobEvent.findMany({
