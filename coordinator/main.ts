@@ -15,6 +15,7 @@ import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
 import { createJobsPubSub } from "./graphql/resolvers.ts";
 import { createIndexer } from "./indexer/indexer.ts";
+import { createCoordinatorMetrics } from "./metrics.ts";
 import { buildApp } from "./rest/app.ts";
 
 const envSchema = z.object({
@@ -57,11 +58,13 @@ const indexer = createIndexer({
   rangeSize: env.RANGE_SIZE,
   onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
 });
-const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub }).listen(env.PORT, env.HOST, () => {
+const metrics = createCoordinatorMetrics();
+const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub, metrics }).listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as { port: number };
   logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
 });
 
+let lastIndexed = (await db.indexerCheckpoint.findUnique({ where: { id: 1 } }))?.lastBlock ?? env.START_BLOCK - 1;
 let running = true;
 const stop = () => {
   running = false;
@@ -71,8 +74,18 @@ process.once("SIGINT", stop);
 while (running) {
   try {
     const result = await indexer.syncOnce();
-    if (result !== null) logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
-    else await new Promise((r) => setTimeout(r, env.POLL_MS));
+    if (result !== null) {
+      logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
+      if (result.rewoundTo !== undefined) metrics.reorgs.inc();
+      metrics.eventsIndexed.inc(result.events);
+      lastIndexed = result.to;
+      metrics.indexedBlock.set(lastIndexed);
+    } else {
+      await new Promise((r) => setTimeout(r, env.POLL_MS));
+    }
+    const head = Number(await provider.send("eth_blockNumber", []));
+    metrics.headBlock.set(head);
+    metrics.lagBlocks.set(Math.max(0, head - lastIndexed));
   } catch (e) {
     logger.warn("indexing failed; retrying", { error: (e as Error).message });
     await new Promise((r) => setTimeout(r, env.POLL_MS));

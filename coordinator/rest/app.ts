@@ -9,11 +9,13 @@
  *   GET  /circuits/:id        -> the circuit as indexed, with its manifest's artifact hashes
  *   GET  /health              -> { ok, indexedBlock }
  *   /graphql                  -> the GraphQL API (coordinator/graphql/)
+ *   GET  /metrics             -> Prometheus metrics (when the app is given them)
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import type { Db } from "../db/client.ts";
 import type { JobsPubSub } from "../graphql/resolvers.ts";
+import type { CoordinatorMetrics } from "../metrics.ts";
 import { createGraphQL } from "../graphql/yoga.ts";
 import { manifestFor } from "./manifests.ts";
 
@@ -24,6 +26,8 @@ export interface AppOptions {
   maxInputBytes?: number;
   /** Where the indexer announces changed jobs, for GraphQL subscriptions. */
   pubsub?: JobsPubSub;
+  /** Served at /metrics, with each request's duration recorded. */
+  metrics?: CoordinatorMetrics;
 }
 
 class HttpError extends Error {
@@ -34,9 +38,21 @@ class HttpError extends Error {
   }
 }
 
-export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub }: AppOptions): express.Express {
+export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub, metrics }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  if (metrics) {
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      const end = metrics.httpSeconds.startTimer();
+      res.once("finish", () =>
+        end({ route: req.route?.path ?? req.path.split("/")[1] ?? "", status: String(res.statusCode) }),
+      );
+      next();
+    });
+    app.get("/metrics", async (_req: Request, res: Response) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.post(
     "/inputs/:circuitId",

@@ -55,6 +55,11 @@ describe("coordinator process", function () {
 
       const second = spawnLogged([MAIN], env);
       await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= head);
+      const url = String((await second.waitForLog((l) => l.msg === "REST listening")).url);
+      const metricsText = await (await fetch(`${url}/metrics`)).text();
+      expect(metricsText).to.match(/pm_coordinator_indexed_block \d+/);
+      expect(metricsText).to.match(/pm_coordinator_events_indexed_total [1-9]/);
+      expect(await (await fetch(`${url}/health`)).json()).to.include({ ok: true });
       second.proc.kill("SIGTERM");
       expect(await second.exited).to.equal(0);
 

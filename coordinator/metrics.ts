@@ -1,0 +1,40 @@
+/**
+ * The coordinator's Prometheus metrics, served at /metrics.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export function createCoordinatorMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    indexedBlock: new Gauge({
+      name: "pm_coordinator_indexed_block",
+      help: "Last block indexed",
+      registers: [registry],
+    }),
+    headBlock: new Gauge({
+      name: "pm_coordinator_head_block",
+      help: "Chain head seen by the indexer",
+      registers: [registry],
+    }),
+    lagBlocks: new Gauge({
+      name: "pm_coordinator_lag_blocks",
+      help: "Blocks between the head and the last indexed block",
+      registers: [registry],
+    }),
+    eventsIndexed: new Counter({
+      name: "pm_coordinator_events_indexed_total",
+      help: "Market events written",
+      registers: [registry],
+    }),
+    reorgs: new Counter({ name: "pm_coordinator_reorgs_total", help: "Reorgs rewound", registers: [registry] }),
+    httpSeconds: new Histogram({
+      name: "pm_coordinator_http_seconds",
+      help: "HTTP request duration by route",
+      labelNames: ["route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+}
+export type CoordinatorMetrics = ReturnType<typeof createCoordinatorMetrics>;
