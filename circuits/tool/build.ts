@@ -66,13 +66,14 @@ async function setupSystem(system: ProofSystem, r1cs: string, ptau: string, zkey
   }
 }
 
-async function exportVerifier(system: ProofSystem, zkey: string, contractName: string): Promise<string> {
+/** snarkjs' Solidity verifier template of a proof system (the build and the artifact test both render it). */
+export function verifierTemplate(system: ProofSystem): string {
   const templatesDir = path.join(path.dirname(createRequire(import.meta.url).resolve("snarkjs")), "..", "templates");
-  const templates = {
-    groth16: readFileSync(path.join(templatesDir, "verifier_groth16.sol.ejs"), "utf8"),
-    plonk: readFileSync(path.join(templatesDir, "verifier_plonk.sol.ejs"), "utf8"),
-    fflonk: readFileSync(path.join(templatesDir, "verifier_fflonk.sol.ejs"), "utf8"),
-  };
+  return readFileSync(path.join(templatesDir, `verifier_${system}.sol.ejs`), "utf8");
+}
+
+async function exportVerifier(system: ProofSystem, zkey: string, contractName: string): Promise<string> {
+  const templates = Object.fromEntries(PROOF_SYSTEMS.map((s) => [s, verifierTemplate(s)]));
   const source: string = await snarkjs.zKey.exportSolidityVerifier(zkey, templates);
   const renamed = source.replace(`contract ${SNARKJS_CONTRACT_NAME[system]} {`, `contract ${contractName} {`);
   if (renamed === source) throw new Error(`snarkjs ${system} verifier template changed: contract name not found`);

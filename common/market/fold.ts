@@ -4,6 +4,8 @@
  * says what each event means.
  */
 
+import type { JobStatusName as StatusName } from "./jobStatus.ts";
+
 /** A decoded market event: its name and arguments (amounts as bigint). */
 export interface MarketEvent {
   name: string;
@@ -13,7 +15,8 @@ export interface MarketEvent {
   timestamp: number;
 }
 
-export type JobStatusName = "Open" | "Claimed" | "Proved" | "Cancelled" | "Expired";
+/** A posted job's status (the on-chain enum less None). */
+export type JobStatusName = Exclude<StatusName, "None">;
 
 export interface JobState {
   jobId: bigint;
@@ -160,21 +163,18 @@ export function foldProver(prover: ProverState, event: MarketEvent, job: JobStat
       };
     case "JobReassigned":
     case "JobExpired":
+    case "JobAbandoned": {
+      // A missed deadline (reassigned, or still held at expiry) and an abandonment both slash: they differ only
+      // in the counter they add to.
+      const counter = event.name === "JobAbandoned" ? "jobsAbandoned" : "jobsMissed";
       return {
         ...prover,
         locked: prover.locked - bond,
         staked: prover.staked - a.split.slashed,
-        jobsMissed: prover.jobsMissed + 1,
         slashed: prover.slashed + a.split.slashed,
+        [counter]: prover[counter] + 1,
       };
-    case "JobAbandoned":
-      return {
-        ...prover,
-        locked: prover.locked - bond,
-        staked: prover.staked - a.split.slashed,
-        jobsAbandoned: prover.jobsAbandoned + 1,
-        slashed: prover.slashed + a.split.slashed,
-      };
+    }
     default:
       return prover;
   }

@@ -14,6 +14,11 @@ export interface ProofResult extends EncodedProof {
   raw: { proof: SnarkjsProof; publicSignals: string[] };
 }
 
+/** snarkjs' module for a proof system (each has prove, fullProve and verify). */
+export function snarkjsProver(system: ProofSystem) {
+  return system === "groth16" ? snarkjs.groth16 : system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
+}
+
 export async function proveWithSnarkjs(
   manifest: CircuitManifest,
   system: ProofSystem,
@@ -24,7 +29,7 @@ export async function proveWithSnarkjs(
   const file = manifestPath(manifest.name);
   const wasm = artifactPath(file, manifest.wasm);
   const zkey = artifactPath(file, artifacts.zkey);
-  const prover = system === "groth16" ? snarkjs.groth16 : system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
+  const prover = snarkjsProver(system);
   const { proof, publicSignals } = await prover.fullProve(inputs, wasm, zkey);
   const vkey = JSON.parse(readFileSync(artifactPath(file, artifacts.vkey), "utf8"));
   if (!(await prover.verify(vkey, publicSignals, proof))) {

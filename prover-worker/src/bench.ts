@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { EXAMPLE_CIRCUITS, type ExampleCircuit, exampleInputs } from "../../common/circuits/exampleInputs.ts";
-import { artifactPath } from "../../common/circuits/manifest.ts";
 import { parseInputsDocument } from "../../common/inputs/document.ts";
 import type { ProverBackend } from "./backends/types.ts";
 import { ConfigError, type ServedCircuit } from "./config.ts";
@@ -45,8 +44,7 @@ export async function benchCircuits(
   const results: BenchResult[] = [];
   for (const [index, circuit] of circuits.entries()) {
     const backend = backends.get(circuit.backend)!;
-    const wasm = artifactPath(circuit.manifestFile, circuit.manifestData.wasm);
-    const zkey = artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.zkey);
+    const { wasm, zkey } = circuit.files;
     const times: number[] = [];
     for (let run = 0; run <= runs; run++) {
       const inputs = await inputsFor(circuit, index, run);

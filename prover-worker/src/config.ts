@@ -6,7 +6,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { CIRCUITS_DIR } from "../../common/circuits/catalog.ts";
-import { type CircuitManifest, PROOF_SYSTEMS, readManifest } from "../../common/circuits/manifest.ts";
+import {
+  type ArtifactFile,
+  artifactPath,
+  type CircuitManifest,
+  PROOF_SYSTEMS,
+  readManifest,
+} from "../../common/circuits/manifest.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address");
 const tokenAmount = z
@@ -64,7 +70,12 @@ export const configSchema = z.object({
 });
 
 export type WorkerConfig = z.output<typeof configSchema>;
-export type ServedCircuit = WorkerConfig["circuits"][number] & { manifestData: CircuitManifest; manifestFile: string };
+export type ServedCircuit = WorkerConfig["circuits"][number] & {
+  manifestData: CircuitManifest;
+  manifestFile: string;
+  /** Absolute paths of the artifacts the worker reads, resolved once from the manifest. */
+  files: { wasm: string; zkey: string; vkey: string };
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -156,7 +167,10 @@ export function loadConfig(
       throw new ConfigError(`circuits.${i}.backend: command needs backends.command.template`);
     }
     const benchInputs = c.benchInputs === undefined ? undefined : path.resolve(base, c.benchInputs);
-    return { ...c, ...resolved, benchInputs };
+    const system = resolved.manifestData.systems[c.system]!;
+    const at = (a: ArtifactFile) => artifactPath(resolved.manifestFile, a);
+    const files = { wasm: at(resolved.manifestData.wasm), zkey: at(system.zkey), vkey: at(system.vkey) };
+    return { ...c, ...resolved, benchInputs, files };
   });
   const ids = circuits.map((c) => c.circuitId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);

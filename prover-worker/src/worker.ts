@@ -7,13 +7,12 @@
 import { readFileSync } from "node:fs";
 import type { Wallet } from "ethers";
 import { createProvider } from "../../common/chain/provider.ts";
-import * as snarkjs from "snarkjs";
-import { artifactPath } from "../../common/circuits/manifest.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { parseInputsDocument } from "../../common/inputs/document.ts";
 import { JobBook, type JobView, parseMarketLogs } from "../../common/market/jobBook.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { encodeProof } from "../../common/proofs/encoding.ts";
+import { snarkjsProver } from "../../common/proofs/prove.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
 import type { Logger } from "../../common/log.ts";
 import type { Metrics } from "./metrics.ts";
@@ -77,12 +76,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   }
 
   function verifyingKey(circuit: ServedCircuit): unknown {
-    let vkey = vkeys.get(circuit.manifestFile + circuit.system);
+    let vkey = vkeys.get(circuit.files.vkey);
     if (vkey === undefined) {
-      vkey = JSON.parse(
-        readFileSync(artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.vkey), "utf8"),
-      );
-      vkeys.set(circuit.manifestFile + circuit.system, vkey);
+      vkey = JSON.parse(readFileSync(circuit.files.vkey, "utf8"));
+      vkeys.set(circuit.files.vkey, vkey);
     }
     return vkey;
   }
@@ -119,14 +116,14 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         await pool.run(
           {
             kind: "witness",
-            wasm: artifactPath(circuit.manifestFile, circuit.manifestData.wasm),
+            wasm: circuit.files.wasm,
             inputs: parsed.signals,
           },
           deadline,
         )
       ).witness;
     }
-    const zkey = artifactPath(circuit.manifestFile, circuit.manifestData.systems[circuit.system]!.zkey);
+    const zkey = circuit.files.zkey;
     const started = Date.now();
     const backend = backends.get(circuit.backend)!;
     const timeoutMs = (deadline - (await now())) * 1000;
@@ -139,8 +136,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
     metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: backend.name }, reply.seconds);
     // Every proof is checked against the verification key before it is submitted, whatever produced it.
-    const prover =
-      circuit.system === "groth16" ? snarkjs.groth16 : circuit.system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
+    const prover = snarkjsProver(circuit.system);
     let valid: boolean;
     try {
       valid = await prover.verify(verifyingKey(circuit), reply.publicSignals, reply.proof);

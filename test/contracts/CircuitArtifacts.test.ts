@@ -4,14 +4,12 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
 import { loadManifest, manifestPath, readCatalog } from "../../common/circuits/catalog.ts";
-import { artifactPath, sha256File } from "../../common/circuits/manifest.ts";
+import { artifactPath, type ProofSystem, sha256File } from "../../common/circuits/manifest.ts";
 import { renderGroth16BatchVerifier } from "../../circuits/tool/batchVerifier.ts";
-
-const templatesDir = path.join(path.dirname(createRequire(import.meta.url).resolve("snarkjs")), "..", "templates");
+import { verifierTemplate } from "../../circuits/tool/build.ts";
 
 describe("Circuit artifacts", function () {
   for (const spec of readCatalog()) {
@@ -51,7 +49,7 @@ describe("Circuit artifacts", function () {
           const committed = JSON.parse(readFileSync(artifactPath(file, artifacts.vkey), "utf8"));
           expect(JSON.parse(JSON.stringify(fromZkey))).to.deep.equal(committed);
 
-          const template = readFileSync(path.join(templatesDir, `verifier_${system}.sol.ejs`), "utf8");
+          const template = verifierTemplate(system as ProofSystem);
           const exported: string = await snarkjs.zKey.exportSolidityVerifier(zkey, { [system]: template });
           const source = readFileSync(artifactPath(file, artifacts.verifier), "utf8");
           const body = (s: string) => s.slice(s.indexOf("pragma solidity")).replace(/contract \w+ \{/, "contract _ {");

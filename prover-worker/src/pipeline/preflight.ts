@@ -3,7 +3,6 @@
  * public part is what the job committed to, and compute the witness. A job that fails any step is never claimed,
  * so an unprovable job cannot get an honest prover slashed.
  */
-import { artifactPath } from "../../../common/circuits/manifest.ts";
 import { fetchInputs, parseInputsDocument, sha256Hex } from "../../../common/inputs/document.ts";
 import type { JobView } from "../../../common/market/jobBook.ts";
 import type { ServedCircuit } from "../config.ts";
@@ -47,10 +46,7 @@ export async function preflight(
     return { ok: false, reason: "public inputs do not match the job's on-chain commitment", final: true };
   }
   try {
-    const { witness } = await pool.run(
-      { kind: "witness", wasm: artifactPath(circuit.manifestFile, circuit.manifestData.wasm), inputs: parsed.signals },
-      0,
-    );
+    const { witness } = await pool.run({ kind: "witness", wasm: circuit.files.wasm, inputs: parsed.signals }, 0);
     return { ok: true, inputs: text, witness };
   } catch (e) {
     if (e instanceof SlotError && e.circuitRejected) {

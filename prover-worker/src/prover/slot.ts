@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
+import { snarkjsProver } from "../../../common/proofs/prove.ts";
 import type { SlotReply, SlotTask } from "./tasks.ts";
 
 const files = new Map<string, Uint8Array>();
@@ -23,7 +24,7 @@ async function run(task: SlotTask): Promise<SlotReply> {
     await snarkjs.wtns.calculate(task.inputs, cached(task.wasm), witness);
     return { ok: true, kind: "witness", witness: witness.data! };
   }
-  const prover = task.system === "groth16" ? snarkjs.groth16 : task.system === "plonk" ? snarkjs.plonk : snarkjs.fflonk;
+  const prover = snarkjsProver(task.system);
   const started = performance.now();
   const { proof, publicSignals } = await prover.prove(cached(task.zkey), { type: "mem", data: task.witness });
   return { ok: true, kind: "prove", proof, publicSignals, seconds: (performance.now() - started) / 1000 };
