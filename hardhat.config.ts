@@ -6,18 +6,19 @@ import { configVariable, defineConfig } from "hardhat/config";
 const solcVersion = createRequire(import.meta.url)("solc/package.json").version as string;
 const soljson = createRequire(import.meta.url).resolve("solc/soljson.js");
 
+const compiler = {
+  version: solcVersion,
+  path: soljson,
+  settings: { optimizer: { enabled: true, runs: 10_000 }, viaIR: true, evmVersion: "cancun" },
+};
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     // Built so that off-chain code has a generic ERC-20 ABI (decimals, approve) for any token.
     npmFilesToBuild: ["@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol"],
-    profiles: {
-      default: {
-        version: solcVersion,
-        path: soljson,
-        settings: { optimizer: { enabled: true, runs: 10_000 }, viaIR: true, evmVersion: "cancun" },
-      },
-    },
+    // `ignition deploy` builds with the production profile: the same compiler and settings as tests and gas runs.
+    profiles: { default: compiler, production: compiler },
   },
   paths: {
     tests: { mocha: "test", solidity: "test/contracts" },
@@ -30,9 +31,19 @@ export default defineConfig({
       invariant: { runs: 64, depth: 64, failOnRevert: false },
     },
   },
+  // `ignition deploy --verify` publishes sources on the chain's explorer (Etherscan API v2 covers Sepolia).
+  verify: { etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") } },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // Any EVM chain by RPC URL, with the deployer's key from the Hardhat keystore or the environment
+    // (`npm start` and the deployment test use it against a local node, exactly as a testnet would be used).
+    custom: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("PM_RPC_URL"),
+      accounts: [configVariable("PM_DEPLOYER_KEY")],
+    },
     sepolia: {
       type: "http",
       chainType: "l1",

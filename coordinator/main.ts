@@ -5,11 +5,13 @@
  *   DATABASE_URL     file:./coordinator.db (default, SQLite) or postgresql://...
  *   RPC_URL          the chain's JSON-RPC endpoint                      MARKET_ADDRESS  the market contract
  *   START_BLOCK      the market's deployment block (default 0)          CONFIRMATIONS   default 2
+ *   DEPLOYMENT       an Ignition deployment folder: gives MARKET_ADDRESS and START_BLOCK when they are not set
  *   RANGE_SIZE       blocks per eth_getLogs (default 2000)              POLL_MS         default 1000
  *   HOST, PORT       where REST listens (default 127.0.0.1:8080)        PUBLIC_URL      the URL clients use
  */
 import { z } from "zod";
 import { createProvider } from "../common/chain/provider.ts";
+import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
 import { createLogger } from "../common/log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
@@ -35,7 +37,18 @@ const envSchema = z.object({
 });
 
 const logger = createLogger({ component: "coordinator" });
-const parsed = envSchema.safeParse(process.env);
+const fromDeployment: Record<string, string> = {};
+if (process.env.DEPLOYMENT) {
+  try {
+    const deployment = readIgnitionDeployment(process.env.DEPLOYMENT);
+    fromDeployment.MARKET_ADDRESS = deployment.market;
+    fromDeployment.START_BLOCK = String(deployment.startBlock);
+  } catch (e) {
+    console.error(`invalid coordinator configuration:\n  DEPLOYMENT: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
+const parsed = envSchema.safeParse({ ...fromDeployment, ...process.env });
 if (!parsed.success) {
   console.error(
     `invalid coordinator configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,

@@ -1,24 +1,14 @@
 /**
- * Deploys a development market: a test token (anyone may mint), the market with development parameters, and every
- * example circuit registered with its snarkjs verifier (and Groth16 batch verifier). Used by the worker's tests
- * against a real local node; public deployments go through Ignition.
+ * Deploys a development market straight from ethers: a test token (anyone may mint), the market with development
+ * parameters, and every example circuit registered with its verifiers. Tests use it because it is fast and
+ * in-process; `npm start` and public deployments go through the Ignition modules (ignition/modules), which
+ * deploy the same contracts from the same registration list.
  */
-import { ContractFactory, type Signer, parseEther } from "ethers";
-import { loadManifest, manifestPath, readCatalog } from "../circuits/catalog.ts";
-import { PROOF_SYSTEM_ID, type ProofSystem, sha256File } from "../circuits/manifest.ts";
+import { ContractFactory, type Signer } from "ethers";
+import type { ProofSystem } from "../circuits/manifest.ts";
 import { connectMarket, contractArtifact } from "../contracts/artifacts.ts";
-
-export const DEV_MARKET_PARAMS = {
-  keeperShareBps: 1_000n,
-  rewardShareBps: 3_000n,
-  treasuryShareBps: 1_000n,
-  abandonSlashBps: 2_500n,
-  minProvingWindow: 30n,
-  maxProvingWindow: 24n * 3600n,
-  minBond: parseEther("1"),
-  paused: false,
-};
-export const DEV_UNBONDING_DELAY = 7n * 24n * 3600n;
+import { exampleCircuitRegistrations, NO_BATCH_VERIFIER } from "./exampleCircuits.ts";
+import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "./marketParams.ts";
 
 export interface RegisteredCircuit {
   circuitId: bigint;
@@ -45,28 +35,17 @@ export async function deployDevnet(deployer: Signer): Promise<DevnetDeployment> 
   const market = await deploy("ProofMarket", deployer, [token, owner, owner, DEV_UNBONDING_DELAY, DEV_MARKET_PARAMS]);
   const marketContract = connectMarket(market, deployer);
   const circuits: RegisteredCircuit[] = [];
-  for (const spec of readCatalog()) {
-    const manifest = loadManifest(spec.name);
-    for (const system of spec.systems) {
-      const artifacts = manifest.systems[system]!;
-      const verifier = await deploy(artifacts.verifier.contractName, deployer);
-      const batchVerifier = artifacts.batchVerifier
-        ? await deploy(artifacts.batchVerifier.contractName, deployer)
-        : "0x0000000000000000000000000000000000000000";
-      await (
-        await marketContract.registerCircuit({
-          name: `${spec.name}/${system}`,
-          verifier,
-          system: PROOF_SYSTEM_ID[system],
-          nPublicOutputs: manifest.nPublicOutputs,
-          nPublicInputs: manifest.nPublicInputs,
-          batchVerifier,
-          manifestHash: `0x${sha256File(manifestPath(spec.name))}`,
-          artifactsURI: `circuits/artifacts/${spec.name}/manifest.json`,
-        })
-      ).wait();
-      circuits.push({ circuitId: BigInt(await marketContract.circuitCount()), name: spec.name, system });
-    }
+  for (const registration of exampleCircuitRegistrations()) {
+    const verifier = await deploy(registration.verifierContract, deployer);
+    const batchVerifier = registration.batchVerifierContract
+      ? await deploy(registration.batchVerifierContract, deployer)
+      : NO_BATCH_VERIFIER;
+    await (await marketContract.registerCircuit(registration.entry(verifier, batchVerifier))).wait();
+    circuits.push({
+      circuitId: BigInt(await marketContract.circuitCount()),
+      name: registration.name,
+      system: registration.system,
+    });
   }
   return { token, market, circuits };
 }

@@ -13,6 +13,7 @@ import {
   PROOF_SYSTEMS,
   readManifest,
 } from "../../common/circuits/manifest.ts";
+import { readIgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address");
 const tokenAmount = z
@@ -33,6 +34,14 @@ const circuitSchema = z.object({
 
 export const configSchema = z.object({
   rpcUrl: z.string().url(),
+  /** An Ignition deployment folder (ignition/deployments/<id>): gives marketAddress and startBlock. */
+  deployment: z.string().optional(),
+  /** Optional WebSocket endpoint: new logs wake the worker at once; polling every pollIntervalMs stays the fallback. */
+  wsUrl: z
+    .string()
+    .url()
+    .regex(/^wss?:\/\//, "expected a ws:// or wss:// URL")
+    .optional(),
   marketAddress: address,
   circuits: z.array(circuitSchema).min(1, "serve at least one circuit"),
   slots: z.number().int().min(1).max(64).default(2),
@@ -87,7 +96,9 @@ export class ConfigError extends Error {
 /** Overrides from the environment, by field. */
 const ENV_OVERRIDES: Record<string, (v: string) => [string, unknown]> = {
   PM_RPC_URL: (v) => ["rpcUrl", v],
+  PM_WS_URL: (v) => ["wsUrl", v],
   PM_MARKET_ADDRESS: (v) => ["marketAddress", v],
+  PM_DEPLOYMENT: (v) => ["deployment", v],
   PM_SLOTS: (v) => ["slots", Number(v)],
   PM_DATA_DIR: (v) => ["dataDir", v],
   PM_METRICS_PORT: (v) => ["metrics.port", Number(v)],
@@ -145,13 +156,24 @@ export function loadConfig(
   }
   for (const [field, value] of Object.entries(overrides)) setPath(raw, field, value);
 
+  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
+  if (typeof raw.deployment === "string") {
+    // Explicit marketAddress / startBlock win over what the deployment says.
+    let deployment;
+    try {
+      deployment = readIgnitionDeployment(path.resolve(base, raw.deployment));
+    } catch (e) {
+      throw new ConfigError(`deployment: ${(e as Error).message}`);
+    }
+    raw.marketAddress ??= deployment.market;
+    raw.startBlock ??= deployment.startBlock;
+  }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}`);
   }
   const config = parsed.data;
-  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
   const circuits = config.circuits.map((c, i) => {
     const resolved = resolveManifest(c.manifest, base);
     if (resolved.manifestData.systems[c.system] === undefined) {

@@ -1,11 +1,13 @@
 /**
- * The worker: discovers Open jobs from the market's events (polling eth_getLogs from a stored checkpoint), decides
+ * The worker: discovers Open jobs from the market's events (eth_getLogs from a stored checkpoint, run every poll
+ * interval and at once when a WebSocket log subscription reports something new), decides
  * which to take (policy), preflights them, claims, proves in parallel slots (earliest deadline first), checks each
  * proof against the verification key and submits it. Claims are recorded before they are sent, so a restart
  * resumes them; on SIGTERM it stops claiming and settles what it holds.
  */
 import { readFileSync } from "node:fs";
 import type { Wallet } from "ethers";
+import { type LogSubscription, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { parseInputsDocument } from "../../common/inputs/document.ts";
@@ -51,6 +53,15 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const provingSeconds = new Map<number, number>();
   let claiming = true;
   let lastTick = 0;
+  let subscription: LogSubscription | null = null;
+  /** Cuts the current pause between ticks short (new logs arrived, or a stop was asked for); a wake during a tick
+   *  makes the next pause end at once. */
+  let woken = false;
+  let cutPause: (() => void) | null = null;
+  const wake = () => {
+    woken = true;
+    cutPause?.();
+  };
   let stopped: () => void;
   const done = new Promise<void>((r) => (stopped = r));
 
@@ -318,7 +329,16 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       } catch (e) {
         logger.warn("tick failed; retrying", { error: (e as Error).message });
       }
-      await new Promise((r) => setTimeout(r, config.pollIntervalMs));
+      if (!woken)
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, config.pollIntervalMs);
+          cutPause = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+      cutPause = null;
+      woken = false;
     }
   }
 
@@ -332,7 +352,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         slots: config.slots,
       });
       await reconcile();
+      if (config.wsUrl !== undefined) subscription = subscribeToLogs(config.wsUrl, config.marketAddress, wake, logger);
       void loop().then(async () => {
+        await subscription?.close();
         await pool.close();
         store.close();
         provider.destroy();
@@ -343,6 +365,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     stop(): Promise<void> {
       if (claiming) logger.info("stopping: no new claims; settling held claims", { held: inFlight.size });
       claiming = false;
+      wake();
       return done;
     },
     health: () => ({

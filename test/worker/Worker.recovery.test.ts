@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { parseEther } from "ethers";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { DEV_MARKET_PARAMS } from "../../common/deploy/devnet.ts";
+import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { advanceTime, type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
 import { stakedWorkerConfig, startWorker, type WorkerProcess } from "../helpers/workerProcess.ts";

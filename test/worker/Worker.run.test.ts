@@ -157,7 +157,57 @@ describe("prover-worker run, against a real local chain", function () {
     expect(parsed.locked).to.equal("0.0");
   });
 
+  it("wakes on a WebSocket log notification instead of waiting out its poll interval", async function () {
+    const prover = chain.accounts[3];
+    const requester = chain.accounts[2];
+    const groth16 = deployment.circuits.find(
+      (c) => c.name === "poseidon_preimage" && c.system === "groth16",
+    )!.circuitId;
+    const { file } = writeWorkerConfig({
+      rpcUrl: chain.url,
+      wsUrl: chain.url.replace(/^http/, "ws"),
+      marketAddress: deployment.market,
+      circuits: [{ circuitId: Number(groth16), manifest: "poseidon_preimage", system: "groth16" }],
+      // Polling alone would not see the job for ten minutes.
+      pollIntervalMs: 600_000,
+      metrics: { port: 0 },
+      policy: { provingSecondsEstimate: 5 },
+    });
+    const staked = await workerCommand(["stake", "10", "--config", file], prover.privateKey);
+    expect(staked.code, staked.stderr).to.equal(0);
+    const worker = startWorker(file, prover.privateKey);
+    try {
+      await worker.waitForLog((l) => l.msg === "subscribed to market logs", 30_000);
+      const posted = Date.now();
+      const jobId = await postJob(
+        chain,
+        deployment,
+        requester,
+        groth16,
+        await exampleInputs("poseidon_preimage", "ws"),
+      );
+      await waitForStatus(chain, deployment.market, jobId, JOB_STATUS.Proved, 60_000);
+      expect(Date.now() - posted).to.be.below(60_000);
+    } catch (e) {
+      console.error(worker.logs.map((l) => JSON.stringify(l)).join("\n"));
+      throw e;
+    } finally {
+      worker.proc.kill("SIGTERM");
+    }
+    expect(await worker.exited).to.equal(0);
+  });
+
   it("refuses a bad configuration with a message naming the field", async function () {
+    const { file: badWs } = writeWorkerConfig({
+      rpcUrl: "http://127.0.0.1:8545",
+      wsUrl: "http://127.0.0.1:8545",
+      marketAddress: "0x" + "11".repeat(20),
+      circuits: [{ circuitId: 1, manifest: "poseidon_preimage", system: "groth16" }],
+    });
+    const wsResult = await workerCommand(["status", "--config", badWs], chain.accounts[1].privateKey);
+    expect(wsResult.code).to.equal(2);
+    expect(wsResult.stderr).to.contain("wsUrl: expected a ws:// or wss:// URL");
+
     const { file } = writeWorkerConfig({
       rpcUrl: "not a url",
       marketAddress: "0x1234",
