@@ -16,6 +16,7 @@ import { createLogger } from "../common/log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
 import { createJobsPubSub } from "./graphql/resolvers.ts";
+import { createResponseCache } from "./graphql/responseCache.ts";
 import { createIndexer } from "./indexer/indexer.ts";
 import { createCoordinatorMetrics } from "./metrics.ts";
 import { buildApp } from "./rest/app.ts";
@@ -72,10 +73,15 @@ const indexer = createIndexer({
   onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
 });
 const metrics = createCoordinatorMetrics();
-const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub, metrics }).listen(env.PORT, env.HOST, () => {
-  const { port } = server.address() as { port: number };
-  logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
-});
+const responseCache = createResponseCache();
+const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub, responseCache, metrics }).listen(
+  env.PORT,
+  env.HOST,
+  () => {
+    const { port } = server.address() as { port: number };
+    logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
+  },
+);
 
 let lastIndexed = (await db.indexerCheckpoint.findUnique({ where: { id: 1 } }))?.lastBlock ?? env.START_BLOCK - 1;
 let running = true;
@@ -88,6 +94,8 @@ while (running) {
   try {
     const result = await indexer.syncOnce();
     if (result !== null) {
+      // The database changed: no GraphQL answer kept from before this commit may be served again.
+      responseCache.invalidate();
       logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
       if (result.rewoundTo !== undefined) metrics.reorgs.inc();
       metrics.eventsIndexed.inc(result.events);

@@ -7,10 +7,14 @@ import type { Db } from "../db/client.ts";
 
 export const MAX_PAGE = 100;
 
+export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number];
+
 export interface Context {
   db: Db;
   circuits: Map<number, Promise<unknown>>;
   pubsub: JobsPubSub;
+  /** A job's history in chain order, loaded together for all the jobs of a response. */
+  eventsOf: (jobId: string) => Promise<JobEventRow[]>;
 }
 
 /** Job ids the indexer reports changed, to the subscriptions. */
@@ -30,12 +34,32 @@ function pageSize(first: number | null | undefined): number {
   return n;
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, "base64url").toString();
-  if (id === "" || !/^[0-9a-zA-Zx]+$/.test(id))
+/**
+ * Cursors carry the sort key of the last row ("postedAt:id" for jobs, the address for provers), so the next page
+ * is one index range scan (keyset pagination) instead of a lookup of the cursor row and an offset.
+ */
+const encodeCursor = (key: string) => Buffer.from(key).toString("base64url");
+function decodeCursor(cursor: string, shape: RegExp): string {
+  const key = Buffer.from(cursor, "base64url").toString();
+  if (!shape.test(key))
     throw new GraphQLError("after: not a cursor from this API", { extensions: { code: "BAD_USER_INPUT" } });
-  return id;
+  return key;
+}
+const JOB_CURSOR = /^(\d+):(\d+)$/;
+const ADDRESS_CURSOR = /^0x[0-9a-fA-F]+$/;
+
+/**
+ * Rows after the cursor in (postedAt, id) order, descending or ascending: (postedAt, id) beyond (p, i), written as
+ * "postedAt up to p, and past p or past i" so that the bound on postedAt is an index range condition.
+ */
+function afterJob(cursor: string, direction: "asc" | "desc") {
+  const [, p, id] = JOB_CURSOR.exec(decodeCursor(cursor, JOB_CURSOR))!;
+  const postedAt = Number(p);
+  const [upTo, beyond] = direction === "desc" ? (["lte", "lt"] as const) : (["gte", "gt"] as const);
+  return {
+    postedAt: { [upTo]: postedAt },
+    OR: [{ postedAt: { [beyond]: postedAt } }, { id: { [beyond]: id } }],
+  };
 }
 
 function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
@@ -85,13 +109,13 @@ export const resolvers = {
     ) => {
       const size = pageSize(a.first);
       const direction = a.orderBy === "POSTED_AT_ASC" ? "asc" : "desc";
+      const where = jobWhere(a.where);
       const rows = await db.job.findMany({
-        where: jobWhere(a.where),
+        where: a.after ? { AND: [where, afterJob(a.after, direction)] } : where,
         orderBy: [{ postedAt: direction }, { id: direction }],
         take: size + 1,
-        ...(a.after ? { cursor: { id: decodeCursor(a.after) }, skip: 1 } : {}),
       });
-      return page(rows, size, (r) => r.id);
+      return page(rows, size, (r) => `${r.postedAt}:${r.id}`);
     },
     prover: (_: unknown, { address }: { address: string }, { db }: Context) =>
       db.prover.findUnique({ where: { address } }),
@@ -100,7 +124,7 @@ export const resolvers = {
       const rows = await db.prover.findMany({
         orderBy: [{ jobsProved: "desc" }, { address: "asc" }],
         take: size + 1,
-        ...(a.after ? { cursor: { address: decodeCursor(a.after) }, skip: 1 } : {}),
+        ...(a.after ? { cursor: { address: decodeCursor(a.after, ADDRESS_CURSOR) }, skip: 1 } : {}),
       });
       return page(rows, size, (r) => r.address);
     },
@@ -162,8 +186,7 @@ export const resolvers = {
       return circuits.get(job.circuitId);
     },
     outputs: (job: { outputs: string | null }) => (job.outputs === null ? null : JSON.parse(job.outputs)),
-    events: (job: { id: string }, _: unknown, { db }: Context) =>
-      db.jobEvent.findMany({ where: { jobId: job.id }, orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }] }),
+    events: (job: { id: string }, _: unknown, { eventsOf }: Context) => eventsOf(job.id),
   },
   Circuit: {
     id: (c: { id: number }) => String(c.id),

@@ -6,7 +6,8 @@
  *
  *   POST /inputs/:circuitId   body: the inputs document (JSON)  -> 201 { hash, uri, inputsCommitment, publicInputs }
  *   GET  /inputs/:hash        -> the document, byte for byte
- *   GET  /circuits/:id        -> the circuit as indexed, with its manifest's artifact hashes
+ *   GET  /circuits/:id        -> the circuit as indexed, its manifest, and where each artifact is with its sha256
+ *   GET  /circuits/:id/artifacts/:kind  -> wasm | r1cs | zkey | vkey | verifier | source, checked by the manifest
  *   GET  /health              -> { ok, indexedBlock }
  *   /graphql                  -> the GraphQL API (coordinator/graphql/)
  *   GET  /metrics             -> Prometheus metrics (when the app is given them)
@@ -15,9 +16,10 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import type { Db } from "../db/client.ts";
 import type { JobsPubSub } from "../graphql/resolvers.ts";
+import type { ResponseCache } from "../graphql/responseCache.ts";
 import type { CoordinatorMetrics } from "../metrics.ts";
 import { createGraphQL } from "../graphql/yoga.ts";
-import { manifestFor } from "./manifests.ts";
+import { ARTIFACT_KINDS, type ArtifactKind, artifactFile, manifestFor } from "./manifests.ts";
 
 export interface AppOptions {
   db: Db;
@@ -26,6 +28,8 @@ export interface AppOptions {
   maxInputBytes?: number;
   /** Where the indexer announces changed jobs, for GraphQL subscriptions. */
   pubsub?: JobsPubSub;
+  /** GraphQL answers kept between the indexer's commits. */
+  responseCache?: ResponseCache;
   /** Served at /metrics, with each request's duration recorded. */
   metrics?: CoordinatorMetrics;
 }
@@ -38,7 +42,14 @@ class HttpError extends Error {
   }
 }
 
-export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub, metrics }: AppOptions): express.Express {
+export function buildApp({
+  db,
+  publicUrl,
+  maxInputBytes = 1_000_000,
+  pubsub,
+  responseCache,
+  metrics,
+}: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   if (metrics) {
@@ -64,7 +75,7 @@ export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub, met
         throw new HttpError(400, `circuit id must be a positive integer, got ${req.params.circuitId}`);
       const circuit = await db.circuit.findUnique({ where: { id: circuitId } });
       if (circuit === null) throw new HttpError(404, `no circuit ${circuitId} is registered (or indexed yet)`);
-      const manifest = manifestFor(circuit.artifactsURI);
+      const manifest = manifestFor(circuit.artifactsURI)?.manifest ?? null;
       if (manifest === null)
         throw new HttpError(
           422,
@@ -114,8 +125,32 @@ export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub, met
     const id = Number(req.params.id);
     const circuit = Number.isSafeInteger(id) ? await db.circuit.findUnique({ where: { id } }) : null;
     if (circuit === null) throw new HttpError(404, `no circuit ${req.params.id}`);
-    const manifest = manifestFor(circuit.artifactsURI);
-    res.json({ ...circuit, manifest });
+    const located = manifestFor(circuit.artifactsURI);
+    const artifacts = Object.fromEntries(
+      ARTIFACT_KINDS.flatMap((kind) => {
+        const found = located && artifactFile(located, circuit.system, kind);
+        return found ? [[kind, { url: `/circuits/${id}/artifacts/${kind}`, sha256: found.artifact.sha256 }]] : [];
+      }),
+    );
+    res.json({ ...circuit, manifest: located?.manifest ?? null, artifacts });
+  });
+
+  // The files a prover needs, with the sha256 the manifest records in `x-artifact-sha256` (and as the ETag), so a
+  // download can be checked against the manifest whose hash is on chain.
+  app.get("/circuits/:id/artifacts/:kind", async (req: Request, res: Response) => {
+    const id = Number(req.params.id);
+    const kind = String(req.params.kind);
+    if (!ARTIFACT_KINDS.includes(kind as ArtifactKind))
+      throw new HttpError(400, `unknown artifact kind ${kind}: expected one of ${ARTIFACT_KINDS.join(", ")}`);
+    const circuit = Number.isSafeInteger(id) ? await db.circuit.findUnique({ where: { id } }) : null;
+    if (circuit === null) throw new HttpError(404, `no circuit ${req.params.id}`);
+    const located = manifestFor(circuit.artifactsURI);
+    if (located === null)
+      throw new HttpError(404, `circuit ${id}'s manifest (${circuit.artifactsURI}) is not held by this coordinator`);
+    const found = artifactFile(located, circuit.system, kind as ArtifactKind);
+    if (found === null) throw new HttpError(404, `circuit ${id} (${circuit.system}) has no ${kind} artifact`);
+    res.setHeader("x-artifact-sha256", found.artifact.sha256);
+    res.sendFile(found.path, { etag: false, headers: { etag: `"${found.artifact.sha256}"` } });
   });
 
   app.get("/health", async (_req: Request, res: Response) => {
@@ -123,7 +158,7 @@ export function buildApp({ db, publicUrl, maxInputBytes = 1_000_000, pubsub, met
     res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
   });
 
-  const graphql = createGraphQL(db, { pubsub });
+  const graphql = createGraphQL(db, { pubsub, responseCache });
   app.use(graphql.graphqlEndpoint, graphql);
 
   app.use((_req: Request, res: Response) => {

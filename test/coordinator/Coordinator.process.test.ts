@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
@@ -12,10 +13,13 @@ import { JOB_EVENTS } from "../../common/market/fold.ts";
 import { jobStatusName } from "../../common/market/jobStatus.ts";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { scratchDatabase } from "../../coordinator/db/scratch.ts";
+import { COORDINATOR_NODE_FLAGS } from "../../coordinator/runtime.ts";
 import { type Devnet, postJob, startDevnet } from "../helpers/market.ts";
 import { spawnLogged } from "../helpers/workerProcess.ts";
 
 const MAIN = path.join(REPO_ROOT, "coordinator", "main.ts");
+/** Started as `npm run coordinator` starts it. */
+const COORDINATOR = [...COORDINATOR_NODE_FLAGS, MAIN];
 
 describe("coordinator process", function () {
   let devnet: Devnet;
@@ -44,7 +48,7 @@ describe("coordinator process", function () {
       PORT: "0",
     };
     try {
-      const first = spawnLogged([MAIN], env);
+      const first = spawnLogged(COORDINATOR, env);
       await first.waitForLog((l) => l.msg === "indexed range");
       first.proc.kill("SIGKILL");
       await first.exited;
@@ -53,13 +57,32 @@ describe("coordinator process", function () {
       const partial = await db.indexerCheckpoint.findUnique({ where: { id: 1 } });
       expect(partial!.lastBlock, "killed after the backfill had finished").to.be.lessThan(head);
 
-      const second = spawnLogged([MAIN], env);
+      const second = spawnLogged(COORDINATOR, env);
       await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= head);
       const url = String((await second.waitForLog((l) => l.msg === "REST listening")).url);
       const metricsText = await (await fetch(`${url}/metrics`)).text();
       expect(metricsText).to.match(/pm_coordinator_indexed_block \d+/);
       expect(metricsText).to.match(/pm_coordinator_events_indexed_total [1-9]/);
       expect(await (await fetch(`${url}/health`)).json()).to.include({ ok: true });
+      // GraphQL answers are kept between commits and dropped at each: a new job shows once it is indexed.
+      const newest = async () => {
+        const response = await fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ jobs(first: 1) { nodes { id } } }" }),
+        });
+        return ((await response.json()) as { data: { jobs: { nodes: { id: string }[] } } }).data.jobs.nodes[0].id;
+      };
+      expect(await newest()).to.equal("20");
+      expect(await newest()).to.equal("20");
+      const requester = devnet.chain.accounts[2];
+      await postJob(devnet, requester, devnet.circuitId("poseidon_preimage", "groth16"), {
+        ...(await exampleInputs("poseidon_preimage", "proc-new")),
+      });
+      // Read uncached: ethers would answer from its 250 ms cache, from before the post.
+      const newHead = Number(await devnet.chain.provider.send("eth_blockNumber", []));
+      await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= newHead);
+      expect(await newest()).to.equal("21");
       second.proc.kill("SIGTERM");
       expect(await second.exited).to.equal(0);
 
@@ -79,6 +102,11 @@ describe("coordinator process", function () {
     } finally {
       await scratch.drop();
     }
+  });
+
+  it("npm run coordinator starts it with the heap limits the memory goal was measured with", function () {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    expect(pkg.scripts.coordinator).to.equal(`node ${COORDINATOR_NODE_FLAGS.join(" ")} coordinator/main.ts`);
   });
 
   it("refuses a bad environment, naming the variable", function () {

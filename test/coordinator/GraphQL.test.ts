@@ -8,6 +8,7 @@ import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
+import { createResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 
 const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
@@ -177,6 +178,23 @@ describe("coordinator GraphQL", function () {
     const shallow = createGraphQL(database.db, { maxDepth: 3 });
     const deep = await query(`{ jobs { nodes { circuit { id } } } }`, {}, shallow);
     expect(deep.errors![0].message).to.equal("query depth 4 exceeds the limit of 3");
+    // Cost: a hundred jobs each with a hundred-job list inside would pass the depth limit; it is priced and refused.
+    const costly = await query(
+      `{ jobs(first: 100) { nodes { events { kind } circuit { name } } } provers(first: 100) { nodes { address } } }`,
+      {},
+      createGraphQL(database.db, { maxCost: 1000 }),
+    );
+    expect(costly.errors![0].message).to.equal(
+      "query cost 1602 exceeds the limit of 1000: ask for smaller pages (first) or fewer nested lists",
+    );
+    expect(costly.errors![0].extensions!.code).to.equal("QUERY_TOO_COSTLY");
+    // A variable `first` is priced at the page cap, since validation cannot see variables.
+    const variable = await query(
+      `query($n: Int) { jobs(first: $n) { nodes { events { kind } } } }`,
+      { n: 1 },
+      createGraphQL(database.db, { maxCost: 1000 }),
+    );
+    expect(variable.errors![0].message).to.match(/^query cost 1201 exceeds/);
     const unknown = await query(`{ jobs { nodes { secret } } }`);
     expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
   });
@@ -244,5 +262,63 @@ describe("coordinator GraphQL", function () {
     await openJobs.close();
     await db.jobEvent.deleteMany({ where: { jobId: "26" } });
     await db.job.delete({ where: { id: "26" } });
+  });
+
+  it("response cache: keeps a query's answer until invalidated, never keeps errors, and pages by keyset cursors", async function () {
+    const { db } = database;
+    const cache = createResponseCache({ ttlMs: 60_000 });
+    const cached = createGraphQL(db, { responseCache: cache });
+    const q = `{ job(id: "3") { id fee } }`;
+    expect((await query(q, {}, cached)).data.job.fee).to.equal("3000");
+    await db.job.update({ where: { id: "3" }, data: { fee: "3001" } });
+    try {
+      // Between the indexer's commits nothing changes; here the write bypassed the indexer, so the kept answer shows.
+      expect((await query(q, {}, cached)).data.job.fee).to.equal("3000");
+      expect(cache.stats()).to.include({ hits: 1, misses: 1 });
+      cache.invalidate();
+      expect((await query(q, {}, cached)).data.job.fee).to.equal("3001");
+      // Different variables are different answers; answers with errors are not kept.
+      const page = `query($first: Int) { jobs(first: $first) { nodes { id } } }`;
+      expect((await query(page, { first: 2 }, cached)).data.jobs.nodes).to.have.length(2);
+      expect((await query(page, { first: 3 }, cached)).data.jobs.nodes).to.have.length(3);
+      const bad = await query(page, { first: 1000 }, cached);
+      expect(bad.errors![0].message).to.match(/first must be between 1 and 100/);
+      const before = cache.stats().entries;
+      await query(page, { first: 1000 }, cached);
+      expect(cache.stats().entries).to.equal(before);
+    } finally {
+      await db.job.update({ where: { id: "3" }, data: { fee: "3000" } });
+    }
+    // A cursor is the last row's sort key: a job posted later does not shift the pages after it.
+    const first = await query(`{ jobs(first: 5) { nodes { id } pageInfo { endCursor } } }`);
+    const cursor = first.data.jobs.pageInfo.endCursor as string;
+    expect(Buffer.from(cursor, "base64url").toString()).to.equal("1021:21");
+    const next = await query(`query($after: String) { jobs(first: 3, after: $after) { nodes { id } } }`, {
+      after: cursor,
+    });
+    expect(next.data.jobs.nodes.map((n: { id: string }) => n.id)).to.deep.equal(["20", "19", "18"]);
+  });
+
+  it("loads the histories of a page of jobs with one query, each in chain order", async function () {
+    const { db } = database;
+    let historyQueries = 0;
+    const counting = new Proxy(db, {
+      get(target, key) {
+        if (key === "jobEvent")
+          return {
+            findMany: (args: Parameters<typeof db.jobEvent.findMany>[0]) => {
+              historyQueries++;
+              return db.jobEvent.findMany(args);
+            },
+          };
+        return Reflect.get(target, key, target);
+      },
+    });
+    const api = createGraphQL(counting);
+    const { data, errors } = await query(`{ jobs(first: 25) { nodes { id status events { kind } } } }`, {}, api);
+    expect(errors).to.equal(undefined);
+    expect(historyQueries).to.equal(1);
+    for (const job of data.jobs.nodes as { id: string; status: string; events: { kind: string }[] }[])
+      expect(job.events.map((e) => e.kind)).to.deep.equal(job.status === "Proved" ? ["Posted", "Proved"] : ["Posted"]);
   });
 });

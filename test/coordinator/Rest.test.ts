@@ -4,6 +4,7 @@
  * store nothing; and a worker proves a job whose inputs it fetches from the coordinator over HTTP.
  */
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import type { Server } from "node:http";
 import { loadManifest } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
@@ -72,6 +73,29 @@ describe("coordinator REST: inputs", function () {
     expect(await fetched.text()).to.equal(body);
     // The same upload again is the same document.
     expect((await (await upload(circuitId, body)).json()).hash).to.equal(created.hash);
+  });
+
+  it("serves a circuit's artifacts with the sha256 its manifest records", async function () {
+    const circuit = await (await fetch(`${base}/circuits/${circuitId}`)).json();
+    const manifest = loadManifest("poseidon_preimage");
+    expect(circuit.name).to.equal("poseidon_preimage/groth16");
+    expect(Object.keys(circuit.artifacts).sort()).to.deep.equal(
+      ["r1cs", "source", "verifier", "vkey", "wasm", "zkey"].sort(),
+    );
+    expect(circuit.artifacts.zkey.sha256).to.equal(manifest.systems.groth16!.zkey.sha256);
+    for (const kind of ["zkey", "wasm", "vkey"]) {
+      const response = await fetch(`${base}${circuit.artifacts[kind].url}`);
+      expect(response.status).to.equal(200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(createHash("sha256").update(bytes).digest("hex")).to.equal(circuit.artifacts[kind].sha256);
+      expect(response.headers.get("x-artifact-sha256")).to.equal(circuit.artifacts[kind].sha256);
+    }
+    const unknownKind = await fetch(`${base}/circuits/${circuitId}/artifacts/ptau`);
+    expect(unknownKind.status).to.equal(400);
+    expect((await unknownKind.json()).error).to.match(/unknown artifact kind ptau: expected one of wasm, r1cs/);
+    const unknownCircuit = await fetch(`${base}/circuits/999/artifacts/zkey`);
+    expect(unknownCircuit.status).to.equal(404);
+    expect((await unknownCircuit.json()).error).to.equal("no circuit 999");
   });
 
   it("refuses bad uploads with a message naming the problem, and stores nothing", async function () {
