@@ -39,6 +39,9 @@ export interface JobState {
   provedAt: number | null;
 }
 
+/** The staking events: they change a prover's account. */
+export const STAKE_EVENTS = ["Staked", "UnstakeRequested", "Unstaked"];
+
 export const JOB_EVENTS = [
   "JobPosted",
   "JobClaimed",

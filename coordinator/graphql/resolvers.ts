@@ -6,6 +6,8 @@ import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 
 export const MAX_PAGE = 100;
+/** The id of the one MarketStats entity (the subgraph's too). */
+export const MARKET_STATS_ID = "market";
 
 export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number];
 
@@ -86,8 +88,8 @@ function jobWhere(f: JobFilter = {}) {
   return {
     ...(f.status ? { status: f.status } : {}),
     ...(f.circuitId ? { circuitId: Number(f.circuitId) } : {}),
-    ...(f.requester ? { requester: f.requester } : {}),
-    ...(f.prover ? { assignee: f.prover } : {}),
+    ...(f.requester ? { requester: f.requester.toLowerCase() } : {}),
+    ...(f.prover ? { assignee: f.prover.toLowerCase() } : {}),
     ...(f.postedAfter !== undefined || f.postedBefore !== undefined
       ? {
           postedAt: {
@@ -117,8 +119,8 @@ export const resolvers = {
       });
       return page(rows, size, (r) => `${r.postedAt}:${r.id}`);
     },
-    prover: (_: unknown, { address }: { address: string }, { db }: Context) =>
-      db.prover.findUnique({ where: { address } }),
+    prover: (_: unknown, { id }: { id: string }, { db }: Context) =>
+      db.prover.findUnique({ where: { address: id.toLowerCase() } }),
     provers: async (_: unknown, a: { first?: number; after?: string }, { db }: Context) => {
       const size = pageSize(a.first);
       const rows = await db.prover.findMany({
@@ -131,7 +133,8 @@ export const resolvers = {
     circuit: (_: unknown, { id }: { id: string }, { db }: Context) =>
       db.circuit.findUnique({ where: { id: Number(id) } }),
     circuits: (_: unknown, __: unknown, { db }: Context) => db.circuit.findMany({ orderBy: { id: "asc" } }),
-    marketStats: async (_: unknown, __: unknown, { db }: Context) => {
+    marketStats: async (_: unknown, { id }: { id?: string }, { db }: Context) => {
+      if (id !== undefined && id !== null && id !== MARKET_STATS_ID) return null;
       const counts = await db.job.groupBy({ by: ["status"], _count: { _all: true } });
       const count = (s: string) => counts.find((c) => c.status === s)?._count._all ?? 0;
       const proved = await db.job.findMany({
@@ -143,6 +146,7 @@ export const resolvers = {
         where: { OR: [{ kind: { in: ["Reassigned", "Abandoned"] } }, { kind: "Expired", prover: { not: null } }] },
       });
       return {
+        id: MARKET_STATS_ID,
         open: count("Open"),
         claimed: count("Claimed"),
         proved: count("Proved"),
@@ -188,7 +192,34 @@ export const resolvers = {
     outputs: (job: { outputs: string | null }) => (job.outputs === null ? null : JSON.parse(job.outputs)),
     events: (job: { id: string }, _: unknown, { eventsOf }: Context) => eventsOf(job.id),
   },
+  JobEvent: {
+    job: (e: { jobId: string }, _: unknown, { db }: Context) => db.job.findUnique({ where: { id: e.jobId } }),
+    ...eventFields(),
+  },
+  Prover: {
+    id: (p: { address: string }) => p.address,
+  },
   Circuit: {
     id: (c: { id: number }) => String(c.id),
   },
 };
+
+/**
+ * A history entry's typed fields, read from the event's stored arguments (decimal strings): which argument each
+ * field shows depends on the kind of event.
+ */
+function eventFields() {
+  const args = (e: { data: string }) => JSON.parse(e.data) as Record<string, any>;
+  return {
+    fee: (e: { data: string }) => args(e).newFee ?? args(e).fee ?? null,
+    bond: (e: { data: string }) => args(e).bond ?? null,
+    deadline: (e: { data: string }) => (args(e).deadline === undefined ? null : Number(args(e).deadline)),
+    refund: (e: { data: string }) => args(e).refund ?? null,
+    keeper: (e: { data: string }) => args(e).keeper ?? null,
+    slashed: (e: { data: string }) => args(e).split?.slashed ?? null,
+    outputs: (e: { data: string }) => {
+      const outputs = args(e).outputs;
+      return outputs === undefined ? null : Object.values(outputs as Record<string, string>);
+    },
+  };
+}

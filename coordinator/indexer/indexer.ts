@@ -16,11 +16,10 @@ import {
   type JobState,
   type MarketEvent,
   proverOf,
+  STAKE_EVENTS,
 } from "../../common/market/fold.ts";
 import type { Db } from "../db/client.ts";
-import { decodeArgs, encodeArgs, jobRow, jobState, proverRow, proverState } from "./rows.ts";
-
-const STAKE_EVENTS = ["Staked", "UnstakeRequested", "Unstaked"];
+import { decodeArgs, encodeArgs, jobRow, jobState, lowercaseAddresses, proverRow, proverState } from "./rows.ts";
 
 interface BlockHeader {
   number: number;
@@ -77,7 +76,7 @@ export function createIndexer(o: IndexerOptions) {
     const parsed = iface.parseLog(log);
     if (parsed === null) return false;
     const id = `${log.transactionHash}:${log.index}`;
-    const args = parsed.args.toObject(true) as Record<string, unknown>;
+    const args = lowercaseAddresses(parsed.args.toObject(true) as Record<string, unknown>);
     const event: MarketEvent = { name: parsed.name, args, blockNumber: log.blockNumber, timestamp: block.timestamp };
     const where = {
       blockNumber: log.blockNumber,

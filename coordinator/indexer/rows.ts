@@ -78,6 +78,18 @@ export function proverState(r: ProverRow): ProverState {
   };
 }
 
+/**
+ * Addresses are kept in lowercase hex, as The Graph keeps them (subgraph/), so that ids and filters are the same
+ * strings whichever of the two a client asks.
+ */
+export function lowercaseAddresses<T>(value: T): T {
+  if (typeof value === "string") return (/^0x[0-9a-fA-F]{40}$/.test(value) ? value.toLowerCase() : value) as T;
+  if (Array.isArray(value)) return value.map(lowercaseAddresses) as T;
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lowercaseAddresses(v)])) as T;
+  return value;
+}
+
 /** An event's arguments as stored (JSON, amounts as decimal strings), and back. */
 export const encodeArgs = json;
 export function decodeArgs(data: string): Record<string, unknown> {

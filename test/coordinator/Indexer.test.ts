@@ -21,6 +21,10 @@ import { createIndexer } from "../../coordinator/indexer/indexer.ts";
 import { advanceTime, type Devnet, postJob, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
 
+/** The stalled job (id 2) is posted with postJob's default terms. */
+const FEE_OF_JOB_2 = parseEther("3");
+const BOND_OF_JOB_2 = parseEther("2");
+
 describe("coordinator indexer, against a real local chain", function () {
   let devnet: Devnet;
   let prover: Wallet;
@@ -47,6 +51,7 @@ describe("coordinator indexer, against a real local chain", function () {
     const proof = await proveWithSnarkjs(loadManifest("poseidon_preimage"), "groth16", inputs);
     await (await market.submitProof(proved, await terms(proved), proof.proof, proof.publicSignals)).wait();
 
+    // (postJob's default fee and bond: FEE_OF_JOB_2, BOND_OF_JOB_2.)
     const stalled = await postJob(
       devnet,
       requester,
@@ -85,7 +90,7 @@ describe("coordinator indexer, against a real local chain", function () {
       expect(row.attempt).to.equal(Number(chain.attempt));
     }
     const acct = await market.account(prover.address);
-    const row = await db.prover.findUniqueOrThrow({ where: { address: prover.address } });
+    const row = await db.prover.findUniqueOrThrow({ where: { address: prover.address.toLowerCase() } });
     expect({ staked: row.staked, locked: row.locked, unbonding: row.unbonding }).to.deep.equal({
       staked: acct.staked.toString(),
       locked: acct.locked.toString(),
@@ -121,7 +126,8 @@ describe("coordinator indexer, against a real local chain", function () {
         });
         expect(history.map((e) => e.kind)).to.deep.equal(["Posted", "Claimed", "Reassigned"]);
         const proved = await db.job.findUniqueOrThrow({ where: { id: "1" } });
-        expect(proved).to.include({ status: "Proved", assignee: prover.address });
+        // Addresses are stored lowercase, as the subgraph stores them.
+        expect(proved).to.include({ status: "Proved", assignee: prover.address.toLowerCase() });
         expect(await db.circuit.count()).to.equal(devnet.deployment.circuits.length);
 
         // The same, as integrators see it through GraphQL.
@@ -129,13 +135,21 @@ describe("coordinator indexer, against a real local chain", function () {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({
-            query: `{ job(id: "2") { status attempt events { kind prover } } prover(address: "${prover.address}") { jobsProved jobsMissed } }`,
+            query: `{ job(id: "2") { status attempt events { kind prover fee bond deadline keeper slashed job { id } } } prover(id: "${prover.address}") { id jobsProved jobsMissed } }`,
           }),
         });
         const { data } = (await response.json()) as { data: any };
         expect(data.job.status).to.equal("Open");
         expect(data.job.events.map((e: { kind: string }) => e.kind)).to.deep.equal(["Posted", "Claimed", "Reassigned"]);
-        expect(data.prover).to.deep.equal({ jobsProved: 1, jobsMissed: 1 });
+        expect(data.prover).to.deep.equal({ id: prover.address.toLowerCase(), jobsProved: 1, jobsMissed: 1 });
+        const [posted, claimed, reassigned] = data.job.events;
+        expect(posted).to.include({ fee: String(FEE_OF_JOB_2), bond: String(BOND_OF_JOB_2), keeper: null });
+        expect(claimed.prover).to.equal(prover.address.toLowerCase());
+        expect(claimed.deadline).to.be.a("number");
+        expect(BigInt(reassigned.fee)).to.be.greaterThan(FEE_OF_JOB_2);
+        expect(BigInt(reassigned.slashed)).to.be.greaterThan(0n);
+        expect(reassigned.keeper).to.match(/^0x[0-9a-f]{40}$/);
+        expect(reassigned.job).to.deep.equal({ id: "2" });
         const keeperShareIn = JSON.parse(history[2].data).split.keeperShare;
         expect(BigInt(keeperShareIn)).to.be.greaterThan(0n);
 
@@ -143,13 +157,15 @@ describe("coordinator indexer, against a real local chain", function () {
         const before = {
           events: await db.jobEvent.count(),
           stakes: await db.stakeEvent.count(),
-          prover: await db.prover.findUnique({ where: { address: prover.address } }),
+          prover: await db.prover.findUnique({ where: { address: prover.address.toLowerCase() } }),
         };
         await db.indexerCheckpoint.deleteMany({});
         await indexer.catchUp();
         expect(await db.jobEvent.count()).to.equal(before.events);
         expect(await db.stakeEvent.count()).to.equal(before.stakes);
-        expect(await db.prover.findUnique({ where: { address: prover.address } })).to.deep.equal(before.prover);
+        expect(await db.prover.findUnique({ where: { address: prover.address.toLowerCase() } })).to.deep.equal(
+          before.prover,
+        );
         await expectMatchesChain(db);
       } finally {
         await close();

@@ -1,0 +1,183 @@
+/**
+ * The subgraph's logic against the coordinator's, on one real local-chain run: jobs posted, claimed, proved (real
+ * proofs), reassigned by a keeper, abandoned, expired while claimed (slashed) and unclaimed, cancelled; stakes,
+ * an unstake request and its completion. The run's logs, replayed through the subgraph's transitions
+ * (subgraph/src/transitions.ts, the code its mapping compiles), must give the entities the coordinator's
+ * database holds for the same run, as its GraphQL API serves them.
+ */
+import { expect } from "chai";
+import { parseEther } from "ethers";
+import { loadManifest } from "../../common/circuits/catalog.ts";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import { DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
+import { JobBook, parseMarketLogs } from "../../common/market/jobBook.ts";
+import { proveWithSnarkjs } from "../../common/proofs/prove.ts";
+import { openDatabase } from "../../coordinator/db/client.ts";
+import { migrate } from "../../coordinator/db/engine.ts";
+import { scratchDatabase } from "../../coordinator/db/scratch.ts";
+import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
+import { createIndexer } from "../../coordinator/indexer/indexer.ts";
+import { advanceTime, type Devnet, postJob, startDevnet } from "../helpers/market.ts";
+import { replayThroughSubgraph } from "../helpers/subgraphReplay.ts";
+
+const EVENT_FIELDS =
+  "id kind blockNumber txHash timestamp prover attempt fee bond deadline refund keeper slashed outputs";
+const JOB_FIELDS = `id circuit { id } requester status fee bond provingWindow expiresAt inputsCommitment inputsHash inputsURI attempt assignee deadline outputs postedAt postedAtBlock provedAt events { ${EVENT_FIELDS} }`;
+const PROVER_FIELDS = "id address staked locked unbonding jobsProved jobsMissed jobsAbandoned slashed earned";
+const CIRCUIT_FIELDS =
+  "id name verifier system nPublicOutputs nPublicInputs batchVerifier registrant manifestHash artifactsURI";
+const STATS_FIELDS = "id open claimed proved cancelled expired feesPaid slashes medianTimeToProof";
+
+describe("subgraph transitions = coordinator database, on one real chain run", function () {
+  let devnet: Devnet;
+
+  before(async function () {
+    devnet = await startDevnet();
+    const [, alice, requester, bob, keeper] = devnet.chain.accounts;
+    const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
+    const manifest = loadManifest("poseidon_preimage");
+    const as = (who: typeof alice) => connectMarket(devnet.deployment.market, who);
+    // A job's current terms (a reassignment raises the fee), as the job book folds them from the events.
+    const terms = async (jobId: bigint) => {
+      const book = new JobBook();
+      // Up to the head read uncached: ethers answers a repeated getLogs from a 250 ms cache.
+      const head = Number(await devnet.chain.provider.send("eth_blockNumber", []));
+      const logs = await devnet.chain.provider.getLogs({
+        address: devnet.deployment.market,
+        fromBlock: 0,
+        toBlock: head,
+      });
+      book.apply(parseMarketLogs(as(alice).interface, logs));
+      return book.jobs.get(jobId)!.terms;
+    };
+    const post = async (seed: string, o: Parameters<typeof postJob>[4] = {}) => {
+      const inputs = await exampleInputs("poseidon_preimage", seed);
+      return { jobId: await postJob(devnet, requester, circuitId, inputs, o), inputs };
+    };
+    const prove = async (who: typeof alice, job: { jobId: bigint; inputs: Record<string, unknown> }) => {
+      const proof = await proveWithSnarkjs(manifest, "groth16", job.inputs);
+      await (await as(who).submitProof(job.jobId, await terms(job.jobId), proof.proof, proof.publicSignals)).wait();
+    };
+    const { Contract } = await import("ethers");
+    for (const who of [alice, bob]) {
+      const token = new Contract(devnet.deployment.token, ["function approve(address,uint256)"], who);
+      await (await token.approve(devnet.deployment.market, parseEther("1000"))).wait();
+      await (await as(who).stake(parseEther("100"))).wait();
+    }
+
+    const proved = await post("tr-proved");
+    await (await as(alice).claim(proved.jobId, await terms(proved.jobId))).wait();
+    await advanceTime(devnet, 7);
+    await prove(alice, proved);
+
+    const stalled = await post("tr-stalled", { provingWindow: 60n });
+    await (await as(alice).claim(stalled.jobId, await terms(stalled.jobId))).wait();
+    await advanceTime(devnet, 61);
+    await (await as(keeper).reassign(stalled.jobId, await terms(stalled.jobId))).wait();
+    await (await as(bob).claim(stalled.jobId, await terms(stalled.jobId))).wait();
+    await advanceTime(devnet, 20);
+    await prove(bob, stalled);
+
+    const abandoned = await post("tr-abandoned");
+    await (await as(bob).claim(abandoned.jobId, await terms(abandoned.jobId))).wait();
+    await (await as(bob).abandon(abandoned.jobId, await terms(abandoned.jobId))).wait();
+
+    const heldAtExpiry = await post("tr-held", { provingWindow: 60n, expiresIn: 120 });
+    const unclaimed = await post("tr-unclaimed", { provingWindow: 60n, expiresIn: 120 });
+    await (await as(alice).claim(heldAtExpiry.jobId, await terms(heldAtExpiry.jobId))).wait();
+    await advanceTime(devnet, 400);
+    await (await as(keeper).expire(heldAtExpiry.jobId, await terms(heldAtExpiry.jobId))).wait();
+    await (await as(keeper).expire(unclaimed.jobId, await terms(unclaimed.jobId))).wait();
+
+    const cancelled = await post("tr-cancelled");
+    await (await as(requester).cancel(cancelled.jobId, await terms(cancelled.jobId))).wait();
+    await post("tr-open");
+
+    await (await as(alice).requestUnstake(parseEther("10"))).wait();
+    await advanceTime(devnet, Number(DEV_UNBONDING_DELAY) + 1);
+    await (await as(alice).completeUnstake()).wait();
+  });
+
+  after(async function () {
+    await devnet?.chain.stop();
+  });
+
+  it("every Job (with its history), Prover, Circuit and MarketStats is the same", async function () {
+    const provider = devnet.chain.provider;
+    const market = connectMarket(devnet.deployment.market, provider);
+    const logs = await provider.getLogs({ address: devnet.deployment.market, fromBlock: 0 });
+    const kinds = new Set(logs.map((l) => market.interface.parseLog(l)?.name));
+    for (const kind of [
+      "JobPosted",
+      "JobClaimed",
+      "JobProved",
+      "JobReassigned",
+      "JobAbandoned",
+      "JobExpired",
+      "JobCancelled",
+      "Staked",
+      "UnstakeRequested",
+      "Unstaked",
+    ])
+      expect(kinds.has(kind), `the run has a ${kind} event`).to.equal(true);
+
+    const timestamps = new Map<number, number>();
+    const subgraph = await replayThroughSubgraph(market.interface, logs, async (n) => {
+      if (!timestamps.has(n)) timestamps.set(n, (await provider.getBlock(n))!.timestamp);
+      return timestamps.get(n)!;
+    });
+
+    const scratch = await scratchDatabase("sqlite");
+    await migrate(scratch.url);
+    const { db, close } = await openDatabase(scratch.url);
+    try {
+      await createIndexer({
+        db,
+        provider,
+        marketAddress: devnet.deployment.market,
+        startBlock: 0,
+        confirmations: 0,
+        rangeSize: 50,
+      }).catchUp();
+      const response = await createGraphQL(db, { maxCost: 1e9 }).fetch("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `{ jobs(first: 100, orderBy: POSTED_AT_ASC) { nodes { ${JOB_FIELDS} } }
+                    provers(first: 100) { nodes { ${PROVER_FIELDS} } }
+                    circuits { ${CIRCUIT_FIELDS} }
+                    marketStats(id: "market") { ${STATS_FIELDS} } }`,
+        }),
+      });
+      const { data, errors } = (await response.json()) as { data: any; errors?: unknown };
+      expect(errors).to.equal(undefined);
+      const byId = (xs: { id: string }[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+
+      expect(data.jobs.nodes).to.have.length(7);
+      expect(byId(data.jobs.nodes)).to.deep.equal(byId(subgraph.jobs as { id: string }[]));
+      expect(byId(data.provers.nodes)).to.deep.equal(byId(subgraph.provers as { id: string }[]));
+      expect(byId(data.circuits)).to.deep.equal(byId(subgraph.circuits as { id: string }[]));
+      expect(data.marketStats).to.deep.equal(subgraph.marketStats);
+      // The run's numbers, as a reader would check them.
+      expect(data.marketStats).to.include({ proved: 2, open: 2, cancelled: 1, expired: 2, slashes: 3 });
+      const alice = data.provers.nodes.find(
+        (p: { id: string }) => p.id === devnet.chain.accounts[1].address.toLowerCase(),
+      );
+      expect(alice).to.include({ jobsProved: 1, jobsMissed: 2, unbonding: "0", locked: "0" });
+    } finally {
+      await close();
+      await scratch.drop();
+    }
+  });
+
+  it("amounts: the subgraph's digit-by-digit arithmetic agrees with bigint", async function () {
+    const { addAmounts, subAmounts } = await import("../../subgraph/src/transitions.ts");
+    const values = ["0", "1", "9", "10", "99", "1000000000000000000", "79228162514264337593543950335"];
+    for (const a of values)
+      for (const b of values) {
+        expect(addAmounts(a, b)).to.equal((BigInt(a) + BigInt(b)).toString());
+        if (BigInt(a) >= BigInt(b)) expect(subAmounts(a, b)).to.equal((BigInt(a) - BigInt(b)).toString());
+      }
+  });
+});
