@@ -7,7 +7,7 @@
 import { ContractFactory, type Signer } from "ethers";
 import type { ProofSystem } from "../circuits/manifest.ts";
 import { connectMarket, contractArtifact } from "../contracts/artifacts.ts";
-import { exampleCircuitRegistrations, NO_BATCH_VERIFIER } from "./exampleCircuits.ts";
+import { exampleCircuitRegistrations, NO_BATCH_VERIFIER } from "./circuitRegistration.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "./marketParams.ts";
 
 export interface RegisteredCircuit {

@@ -4,7 +4,7 @@
  * these, so a local node and a public chain run the same deployment code.
  */
 import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
-import { exampleCircuitRegistrations, NO_BATCH_VERIFIER } from "../../common/deploy/exampleCircuits.ts";
+import { exampleCircuitRegistrations, NO_BATCH_VERIFIER } from "../../common/deploy/circuitRegistration.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
 
 /** @param token the ERC-20's address: a deployed token's future or a module parameter. */

@@ -16,7 +16,7 @@ import { formatUnits, parseUnits } from "ethers";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { loadWallet } from "./keys.ts";
+import { KeyError, loadWallet } from "../../common/chain/keys.ts";
 import { createLogger } from "../../common/log.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { openStore } from "./store.ts";
@@ -177,7 +177,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
-    console.error(e instanceof ConfigError ? e.message : `error: ${e.message}`);
-    process.exit(e instanceof ConfigError ? 2 : 1);
+    const usage = e instanceof ConfigError || e instanceof KeyError;
+    console.error(usage ? e.message : `error: ${e.message}`);
+    process.exit(usage ? 2 : 1);
   },
 );

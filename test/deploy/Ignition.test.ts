@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import { expect } from "chai";
 import { Contract } from "ethers";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
-import { exampleCircuitRegistrations } from "../../common/deploy/exampleCircuits.ts";
+import { exampleCircuitRegistrations } from "../../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
 import { type LocalChain, startLocalChain } from "../helpers/localChain.ts";

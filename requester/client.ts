@@ -1,0 +1,195 @@
+/**
+ * The requester's side of ProofMarket as a TypeScript client: register a circuit, upload inputs and post a job,
+ * follow its status, get the proof back and verify it, cancel or expire it. Used by the requester CLI
+ * (requester/cli.ts), `npm start` and the end-to-end test.
+ */
+import { readFileSync } from "node:fs";
+import { ContractFactory, type JsonRpcProvider, MaxUint256, type Wallet } from "ethers";
+import { artifactPath, type CircuitManifest, type ProofSystem, readManifest } from "../common/circuits/manifest.ts";
+import { connectMarket, connectToken, contractArtifact } from "../common/contracts/artifacts.ts";
+import { circuitRegistration, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
+import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
+import { JobBook, type JobTerms, parseMarketLogs } from "../common/market/jobBook.ts";
+import { jobStatusName } from "../common/market/jobStatus.ts";
+import { snarkjsProver } from "../common/proofs/prove.ts";
+import { groth16Json, proofFromChain } from "./proofs.ts";
+
+export interface RequesterOptions {
+  provider: JsonRpcProvider;
+  wallet: Wallet;
+  marketAddress: string;
+  /** A coordinator's base URL: inputs are uploaded there (validated, content-addressed); else sent as data: URIs. */
+  coordinatorUrl?: string;
+}
+
+export interface PostRequest {
+  circuitId: bigint;
+  /** The inputs document (every input signal, public and private). */
+  inputs: Record<string, unknown>;
+  fee: bigint;
+  bond: bigint;
+  provingWindow: bigint;
+  /** Seconds from now until the job expires. */
+  expiresIn: number;
+}
+
+export class RequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+const TERMINAL = ["Proved", "Cancelled", "Expired"];
+
+export function createRequester({ provider, wallet, marketAddress, coordinatorUrl }: RequesterOptions) {
+  const signer = wallet.connect(provider);
+  const market = connectMarket(marketAddress, signer);
+
+  /** The manifest a registered circuit points at (a path in this repository or a file:// URL). */
+  async function manifestOf(
+    circuitId: bigint,
+  ): Promise<{ manifest: CircuitManifest; file: string; system: ProofSystem }> {
+    if (circuitId <= 0n || circuitId > BigInt(await market.circuitCount()))
+      throw new RequestError(`no circuit ${circuitId} is registered on market ${marketAddress}`);
+    const circuit = await market.circuit(circuitId);
+    const uri: string = circuit.artifactsURI;
+    const file = uri.startsWith("file://") ? new URL(uri).pathname : new URL(uri, `file://${process.cwd()}/`).pathname;
+    let manifest: CircuitManifest;
+    try {
+      manifest = readManifest(file);
+    } catch (e) {
+      throw new RequestError(`circuit ${circuitId}'s manifest ${uri} cannot be read here: ${(e as Error).message}`);
+    }
+    return { manifest, file, system: (["groth16", "plonk", "fflonk"] as const)[Number(circuit.system)] };
+  }
+
+  /** A job's current terms (a reassignment raises its fee), folded from the market's events. */
+  async function currentTerms(jobId: bigint): Promise<JobTerms> {
+    // Up to the head read uncached (ethers answers a repeated getLogs from a short cache).
+    const head = Number(await provider.send("eth_blockNumber", []));
+    const logs = await provider.getLogs({ address: marketAddress, fromBlock: 0, toBlock: head });
+    const book = new JobBook();
+    book.apply(parseMarketLogs(market.interface, logs));
+    const job = book.jobs.get(jobId);
+    if (job === undefined) throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
+    return job.terms;
+  }
+
+  async function deploy(contractName: string): Promise<string> {
+    const artifact = contractArtifact(contractName);
+    const contract = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy();
+    await contract.waitForDeployment();
+    return contract.getAddress();
+  }
+
+  return {
+    market,
+
+    /** Deploys the circuit's verifier (and Groth16 batch verifier) and registers it; returns its id. */
+    async registerCircuit(manifestFile: string, system: ProofSystem, artifactsURI?: string): Promise<bigint> {
+      const registration = circuitRegistration(manifestFile, system, artifactsURI);
+      const verifier = await deploy(registration.verifierContract);
+      const batchVerifier = registration.batchVerifierContract
+        ? await deploy(registration.batchVerifierContract)
+        : NO_BATCH_VERIFIER;
+      const receipt = await (await market.registerCircuit(registration.entry(verifier, batchVerifier))).wait();
+      const event = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "CircuitRegistered");
+      return event!.args.circuitId as bigint;
+    },
+
+    /**
+     * Checks the inputs against the circuit, stores them (coordinator upload, or a data: URI), approves the fee and
+     * posts the job. Returns its id. Inputs that do not fit the circuit are refused before anything is sent.
+     */
+    async postJob(request: PostRequest): Promise<{ jobId: bigint; inputsURI: string; inputsHash: string }> {
+      const { manifest } = await manifestOf(request.circuitId);
+      let parsed;
+      try {
+        parsed = parseInputsDocument(manifest, request.inputs);
+      } catch (e) {
+        throw new RequestError(`inputs do not fit ${manifest.name}: ${(e as Error).message}`);
+      }
+      let stored: { uri: string; hash: string };
+      if (coordinatorUrl !== undefined) {
+        const response = await fetch(`${coordinatorUrl}/inputs/${request.circuitId}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(request.inputs),
+        });
+        const body = (await response.json()) as { uri?: string; hash?: string; error?: string };
+        if (!response.ok) throw new RequestError(`the coordinator refused the inputs: ${body.error}`);
+        stored = { uri: body.uri!, hash: body.hash! };
+      } else {
+        const { uri, bytes } = inputsDataURI(request.inputs);
+        stored = { uri, hash: sha256Hex(bytes) };
+      }
+      const token = connectToken(await market.token(), signer);
+      if ((await token.allowance(wallet.address, marketAddress)) < request.fee)
+        await (await token.approve(marketAddress, MaxUint256)).wait();
+      const now = (await provider.getBlock("latest"))!.timestamp;
+      const receipt = await (
+        await market.postJob({
+          circuitId: request.circuitId,
+          fee: request.fee,
+          bond: request.bond,
+          provingWindow: request.provingWindow,
+          expiresAt: BigInt(now + request.expiresIn),
+          inputsCommitment: parsed.inputsCommitment,
+          inputsHash: stored.hash,
+          inputsURI: stored.uri,
+        })
+      ).wait();
+      const posted = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted");
+      return { jobId: posted!.args.jobId as bigint, inputsURI: stored.uri, inputsHash: stored.hash };
+    },
+
+    async status(jobId: bigint) {
+      const state = await market.jobState(jobId);
+      return {
+        status: jobStatusName(state.status),
+        attempt: Number(state.attempt),
+        assignee: state.assignee as string,
+      };
+    },
+
+    /** Calls `onChange` on every change of status or attempt until the job is Proved, Cancelled or Expired. */
+    async watch(
+      jobId: bigint,
+      onChange: (s: { status: string; attempt: number; assignee: string }) => void,
+      { pollMs = 1000, timeoutMs = Infinity } = {},
+    ): Promise<string> {
+      const started = Date.now();
+      let last = "";
+      for (;;) {
+        const s = await this.status(jobId);
+        const key = `${s.status}/${s.attempt}`;
+        if (key !== last) onChange(s);
+        last = key;
+        if (TERMINAL.includes(s.status)) return s.status;
+        if (Date.now() - started > timeoutMs) throw new RequestError(`job ${jobId} is still ${s.status}`);
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+
+    /** The proof and public signals of a proved job, from its proving transaction, verified against the vkey. */
+    async fetchProof(jobId: bigint) {
+      const chainProof = await proofFromChain(market, provider, jobId);
+      const { manifest, file, system } = await manifestOf((await currentTerms(jobId)).circuitId);
+      const json = groth16Json(chainProof);
+      const vkey = JSON.parse(readFileSync(artifactPath(file, manifest.systems[system]!.vkey), "utf8"));
+      const verified = await snarkjsProver(system).verify(vkey, json.publicSignals, json.proof);
+      return { ...json, vkey, verified, txHash: chainProof.txHash };
+    },
+
+    async cancel(jobId: bigint): Promise<void> {
+      await (await market.cancel(jobId, await currentTerms(jobId))).wait();
+    },
+
+    async expire(jobId: bigint): Promise<void> {
+      await (await market.expire(jobId, await currentTerms(jobId))).wait();
+    },
+  };
+}
+
+export type Requester = ReturnType<typeof createRequester>;

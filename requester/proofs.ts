@@ -1,0 +1,80 @@
+/**
+ * Gets a proved job's proof back from the chain: the proof is not stored by the market, but it is in the calldata
+ * of the transaction that proved the job (submitProof, or its slice of a submitProofs batch). Groth16 proofs are
+ * turned back into snarkjs' JSON (proof.json, public.json), which `snarkjs groth16 verify` accepts.
+ */
+import { AbiCoder, type Provider } from "ethers";
+import type { ProofMarket } from "../types/ethers-contracts/index.ts";
+import type { ProofSystem } from "../common/circuits/manifest.ts";
+
+export interface ChainProof {
+  jobId: bigint;
+  txHash: string;
+  system: ProofSystem;
+  /** The words of the proof as submitted. */
+  words: bigint[];
+  /** The job's public signals (outputs, then public inputs), as submitted. */
+  publicSignals: bigint[];
+}
+
+const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
+const WORDS: Record<ProofSystem, number> = { groth16: 8, plonk: 24, fflonk: 24 };
+
+export async function proofFromChain(market: ProofMarket, provider: Provider, jobId: bigint): Promise<ChainProof> {
+  const proved = await market.queryFilter(market.filters.JobProved(jobId), 0);
+  if (proved.length === 0) throw new Error(`job ${jobId} has not been proved`);
+  const txHash = proved[0].transactionHash;
+  const tx = await provider.getTransaction(txHash);
+  const call = market.interface.parseTransaction({ data: tx!.data, value: tx!.value });
+  if (call === null) throw new Error(`transaction ${txHash} is not a call to the market`);
+  // One job or a batch: walk the batch's jobs, each taking its circuit's proof size and signal count.
+  const ids: bigint[] = call.name === "submitProof" ? [call.args.jobId] : [...call.args.jobIds];
+  const terms = call.name === "submitProof" ? [call.args.terms] : [...call.args.terms];
+  const proofBytes: string = call.name === "submitProof" ? call.args.proof : call.args.proofs;
+  const signals: bigint[] = [...(call.name === "submitProof" ? call.args.publicSignals : call.args.publicSignals)];
+  let wordAt = 0;
+  let signalAt = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const circuit = await market.circuit(terms[i].circuitId);
+    const system = SYSTEMS[Number(circuit.system)];
+    const nWords = WORDS[system];
+    const nSignals = Number(circuit.nPublicOutputs) + Number(circuit.nPublicInputs);
+    if (ids[i] === jobId) {
+      const slice = "0x" + proofBytes.slice(2 + wordAt * 64, 2 + (wordAt + nWords) * 64);
+      const words = AbiCoder.defaultAbiCoder()
+        .decode(
+          Array.from({ length: nWords }, () => "uint256"),
+          slice,
+        )
+        .map((w: bigint) => w);
+      return { jobId, txHash, system, words, publicSignals: signals.slice(signalAt, signalAt + nSignals) };
+    }
+    wordAt += nWords;
+    signalAt += nSignals;
+  }
+  throw new Error(`transaction ${txHash} proved job ${jobId} but does not carry its proof`);
+}
+
+/**
+ * A Groth16 proof as snarkjs writes it. The market's encoding is the Solidity verifier's: G2 coordinates with
+ * their two limbs swapped, which snarkjs' JSON keeps in the other order.
+ */
+export function groth16Json(proof: ChainProof): { proof: Record<string, unknown>; publicSignals: string[] } {
+  if (proof.system !== "groth16")
+    throw new Error(`job ${proof.jobId} was proved with ${proof.system}: only Groth16 proofs are rebuilt as JSON`);
+  const w = proof.words.map(String);
+  return {
+    proof: {
+      pi_a: [w[0], w[1], "1"],
+      pi_b: [
+        [w[3], w[2]],
+        [w[5], w[4]],
+        ["1", "0"],
+      ],
+      pi_c: [w[6], w[7], "1"],
+      protocol: "groth16",
+      curve: "bn128",
+    },
+    publicSignals: proof.publicSignals.map(String),
+  };
+}
