@@ -1,13 +1,13 @@
 /**
- * A push channel for a contract's logs: `eth_subscribe("logs")` over a WebSocket. It only says "something
- * happened": callers still read the logs themselves from their checkpoint with eth_getLogs, so a dropped
- * notification or a lost connection costs latency, never an event. A lost connection is re-opened after a pause.
+ * A push channel for a contract's logs: `eth_subscribe("logs")` over a WebSocket (Node's own WebSocket client).
+ * It only says "something happened": callers still read the logs themselves from their checkpoint with
+ * eth_getLogs, so a dropped notification or a lost connection costs latency, never an event. "subscribed" is
+ * logged once the node has acknowledged the subscription, and a lost connection is re-opened after a pause.
  */
-import { WebSocketProvider } from "ethers";
 import type { Logger } from "../log.ts";
 
 export interface LogSubscription {
-  close(): Promise<void>;
+  close(): void;
 }
 
 export function subscribeToLogs(
@@ -17,15 +17,14 @@ export function subscribeToLogs(
   logger: Logger,
   retryMs = 5_000,
 ): LogSubscription {
-  let provider: WebSocketProvider | null = null;
+  let socket: WebSocket | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
 
   const reopenLater = (reason: string) => {
     if (closed || retry !== null) return;
     logger.warn("log subscription lost; polling until it is re-opened", { wsUrl, reason });
-    void provider?.destroy();
-    provider = null;
+    socket = null;
     retry = setTimeout(() => {
       retry = null;
       open();
@@ -34,31 +33,45 @@ export function subscribeToLogs(
 
   function open(): void {
     if (closed) return;
+    let ws: WebSocket;
     try {
-      const p = new WebSocketProvider(wsUrl, undefined, { staticNetwork: true });
-      provider = p;
-      const socket = p.websocket as unknown as {
-        addEventListener?: (type: string, cb: (e: unknown) => void) => void;
-        on?: (type: string, cb: (e: unknown) => void) => void;
-      };
-      const listen = socket.addEventListener?.bind(socket) ?? socket.on?.bind(socket);
-      listen?.("close", () => reopenLater("connection closed"));
-      listen?.("error", (e) => reopenLater(String((e as { message?: string }).message ?? e)));
-      p.on({ address }, () => onLogs()).then(
-        () => logger.info("subscribed to market logs", { wsUrl }),
-        (e: Error) => reopenLater(e.message),
-      );
+      ws = new WebSocket(wsUrl);
     } catch (e) {
-      reopenLater((e as Error).message);
+      return reopenLater((e as Error).message);
     }
+    socket = ws;
+    ws.addEventListener("open", () =>
+      ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["logs", { address }] })),
+    );
+    ws.addEventListener("message", (event) => {
+      let message: { id?: number; result?: unknown; error?: { message?: string }; method?: string };
+      try {
+        message = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (message.id === 1) {
+        if (message.error) {
+          logger.warn("the node refused the log subscription; polling only", { wsUrl, error: message.error.message });
+          closed = true;
+          ws.close();
+        } else logger.info("subscribed to market logs", { wsUrl });
+      } else if (message.method === "eth_subscription") onLogs();
+    });
+    ws.addEventListener("close", () => {
+      if (socket === ws) reopenLater("connection closed");
+    });
+    ws.addEventListener("error", () => {
+      if (socket === ws) reopenLater("connection error");
+    });
   }
 
   open();
   return {
-    async close() {
+    close() {
       closed = true;
       if (retry !== null) clearTimeout(retry);
-      if (provider !== null) await provider.destroy();
+      socket?.close();
     },
   };
 }

@@ -245,6 +245,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       .finally(() => {
         inFlight.delete(jobId);
         metrics.inFlight.set(inFlight.size);
+        // A slot is free: look for the next job now rather than after the poll interval.
+        wake();
       });
     inFlight.set(jobId, p);
     metrics.inFlight.set(inFlight.size);

@@ -1,0 +1,80 @@
+/**
+ * A real local chain: `hardhat node` (EDR) in its own process, bound to loopback (on a free port unless one is
+ * given), with its default funded development accounts. Tests and `npm start` use it.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { HDNodeWallet, type JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
+import { createProvider } from "./provider.ts";
+import { REPO_ROOT } from "../circuits/catalog.ts";
+
+/** Hardhat's default development mnemonic (its accounts are public knowledge: never use them elsewhere). */
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalChain {
+  url: string;
+  provider: JsonRpcProvider;
+  /** Funded accounts 0..9, as wallets connected to the provider. */
+  accounts: Wallet[];
+  stop(): Promise<void>;
+}
+
+export async function startLocalChain(port?: number): Promise<LocalChain> {
+  port ??= await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc: ChildProcess = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js"),
+      "node",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  proc.stdout!.on("data", (d) => (output += d));
+  proc.stderr!.on("data", (d) => (output += d));
+  const provider = createProvider(url, 200);
+  const started = Date.now();
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`hardhat node exited (${proc.exitCode}):\n${output}`);
+    try {
+      await provider.getBlockNumber();
+      break;
+    } catch {
+      if (Date.now() - started > 60_000) throw new Error(`hardhat node did not start within 60 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  const mnemonic = Mnemonic.fromPhrase(DEV_MNEMONIC);
+  const accounts = Array.from({ length: 10 }, (_, i) =>
+    HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider),
+  ) as unknown as Wallet[];
+  return {
+    url,
+    provider,
+    accounts,
+    async stop() {
+      provider.destroy();
+      if (proc.exitCode === null) {
+        proc.kill("SIGTERM");
+        await new Promise((r) => proc.once("exit", r));
+      }
+    },
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * ProofMarket end to end, as real processes: a local chain node, the market deployed with Ignition through the
+ * RPC-URL network (as on a testnet), the coordinator, and three workers reading the deployment's folder. Twenty
+ * jobs across the example circuits (Groth16, PLONK, FFLONK). One worker is killed with SIGKILL while it holds a
+ * claim; after the deadline a keeper reassigns the job and another worker proves it. At the end every job is
+ * Proved, GraphQL shows each job's full history, the killed worker's stake shows the slash, and the token
+ * balances add up to the last unit. A bad-input round (inputs that do not match their hash, inputs that do not
+ * satisfy the circuit, an unknown circuit) gets clear refusals or skips without a claim, disturbing nothing.
+ */
+import { expect } from "chai";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { Contract, parseEther, type Wallet } from "ethers";
+import { loadManifest, REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { type ExampleCircuit, exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import type { ProofSystem } from "../../common/circuits/manifest.ts";
+import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
+import { exampleCircuitRegistrations } from "../../common/deploy/circuitRegistration.ts";
+import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
+import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
+import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
+import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { COORDINATOR_NODE_FLAGS } from "../../coordinator/runtime.ts";
+import { createRequester, type Requester } from "../../requester/client.ts";
+import { type LocalChain, startLocalChain } from "../helpers/localChain.ts";
+import {
+  type LoggedProcess,
+  spawnLogged,
+  startWorker,
+  workerCommand,
+  writeWorkerConfig,
+} from "../helpers/workerProcess.ts";
+
+const FEE = parseEther("3");
+const BOND = parseEther("2");
+/** The twenty jobs: [circuit, proof system, how many]. The first is the one the killed worker holds. */
+const PLAN: [ExampleCircuit, ProofSystem, number][] = [
+  ["poseidon_chain", "groth16", 1],
+  ["poseidon_preimage", "groth16", 9],
+  ["merkle_membership", "groth16", 3],
+  ["eddsa_signature", "groth16", 2],
+  ["poseidon_preimage", "plonk", 2],
+  ["merkle_membership", "plonk", 2],
+  ["poseidon_preimage", "fflonk", 1],
+];
+
+describe("end to end: chain, Ignition deployment, coordinator, three workers, twenty jobs", function () {
+  let chain: LocalChain;
+  let deployment: IgnitionDeployment;
+  let scratch: ScratchDatabase;
+  let coordinator: LoggedProcess;
+  let coordinatorUrl: string;
+  let requester: Requester;
+  const deploymentId = `test-e2e-${process.pid}`;
+  const workers: LoggedProcess[] = [];
+  const circuitIdOf = (name: string, system: ProofSystem) =>
+    BigInt(exampleCircuitRegistrations().findIndex((r) => r.name === name && r.system === system) + 1);
+
+  before(async function () {
+    chain = await startLocalChain();
+    deployment = await deployWithIgnition({
+      rpcUrl: chain.url,
+      deployerKey: chain.accounts[0].privateKey,
+      module: "Devnet",
+      deploymentId,
+    });
+    const mintable = new Contract(deployment.token!, ["function mint(address,uint256)"], chain.accounts[0]);
+    for (const who of chain.accounts.slice(1, 6)) await (await mintable.mint(who.address, parseEther("1000"))).wait();
+
+    scratch = await scratchDatabase("sqlite");
+    coordinator = spawnLogged([...COORDINATOR_NODE_FLAGS, path.join(REPO_ROOT, "coordinator", "main.ts")], {
+      DATABASE_URL: scratch.url,
+      RPC_URL: chain.url,
+      DEPLOYMENT: deployment.dir,
+      CONFIRMATIONS: "0",
+      POLL_MS: "200",
+      PORT: "0",
+    });
+    coordinatorUrl = String((await coordinator.waitForLog((l) => l.msg === "REST listening")).url);
+    // Uploads are checked against circuits the coordinator has indexed.
+    await coordinator.waitForLog((l) => l.msg === "indexed range");
+    requester = createRequester({
+      provider: chain.provider,
+      wallet: chain.accounts[4] as Wallet,
+      marketAddress: deployment.market,
+      coordinatorUrl,
+    });
+  });
+
+  after(async function () {
+    for (const w of workers) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
+    coordinator?.proc.kill("SIGTERM");
+    await coordinator?.exited;
+    await scratch?.drop();
+    rmSync(ignitionDeploymentDir(deploymentId), { recursive: true, force: true });
+    await chain?.stop();
+  });
+
+  async function worker(account: Wallet, keeper: boolean): Promise<LoggedProcess> {
+    const circuits = exampleCircuitRegistrations().map((r, i) => ({
+      circuitId: i + 1,
+      manifest: r.name,
+      system: r.system,
+    }));
+    const { file } = writeWorkerConfig({
+      rpcUrl: chain.url,
+      deployment: deployment.dir,
+      circuits,
+      slots: 1,
+      pollIntervalMs: 250,
+      metrics: { port: 0 },
+      keeper: { enabled: keeper },
+      policy: { provingSecondsEstimate: 8 },
+    });
+    const staked = await workerCommand(["stake", "50", "--config", file], account.privateKey);
+    expect(staked.code, staked.stderr).to.equal(0);
+    const started = startWorker(file, account.privateKey);
+    workers.push(started);
+    return started;
+  }
+
+  async function post(name: ExampleCircuit, system: ProofSystem, seed: string, provingWindow = 300n): Promise<bigint> {
+    const { jobId } = await requester.postJob({
+      circuitId: circuitIdOf(name, system),
+      inputs: await exampleInputs(name, seed),
+      fee: FEE,
+      bond: BOND,
+      provingWindow,
+      expiresIn: 3600,
+    });
+    return jobId;
+  }
+
+  async function waitUntilAll(jobIds: bigint[], status: bigint, timeoutMs: number): Promise<void> {
+    const market = connectMarket(deployment.market, chain.provider);
+    const started = Date.now();
+    for (;;) {
+      const states = await Promise.all(jobIds.map((id) => market.jobState(id)));
+      if (states.every((s) => s.status === status)) return;
+      if (Date.now() - started > timeoutMs) {
+        const late = jobIds.filter((_, i) => states[i].status !== status);
+        throw new Error(`jobs ${late.join(", ")} did not reach status ${status}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  it("every job is proved, the killed worker's claim is reassigned and slashed, and the books balance", async function () {
+    const [deployer, alice, bob, carol, requesterAccount, keeperless] = chain.accounts;
+    const market = connectMarket(deployment.market, chain.provider);
+    const token = connectToken(deployment.token!, chain.provider);
+    const everyone = [deployer, alice, bob, carol, requesterAccount, keeperless].map((a) => a.address);
+    const supply = async () =>
+      (await Promise.all([...everyone, deployment.market].map((a) => token.balanceOf(a)))).reduce((x, y) => x + y, 0n);
+    const supplyBefore = await supply();
+
+    // Alice claims the first job alone, and is killed while she holds it.
+    const held = await post("poseidon_chain", "groth16", "e2e-held", 30n);
+    const alices = await worker(alice, false);
+    await alices.waitForLog((l) => l.msg === "claimed" && l.jobId === held.toString(), 60_000);
+    alices.proc.kill("SIGKILL");
+    await alices.exited;
+    expect((await market.jobState(held)).assignee).to.equal(alice.address);
+
+    // Bob and Carol (keepers) take the other nineteen; the bad-input round runs among them.
+    await worker(bob, true);
+    await worker(carol, true);
+    const jobs: bigint[] = [held];
+    for (const [name, system, count] of PLAN.slice(1))
+      for (let i = 0; i < count; i++) jobs.push(await post(name, system, `e2e-${name}-${system}-${i}`));
+    expect(jobs).to.have.length(20);
+
+    // Bad inputs: a hash that does not match the document, and a document the circuit rejects, are posted (the
+    // chain cannot tell) but never claimed; an unknown circuit is refused before anything is sent.
+    const requesterMarket = connectMarket(deployment.market, requesterAccount);
+    const badJobs: bigint[] = [];
+    for (const [seed, tamper] of [
+      ["e2e-bad-hash", "hash"],
+      ["e2e-unprovable", "unprovable"],
+    ] as const) {
+      const document = { ...(await exampleInputs("poseidon_preimage", seed)) };
+      if (tamper === "unprovable") document.preimage = ["1", "2"];
+      const { uri, bytes } = inputsDataURI(document);
+      const now = (await chain.provider.getBlock("latest"))!.timestamp;
+      const receipt = await (
+        await requesterMarket.postJob({
+          circuitId: circuitIdOf("poseidon_preimage", "groth16"),
+          fee: FEE,
+          bond: BOND,
+          provingWindow: 300n,
+          expiresAt: BigInt(now + 3600),
+          inputsCommitment: parseInputsDocument(loadManifest("poseidon_preimage"), document).inputsCommitment,
+          inputsHash: tamper === "hash" ? sha256Hex("other bytes") : sha256Hex(bytes),
+          inputsURI: uri,
+        })
+      ).wait();
+      badJobs.push(
+        receipt!.logs.map((l) => requesterMarket.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!.args
+          .jobId,
+      );
+    }
+    let refusal = "";
+    await requester
+      .postJob({ circuitId: 99n, inputs: {}, fee: FEE, bond: BOND, provingWindow: 300n, expiresIn: 3600 })
+      .catch((e: Error) => (refusal = e.message));
+    expect(refusal).to.equal(`no circuit 99 is registered on market ${deployment.market}`);
+
+    await waitUntilAll(jobs.slice(1), JOB_STATUS.Proved, 240_000);
+    for (const jobId of badJobs) expect((await market.jobState(jobId)).status).to.equal(JOB_STATUS.Open);
+    const skipped = workers
+      .slice(1)
+      .flatMap((w) => w.logs)
+      .filter((l) => l.msg === "job skipped without a claim")
+      .map((l) => `${l.jobId}: ${l.reason}`);
+    expect(skipped.some((s) => s.startsWith(`${badJobs[0]}: `) && /inputs hash .* does not match/.test(s))).to.equal(
+      true,
+    );
+    expect(skipped.some((s) => s.startsWith(`${badJobs[1]}: `) && /do not satisfy the circuit/.test(s))).to.equal(true);
+
+    // Past the held job's deadline: a keeper reassigns it, and Bob or Carol proves it.
+    await chain.provider.send("evm_increaseTime", [31]);
+    await chain.provider.send("evm_mine", []);
+    await waitUntilAll([held], JOB_STATUS.Proved, 120_000);
+    const heldState = await market.jobState(held);
+    expect(heldState.attempt).to.equal(1n);
+    expect([bob.address, carol.address]).to.include(heldState.assignee);
+
+    // Cancel the bad jobs: the requester's escrow comes back, so all the market holds is stakes and payouts.
+    for (const jobId of badJobs) await requester.cancel(jobId);
+
+    // The coordinator has every job with its history.
+    const head = Number(await chain.provider.send("eth_blockNumber", []));
+    await coordinator.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= head, 30_000);
+    const response = await fetch(`${coordinatorUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: `{ jobs(first: 100, orderBy: POSTED_AT_ASC) { nodes { id status attempt fee assignee events { kind prover keeper slashed } } }
+                  alice: prover(id: "${alice.address}") { staked locked jobsMissed slashed }
+                  marketStats(id: "market") { proved cancelled slashes } }`,
+      }),
+    });
+    const { data } = (await response.json()) as { data: any };
+    const byId = new Map<string, any>(data.jobs.nodes.map((j: { id: string }) => [j.id, j]));
+    for (const jobId of jobs) {
+      const job = byId.get(jobId.toString());
+      expect(job.status, `job ${jobId}`).to.equal("Proved");
+      const kinds = job.events.map((e: { kind: string }) => e.kind);
+      expect(kinds, `job ${jobId}`).to.deep.equal(
+        jobId === held ? ["Posted", "Claimed", "Reassigned", "Claimed", "Proved"] : ["Posted", "Claimed", "Proved"],
+      );
+    }
+    const reassigned = byId.get(held.toString()).events[2];
+    expect(reassigned.prover).to.equal(alice.address.toLowerCase());
+    expect([bob.address.toLowerCase(), carol.address.toLowerCase()]).to.include(reassigned.keeper);
+    const slashed = BigInt(reassigned.slashed);
+    expect(slashed).to.equal(BOND);
+    expect(data.alice).to.deep.equal({
+      staked: (parseEther("50") - slashed).toString(),
+      locked: "0",
+      jobsMissed: 1,
+      slashed: slashed.toString(),
+    });
+    expect(data.marketStats).to.deep.equal({ proved: 20, cancelled: 2, slashes: 1 });
+
+    // The books, to the last unit: nothing was created or lost, and what the market holds is exactly its debts.
+    expect(await supply()).to.equal(supplyBefore);
+    const accounts = await Promise.all([alice, bob, carol].map((p) => market.account(p.address)));
+    const withdrawable = await Promise.all(everyone.map((a) => market.withdrawable(a)));
+    const owed =
+      accounts.reduce((sum, a) => sum + a.staked + a.unbonding, 0n) + withdrawable.reduce((x, y) => x + y, 0n);
+    expect(await token.balanceOf(deployment.market)).to.equal(owed);
+    // Every fee and the slash are accounted for: the provers were paid the twenty fees, one raised by the reward
+    // share of the slash; the keeper, the treasury and the requester got the other shares; the requester also
+    // got back the escrow of the two cancelled jobs.
+    const fees = (await Promise.all(jobs.map((id) => market.queryFilter(market.filters.JobProved(id), 0)))).reduce(
+      (sum, [e]) => sum + e.args.fee,
+      0n,
+    );
+    expect(fees).to.equal(20n * FEE + (slashed * DEV_MARKET_PARAMS.rewardShareBps) / 10_000n);
+    expect(withdrawable.reduce((x, y) => x + y, 0n)).to.equal(22n * FEE + slashed);
+  });
+});
