@@ -12,7 +12,7 @@ import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/
 import { JobBook, type JobTerms, parseMarketLogs } from "../common/market/jobBook.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
-import { groth16Json, proofFromChain } from "./proofs.ts";
+import { proofFromChain, snarkjsJson } from "./proofs.ts";
 
 export interface RequesterOptions {
   provider: JsonRpcProvider;
@@ -176,7 +176,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
     async fetchProof(jobId: bigint) {
       const chainProof = await proofFromChain(market, provider, jobId);
       const { manifest, file, system } = await manifestOf((await currentTerms(jobId)).circuitId);
-      const json = groth16Json(chainProof);
+      const json = snarkjsJson(chainProof);
       const vkey = JSON.parse(readFileSync(artifactPath(file, manifest.systems[system]!.vkey), "utf8"));
       const verified = await snarkjsProver(system).verify(vkey, json.publicSignals, json.proof);
       return { ...json, vkey, verified, txHash: chainProof.txHash };

@@ -1,7 +1,7 @@
 /**
- * Gets a proved job's proof back from the chain: the proof is not stored by the market, but it is in the calldata
- * of the transaction that proved the job (submitProof, or its slice of a submitProofs batch). Groth16 proofs are
- * turned back into snarkjs' JSON (proof.json, public.json), which `snarkjs groth16 verify` accepts.
+ * Gets a proved job's proof back from the chain: the market does not store proofs, but each is in the calldata of
+ * the transaction that proved its job (submitProof, or its slice of a submitProofs batch). It is turned back into
+ * snarkjs' JSON (proof.json, public.json), which `snarkjs <groth16|plonk|fflonk> verify` accepts.
  */
 import { AbiCoder, type Provider } from "ethers";
 import type { ProofMarket } from "../types/ethers-contracts/index.ts";
@@ -55,26 +55,53 @@ export async function proofFromChain(market: ProofMarket, provider: Provider, jo
   throw new Error(`transaction ${txHash} proved job ${jobId} but does not carry its proof`);
 }
 
+const point = (w: string[], at: number) => [w[at], w[at + 1], "1"];
+
 /**
- * A Groth16 proof as snarkjs writes it. The market's encoding is the Solidity verifier's: G2 coordinates with
- * their two limbs swapped, which snarkjs' JSON keeps in the other order.
+ * A proof as snarkjs writes it (proof.json, public.json), rebuilt from the words the market received. The word
+ * order is that of snarkjs' Solidity call-data exporters (common/proofs/encoding.ts); Groth16's G2 point has its
+ * two limbs swapped there, which snarkjs' JSON keeps in the other order.
  */
-export function groth16Json(proof: ChainProof): { proof: Record<string, unknown>; publicSignals: string[] } {
-  if (proof.system !== "groth16")
-    throw new Error(`job ${proof.jobId} was proved with ${proof.system}: only Groth16 proofs are rebuilt as JSON`);
+export function snarkjsJson(proof: ChainProof): { proof: Record<string, unknown>; publicSignals: string[] } {
   const w = proof.words.map(String);
+  const publicSignals = proof.publicSignals.map(String);
+  if (proof.system === "groth16")
+    return {
+      proof: {
+        pi_a: point(w, 0),
+        pi_b: [
+          [w[3], w[2]],
+          [w[5], w[4]],
+          ["1", "0"],
+        ],
+        pi_c: point(w, 6),
+        protocol: "groth16",
+        curve: "bn128",
+      },
+      publicSignals,
+    };
+  if (proof.system === "plonk") {
+    const points = ["A", "B", "C", "Z", "T1", "T2", "T3", "Wxi", "Wxiw"];
+    const evals = ["eval_a", "eval_b", "eval_c", "eval_s1", "eval_s2", "eval_zw"];
+    return {
+      proof: {
+        ...Object.fromEntries(points.map((name, i) => [name, point(w, 2 * i)])),
+        ...Object.fromEntries(evals.map((name, i) => [name, w[18 + i]])),
+        protocol: "plonk",
+        curve: "bn128",
+      },
+      publicSignals,
+    };
+  }
+  const polynomials = ["C1", "C2", "W1", "W2"];
+  const evaluations = ["ql", "qr", "qm", "qo", "qc", "s1", "s2", "s3", "a", "b", "c", "z", "zw", "t1w", "t2w", "inv"];
   return {
     proof: {
-      pi_a: [w[0], w[1], "1"],
-      pi_b: [
-        [w[3], w[2]],
-        [w[5], w[4]],
-        ["1", "0"],
-      ],
-      pi_c: [w[6], w[7], "1"],
-      protocol: "groth16",
+      polynomials: Object.fromEntries(polynomials.map((name, i) => [name, point(w, 2 * i)])),
+      evaluations: Object.fromEntries(evaluations.map((name, i) => [name, w[8 + i]])),
+      protocol: "fflonk",
       curve: "bn128",
     },
-    publicSignals: proof.publicSignals.map(String),
+    publicSignals,
   };
 }
