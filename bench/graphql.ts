@@ -2,7 +2,8 @@
  * `npm run bench` (GraphQL part): the `jobs` query on BENCH_GRAPHQL_JOBS indexed jobs (default 100k) with 50
  * concurrent clients over HTTP on loopback, p50/p99 latency, for SQLite and PostgreSQL (goal p99 <= 25 ms). The
  * server (bench/graphqlServer.ts) runs in its own process, started as the coordinator is (COORDINATOR_NODE_FLAGS),
- * with its response cache off and then on; its peak memory (goal <= 300 MiB) is read from /proc.
+ * with its response cache off and then on (dropped every second, as by an indexer committing a block a second);
+ * its peak memory (goal <= 300 MiB) is read from /proc.
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

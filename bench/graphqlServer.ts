@@ -8,9 +8,12 @@ import { createResponseCache } from "../coordinator/graphql/responseCache.ts";
 import { buildApp } from "../coordinator/rest/app.ts";
 
 const { db } = await openDatabase(process.env.DATABASE_URL!);
-// BENCH_RESPONSE_CACHE=1: as the coordinator process runs it (the cache is dropped on each indexer commit; this
-// server has no indexer, so nothing is dropped here but by its time-to-live).
+// BENCH_RESPONSE_CACHE=1: as the coordinator process runs it.
 const responseCache = process.env.BENCH_RESPONSE_CACHE === "1" ? createResponseCache() : undefined;
+// As an indexer committing a range every BENCH_INVALIDATE_MS (default 1000: a block a second with market events in
+// every block), the cache is dropped that often.
+const invalidateMs = Number(process.env.BENCH_INVALIDATE_MS ?? 1000);
+if (responseCache) setInterval(() => responseCache.invalidate(), invalidateMs).unref();
 const server = buildApp({ db, responseCache }).listen(0, "127.0.0.1", () => {
   console.log(`listening ${(server.address() as { port: number }).port}`);
 });

@@ -3,6 +3,8 @@
  * at a time; between commits every query's answer is fixed, so answers are kept (serialized, ready to send) and
  * the whole cache is dropped the moment the indexer commits (`invalidate`). A short time-to-live bounds staleness
  * should anything else write. Only queries without errors are kept; subscriptions and mutations never are.
+ * Identical queries that arrive while the first is still being answered wait for its answer instead of running
+ * again, so a burst of clients right after a commit costs one database query per distinct query.
  */
 import { getOperationAST, type DocumentNode, type ExecutionResult } from "graphql";
 import type { Plugin } from "graphql-yoga";
@@ -20,26 +22,51 @@ interface Entry {
   storedAt: number;
 }
 
-export function createResponseCache({ maxEntries = 10_000, ttlMs = 5_000 } = {}): ResponseCache {
+export function createResponseCache({ maxEntries = 10_000, ttlMs = 60_000 } = {}): ResponseCache {
   const entries = new Map<string, Entry>();
-  /** For a request that missed: its key and the cache generation it started in. */
-  const pending = new WeakMap<Request, { key: string; generation: number }>();
+  /** For a request that missed: its key, the cache generation it started in, and its waiters' release. */
+  const pending = new WeakMap<Request, { key: string; generation: number; release: (e: Entry | null) => void }>();
+  /** Answers being computed, by key: identical queries wait on them. */
+  const inFlight = new Map<string, Promise<Entry | null>>();
   let generation = 0;
   let hits = 0;
   let misses = 0;
 
   const plugin: Plugin = {
-    onParams({ request, params, setResult }) {
+    async onParams({ request, params, setResult }) {
       if (typeof params.query !== "string" || params.extensions !== undefined) return;
       const key = `${params.operationName ?? ""}\u0000${params.query}\u0000${JSON.stringify(params.variables ?? null)}`;
+      const serve = (entry: Entry) => setResult({ ...entry.result, stringify: () => entry.text } as ExecutionResult);
       const entry = entries.get(key);
       if (entry !== undefined && Date.now() - entry.storedAt < ttlMs) {
         hits++;
-        setResult({ ...entry.result, stringify: () => entry.text } as ExecutionResult);
-        return;
+        return serve(entry);
+      }
+      const running = inFlight.get(key);
+      if (running !== undefined) {
+        const shared = await running;
+        if (shared !== null) {
+          hits++;
+          return serve(shared);
+        }
       }
       misses++;
-      pending.set(request, { key, generation });
+      let release!: (e: Entry | null) => void;
+      const promise = new Promise<Entry | null>((r) => (release = r));
+      inFlight.set(key, promise);
+      pending.set(request, {
+        key,
+        generation,
+        release: (e) => {
+          if (inFlight.get(key) === promise) inFlight.delete(key);
+          release(e);
+        },
+      });
+    },
+    // Whatever became of the request (kept, an error, not a query), its waiters are released.
+    onResultProcess({ request }) {
+      pending.get(request)?.release(null);
+      pending.delete(request);
     },
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
@@ -53,7 +80,9 @@ export function createResponseCache({ maxEntries = 10_000, ttlMs = 5_000 } = {})
           const done = result as ExecutionResult;
           if (done.errors !== undefined || miss.generation !== generation) return;
           if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-          entries.set(miss.key, { result: done, text: JSON.stringify(done), storedAt: Date.now() });
+          const kept = { result: done, text: JSON.stringify(done), storedAt: Date.now() };
+          entries.set(miss.key, kept);
+          miss.release(kept);
         },
       };
     },
@@ -64,6 +93,7 @@ export function createResponseCache({ maxEntries = 10_000, ttlMs = 5_000 } = {})
     invalidate() {
       generation++;
       entries.clear();
+      inFlight.clear();
     },
     stats: () => ({ hits, misses, entries: entries.size }),
   };

@@ -289,6 +289,28 @@ describe("coordinator GraphQL", function () {
     } finally {
       await db.job.update({ where: { id: "3" }, data: { fee: "3000" } });
     }
+    // Ten identical queries at once, on a cold cache: one database read, ten identical answers.
+    let reads = 0;
+    const counting = new Proxy(db, {
+      get(target, key) {
+        if (key === "job")
+          return {
+            findMany: (args: Parameters<typeof db.job.findMany>[0]) => {
+              reads++;
+              return db.job.findMany(args);
+            },
+          };
+        return Reflect.get(target, key, target);
+      },
+    });
+    const burstCache = createResponseCache();
+    const burst = createGraphQL(counting, { responseCache: burstCache });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => query(`{ jobs(first: 7) { nodes { id fee } } }`, {}, burst)),
+    );
+    expect(reads).to.equal(1);
+    for (const a of answers) expect(a).to.deep.equal(answers[0]);
+    expect(burstCache.stats()).to.include({ hits: 9, misses: 1 });
     // A cursor is the last row's sort key: a job posted later does not shift the pages after it.
     const first = await query(`{ jobs(first: 5) { nodes { id } pageInfo { endCursor } } }`);
     const cursor = first.data.jobs.pageInfo.endCursor as string;
