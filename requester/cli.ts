@@ -17,11 +17,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Interface, parseUnits } from "ethers";
+import { parseUnits } from "ethers";
 import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
 import { KeyError, loadWallet } from "../common/chain/keys.ts";
 import { createProvider } from "../common/chain/provider.ts";
-import { connectToken, contractArtifact } from "../common/contracts/artifacts.ts";
+import { connectToken } from "../common/contracts/artifacts.ts";
 import { describeRevert } from "../common/contracts/revert.ts";
 import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
 import { createRequester, RequestError } from "./client.ts";
@@ -162,7 +162,7 @@ main(process.argv.slice(2)).then(
   (e: Error) => {
     const usage = e instanceof UsageError || e instanceof RequestError || e instanceof KeyError;
     // A contract's refusal names its custom error and arguments.
-    const refusal = describeRevert(e, new Interface(contractArtifact("ProofMarket").abi));
+    const refusal = describeRevert(e);
     console.error(usage ? e.message : refusal ? `the market refused: ${refusal}` : `error: ${e.message}`);
     process.exit(usage ? 2 : 1);
   },

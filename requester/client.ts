@@ -5,11 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import { ContractFactory, type JsonRpcProvider, MaxUint256, type Wallet } from "ethers";
-import { artifactPath, type CircuitManifest, type ProofSystem, readManifest } from "../common/circuits/manifest.ts";
+import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
+import { artifactFile, type LocatedManifest, manifestFor } from "../common/circuits/registeredManifest.ts";
 import { connectMarket, connectToken, contractArtifact } from "../common/contracts/artifacts.ts";
 import { circuitRegistration, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
-import { JobBook, type JobTerms, parseMarketLogs } from "../common/market/jobBook.ts";
+import { currentTerms, type JobTerms } from "../common/market/jobBook.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
 import { proofFromChain, snarkjsJson } from "./proofs.ts";
@@ -46,34 +47,21 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
   const signer = wallet.connect(provider);
   const market = connectMarket(marketAddress, signer);
 
-  /** The manifest a registered circuit points at (a path in this repository or a file:// URL). */
-  async function manifestOf(
-    circuitId: bigint,
-  ): Promise<{ manifest: CircuitManifest; file: string; system: ProofSystem }> {
+  /** The manifest a registered circuit points at, and its proof system. */
+  async function manifestOf(circuitId: bigint): Promise<{ located: LocatedManifest; system: ProofSystem }> {
     if (circuitId <= 0n || circuitId > BigInt(await market.circuitCount()))
       throw new RequestError(`no circuit ${circuitId} is registered on market ${marketAddress}`);
     const circuit = await market.circuit(circuitId);
-    const uri: string = circuit.artifactsURI;
-    const file = uri.startsWith("file://") ? new URL(uri).pathname : new URL(uri, `file://${process.cwd()}/`).pathname;
-    let manifest: CircuitManifest;
-    try {
-      manifest = readManifest(file);
-    } catch (e) {
-      throw new RequestError(`circuit ${circuitId}'s manifest ${uri} cannot be read here: ${(e as Error).message}`);
-    }
-    return { manifest, file, system: (["groth16", "plonk", "fflonk"] as const)[Number(circuit.system)] };
+    const located = manifestFor(circuit.artifactsURI);
+    if (located === null)
+      throw new RequestError(`circuit ${circuitId}'s manifest ${circuit.artifactsURI} cannot be read here`);
+    return { located, system: PROOF_SYSTEMS[Number(circuit.system)] };
   }
 
-  /** A job's current terms (a reassignment raises its fee), folded from the market's events. */
-  async function currentTerms(jobId: bigint): Promise<JobTerms> {
-    // Up to the head read uncached (ethers answers a repeated getLogs from a short cache).
-    const head = Number(await provider.send("eth_blockNumber", []));
-    const logs = await provider.getLogs({ address: marketAddress, fromBlock: 0, toBlock: head });
-    const book = new JobBook();
-    book.apply(parseMarketLogs(market.interface, logs));
-    const job = book.jobs.get(jobId);
-    if (job === undefined) throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
-    return job.terms;
+  async function termsOf(jobId: bigint): Promise<JobTerms> {
+    const terms = await currentTerms(provider, marketAddress, market.interface, jobId);
+    if (terms === null) throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
+    return terms;
   }
 
   async function deploy(contractName: string): Promise<string> {
@@ -103,7 +91,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
      * posts the job. Returns its id. Inputs that do not fit the circuit are refused before anything is sent.
      */
     async postJob(request: PostRequest): Promise<{ jobId: bigint; inputsURI: string; inputsHash: string }> {
-      const { manifest } = await manifestOf(request.circuitId);
+      const { manifest } = (await manifestOf(request.circuitId)).located;
       let parsed;
       try {
         parsed = parseInputsDocument(manifest, request.inputs);
@@ -175,19 +163,19 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
     /** The proof and public signals of a proved job, from its proving transaction, verified against the vkey. */
     async fetchProof(jobId: bigint) {
       const chainProof = await proofFromChain(market, provider, jobId);
-      const { manifest, file, system } = await manifestOf((await currentTerms(jobId)).circuitId);
+      const { located, system } = await manifestOf(chainProof.circuitId);
       const json = snarkjsJson(chainProof);
-      const vkey = JSON.parse(readFileSync(artifactPath(file, manifest.systems[system]!.vkey), "utf8"));
+      const vkey = JSON.parse(readFileSync(artifactFile(located, system, "vkey")!.path, "utf8"));
       const verified = await snarkjsProver(system).verify(vkey, json.publicSignals, json.proof);
       return { ...json, vkey, verified, txHash: chainProof.txHash };
     },
 
     async cancel(jobId: bigint): Promise<void> {
-      await (await market.cancel(jobId, await currentTerms(jobId))).wait();
+      await (await market.cancel(jobId, await termsOf(jobId))).wait();
     },
 
     async expire(jobId: bigint): Promise<void> {
-      await (await market.expire(jobId, await currentTerms(jobId))).wait();
+      await (await market.expire(jobId, await termsOf(jobId))).wait();
     },
   };
 }

@@ -5,10 +5,11 @@
  */
 import { AbiCoder, type Provider } from "ethers";
 import type { ProofMarket } from "../types/ethers-contracts/index.ts";
-import type { ProofSystem } from "../common/circuits/manifest.ts";
+import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
 
 export interface ChainProof {
   jobId: bigint;
+  circuitId: bigint;
   txHash: string;
   system: ProofSystem;
   /** The words of the proof as submitted. */
@@ -17,7 +18,6 @@ export interface ChainProof {
   publicSignals: bigint[];
 }
 
-const SYSTEMS: ProofSystem[] = ["groth16", "plonk", "fflonk"];
 const WORDS: Record<ProofSystem, number> = { groth16: 8, plonk: 24, fflonk: 24 };
 
 export async function proofFromChain(market: ProofMarket, provider: Provider, jobId: bigint): Promise<ChainProof> {
@@ -36,7 +36,7 @@ export async function proofFromChain(market: ProofMarket, provider: Provider, jo
   let signalAt = 0;
   for (let i = 0; i < ids.length; i++) {
     const circuit = await market.circuit(terms[i].circuitId);
-    const system = SYSTEMS[Number(circuit.system)];
+    const system = PROOF_SYSTEMS[Number(circuit.system)];
     const nWords = WORDS[system];
     const nSignals = Number(circuit.nPublicOutputs) + Number(circuit.nPublicInputs);
     if (ids[i] === jobId) {
@@ -47,7 +47,14 @@ export async function proofFromChain(market: ProofMarket, provider: Provider, jo
           slice,
         )
         .map((w: bigint) => w);
-      return { jobId, txHash, system, words, publicSignals: signals.slice(signalAt, signalAt + nSignals) };
+      return {
+        jobId,
+        circuitId: BigInt(terms[i].circuitId),
+        txHash,
+        system,
+        words,
+        publicSignals: signals.slice(signalAt, signalAt + nSignals),
+      };
     }
     wordAt += nWords;
     signalAt += nSignals;
@@ -62,7 +69,10 @@ const point = (w: string[], at: number) => [w[at], w[at + 1], "1"];
  * order is that of snarkjs' Solidity call-data exporters (common/proofs/encoding.ts); Groth16's G2 point has its
  * two limbs swapped there, which snarkjs' JSON keeps in the other order.
  */
-export function snarkjsJson(proof: ChainProof): { proof: Record<string, unknown>; publicSignals: string[] } {
+export function snarkjsJson(proof: Pick<ChainProof, "system" | "words" | "publicSignals">): {
+  proof: Record<string, unknown>;
+  publicSignals: string[];
+} {
   const w = proof.words.map(String);
   const publicSignals = proof.publicSignals.map(String);
   if (proof.system === "groth16")

@@ -15,7 +15,7 @@ import { Contract, parseEther, type Wallet } from "ethers";
 import { startLocalChain } from "../common/chain/localNode.ts";
 import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
-import { exampleCircuitRegistrations } from "../common/deploy/circuitRegistration.ts";
+import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../common/deploy/ignitionDeploy.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
 import { createRequester } from "../requester/client.ts";
@@ -111,9 +111,7 @@ try {
         rpcUrl: chain.url,
         wsUrl: chain.url.replace(/^http/, "ws"),
         deployment: deployment.dir,
-        circuits: exampleCircuitRegistrations()
-          .map((r, i) => ({ circuitId: i + 1, manifest: r.name, system: r.system }))
-          .filter((c) => c.system === "groth16"),
+        circuits: exampleCircuitIds().filter((c) => c.system === "groth16"),
         slots: 2,
         keeper: { enabled: true },
         metrics: { port: METRICS_PORT },
@@ -140,11 +138,8 @@ try {
   const demo = ["poseidon_preimage", "merkle_membership", "eddsa_signature"] as const;
   for (let i = 0; i < DEMO_JOBS; i++) {
     const name = demo[i % demo.length];
-    const circuitId = BigInt(
-      exampleCircuitRegistrations().findIndex((r) => r.name === name && r.system === "groth16") + 1,
-    );
     const { jobId } = await requester.postJob({
-      circuitId,
+      circuitId: exampleCircuitId(name, "groth16"),
       inputs: await exampleInputs(name, `demo-${i}`),
       fee: parseEther("3"),
       bond: parseEther("2"),

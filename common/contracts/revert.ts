@@ -2,9 +2,14 @@
  * The market's custom error (e.g. `ExpiryTooSoon(now, earliest)`) out of a failed call, whichever way ethers
  * reports it: decoded already, as raw revert data (decoded here with the market's ABI), or only in a node's message.
  */
-import type { Interface } from "ethers";
+import { Interface } from "ethers";
+import { contractArtifact } from "./artifacts.ts";
 
-export function describeRevert(error: unknown, iface: Interface): string | null {
+let marketInterface: Interface | undefined;
+const market = () => (marketInterface ??= new Interface(contractArtifact("ProofMarket").abi));
+
+/** The error with its arguments, e.g. `JobNotOpen(7, 2)`; null if the failure was not a market refusal. */
+export function describeRevert(error: unknown, iface: Interface = market()): string | null {
   const e = error as {
     revert?: { name?: string; args?: unknown[] };
     data?: string;
@@ -26,4 +31,9 @@ export function describeRevert(error: unknown, iface: Interface): string | null 
     `${e?.shortMessage ?? ""} ${e?.info?.error?.message ?? ""}`,
   );
   return match ? match[1] : null;
+}
+
+/** Just the error's name (e.g. "JobNotOpen"), for logs and for telling a final refusal from a transient failure. */
+export function revertName(error: unknown): string | null {
+  return describeRevert(error)?.split("(")[0] ?? null;
 }

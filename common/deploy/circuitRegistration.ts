@@ -72,3 +72,18 @@ export function exampleCircuitRegistrations(): ExampleCircuitRegistration[] {
     spec.systems.map((system) => circuitRegistration(manifestPath(spec.name), system)),
   );
 }
+
+/**
+ * The ids the example circuits get on a fresh market (registered in catalog order by the devnet deployer and the
+ * Ignition modules), in the form a worker config's `circuits` takes.
+ */
+export function exampleCircuitIds(): { circuitId: number; manifest: string; system: ProofSystem }[] {
+  return exampleCircuitRegistrations().map((r, i) => ({ circuitId: i + 1, manifest: r.name, system: r.system }));
+}
+
+/** An example circuit's id on a fresh market. */
+export function exampleCircuitId(name: string, system: ProofSystem): bigint {
+  const found = exampleCircuitIds().find((c) => c.manifest === name && c.system === system);
+  if (found === undefined) throw new Error(`${name}/${system} is not an example circuit`);
+  return BigInt(found.circuitId);
+}

@@ -3,8 +3,7 @@
  * hash and every call must pass back) and its state. The worker uses it to find Open jobs and act on them; the
  * same fold serves anything else that reads the events.
  */
-import type { Log, LogDescription } from "ethers";
-import type { Interface } from "ethers";
+import type { Interface, Log, LogDescription, Provider } from "ethers";
 import { foldJob, JOB_EVENTS, type JobState } from "./fold.ts";
 
 /** `JobTerms` as the contract takes it. */
@@ -79,4 +78,16 @@ export class JobBook {
   open(): JobView[] {
     return [...this.jobs.values()].filter((j) => j.status === "Open");
   }
+}
+
+/** A job's current terms (a reassignment raises its fee), folded from all the market's events; null if unknown. */
+export async function currentTerms(
+  provider: Provider,
+  marketAddress: string,
+  iface: Interface,
+  jobId: bigint,
+): Promise<JobTerms | null> {
+  const book = new JobBook();
+  book.apply(parseMarketLogs(iface, await provider.getLogs({ address: marketAddress, fromBlock: 0 })));
+  return book.jobs.get(jobId)?.terms ?? null;
 }

@@ -7,6 +7,7 @@
  * deleted and the jobs and provers they touched are rebuilt from the events that remain.
  */
 import type { JsonRpcProvider, Log } from "ethers";
+import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import {
   emptyProver,
@@ -91,7 +92,7 @@ export function createIndexer(o: IndexerOptions) {
       const data = {
         name: a.name,
         verifier: a.verifier,
-        system: ["groth16", "plonk", "fflonk"][Number(a.system)],
+        system: PROOF_SYSTEMS[Number(a.system)],
         nPublicOutputs: Number(a.nPublicOutputs),
         nPublicInputs: Number(a.nPublicInputs),
         batchVerifier: a.batchVerifier === "0x0000000000000000000000000000000000000000" ? null : a.batchVerifier,

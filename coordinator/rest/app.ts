@@ -19,7 +19,12 @@ import type { JobsPubSub } from "../graphql/resolvers.ts";
 import type { ResponseCache } from "../graphql/responseCache.ts";
 import type { CoordinatorMetrics } from "../metrics.ts";
 import { createGraphQL } from "../graphql/yoga.ts";
-import { ARTIFACT_KINDS, type ArtifactKind, artifactFile, manifestFor } from "./manifests.ts";
+import {
+  ARTIFACT_KINDS,
+  type ArtifactKind,
+  artifactFile,
+  manifestFor,
+} from "../../common/circuits/registeredManifest.ts";
 
 export interface AppOptions {
   db: Db;

@@ -79,8 +79,7 @@ describe("coordinator process", function () {
       await postJob(devnet, requester, devnet.circuitId("poseidon_preimage", "groth16"), {
         ...(await exampleInputs("poseidon_preimage", "proc-new")),
       });
-      // Read uncached: ethers would answer from its 250 ms cache, from before the post.
-      const newHead = Number(await devnet.chain.provider.send("eth_blockNumber", []));
+      const newHead = await devnet.chain.provider.getBlockNumber();
       await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= newHead);
       expect(await newest()).to.equal("21");
       second.proc.kill("SIGTERM");

@@ -11,20 +11,20 @@ import { expect } from "chai";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { Contract, parseEther, type Wallet } from "ethers";
-import { loadManifest, REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { type ExampleCircuit, exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import type { ProofSystem } from "../../common/circuits/manifest.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
-import { exampleCircuitRegistrations } from "../../common/deploy/circuitRegistration.ts";
+import { exampleCircuitId, exampleCircuitIds } from "../../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
 import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
-import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../../coordinator/runtime.ts";
 import { createRequester, type Requester } from "../../requester/client.ts";
-import { type LocalChain, startLocalChain } from "../helpers/localChain.ts";
+import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type Devnet, postJob } from "../helpers/market.ts";
 import {
   type LoggedProcess,
   spawnLogged,
@@ -55,8 +55,6 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
   let requester: Requester;
   const deploymentId = `test-e2e-${process.pid}`;
   const workers: LoggedProcess[] = [];
-  const circuitIdOf = (name: string, system: ProofSystem) =>
-    BigInt(exampleCircuitRegistrations().findIndex((r) => r.name === name && r.system === system) + 1);
 
   before(async function () {
     chain = await startLocalChain();
@@ -99,11 +97,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
   });
 
   async function worker(account: Wallet, keeper: boolean): Promise<LoggedProcess> {
-    const circuits = exampleCircuitRegistrations().map((r, i) => ({
-      circuitId: i + 1,
-      manifest: r.name,
-      system: r.system,
-    }));
+    const circuits = exampleCircuitIds();
     const { file } = writeWorkerConfig({
       rpcUrl: chain.url,
       deployment: deployment.dir,
@@ -123,7 +117,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
 
   async function post(name: ExampleCircuit, system: ProofSystem, seed: string, provingWindow = 300n): Promise<bigint> {
     const { jobId } = await requester.postJob({
-      circuitId: circuitIdOf(name, system),
+      circuitId: exampleCircuitId(name, system),
       inputs: await exampleInputs(name, seed),
       fee: FEE,
       bond: BOND,
@@ -174,33 +168,36 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
 
     // Bad inputs: a hash that does not match the document, and a document the circuit rejects, are posted (the
     // chain cannot tell) but never claimed; an unknown circuit is refused before anything is sent.
-    const requesterMarket = connectMarket(deployment.market, requesterAccount);
-    const badJobs: bigint[] = [];
-    for (const [seed, tamper] of [
-      ["e2e-bad-hash", "hash"],
-      ["e2e-unprovable", "unprovable"],
-    ] as const) {
-      const document = { ...(await exampleInputs("poseidon_preimage", seed)) };
-      if (tamper === "unprovable") document.preimage = ["1", "2"];
-      const { uri, bytes } = inputsDataURI(document);
-      const now = (await chain.provider.getBlock("latest"))!.timestamp;
-      const receipt = await (
-        await requesterMarket.postJob({
-          circuitId: circuitIdOf("poseidon_preimage", "groth16"),
-          fee: FEE,
-          bond: BOND,
-          provingWindow: 300n,
-          expiresAt: BigInt(now + 3600),
-          inputsCommitment: parseInputsDocument(loadManifest("poseidon_preimage"), document).inputsCommitment,
-          inputsHash: tamper === "hash" ? sha256Hex("other bytes") : sha256Hex(bytes),
-          inputsURI: uri,
-        })
-      ).wait();
-      badJobs.push(
-        receipt!.logs.map((l) => requesterMarket.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!.args
-          .jobId,
-      );
-    }
+    // (The devnet helpers post straight to the contract, so the inputs can disagree with their hash.)
+    const devnet: Devnet = {
+      chain,
+      deployment: {
+        token: deployment.token!,
+        market: deployment.market,
+        circuits: exampleCircuitIds().map((c) => ({
+          circuitId: BigInt(c.circuitId),
+          name: c.manifest,
+          system: c.system,
+        })),
+      },
+      circuitId: exampleCircuitId,
+    };
+    const preimageCircuit = exampleCircuitId("poseidon_preimage", "groth16");
+    const badJobs = [
+      await postJob(
+        devnet,
+        requesterAccount,
+        preimageCircuit,
+        await exampleInputs("poseidon_preimage", "e2e-bad-hash"),
+        {
+          wrongHash: true,
+        },
+      ),
+      await postJob(devnet, requesterAccount, preimageCircuit, {
+        ...(await exampleInputs("poseidon_preimage", "e2e-unprovable")),
+        preimage: ["1", "2"],
+      }),
+    ];
     let refusal = "";
     await requester
       .postJob({ circuitId: 99n, inputs: {}, fee: FEE, bond: BOND, provingWindow: 300n, expiresIn: 3600 })
@@ -231,7 +228,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     for (const jobId of badJobs) await requester.cancel(jobId);
 
     // The coordinator has every job with its history.
-    const head = Number(await chain.provider.send("eth_blockNumber", []));
+    const head = await chain.provider.getBlockNumber();
     await coordinator.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= head, 30_000);
     const response = await fetch(`${coordinatorUrl}/graphql`, {
       method: "POST",

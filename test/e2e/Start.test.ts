@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
-import { freePort } from "../helpers/localChain.ts";
+import { freePort } from "../../common/chain/localNode.ts";
 
 describe("npm start", function () {
   it("runs the devnet, proves its demo jobs, and stops cleanly on Ctrl-C", async function () {

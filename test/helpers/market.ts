@@ -8,7 +8,7 @@ import type { ProofSystem } from "../../common/circuits/manifest.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
 import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
-import { type LocalChain, startLocalChain } from "./localChain.ts";
+import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
 
 export interface Devnet {
   chain: LocalChain;

@@ -5,6 +5,7 @@
  * field goes where) is mirrored here; the transitions themselves are the very code the subgraph compiles.
  */
 import type { Interface, Log } from "ethers";
+import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
 import {
   JobRecord,
   jobCancelled,
@@ -28,7 +29,6 @@ import {
 } from "../../subgraph/src/transitions.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
-const SYSTEMS = ["groth16", "plonk", "fflonk"];
 
 type Entry = Record<string, unknown>;
 
@@ -90,7 +90,7 @@ export async function replayThroughSubgraph(
           id: a.circuitId.toString(),
           name: a.name,
           verifier: lower(a.verifier),
-          system: SYSTEMS[Number(a.system)],
+          system: PROOF_SYSTEMS[Number(a.system)],
           nPublicOutputs: Number(a.nPublicOutputs),
           nPublicInputs: Number(a.nPublicInputs),
           batchVerifier: a.batchVerifier === ZERO ? null : lower(a.batchVerifier),

@@ -7,12 +7,12 @@ import { readFileSync } from "node:fs";
 import { AbiCoder } from "ethers";
 import { loadManifest, manifestPath } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
-import { artifactPath, type ProofSystem } from "../../common/circuits/manifest.ts";
+import { artifactPath, PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
 import { proveWithSnarkjs, snarkjsProver } from "../../common/proofs/prove.ts";
 import { snarkjsJson } from "../../requester/proofs.ts";
 
 describe("requester: proofs rebuilt from the market's encoding", function () {
-  for (const system of ["groth16", "plonk", "fflonk"] as ProofSystem[]) {
+  for (const system of PROOF_SYSTEMS) {
     it(`${system}: the rebuilt proof.json verifies and matches snarkjs' own`, async function () {
       const manifest = loadManifest("poseidon_preimage");
       const proved = await proveWithSnarkjs(
@@ -26,8 +26,6 @@ describe("requester: proofs rebuilt from the market's encoding", function () {
         proved.proof,
       ) as unknown as bigint[];
       const rebuilt = snarkjsJson({
-        jobId: 1n,
-        txHash: "0x",
         system,
         words: [...words],
         publicSignals: proved.publicSignals,

@@ -11,7 +11,7 @@ import { loadManifest } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
-import { JobBook, parseMarketLogs } from "../../common/market/jobBook.ts";
+import { currentTerms } from "../../common/market/jobBook.ts";
 import { proveWithSnarkjs } from "../../common/proofs/prove.ts";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
@@ -39,18 +39,8 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
     const manifest = loadManifest("poseidon_preimage");
     const as = (who: typeof alice) => connectMarket(devnet.deployment.market, who);
     // A job's current terms (a reassignment raises the fee), as the job book folds them from the events.
-    const terms = async (jobId: bigint) => {
-      const book = new JobBook();
-      // Up to the head read uncached: ethers answers a repeated getLogs from a 250 ms cache.
-      const head = Number(await devnet.chain.provider.send("eth_blockNumber", []));
-      const logs = await devnet.chain.provider.getLogs({
-        address: devnet.deployment.market,
-        fromBlock: 0,
-        toBlock: head,
-      });
-      book.apply(parseMarketLogs(as(alice).interface, logs));
-      return book.jobs.get(jobId)!.terms;
-    };
+    const terms = async (jobId: bigint) =>
+      (await currentTerms(devnet.chain.provider, devnet.deployment.market, as(alice).interface, jobId))!;
     const post = async (seed: string, o: Parameters<typeof postJob>[4] = {}) => {
       const inputs = await exampleInputs("poseidon_preimage", seed);
       return { jobId: await postJob(devnet, requester, circuitId, inputs, o), inputs };

@@ -4,78 +4,26 @@
  * wrong or unprovable are skipped without a claim; SIGTERM stops it cleanly.
  */
 import { expect } from "chai";
-import { parseEther, type Wallet } from "ethers";
-import { loadManifest } from "../../common/circuits/catalog.ts";
+import { parseEther } from "ethers";
+import type { LocalChain } from "../../common/chain/localNode.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
-import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
-import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
-import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import type { DevnetDeployment } from "../../common/deploy/devnet.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { type LocalChain, startLocalChain } from "../helpers/localChain.ts";
+import { type Devnet, postJob, startDevnet, waitForStatus } from "../helpers/market.ts";
 import { startWorker, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
 
+/** postJob's default fee. */
 const FEE = parseEther("3");
-const BOND = parseEther("2");
-
-async function postJob(
-  chain: LocalChain,
-  deployment: DevnetDeployment,
-  requester: Wallet,
-  circuitId: bigint,
-  document: Record<string, unknown>,
-  tamper: { hash?: boolean } = {},
-): Promise<bigint> {
-  const market = connectMarket(deployment.market, requester);
-  const circuit = deployment.circuits.find((c) => c.circuitId === circuitId)!;
-  const { uri, bytes } = inputsDataURI(document);
-  const { inputsCommitment } = parseInputsDocument(loadManifest(circuit.name), document);
-  const now = (await chain.provider.getBlock("latest"))!.timestamp;
-  const tx = await market.postJob({
-    circuitId,
-    fee: FEE,
-    bond: BOND,
-    provingWindow: 300n,
-    expiresAt: BigInt(now + 3600),
-    inputsCommitment,
-    inputsHash: tamper.hash ? sha256Hex("something else") : sha256Hex(bytes),
-    inputsURI: uri,
-  });
-  const receipt = (await tx.wait())!;
-  return market.interface.parseLog(receipt.logs.find((l) => market.interface.parseLog(l)?.name === "JobPosted")!)!.args
-    .jobId;
-}
-
-async function waitForStatus(
-  chain: LocalChain,
-  marketAddress: string,
-  jobId: bigint,
-  status: bigint,
-  timeoutMs = 60_000,
-) {
-  const market = connectMarket(marketAddress, chain.provider);
-  const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if ((await market.jobState(jobId)).status === status) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`job ${jobId} did not reach status ${status} within ${timeoutMs} ms`);
-}
 
 describe("prover-worker run, against a real local chain", function () {
+  let devnet: Devnet;
   let chain: LocalChain;
   let deployment: DevnetDeployment;
 
   before(async function () {
-    chain = await startLocalChain();
-    deployment = await deployDevnet(chain.accounts[0]);
-    const token = connectToken(deployment.token, chain.accounts[0]);
-    const mintable = new (await import("ethers")).Contract(
-      deployment.token,
-      ["function mint(address,uint256)"],
-      chain.accounts[0],
-    );
-    for (const who of chain.accounts.slice(1, 4)) await (await mintable.mint(who.address, parseEther("1000"))).wait();
-    await (await token.connect(chain.accounts[2]).approve(deployment.market, parseEther("1000"))).wait();
+    devnet = await startDevnet();
+    ({ chain, deployment } = devnet);
   });
 
   after(async function () {
@@ -104,24 +52,19 @@ describe("prover-worker run, against a real local chain", function () {
     expect(staked.stdout).to.contain("staked 50.0");
     expect(staked.stdout + staked.stderr).to.not.contain(prover.privateKey.slice(2));
 
-    const good1 = await postJob(chain, deployment, requester, groth16, await exampleInputs("poseidon_preimage", "w1"));
-    const good2 = await postJob(chain, deployment, requester, groth16, await exampleInputs("poseidon_preimage", "w2"));
-    const wrongHash = await postJob(
-      chain,
-      deployment,
-      requester,
-      groth16,
-      await exampleInputs("poseidon_preimage", "w3"),
-      { hash: true },
-    );
+    const good1 = await postJob(devnet, requester, groth16, await exampleInputs("poseidon_preimage", "w1"));
+    const good2 = await postJob(devnet, requester, groth16, await exampleInputs("poseidon_preimage", "w2"));
+    const wrongHash = await postJob(devnet, requester, groth16, await exampleInputs("poseidon_preimage", "w3"), {
+      wrongHash: true,
+    });
     const unprovableDoc = { ...(await exampleInputs("poseidon_preimage", "w4")), preimage: ["1", "2"] };
-    const unprovable = await postJob(chain, deployment, requester, groth16, unprovableDoc);
-    const unserved = await postJob(chain, deployment, requester, eddsa, await exampleInputs("eddsa_signature", "w5"));
+    const unprovable = await postJob(devnet, requester, groth16, unprovableDoc);
+    const unserved = await postJob(devnet, requester, eddsa, await exampleInputs("eddsa_signature", "w5"));
 
     const worker = startWorker(file, prover.privateKey);
     try {
-      await waitForStatus(chain, deployment.market, good1, JOB_STATUS.Proved);
-      await waitForStatus(chain, deployment.market, good2, JOB_STATUS.Proved);
+      await waitForStatus(devnet, good1, JOB_STATUS.Proved);
+      await waitForStatus(devnet, good2, JOB_STATUS.Proved);
       const skipReason = async (jobId: bigint) =>
         (await worker.waitForLog((l) => l.msg === "job skipped without a claim" && l.jobId === jobId.toString()))
           .reason as string;
@@ -179,14 +122,8 @@ describe("prover-worker run, against a real local chain", function () {
     try {
       await worker.waitForLog((l) => l.msg === "subscribed to market logs", 30_000);
       const posted = Date.now();
-      const jobId = await postJob(
-        chain,
-        deployment,
-        requester,
-        groth16,
-        await exampleInputs("poseidon_preimage", "ws"),
-      );
-      await waitForStatus(chain, deployment.market, jobId, JOB_STATUS.Proved, 60_000);
+      const jobId = await postJob(devnet, requester, groth16, await exampleInputs("poseidon_preimage", "ws"));
+      await waitForStatus(devnet, jobId, JOB_STATUS.Proved, 60_000);
       expect(Date.now() - posted).to.be.below(60_000);
     } catch (e) {
       console.error(worker.logs.map((l) => JSON.stringify(l)).join("\n"));

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ProofSystem } from "../../../common/circuits/manifest.ts";
+import { PROOF_SYSTEMS, type ProofSystem } from "../../../common/circuits/manifest.ts";
 import type { ProveRequest, ProverBackend, ProveResult } from "./types.ts";
 
 function limiter(concurrency: number) {
@@ -88,5 +88,5 @@ export function rapidsnarkBackend(binary: string, concurrency: number): ProverBa
 }
 
 export function commandBackend(template: string, concurrency: number): ProverBackend {
-  return externalBackend("command", ["groth16", "plonk", "fflonk"], (f) => expandTemplate(template, f), concurrency);
+  return externalBackend("command", [...PROOF_SYSTEMS], (f) => expandTemplate(template, f), concurrency);
 }

@@ -1,6 +1,6 @@
 /**
  * Sends the worker's transactions one at a time (each waits until the previous one is in the node's pool), so
- * concurrent claims and submissions never race for a nonce, and reads the market's custom error out of a revert.
+ * concurrent claims and submissions never race for a nonce.
  */
 import type { ContractTransactionResponse } from "ethers";
 
@@ -11,13 +11,4 @@ export function createTxQueue() {
     tail = sent.catch(() => undefined);
     return sent;
   };
-}
-
-/** The market's custom error name (e.g. "WrongStatus") if the call reverted with one. */
-export function revertName(error: unknown): string | null {
-  const e = error as { revert?: { name?: string }; info?: { error?: { message?: string } }; shortMessage?: string };
-  if (e?.revert?.name) return e.revert.name;
-  const text = `${e?.shortMessage ?? ""} ${e?.info?.error?.message ?? ""}`;
-  const match = /reverted with custom error '(\w+)\(/.exec(text);
-  return match ? match[1] : null;
 }

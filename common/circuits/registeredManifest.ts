@@ -1,19 +1,14 @@
 /**
  * Finds the manifest of a circuit registered on chain from its `artifactsURI`: a path inside this repository
- * (how the example circuits are registered) or a file:// URL. Manifests are read once. `artifactFile` maps an
+ * (how circuits built here are registered) or a file:// URL. Manifests are read once. The coordinator and the
+ * requester both use it. `artifactFile` maps an
  * artifact kind of a registered circuit (its proof system's keys, or the circuit's own files) to the file and
  * the sha256 the manifest records for it.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { REPO_ROOT } from "../../common/circuits/catalog.ts";
-import {
-  type ArtifactFile,
-  artifactPath,
-  type CircuitManifest,
-  PROOF_SYSTEMS,
-  readManifest,
-} from "../../common/circuits/manifest.ts";
+import { REPO_ROOT } from "./catalog.ts";
+import { type ArtifactFile, artifactPath, type CircuitManifest, PROOF_SYSTEMS, readManifest } from "./manifest.ts";
 
 export interface LocatedManifest {
   file: string;
@@ -38,7 +33,7 @@ export function manifestFor(artifactsURI: string): LocatedManifest | null {
   return cache.get(artifactsURI)!;
 }
 
-/** What GET /circuits/:id/artifacts/:kind serves. */
+/** The artifacts of a registered circuit (what GET /circuits/:id/artifacts/:kind serves). */
 export const ARTIFACT_KINDS = ["wasm", "r1cs", "zkey", "vkey", "verifier", "source"] as const;
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 
