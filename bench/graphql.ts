@@ -2,7 +2,7 @@
  * `npm run bench` (GraphQL part): the `jobs` query on BENCH_GRAPHQL_JOBS indexed jobs (default 100k) with 50
  * concurrent clients over HTTP on loopback, p50/p99 latency, for SQLite and PostgreSQL (goal p99 <= 25 ms). The
  * server (bench/graphqlServer.ts) runs in its own process, started as the coordinator is (COORDINATOR_NODE_FLAGS),
- * with its response cache off and then on (dropped every second, as by an indexer committing a block a second);
+ * with its response cache off and then on, while it commits a block of job changes a second as the indexer would;
  * its peak memory (goal <= 300 MiB) is read from /proc.
  */
 import { spawn } from "node:child_process";
@@ -14,6 +14,7 @@ import { migrate } from "../coordinator/db/engine.ts";
 import { PROVIDERS } from "../coordinator/db/schema.ts";
 import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
+import { benchJobRow, STATUSES } from "./graphqlJobs.ts";
 
 const SERVER = fileURLToPath(new URL("./graphqlServer.ts", import.meta.url));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -48,7 +49,6 @@ const peakRssMiB = (pid: number) =>
 const JOBS = Number(process.env.BENCH_GRAPHQL_JOBS ?? 100_000);
 const CLIENTS = 50;
 const SECONDS = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 10);
-const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
 const QUERY = `query($status: JobStatus, $after: String) { jobs(where: { status: $status }, first: 20, after: $after) { nodes { id status fee assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -133,24 +133,7 @@ for (const provider of providers) {
   });
   const seeded = performance.now();
   for (let start = 1; start <= JOBS; start += 5000) {
-    const rows = Array.from({ length: Math.min(5000, JOBS - start + 1) }, (_, k) => {
-      const i = start + k;
-      return {
-        id: String(i),
-        circuitId: 1,
-        requester: `0x${(i % 97).toString(16)}`,
-        status: STATUSES[i % 5],
-        fee: String(i),
-        bond: "1",
-        provingWindow: 60,
-        expiresAt: 2e9,
-        inputsCommitment: "0xc",
-        inputsHash: "0xh",
-        inputsURI: "u",
-        postedAtBlock: i,
-        postedAt: 1_700_000_000 + i,
-      };
-    });
+    const rows = Array.from({ length: Math.min(5000, JOBS - start + 1) }, (_, k) => benchJobRow(start + k));
     await db.job.createMany({ data: rows });
   }
   const seedSeconds = (performance.now() - seeded) / 1000;

@@ -94,8 +94,8 @@ while (running) {
   try {
     const result = await indexer.syncOnce();
     if (result !== null) {
-      // The database changed: no GraphQL answer kept from before this commit may be served again.
-      responseCache.invalidate();
+      // No GraphQL answer that read what this commit changed may be served again (after a rewind, none at all).
+      responseCache.invalidate(result.changes);
       logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
       if (result.rewoundTo !== undefined) metrics.reorgs.inc();
       metrics.eventsIndexed.inc(result.events);

@@ -1,9 +1,13 @@
 /**
  * Resolvers over the coordinator's database. A circuit is read once per request however many jobs name it.
+ * Every resolver that reads the database says what it read in `reads` (see reads.ts): the response cache keeps
+ * an answer until a commit changes something it read.
  */
 import { GraphQLError } from "graphql";
 import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
+import { type JobFilter, jobWhere } from "./jobFilter.ts";
+import type { ReadSet } from "./reads.ts";
 
 export const MAX_PAGE = 100;
 /** The id of the one MarketStats entity (the subgraph's too). */
@@ -17,6 +21,7 @@ export interface Context {
   pubsub: JobsPubSub;
   /** A job's history in chain order, loaded together for all the jobs of a response. */
   eventsOf: (jobId: string) => Promise<JobEventRow[]>;
+  reads: ReadSet;
 }
 
 /** Job ids the indexer reports changed, to the subscriptions. */
@@ -54,14 +59,18 @@ const ADDRESS_CURSOR = /^0x[0-9a-fA-F]+$/;
  * Rows after the cursor in (postedAt, id) order, descending or ascending: (postedAt, id) beyond (p, i), written as
  * "postedAt up to p, and past p or past i" so that the bound on postedAt is an index range condition.
  */
-function afterJob(cursor: string, direction: "asc" | "desc") {
-  const [, p, id] = JOB_CURSOR.exec(decodeCursor(cursor, JOB_CURSOR))!;
-  const postedAt = Number(p);
+function afterJob(cursor: { postedAt: number; id: string }, direction: "asc" | "desc") {
+  const { postedAt, id } = cursor;
   const [upTo, beyond] = direction === "desc" ? (["lte", "lt"] as const) : (["gte", "gt"] as const);
   return {
     postedAt: { [upTo]: postedAt },
     OR: [{ postedAt: { [beyond]: postedAt } }, { id: { [beyond]: id } }],
   };
+}
+
+function jobCursor(cursor: string): { postedAt: number; id: string } {
+  const [, postedAt, id] = JOB_CURSOR.exec(decodeCursor(cursor, JOB_CURSOR))!;
+  return { postedAt: Number(postedAt), id };
 }
 
 function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
@@ -75,53 +84,35 @@ function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
   };
 }
 
-interface JobFilter {
-  status?: string;
-  circuitId?: string;
-  requester?: string;
-  prover?: string;
-  postedAfter?: number;
-  postedBefore?: number;
-}
-
-function jobWhere(f: JobFilter = {}) {
-  return {
-    ...(f.status ? { status: f.status } : {}),
-    ...(f.circuitId ? { circuitId: Number(f.circuitId) } : {}),
-    ...(f.requester ? { requester: f.requester.toLowerCase() } : {}),
-    ...(f.prover ? { assignee: f.prover.toLowerCase() } : {}),
-    ...(f.postedAfter !== undefined || f.postedBefore !== undefined
-      ? {
-          postedAt: {
-            ...(f.postedAfter !== undefined ? { gt: f.postedAfter } : {}),
-            ...(f.postedBefore !== undefined ? { lt: f.postedBefore } : {}),
-          },
-        }
-      : {}),
-  };
-}
-
 export const resolvers = {
   Query: {
-    job: (_: unknown, { id }: { id: string }, { db }: Context) => db.job.findUnique({ where: { id } }),
+    job: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
+      reads.job(id);
+      return db.job.findUnique({ where: { id } });
+    },
     jobs: async (
       _: unknown,
       a: { where?: JobFilter; first?: number; after?: string; orderBy?: string },
-      { db }: Context,
+      { db, reads }: Context,
     ) => {
       const size = pageSize(a.first);
       const direction = a.orderBy === "POSTED_AT_ASC" ? "asc" : "desc";
-      const where = jobWhere(a.where);
+      const where = jobWhere(a.where ?? {});
+      const cursor = a.after ? jobCursor(a.after) : null;
       const rows = await db.job.findMany({
-        where: a.after ? { AND: [where, afterJob(a.after, direction)] } : where,
+        where: cursor ? { AND: [where, afterJob(cursor, direction)] } : where,
         orderBy: [{ postedAt: direction }, { id: direction }],
         take: size + 1,
       });
+      reads.jobsPage(a.where ?? {}, direction, cursor?.postedAt ?? null, rows, size);
       return page(rows, size, (r) => `${r.postedAt}:${r.id}`);
     },
-    prover: (_: unknown, { id }: { id: string }, { db }: Context) =>
-      db.prover.findUnique({ where: { address: id.toLowerCase() } }),
-    provers: async (_: unknown, a: { first?: number; after?: string }, { db }: Context) => {
+    prover: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
+      reads.provers = true;
+      return db.prover.findUnique({ where: { address: id.toLowerCase() } });
+    },
+    provers: async (_: unknown, a: { first?: number; after?: string }, { db, reads }: Context) => {
+      reads.provers = true;
       const size = pageSize(a.first);
       const rows = await db.prover.findMany({
         orderBy: [{ jobsProved: "desc" }, { address: "asc" }],
@@ -130,11 +121,17 @@ export const resolvers = {
       });
       return page(rows, size, (r) => r.address);
     },
-    circuit: (_: unknown, { id }: { id: string }, { db }: Context) =>
-      db.circuit.findUnique({ where: { id: Number(id) } }),
-    circuits: (_: unknown, __: unknown, { db }: Context) => db.circuit.findMany({ orderBy: { id: "asc" } }),
-    marketStats: async (_: unknown, { id }: { id?: string }, { db }: Context) => {
+    circuit: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
+      reads.circuits = true;
+      return db.circuit.findUnique({ where: { id: Number(id) } });
+    },
+    circuits: (_: unknown, __: unknown, { db, reads }: Context) => {
+      reads.circuits = true;
+      return db.circuit.findMany({ orderBy: { id: "asc" } });
+    },
+    marketStats: async (_: unknown, { id }: { id?: string }, { db, reads }: Context) => {
       if (id !== undefined && id !== null && id !== MARKET_STATS_ID) return null;
+      reads.allJobs = true;
       const counts = await db.job.groupBy({ by: ["status"], _count: { _all: true } });
       const count = (s: string) => counts.find((c) => c.status === s)?._count._all ?? 0;
       const proved = await db.job.findMany({
@@ -184,16 +181,23 @@ export const resolvers = {
     },
   },
   Job: {
-    circuit: (job: { circuitId: number }, _: unknown, { db, circuits }: Context) => {
+    circuit: (job: { circuitId: number }, _: unknown, { db, circuits, reads }: Context) => {
+      reads.circuits = true;
       if (!circuits.has(job.circuitId))
         circuits.set(job.circuitId, db.circuit.findUnique({ where: { id: job.circuitId } }));
       return circuits.get(job.circuitId);
     },
     outputs: (job: { outputs: string | null }) => (job.outputs === null ? null : JSON.parse(job.outputs)),
-    events: (job: { id: string }, _: unknown, { eventsOf }: Context) => eventsOf(job.id),
+    events: (job: { id: string }, _: unknown, { eventsOf, reads }: Context) => {
+      reads.job(job.id);
+      return eventsOf(job.id);
+    },
   },
   JobEvent: {
-    job: (e: { jobId: string }, _: unknown, { db }: Context) => db.job.findUnique({ where: { id: e.jobId } }),
+    job: (e: { jobId: string }, _: unknown, { db, reads }: Context) => {
+      reads.job(e.jobId);
+      return db.job.findUnique({ where: { id: e.jobId } });
+    },
     ...eventFields(),
   },
   Prover: {

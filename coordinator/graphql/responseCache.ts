@@ -1,100 +1,156 @@
 /**
- * A response cache for GraphQL queries. The database has one writer, the indexer, which commits a range of blocks
- * at a time; between commits every query's answer is fixed, so answers are kept (serialized, ready to send) and
- * the whole cache is dropped the moment the indexer commits (`invalidate`). A short time-to-live bounds staleness
- * should anything else write. Only queries without errors are kept; subscriptions and mutations never are.
- * Identical queries that arrive while the first is still being answered wait for its answer instead of running
- * again, so a burst of clients right after a commit costs one database query per distinct query.
+ * Kept GraphQL answers. The database has one writer, the indexer, which commits a range of blocks at a time;
+ * between commits every query's answer is fixed. An answer is kept (as the bytes sent) with what it read
+ * (reads.ts), and each commit drops only the answers that read something it changed (`invalidate(change)`;
+ * with no change given, after a reorg's rewind say, everything is dropped). A time-to-live bounds staleness
+ * should anything else write.
+ *
+ * An answer computed while a commit landed may mix data from before and after it: it is kept only if none of
+ * the commits since it began changed what it read. Identical queries that arrive while the first is being
+ * answered wait for its answer instead of running again, so a burst after a commit costs one database read per
+ * distinct query.
  */
-import { getOperationAST, type DocumentNode, type ExecutionResult } from "graphql";
-import type { Plugin } from "graphql-yoga";
+import type { CommitChanges } from "../indexer/changes.ts";
+import type { ReadSet } from "./reads.ts";
 
-export interface ResponseCache {
-  plugin: Plugin;
-  /** Drops every kept answer; answers being computed when this is called are not kept either. */
-  invalidate(): void;
-  stats(): { hits: number; misses: number; entries: number };
+/** An HTTP response as sent. */
+export interface KeptResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 interface Entry {
-  result: ExecutionResult;
-  text: string;
+  response: KeptResponse;
+  reads: ReadSet;
   storedAt: number;
 }
 
-export function createResponseCache({ maxEntries = 10_000, ttlMs = 60_000 } = {}): ResponseCache {
+/** A miss being answered: `finish` keeps the answer (when it may be kept) and releases the waiters. */
+export interface Ticket {
+  finish(response: KeptResponse | null, reads?: ReadSet): void;
+}
+
+export interface ResponseCache {
+  /** The kept answer for `key`, if any. */
+  lookup(key: string): KeptResponse | undefined;
+  /** The answer for `key` being computed now, if any; it settles to null when that answer is not kept. */
+  pending(key: string): Promise<KeptResponse | null> | undefined;
+  /** Starts answering `key`; the caller must `finish` the ticket whatever happens. */
+  begin(key: string): Ticket;
+  /** Drops the answers that read what `change` changed; every answer when no change is given (or null). */
+  invalidate(change?: CommitChanges | null): void;
+  stats(): { hits: number; misses: number; entries: number; dropped: number; invalidateMs: number };
+}
+
+/** Commits remembered for answers still being computed; an answer begun before the oldest is not kept. */
+const HISTORY = 256;
+
+export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {}): ResponseCache {
   const entries = new Map<string, Entry>();
-  /** For a request that missed: its key, the cache generation it started in, and its waiters' release. */
-  const pending = new WeakMap<Request, { key: string; generation: number; release: (e: Entry | null) => void }>();
-  /** Answers being computed, by key: identical queries wait on them. */
-  const inFlight = new Map<string, Promise<Entry | null>>();
+  /** Kept answers by the ids of the jobs they read, so a changed job finds its answers without a scan. */
+  const byJob = new Map<string, Set<string>>();
+  /** Kept answers that hold job windows, market totals, provers or circuits: checked one by one on a commit. */
+  const broad = new Set<string>();
+  const inFlight = new Map<string, Promise<KeptResponse | null>>();
+  /** The commits since generation `generation - history.length`: null for "everything changed". */
+  const history: (CommitChanges | null)[] = [];
   let generation = 0;
   let hits = 0;
   let misses = 0;
+  let dropped = 0;
+  let invalidateMs = 0;
 
-  const plugin: Plugin = {
-    async onParams({ request, params, setResult }) {
-      if (typeof params.query !== "string" || params.extensions !== undefined) return;
-      const key = `${params.operationName ?? ""}\u0000${params.query}\u0000${JSON.stringify(params.variables ?? null)}`;
-      const serve = (entry: Entry) => setResult({ ...entry.result, stringify: () => entry.text } as ExecutionResult);
+  function remove(key: string) {
+    const entry = entries.get(key);
+    if (entry === undefined) return;
+    entries.delete(key);
+    broad.delete(key);
+    for (const id of entry.reads.jobIds) {
+      const keys = byJob.get(id)!;
+      keys.delete(key);
+      if (keys.size === 0) byJob.delete(id);
+    }
+  }
+
+  function keep(key: string, response: KeptResponse, reads: ReadSet) {
+    remove(key);
+    if (entries.size >= maxEntries) remove(entries.keys().next().value!);
+    entries.set(key, { response, reads, storedAt: Date.now() });
+    for (const id of reads.jobIds) {
+      let keys = byJob.get(id);
+      if (keys === undefined) byJob.set(id, (keys = new Set()));
+      keys.add(key);
+    }
+    if (reads.windows.length > 0 || reads.allJobs || reads.provers || reads.circuits) broad.add(key);
+  }
+
+  /** Whether an answer begun at generation `since` may have read something changed after it began. */
+  function changedSince(since: number, reads: ReadSet): boolean {
+    const missed = generation - since;
+    if (missed === 0) return false;
+    if (missed > history.length) return true;
+    return history.slice(-missed).some((change) => change === null || reads.affectedBy(change));
+  }
+
+  return {
+    lookup(key) {
       const entry = entries.get(key);
-      if (entry !== undefined && Date.now() - entry.storedAt < ttlMs) {
-        hits++;
-        return serve(entry);
+      if (entry === undefined) return undefined;
+      if (Date.now() - entry.storedAt >= ttlMs) {
+        remove(key);
+        return undefined;
       }
+      hits++;
+      return entry.response;
+    },
+    pending(key) {
       const running = inFlight.get(key);
-      if (running !== undefined) {
-        const shared = await running;
-        if (shared !== null) {
-          hits++;
-          return serve(shared);
-        }
-      }
-      misses++;
-      let release!: (e: Entry | null) => void;
-      const promise = new Promise<Entry | null>((r) => (release = r));
-      inFlight.set(key, promise);
-      pending.set(request, {
-        key,
-        generation,
-        release: (e) => {
-          if (inFlight.get(key) === promise) inFlight.delete(key);
-          release(e);
-        },
+      if (running === undefined) return undefined;
+      return running.then((response) => {
+        if (response !== null) hits++;
+        return response;
       });
     },
-    // Whatever became of the request (kept, an error, not a query), its waiters are released.
-    onResultProcess({ request }) {
-      pending.get(request)?.release(null);
-      pending.delete(request);
-    },
-    onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const miss = request && pending.get(request);
-      if (!miss) return;
-      const operation = getOperationAST(args.document as DocumentNode, args.operationName ?? undefined);
-      if (operation?.operation !== "query") return;
+    begin(key) {
+      misses++;
+      const since = generation;
+      let release!: (response: KeptResponse | null) => void;
+      const promise = new Promise<KeptResponse | null>((resolve) => (release = resolve));
+      inFlight.set(key, promise);
+      let finished = false;
       return {
-        onExecuteDone({ result }) {
-          if (Symbol.asyncIterator in (result as object)) return;
-          const done = result as ExecutionResult;
-          if (done.errors !== undefined || miss.generation !== generation) return;
-          if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-          const kept = { result: done, text: JSON.stringify(done), storedAt: Date.now() };
-          entries.set(miss.key, kept);
-          miss.release(kept);
+        finish(response, reads) {
+          if (finished) return;
+          finished = true;
+          if (inFlight.get(key) === promise) inFlight.delete(key);
+          const kept = response !== null && reads !== undefined && reads.answered && !changedSince(since, reads);
+          if (kept) keep(key, response, reads);
+          release(kept ? response : null);
         },
       };
     },
-  };
-
-  return {
-    plugin,
-    invalidate() {
+    invalidate(change) {
+      const started = performance.now();
       generation++;
-      entries.clear();
+      history.push(change ?? null);
+      if (history.length > HISTORY) history.shift();
+      // Queries arriving from now on must not wait for answers begun before this commit.
       inFlight.clear();
+      const before = entries.size;
+      if (change === undefined || change === null) {
+        entries.clear();
+        byJob.clear();
+        broad.clear();
+      } else {
+        const stale = new Set<string>();
+        for (const job of change.jobs) for (const key of byJob.get(job.id) ?? []) stale.add(key);
+        for (const key of broad) if (!stale.has(key) && entries.get(key)!.reads.affectedBy(change)) stale.add(key);
+        for (const key of stale) remove(key);
+      }
+      dropped += before - entries.size;
+      invalidateMs += performance.now() - started;
     },
-    stats: () => ({ hits, misses, entries: entries.size }),
+    stats: () => ({ hits, misses, entries: entries.size, dropped, invalidateMs: Math.round(invalidateMs) }),
   };
 }

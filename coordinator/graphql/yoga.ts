@@ -5,12 +5,13 @@
  * (the indexer publishes the jobs each range changed). GraphiQL is served outside production.
  */
 import { readFileSync } from "node:fs";
-import { createSchema, createYoga } from "graphql-yoga";
+import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
+import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
-import type { ResponseCache } from "./responseCache.ts";
+import { ReadSet } from "./reads.ts";
 import { type Context, createJobsPubSub, type JobEventRow, type JobsPubSub, MAX_PAGE, resolvers } from "./resolvers.ts";
 
 export const MAX_DEPTH = 8;
@@ -26,24 +27,42 @@ export interface GraphQLOptions {
   maxDepth?: number;
   maxCost?: number;
   pubsub?: JobsPubSub;
-  /** Keeps query answers between the indexer's commits (the coordinator process invalidates it on each). */
-  responseCache?: ResponseCache;
 }
+
+/**
+ * Marks the request's reads as answered when its operation is a query answered without errors: only then may the
+ * response cache keep it (never a mutation, a subscription or an error).
+ */
+const markAnsweredQueries: Plugin = {
+  onExecute({ args }) {
+    const operation = getOperationAST(args.document as DocumentNode, args.operationName ?? undefined);
+    if (operation?.operation !== "query") return;
+    return {
+      onExecuteDone({ result }) {
+        if (Symbol.asyncIterator in (result as object)) return;
+        if ((result as ExecutionResult).errors === undefined)
+          (args.contextValue as unknown as Context).reads.answered = true;
+      },
+    };
+  },
+};
 
 export function createGraphQL(
   db: Db,
-  { maxDepth = MAX_DEPTH, maxCost = MAX_COST, pubsub = createJobsPubSub(), responseCache }: GraphQLOptions = {},
+  { maxDepth = MAX_DEPTH, maxCost = MAX_COST, pubsub = createJobsPubSub() }: GraphQLOptions = {},
 ) {
   const schema = createSchema<Context>({
     typeDefs: readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"),
     resolvers,
   });
-  return createYoga({
+  return createYoga<{ reads?: ReadSet }>({
     schema: schema as never,
     graphqlEndpoint: "/graphql",
     graphiql: process.env.NODE_ENV !== "production",
-    context: (): Context => ({
+    // The response cache (httpHandler.ts) passes the ReadSet it will keep the answer with.
+    context: ({ reads }): Context => ({
       db,
+      reads: reads ?? new ReadSet(),
       circuits: new Map(),
       pubsub,
       // One query for the histories of every job on the page.
@@ -64,7 +83,7 @@ export function createGraphQL(
           addValidationRule(costLimit(maxCost, COST_MODEL));
         },
       },
-      ...(responseCache ? [responseCache.plugin] : []),
+      markAnsweredQueries,
     ],
   });
 }

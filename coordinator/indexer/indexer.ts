@@ -20,6 +20,7 @@ import {
   STAKE_EVENTS,
 } from "../../common/market/fold.ts";
 import type { Db } from "../db/client.ts";
+import { type ChangeRecorder, changeRecorder, type CommitChanges } from "./changes.ts";
 import { decodeArgs, encodeArgs, jobRow, jobState, lowercaseAddresses, proverRow, proverState } from "./rows.ts";
 
 interface BlockHeader {
@@ -50,6 +51,8 @@ export interface SyncResult {
   to: number;
   events: number;
   rewoundTo?: number;
+  /** What the range's commit changed; null after a rewind (anything above the fork may have changed). */
+  changes: CommitChanges | null;
 }
 
 export function createIndexer(o: IndexerOptions) {
@@ -73,7 +76,7 @@ export function createIndexer(o: IndexerOptions) {
   }
 
   /** Applies one log; false if it was already stored. */
-  async function applyLog(tx: Tx, log: Log, block: BlockHeader, touched: Set<string>): Promise<boolean> {
+  async function applyLog(tx: Tx, log: Log, block: BlockHeader, changed: ChangeRecorder): Promise<boolean> {
     const parsed = iface.parseLog(log);
     if (parsed === null) return false;
     const id = `${log.transactionHash}:${log.index}`;
@@ -106,10 +109,12 @@ export function createIndexer(o: IndexerOptions) {
         create: { id: Number(a.circuitId), ...data },
         update: data,
       });
+      changed.circuits = true;
       return true;
     }
 
     const prover = proverOf(event);
+    if (prover !== null) changed.provers = true;
     if (STAKE_EVENTS.includes(parsed.name)) {
       if (await tx.stakeEvent.findUnique({ where: { id } })) return false;
       await tx.stakeEvent.create({
@@ -124,7 +129,7 @@ export function createIndexer(o: IndexerOptions) {
       if (after === null) return false; // a job posted before the indexer's start block
       const data = jobRow(after);
       await tx.job.upsert({ where: { id: jobId }, create: data, update: data });
-      touched.add(jobId);
+      changed.job(data);
       await tx.jobEvent.create({
         data: {
           id,
@@ -252,7 +257,7 @@ export function createIndexer(o: IndexerOptions) {
       const onChain = await blockAt(checkpoint.lastBlock);
       if (onChain?.hash !== checkpoint.lastHash) {
         const rewoundTo = await rewind();
-        return { from: rewoundTo, to: rewoundTo, events: 0, rewoundTo };
+        return { from: rewoundTo, to: rewoundTo, events: 0, rewoundTo, changes: null };
       }
     }
     const from = checkpoint === null ? o.startBlock : checkpoint.lastBlock + 1;
@@ -263,9 +268,9 @@ export function createIndexer(o: IndexerOptions) {
     const last = byNumber.get(to)!;
     const { chainId } = await o.provider.getNetwork();
     let written = 0;
-    const touched = new Set<string>();
+    const changed = changeRecorder();
     await o.db.$transaction(async (tx) => {
-      for (const log of logs) if (await applyLog(tx, log, byNumber.get(log.blockNumber)!, touched)) written++;
+      for (const log of logs) if (await applyLog(tx, log, byNumber.get(log.blockNumber)!, changed)) written++;
       for (const b of byNumber.values()) {
         const data = { hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
         await tx.indexedBlock.upsert({
@@ -278,8 +283,9 @@ export function createIndexer(o: IndexerOptions) {
       const cp = { chainId: Number(chainId), market: o.marketAddress, lastBlock: to, lastHash: last.hash };
       await tx.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...cp }, update: cp });
     });
-    if (touched.size > 0) o.onJobsChanged?.([...touched]);
-    return { from, to, events: written };
+    const jobIds = changed.jobIds();
+    if (jobIds.length > 0) o.onJobsChanged?.(jobIds);
+    return { from, to, events: written, changes: changed.changes() };
   }
 
   /** Syncs until caught up with the confirmed head. */

@@ -18,6 +18,7 @@ import type { Db } from "../db/client.ts";
 import type { JobsPubSub } from "../graphql/resolvers.ts";
 import type { ResponseCache } from "../graphql/responseCache.ts";
 import type { CoordinatorMetrics } from "../metrics.ts";
+import { graphqlHttpHandler } from "../graphql/httpHandler.ts";
 import { createGraphQL } from "../graphql/yoga.ts";
 import {
   ARTIFACT_KINDS,
@@ -163,8 +164,8 @@ export function buildApp({
     res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
   });
 
-  const graphql = createGraphQL(db, { pubsub, responseCache });
-  app.use(graphql.graphqlEndpoint, graphql);
+  const graphql = createGraphQL(db, { pubsub });
+  app.use(graphql.graphqlEndpoint, graphqlHttpHandler(graphql, responseCache));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: "no such route" });

@@ -8,8 +8,8 @@ import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
-import { createResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
+import { testCircuit, testJob } from "../helpers/rows.ts";
 
 const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
 
@@ -23,39 +23,22 @@ describe("coordinator GraphQL", function () {
     await migrate(scratch.url);
     database = await openDatabase(scratch.url);
     const { db } = database;
-    await db.circuit.create({
-      data: {
-        id: 1,
-        name: "poseidon_preimage/groth16",
-        verifier: "0xv",
-        system: "groth16",
-        nPublicOutputs: 0,
-        nPublicInputs: 2,
-        registrant: "0xr",
-        manifestHash: "0xm",
-        artifactsURI: "x",
-        registeredAtBlock: 1,
-      },
-    });
+    await db.circuit.create({ data: testCircuit(1, "poseidon_preimage/groth16") });
     for (let i = 1; i <= 25; i++) {
       const status = STATUSES[i % 5];
       await db.job.create({
         data: {
-          id: String(i),
-          circuitId: 1,
-          requester: i % 2 === 0 ? "0xeven" : "0xodd",
-          status,
-          fee: String(i * 1000),
-          bond: "10",
-          provingWindow: 60,
-          expiresAt: 10_000,
-          inputsCommitment: "0xc",
-          inputsHash: "0xh",
-          inputsURI: "u",
-          assignee: status === "Proved" ? "0xprover" : null,
-          postedAtBlock: i,
-          postedAt: 1000 + i,
-          provedAt: status === "Proved" ? 1000 + i + 10 * i : null,
+          ...testJob({
+            id: String(i),
+            circuitId: 1,
+            requester: i % 2 === 0 ? "0xeven" : "0xodd",
+            status,
+            fee: String(i * 1000),
+            assignee: status === "Proved" ? "0xprover" : null,
+            postedAtBlock: i,
+            postedAt: 1000 + i,
+            provedAt: status === "Proved" ? 1000 + i + 10 * i : null,
+          }),
           events: {
             create: [
               {
@@ -264,54 +247,7 @@ describe("coordinator GraphQL", function () {
     await db.job.delete({ where: { id: "26" } });
   });
 
-  it("response cache: keeps a query's answer until invalidated, never keeps errors, and pages by keyset cursors", async function () {
-    const { db } = database;
-    const cache = createResponseCache({ ttlMs: 60_000 });
-    const cached = createGraphQL(db, { responseCache: cache });
-    const q = `{ job(id: "3") { id fee } }`;
-    expect((await query(q, {}, cached)).data.job.fee).to.equal("3000");
-    await db.job.update({ where: { id: "3" }, data: { fee: "3001" } });
-    try {
-      // Between the indexer's commits nothing changes; here the write bypassed the indexer, so the kept answer shows.
-      expect((await query(q, {}, cached)).data.job.fee).to.equal("3000");
-      expect(cache.stats()).to.include({ hits: 1, misses: 1 });
-      cache.invalidate();
-      expect((await query(q, {}, cached)).data.job.fee).to.equal("3001");
-      // Different variables are different answers; answers with errors are not kept.
-      const page = `query($first: Int) { jobs(first: $first) { nodes { id } } }`;
-      expect((await query(page, { first: 2 }, cached)).data.jobs.nodes).to.have.length(2);
-      expect((await query(page, { first: 3 }, cached)).data.jobs.nodes).to.have.length(3);
-      const bad = await query(page, { first: 1000 }, cached);
-      expect(bad.errors![0].message).to.match(/first must be between 1 and 100/);
-      const before = cache.stats().entries;
-      await query(page, { first: 1000 }, cached);
-      expect(cache.stats().entries).to.equal(before);
-    } finally {
-      await db.job.update({ where: { id: "3" }, data: { fee: "3000" } });
-    }
-    // Ten identical queries at once, on a cold cache: one database read, ten identical answers.
-    let reads = 0;
-    const counting = new Proxy(db, {
-      get(target, key) {
-        if (key === "job")
-          return {
-            findMany: (args: Parameters<typeof db.job.findMany>[0]) => {
-              reads++;
-              return db.job.findMany(args);
-            },
-          };
-        return Reflect.get(target, key, target);
-      },
-    });
-    const burstCache = createResponseCache();
-    const burst = createGraphQL(counting, { responseCache: burstCache });
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, () => query(`{ jobs(first: 7) { nodes { id fee } } }`, {}, burst)),
-    );
-    expect(reads).to.equal(1);
-    for (const a of answers) expect(a).to.deep.equal(answers[0]);
-    expect(burstCache.stats()).to.include({ hits: 9, misses: 1 });
-    // A cursor is the last row's sort key: a job posted later does not shift the pages after it.
+  it("pages by keyset cursors: a cursor is the last row's sort key (postedAt:id)", async function () {
     const first = await query(`{ jobs(first: 5) { nodes { id } pageInfo { endCursor } } }`);
     const cursor = first.data.jobs.pageInfo.endCursor as string;
     expect(Buffer.from(cursor, "base64url").toString()).to.equal("1021:21");

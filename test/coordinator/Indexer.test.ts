@@ -120,6 +120,18 @@ describe("coordinator indexer, against a real local chain", function () {
         );
         expect(ranges.length).to.be.greaterThan(1); // backfilled in several ranges
         await expectMatchesChain(db);
+        // Each range reports what it changed (for the response cache): the jobs as they stood after its commit.
+        const reported = new Map(ranges.flatMap((r) => r.changes!.jobs).map((j) => [j.id, j]));
+        for (const job of await db.job.findMany())
+          expect(reported.get(job.id), `job ${job.id}`).to.include({
+            status: job.status,
+            assignee: job.assignee,
+            postedAt: job.postedAt,
+            circuitId: job.circuitId,
+            requester: job.requester,
+          });
+        expect(ranges.some((r) => r.changes!.circuits)).to.equal(true);
+        expect(ranges.some((r) => r.changes!.provers)).to.equal(true);
         const history = await db.jobEvent.findMany({
           where: { jobId: "2" },
           orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
@@ -215,6 +227,8 @@ describe("coordinator indexer, against a real local chain", function () {
       expect(replacement).to.equal(orphan);
       const results = await indexer.catchUp();
       expect(results.some((r) => r.rewoundTo !== undefined)).to.equal(true);
+      // A rewind may change anything above the fork: it reports no change list, and the response cache drops all.
+      expect(results.find((r) => r.rewoundTo !== undefined)!.changes).to.equal(null);
       const row = await db.job.findUniqueOrThrow({ where: { id: replacement.toString() }, include: { events: true } });
       expect(row).to.include({ status: "Open", fee: parseEther("4").toString(), assignee: null });
       expect(row.events.map((e) => e.kind)).to.deep.equal(["Posted"]);

@@ -1,0 +1,101 @@
+/**
+ * /graphql over HTTP with the response cache in front of yoga. A query whose answer is kept is answered with the
+ * kept bytes straight away, without yoga parsing, validating or executing it again: that is what lets the
+ * coordinator answer thousands of list queries a second on two cores. Everything else (misses, subscriptions,
+ * requests the cache cannot key) goes to yoga; a miss's answer is kept when it may be (responseCache.ts).
+ *
+ * A request is keyed by everything yoga's answer depends on: method, URL, the Accept and Origin headers (the
+ * answer's content type and CORS headers) and the body.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { YogaServerInstance } from "graphql-yoga";
+import { ReadSet } from "./reads.ts";
+import type { KeptResponse, ResponseCache } from "./responseCache.ts";
+
+/** A GraphQL request body larger than this is refused (a query document plus its variables is far smaller). */
+export const MAX_GRAPHQL_BODY_BYTES = 100_000;
+
+type Yoga = YogaServerInstance<{ reads?: ReadSet }, object>;
+type NodeRequest = IncomingMessage & { originalUrl?: string };
+
+/** A request whose answer may be kept: a GET, or a JSON POST, that does not ask for a stream. */
+function keyable(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  if (accept.includes("text/event-stream") || accept.includes("multipart/mixed")) return false;
+  if (req.method === "GET") return true;
+  return req.method === "POST" && (req.headers["content-type"] ?? "").startsWith("application/json");
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_GRAPHQL_BODY_BYTES) chunks.push(chunk);
+      // Past the limit the rest is read and thrown away: the 413 is sent, then the connection closed.
+      else if (chunks.length > 0) {
+        chunks.length = 0;
+        resolve(null);
+      }
+    });
+    req.on("end", () => resolve(size > MAX_GRAPHQL_BODY_BYTES ? null : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, { status, headers, body }: KeptResponse) {
+  res.writeHead(status, { ...headers, "content-length": String(body.length) });
+  res.end(body);
+}
+
+async function answerWithYoga(yoga: Yoga, req: NodeRequest, url: string, body: string | undefined, reads: ReadSet) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined && name !== "content-length")
+      headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  const response = await yoga.fetch(
+    `http://${req.headers.host ?? "localhost"}${url}`,
+    { method: req.method, headers, body },
+    { reads },
+  );
+  const kept: KeptResponse = {
+    status: response.status,
+    headers: Object.fromEntries([...response.headers].filter(([name]) => name !== "content-length")),
+    // A copy of exactly the body: the array buffer yoga hands out can be a view into a 64 KiB slab, which a kept
+    // answer would otherwise hold on to.
+    body: Buffer.from(await response.text(), "utf8"),
+  };
+  return kept;
+}
+
+/** The /graphql handler: yoga alone without a cache. */
+export function graphqlHttpHandler(yoga: Yoga, cache?: ResponseCache) {
+  return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
+    if (cache === undefined || !keyable(req)) return void (await yoga(req, res));
+    const url = req.originalUrl ?? req.url ?? "/graphql";
+    const body = req.method === "POST" ? await readBody(req) : undefined;
+    if (body === null) {
+      return send(res, {
+        status: 413,
+        headers: { "content-type": "application/json", connection: "close" },
+        body: Buffer.from(
+          JSON.stringify({ errors: [{ message: `request body is larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] }),
+        ),
+      });
+    }
+    const key = `${req.method}\u0000${url}\u0000${req.headers.accept ?? ""}\u0000${req.headers.origin ?? ""}\u0000${body ?? ""}`;
+    const kept = cache.lookup(key) ?? (await cache.pending(key));
+    if (kept) return send(res, kept);
+
+    const ticket = cache.begin(key);
+    const reads = new ReadSet();
+    let response: KeptResponse | null = null;
+    try {
+      response = await answerWithYoga(yoga, req, url, body, reads);
+    } finally {
+      ticket.finish(response?.status === 200 ? response : null, reads);
+    }
+    send(res, response);
+  };
+}

@@ -1,0 +1,416 @@
+/**
+ * The GraphQL response cache, over HTTP as the coordinator serves it, on SQLite and PostgreSQL. A commit drops
+ * exactly the kept answers that read what it changed: random commits (jobs posted, status and assignee changes,
+ * fee changes, prover and circuit changes) interleaved with random queries (filtered and paged lists in both
+ * orders, single jobs, totals, provers, circuits) always give the answer an uncached server gives, while answers
+ * about unchanged data stay kept. Also: an answer computed while a commit landed is not kept if the commit
+ * touched it; identical queries in a burst read once; errors are never kept; streams pass through.
+ */
+import { expect } from "chai";
+import type { Server } from "node:http";
+import { openDatabase } from "../../coordinator/db/client.ts";
+import { migrate } from "../../coordinator/db/engine.ts";
+import { PROVIDERS } from "../../coordinator/db/schema.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { MAX_GRAPHQL_BODY_BYTES } from "../../coordinator/graphql/httpHandler.ts";
+import { type JobFilter, jobMatches, jobWhere } from "../../coordinator/graphql/jobFilter.ts";
+import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
+import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
+import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
+import type { CommitChanges } from "../../coordinator/indexer/changes.ts";
+import { buildApp } from "../../coordinator/rest/app.ts";
+import { testCircuit, testJob } from "../helpers/rows.ts";
+
+type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
+type Answer = { data?: any; errors?: { message: string }[] };
+
+const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
+const REQUESTERS = ["0xaa", "0xbb", "0xcc"];
+const PROVERS = ["0xp1", "0xp2", "0xp3"];
+
+/** A small seeded generator, so that a failing round can be replayed. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)] };
+}
+type Rng = ReturnType<typeof random>;
+
+function jobData(id: number, rng: Rng, postedAt: number) {
+  const status = rng.pick(STATUSES);
+  return testJob({
+    id: String(id),
+    circuitId: 1 + rng.int(2),
+    requester: rng.pick(REQUESTERS),
+    status,
+    fee: String(1000 + id),
+    assignee: status === "Claimed" || status === "Proved" ? rng.pick(PROVERS) : null,
+    postedAtBlock: id,
+    postedAt,
+  });
+}
+
+async function seed(db: Db, rng: Rng, jobs: number) {
+  for (const id of [1, 2]) await db.circuit.create({ data: testCircuit(id, `circuit${id}`) });
+  // Four jobs per second: ties on postedAt, as jobs posted in one block have.
+  await db.job.createMany({ data: Array.from({ length: jobs }, (_, k) => jobData(k + 1, rng, 1000 + (k >> 2))) });
+  for (const address of PROVERS) await db.prover.create({ data: { address, jobsProved: rng.int(5) } });
+}
+
+const cursorOf = (postedAt: number, id: string) => Buffer.from(`${postedAt}:${id}`).toString("base64url");
+
+/** A random query: a jobs page (random filter, size, order, cursor), a job, totals, provers or circuits. */
+function randomQuery(rng: Rng, maxId: number, maxPostedAt: number): { query: string; variables: object } {
+  const kind = rng.int(10);
+  if (kind < 6) {
+    const where: JobFilter = {};
+    if (rng.next() < 0.6) where.status = rng.pick(STATUSES);
+    if (rng.next() < 0.2) where.circuitId = String(1 + rng.int(2));
+    if (rng.next() < 0.2) where.requester = rng.pick(REQUESTERS).toUpperCase().replace("0X", "0x");
+    if (rng.next() < 0.2) where.prover = rng.pick(PROVERS);
+    if (rng.next() < 0.15) where.postedAfter = 1000 + rng.int(maxPostedAt - 1000);
+    if (rng.next() < 0.15) where.postedBefore = 1000 + rng.int(maxPostedAt - 1000 + 5);
+    const after =
+      rng.next() < 0.5 ? cursorOf(1000 + rng.int(maxPostedAt - 1000 + 1), String(1 + rng.int(maxId))) : null;
+    return {
+      query: `query($where: JobFilter, $first: Int, $after: String, $orderBy: JobOrder) { jobs(where: $where, first: $first, after: $after, orderBy: $orderBy) { nodes { id status assignee requester fee postedAt circuit { id name } } pageInfo { hasNextPage endCursor } } }`,
+      variables: { where, first: 1 + rng.int(8), after, orderBy: rng.pick(["POSTED_AT_DESC", "POSTED_AT_ASC"]) },
+    };
+  }
+  if (kind < 8)
+    return {
+      query: `query($id: ID!) { job(id: $id) { id status fee assignee events { kind } circuit { name } } }`,
+      variables: { id: String(1 + rng.int(maxId + 5)) },
+    };
+  if (kind === 8) return { query: `{ marketStats { open claimed proved feesPaid } }`, variables: {} };
+  return rng.next() < 0.5
+    ? { query: `{ provers(first: 2) { nodes { id jobsProved } pageInfo { endCursor } } }`, variables: {} }
+    : { query: `{ circuits { id name } }`, variables: {} };
+}
+
+/** A random commit, written as the indexer would write it, with the changes the indexer would report. */
+async function randomCommit(db: Db, rng: Rng, state: { maxId: number; maxPostedAt: number }): Promise<CommitChanges> {
+  const changes: CommitChanges = { jobs: [], provers: false, circuits: false };
+  const touched = new Map<string, object>();
+  for (let n = 1 + rng.int(3); n > 0; n--) {
+    const what = rng.int(10);
+    if (what < 3) {
+      state.maxId++;
+      state.maxPostedAt += rng.int(2);
+      const row = await db.job.create({ data: jobData(state.maxId, rng, state.maxPostedAt) });
+      touched.set(row.id, row);
+    } else if (what < 7) {
+      const id = String(1 + rng.int(state.maxId));
+      const status = rng.pick(STATUSES);
+      const row = await db.job.update({
+        where: { id },
+        data: { status, assignee: status === "Claimed" || status === "Proved" ? rng.pick(PROVERS) : null },
+      });
+      touched.set(row.id, row);
+    } else if (what < 8) {
+      const row = await db.job.update({
+        where: { id: String(1 + rng.int(state.maxId)) },
+        data: { fee: String(rng.int(1e6)) },
+      });
+      touched.set(row.id, row);
+    } else if (what < 9) {
+      await db.prover.update({ where: { address: rng.pick(PROVERS) }, data: { jobsProved: rng.int(10) } });
+      changes.provers = true;
+    } else {
+      await db.circuit.update({ where: { id: 1 + rng.int(2) }, data: { name: `circuit-${rng.int(100)}` } });
+      changes.circuits = true;
+    }
+  }
+  changes.jobs = [...touched.values()] as CommitChanges["jobs"];
+  return changes;
+}
+
+for (const provider of PROVIDERS) {
+  describe(`coordinator GraphQL response cache (${provider})`, function () {
+    let scratch: ScratchDatabase;
+    let database: Awaited<ReturnType<typeof openDatabase>>;
+    let cache: ResponseCache;
+    let server: Server;
+    let base: string;
+    let reference: ReturnType<typeof createGraphQL>;
+    const state = { maxId: 60, maxPostedAt: 1000 + 14 };
+
+    before(async function () {
+      scratch = await scratchDatabase(provider);
+      await migrate(scratch.url);
+      database = await openDatabase(scratch.url);
+      await seed(database.db, random(1), state.maxId);
+      cache = createResponseCache();
+      ({ server, base } = await listen(database.db, cache));
+      reference = createGraphQL(database.db);
+    });
+
+    after(async function () {
+      server?.close();
+      await database?.close();
+      await scratch?.drop();
+    });
+
+    async function cached(query: string, variables: object = {}, url = base): Promise<Answer> {
+      const response = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as Answer;
+    }
+    async function uncached(query: string, variables: object = {}): Promise<Answer> {
+      const response = await reference.fetch("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as Answer;
+    }
+
+    it("a filter means the same as a database query and as a predicate on a changed job", async function () {
+      const rng = random(7);
+      const rows = await database.db.job.findMany();
+      for (let i = 0; i < 60; i++) {
+        const { variables } = randomQuery(rng, state.maxId, state.maxPostedAt);
+        const where = ((variables as { where?: JobFilter }).where ?? {}) as JobFilter;
+        const fromDb = (await database.db.job.findMany({ where: jobWhere(where), select: { id: true } })).map(
+          (r) => r.id,
+        );
+        const fromPredicate = rows.filter((r) => jobMatches(where, r)).map((r) => r.id);
+        expect(fromDb.sort(), JSON.stringify(where)).to.deep.equal(fromPredicate.sort());
+      }
+    });
+
+    it("random commits between random queries: every answer is the uncached answer, and unchanged ones stay kept", async function () {
+      this.timeout(120_000);
+      const rng = random(provider === "sqlite" ? 11 : 12);
+      const pool = Array.from({ length: 50 }, () => randomQuery(rng, state.maxId, state.maxPostedAt));
+      let droppedBeforeLast = 0;
+      for (let round = 0; round < 40; round++) {
+        const cursors: string[] = [];
+        for (const { query, variables } of pool) {
+          const [got, want] = [await cached(query, variables), await uncached(query, variables)];
+          expect(got, `round ${round}: ${query} ${JSON.stringify(variables)}`).to.deep.equal(want);
+          if (want.data?.jobs?.pageInfo.endCursor) cursors.push(want.data.jobs.pageInfo.endCursor);
+        }
+        // Fresh queries now and then, among them the next pages of pages just read.
+        for (let k = 0; k < 5; k++) {
+          const fresh = randomQuery(rng, state.maxId, state.maxPostedAt) as { query: string; variables: any };
+          if (fresh.variables.after && cursors.length > 0) fresh.variables.after = rng.pick(cursors);
+          pool[rng.int(pool.length)] = fresh;
+        }
+        droppedBeforeLast = cache.stats().dropped;
+        cache.invalidate(await randomCommit(database.db, rng, state));
+      }
+      const { hits, misses, entries, dropped } = cache.stats();
+      // A commit changes a few jobs: most of the 40 kept answers survive it.
+      expect(hits).to.be.greaterThan(misses);
+      expect(entries).to.be.greaterThan(20);
+      expect(dropped - droppedBeforeLast).to.be.lessThan(entries);
+    });
+
+    it("a posted job drops the first pages it joins, not the pages behind a cursor, nor other jobs", async function () {
+      const q = `query($where: JobFilter, $after: String) { jobs(where: $where, first: 3, after: $after) { nodes { id } pageInfo { endCursor } } }`;
+      const first = await cached(q, { where: { status: "Open" } });
+      const deep = { where: { status: "Open" }, after: first.data.jobs.pageInfo.endCursor };
+      await cached(q, deep);
+      const job = `{ job(id: "5") { id fee } }`;
+      await cached(job);
+      await cached(`{ marketStats { open } }`);
+      const before = cache.stats();
+      state.maxId++;
+      state.maxPostedAt++;
+      const rng = random(3);
+      const posted = await database.db.job.create({
+        data: { ...jobData(state.maxId, rng, state.maxPostedAt), status: "Open", assignee: null },
+      });
+      cache.invalidate({ jobs: [posted], provers: false, circuits: false });
+      expect((await cached(q, deep)).data).to.deep.equal((await uncached(q, deep)).data);
+      await cached(job);
+      expect(cache.stats().hits - before.hits, "the page behind the cursor and the other job stay kept").to.equal(2);
+      const head = await cached(q, { where: { status: "Open" } });
+      expect(head.data.jobs.nodes[0].id).to.equal(posted.id);
+      expect((await cached(`{ marketStats { open } }`)).data).to.deep.equal(
+        (await uncached(`{ marketStats { open } }`)).data,
+      );
+      expect(cache.stats().misses - before.misses, "the first page and the totals are read again").to.equal(2);
+    });
+
+    it("at a page's edges: the row after it leaving, and a job tied with the cursor's postedAt arriving", async function () {
+      const { db } = database;
+      const rng = random(5);
+      const write = async (id: string, data: { status: string; requester: string; postedAt: number }) => {
+        const row = await db.job.upsert({
+          where: { id },
+          create: { ...jobData(Number(id), rng, data.postedAt), ...data, assignee: null },
+          update: data,
+        });
+        cache.invalidate({ jobs: [row], provers: false, circuits: false });
+      };
+      const same = async (query: string, variables: object) => {
+        const got = await cached(query, variables);
+        expect(got).to.deep.equal(await uncached(query, variables));
+        return got.data.jobs;
+      };
+      const q = `query($where: JobFilter, $after: String) { jobs(where: $where, first: 1, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }`;
+
+      // Two jobs of one requester: the first page holds one, its look-ahead row says there is a next page.
+      await write("7001", { status: "Open", requester: "0xdd", postedAt: 5000 });
+      await write("7002", { status: "Open", requester: "0xdd", postedAt: 5001 });
+      const where = { requester: "0xdd", status: "Open" };
+      expect((await same(q, { where })).pageInfo.hasNextPage).to.equal(true);
+      await write("7001", { status: "Claimed", requester: "0xdd", postedAt: 5000 });
+      expect((await same(q, { where })).pageInfo.hasNextPage, "the look-ahead row left").to.equal(false);
+
+      // Three jobs posted in one second (ids order them): 9000 and 7000 Open, 8000 not yet.
+      for (const [id, status] of [
+        ["9000", "Open"],
+        ["8000", "Claimed"],
+        ["7000", "Open"],
+      ])
+        await write(id, { status, requester: "0xee", postedAt: 6000 });
+      const tied = { requester: "0xee", status: "Open" };
+      const page1 = await same(q, { where: tied });
+      expect(page1.nodes).to.deep.equal([{ id: "9000" }]);
+      expect((await same(q, { where: tied, after: page1.pageInfo.endCursor })).nodes).to.deep.equal([{ id: "7000" }]);
+      await write("8000", { status: "Open", requester: "0xee", postedAt: 6000 });
+      expect(
+        (await same(q, { where: tied, after: page1.pageInfo.endCursor })).nodes,
+        "a job tied with the cursor's postedAt joined the page after it",
+      ).to.deep.equal([{ id: "8000" }]);
+    });
+
+    it("keeps no answer that a commit landing while it was computed may have changed", async function () {
+      const { db } = database;
+      let gate: Promise<void> | null = null;
+      let open!: () => void;
+      let entered!: () => void;
+      const reading = new Promise<void>((r) => (entered = r));
+      const slow = new Proxy(db, {
+        get(target, key) {
+          if (key === "job")
+            return new Proxy(db.job, {
+              get: (model, method) =>
+                method === "findUnique"
+                  ? async (args: Parameters<typeof db.job.findUnique>[0]) => {
+                      const row = await db.job.findUnique(args);
+                      entered();
+                      if (gate) await gate;
+                      return row;
+                    }
+                  : Reflect.get(model, method, model),
+            });
+          return Reflect.get(target, key, target);
+        },
+      });
+      const slowCache = createResponseCache();
+      const slowServer = await listen(slow, slowCache);
+      try {
+        for (const [id, touchedId, kept] of [
+          ["7", "7", false],
+          ["8", "9", true],
+        ] as const) {
+          gate = new Promise((r) => (open = r));
+          const q = `{ job(id: "${id}") { id fee } }`;
+          const answer = cached(q, {}, slowServer.base);
+          await reading;
+          const row = await db.job.update({ where: { id: touchedId }, data: { fee: String(Date.now()) } });
+          slowCache.invalidate({ jobs: [row], provers: false, circuits: false });
+          open();
+          await answer;
+          gate = null;
+          const misses = slowCache.stats().misses;
+          expect((await cached(q, {}, slowServer.base)).data).to.deep.equal((await uncached(q)).data);
+          expect(slowCache.stats().misses - misses, `job ${id}, job ${touchedId} changed`).to.equal(kept ? 0 : 1);
+        }
+      } finally {
+        slowServer.server.close();
+      }
+    });
+
+    it("answers a burst of identical queries with one read; keeps no errors; expires; passes streams through", async function () {
+      const { db } = database;
+      let reads = 0;
+      const counting = new Proxy(db, {
+        get(target, key) {
+          if (key === "job")
+            return new Proxy(db.job, {
+              get: (model, method) =>
+                method === "findMany"
+                  ? (args: Parameters<typeof db.job.findMany>[0]) => {
+                      reads++;
+                      return db.job.findMany(args);
+                    }
+                  : Reflect.get(model, method, model),
+            });
+          return Reflect.get(target, key, target);
+        },
+      });
+      const shortCache = createResponseCache({ ttlMs: 300 });
+      const pubsub = createJobsPubSub();
+      const burst = await listen(counting, shortCache, pubsub);
+      try {
+        const q = `{ jobs(first: 7) { nodes { id fee } } }`;
+        const answers = await Promise.all(Array.from({ length: 10 }, () => cached(q, {}, burst.base)));
+        expect(reads).to.equal(1);
+        for (const a of answers) expect(a).to.deep.equal(answers[0]);
+        expect(shortCache.stats()).to.include({ hits: 9, misses: 1 });
+        await new Promise((r) => setTimeout(r, 350));
+        await cached(q, {}, burst.base);
+        expect(reads, "read again once the time-to-live is over").to.equal(2);
+
+        const bad = `query($first: Int) { jobs(first: $first) { nodes { id } } }`;
+        for (let i = 0; i < 2; i++)
+          expect((await cached(bad, { first: 1000 }, burst.base)).errors![0].message).to.match(
+            /first must be between 1 and 100/,
+          );
+        expect(shortCache.stats().misses, "an error is asked of the database each time").to.equal(4);
+
+        const huge = await fetch(`${burst.base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            query: `{ circuits { id } }`,
+            variables: { pad: "x".repeat(MAX_GRAPHQL_BODY_BYTES) },
+          }),
+        });
+        expect(huge.status).to.equal(413);
+        expect(((await huge.json()) as Answer).errors![0].message).to.match(/larger than 100000 bytes/);
+
+        // A subscription (server-sent events) goes straight to yoga, uncached.
+        const stream = await fetch(`${burst.base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ query: `subscription { jobStatus(id: "3") { id status } }` }),
+        });
+        expect(stream.headers.get("content-type")).to.match(/text\/event-stream/);
+        const reader = stream.body!.getReader();
+        const message = (async () => {
+          let text = "";
+          while (!text.includes("data:")) text += new TextDecoder().decode((await reader.read()).value);
+          return text;
+        })();
+        await new Promise((r) => setTimeout(r, 100));
+        pubsub.publish("jobChanged", "3");
+        expect(await message).to.match(/"id":"3"/);
+        await reader.cancel();
+      } finally {
+        burst.server.close();
+      }
+    });
+  });
+}
+
+async function listen(db: Db, responseCache: ResponseCache, pubsub = createJobsPubSub()) {
+  const server = buildApp({ db, responseCache, pubsub }).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
