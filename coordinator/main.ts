@@ -72,8 +72,8 @@ const indexer = createIndexer({
   rangeSize: env.RANGE_SIZE,
   onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
 });
-const metrics = createCoordinatorMetrics();
 const responseCache = createResponseCache();
+const metrics = createCoordinatorMetrics(responseCache);
 const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub, responseCache, metrics }).listen(
   env.PORT,
   env.HOST,

@@ -2,9 +2,52 @@
  * The coordinator's Prometheus metrics, served at /metrics.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ResponseCache } from "./graphql/responseCache.ts";
 
-export function createCoordinatorMetrics() {
+/** A counter read from a running total when scraped. */
+function totalCounter(registry: Registry, name: string, help: string, read: () => number) {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+export function createCoordinatorMetrics(responseCache?: ResponseCache) {
   const registry = new Registry();
+  if (responseCache) {
+    const stats = () => responseCache.stats();
+    totalCounter(
+      registry,
+      "pm_coordinator_graphql_cache_hits_total",
+      "GraphQL answers served from the cache",
+      () => stats().hits,
+    );
+    totalCounter(
+      registry,
+      "pm_coordinator_graphql_cache_misses_total",
+      "GraphQL queries executed",
+      () => stats().misses,
+    );
+    totalCounter(
+      registry,
+      "pm_coordinator_graphql_cache_dropped_total",
+      "Kept GraphQL answers dropped because a commit changed what they read",
+      () => stats().dropped,
+    );
+    new Gauge({
+      name: "pm_coordinator_graphql_cache_entries",
+      help: "GraphQL answers kept",
+      registers: [registry],
+      collect() {
+        this.set(stats().entries);
+      },
+    });
+  }
   return {
     registry,
     indexedBlock: new Gauge({

@@ -64,7 +64,7 @@ describe("coordinator process", function () {
       expect(metricsText).to.match(/pm_coordinator_indexed_block \d+/);
       expect(metricsText).to.match(/pm_coordinator_events_indexed_total [1-9]/);
       expect(await (await fetch(`${url}/health`)).json()).to.include({ ok: true });
-      // GraphQL answers are kept between commits and dropped at each: a new job shows once it is indexed.
+      // GraphQL answers are kept until a commit changes what they read: a new job shows once it is indexed.
       const newest = async () => {
         const response = await fetch(`${url}/graphql`, {
           method: "POST",
@@ -82,6 +82,9 @@ describe("coordinator process", function () {
       const newHead = await devnet.chain.provider.getBlockNumber();
       await second.waitForLog((l) => l.msg === "indexed range" && Number(l.to) >= newHead);
       expect(await newest()).to.equal("21");
+      const cacheMetrics = await (await fetch(`${url}/metrics`)).text();
+      expect(cacheMetrics).to.match(/pm_coordinator_graphql_cache_hits_total [1-9]/);
+      expect(cacheMetrics).to.match(/pm_coordinator_graphql_cache_dropped_total [1-9]/);
       second.proc.kill("SIGTERM");
       expect(await second.exited).to.equal(0);
 
