@@ -14,6 +14,7 @@ import { migrate } from "../coordinator/db/engine.ts";
 import { PROVIDERS } from "../coordinator/db/schema.ts";
 import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
+import { testCircuit } from "../test/helpers/rows.ts";
 import { benchJobRow, STATUSES } from "./graphqlJobs.ts";
 
 const SERVER = fileURLToPath(new URL("./graphqlServer.ts", import.meta.url));
@@ -117,20 +118,7 @@ for (const provider of providers) {
   const scratch = await scratchDatabase(provider);
   await migrate(scratch.url);
   const { db, close } = await openDatabase(scratch.url);
-  await db.circuit.create({
-    data: {
-      id: 1,
-      name: "bench",
-      verifier: "0x",
-      system: "groth16",
-      nPublicOutputs: 0,
-      nPublicInputs: 2,
-      registrant: "0x",
-      manifestHash: "0x",
-      artifactsURI: "x",
-      registeredAtBlock: 1,
-    },
-  });
+  await db.circuit.create({ data: testCircuit(1, "bench") });
   const seeded = performance.now();
   for (let start = 1; start <= JOBS; start += 5000) {
     const rows = Array.from({ length: Math.min(5000, JOBS - start + 1) }, (_, k) => benchJobRow(start + k));

@@ -26,6 +26,7 @@ function keyable(req: IncomingMessage): boolean {
   return req.method === "POST" && (req.headers["content-type"] ?? "").startsWith("application/json");
 }
 
+/** The body as text, or null when it is over the limit (the rest of it is read and thrown away, not kept). */
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -33,11 +34,6 @@ function readBody(req: IncomingMessage): Promise<string | null> {
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size <= MAX_GRAPHQL_BODY_BYTES) chunks.push(chunk);
-      // Past the limit the rest is read and thrown away: the 413 is sent, then the connection closed.
-      else if (chunks.length > 0) {
-        chunks.length = 0;
-        resolve(null);
-      }
     });
     req.on("end", () => resolve(size > MAX_GRAPHQL_BODY_BYTES ? null : Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
@@ -49,7 +45,13 @@ function send(res: ServerResponse, { status, headers, body }: KeptResponse) {
   res.end(body);
 }
 
-async function answerWithYoga(yoga: Yoga, req: NodeRequest, url: string, body: string | undefined, reads: ReadSet) {
+async function answerWithYoga(
+  yoga: Yoga,
+  req: NodeRequest,
+  url: string,
+  body: string | undefined,
+  reads: ReadSet,
+): Promise<KeptResponse> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers))
     if (value !== undefined && name !== "content-length")
@@ -59,17 +61,16 @@ async function answerWithYoga(yoga: Yoga, req: NodeRequest, url: string, body: s
     { method: req.method, headers, body },
     { reads },
   );
-  const kept: KeptResponse = {
+  return {
     status: response.status,
     headers: Object.fromEntries([...response.headers].filter(([name]) => name !== "content-length")),
     // A copy of exactly the body: the array buffer yoga hands out can be a view into a 64 KiB slab, which a kept
     // answer would otherwise hold on to.
     body: Buffer.from(await response.text(), "utf8"),
   };
-  return kept;
 }
 
-/** The /graphql handler: yoga alone without a cache. */
+/** The /graphql handler: the cache in front of yoga, or yoga alone when there is no cache. */
 export function graphqlHttpHandler(yoga: Yoga, cache?: ResponseCache) {
   return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
     if (cache === undefined || !keyable(req)) return void (await yoga(req, res));

@@ -131,6 +131,9 @@ export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {})
       };
     },
     invalidate(change) {
+      // A commit that changed nothing (a range without market events) leaves every answer, and every answer being
+      // computed, as it was.
+      if (change && change.jobs.length === 0 && !change.provers && !change.circuits) return;
       const started = performance.now();
       generation++;
       history.push(change ?? null);

@@ -103,6 +103,8 @@ export function createIndexer(o: IndexerOptions) {
       };
       return [{ id: `${log.transactionHash}:${log.index}`, event, where }];
     });
+    // Most polls of a live chain find no market event: nothing to look up.
+    if (decoded.length === 0) return 0;
     const jobEventsIn = decoded.filter((d) => JOB_EVENTS.includes(d.event.name));
     const stakeEventsIn = decoded.filter((d) => STAKE_EVENTS.includes(d.event.name));
     const jobIdOf = (e: MarketEvent) => (e.args.jobId as bigint).toString();
@@ -164,7 +166,6 @@ export function createIndexer(o: IndexerOptions) {
         const after = foldJob(before, event);
         if (after === null) continue; // a job posted before the indexer's start block
         jobs.set(jobId, after);
-        changed.job(jobRow(after));
         jobEventRows.push({
           id,
           jobId,
@@ -183,11 +184,12 @@ export function createIndexer(o: IndexerOptions) {
       }
     }
 
-    const touchedJobs = [...new Set(jobEventRows.map((e) => e.jobId))];
-    const created = touchedJobs.filter((id) => !jobsBefore.has(id)).map((id) => jobRow(jobs.get(id)!));
+    // Each job the range changed, as it stands after the range: written once, and reported as changed.
+    const touched = [...new Set(jobEventRows.map((e) => e.jobId))].map((id) => jobRow(jobs.get(id)!));
+    for (const row of touched) changed.job(row);
+    const created = touched.filter((row) => !jobsBefore.has(row.id));
     if (created.length > 0) await tx.job.createMany({ data: created });
-    for (const id of touchedJobs)
-      if (jobsBefore.has(id)) await tx.job.update({ where: { id }, data: jobRow(jobs.get(id)!) });
+    for (const row of touched) if (jobsBefore.has(row.id)) await tx.job.update({ where: { id: row.id }, data: row });
     if (jobEventRows.length > 0) await tx.jobEvent.createMany({ data: jobEventRows });
     if (stakeEventRows.length > 0) await tx.stakeEvent.createMany({ data: stakeEventRows });
     for (const address of proversTouched) {
