@@ -1,16 +1,10 @@
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
+import { SOLC_SETTINGS, SOLC_VERSION, SOLJSON_PATH } from "./common/contracts/solc.ts";
 
-// The compiler comes from the npm `solc` package (soljson.js, WASM): nothing is downloaded at build time.
-const solcVersion = createRequire(import.meta.url)("solc/package.json").version as string;
-const soljson = createRequire(import.meta.url).resolve("solc/soljson.js");
-
-const compiler = {
-  version: solcVersion,
-  path: soljson,
-  settings: { optimizer: { enabled: true, runs: 10_000 }, viaIR: true, evmVersion: "cancun" },
-};
+// The compiler and its settings are the project's one set (common/contracts/solc.ts), which also compiles verifiers
+// of circuits built outside this build.
+const compiler = { version: SOLC_VERSION, path: SOLJSON_PATH, settings: SOLC_SETTINGS };
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
