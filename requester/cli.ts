@@ -1,169 +1,207 @@
+#!/usr/bin/env node
 /**
- * requester: post proving jobs and get proofs back.
- *
- *   requester register <manifest.json> <groth16|plonk|fflonk> [--artifacts-uri URI]   deploy verifiers, register
- *   requester post --circuit ID --inputs FILE --fee AMOUNT --bond AMOUNT [--window SECONDS] [--expires-in SECONDS]
- *   requester status <jobId>
- *   requester watch <jobId>                      print each status change until Proved, Cancelled or Expired
- *   requester proof <jobId> [--out DIR]          proof.json + public.json from the proving transaction, verified
- *   requester cancel <jobId>                     refund an Open job
- *   requester expire <jobId>                     refund an expired job (anyone may)
- *
- * Chain: --rpc-url (PM_RPC_URL) and --market (PM_MARKET_ADDRESS) or --deployment (PM_DEPLOYMENT, an Ignition
- * deployment folder). Inputs go to --coordinator (PM_COORDINATOR_URL) when given, else inline as a data: URI.
- * Amounts are in token units (e.g. 2.5). The key: PM_PRIVATE_KEY, or --keystore FILE with PM_KEYSTORE_PASSWORD.
- * Exit status 2 means bad usage or input (the message says which), 1 a failure.
+ * proofmarket-requester: post proving jobs and get proofs back (`--help` lists the commands and options). Usage
+ * errors exit 2, failures that are not the user's input exit 1 (and `watch` exits 1 when the job ends unproved).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { parseUnits } from "ethers";
-import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
+import { Option } from "commander";
+import { type JsonRpcProvider } from "ethers";
 import { KeyError, loadWallet } from "../common/chain/keys.ts";
-import { createProvider } from "../common/chain/provider.ts";
+import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
+import { connectChain } from "../common/cli/chain.ts";
+import { addFaucetCommand } from "../common/cli/faucet.ts";
+import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../common/cli/program.ts";
 import { connectToken } from "../common/contracts/artifacts.ts";
-import { describeRevert } from "../common/contracts/revert.ts";
+import { FaucetRefused } from "../common/deploy/faucet.ts";
 import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
 import { createRequester, RequestError } from "./client.ts";
 
-class UsageError extends Error {}
+let provider: JsonRpcProvider | undefined;
 
-const USAGE =
-  "usage: requester <register | post | status | watch | proof | cancel | expire> ... (see requester/cli.ts)";
-
-function jobIdOf(arg: string | undefined): bigint {
-  if (arg === undefined || !/^\d+$/.test(arg))
-    throw new UsageError(`expected a job id (a positive integer), got ${arg}`);
-  return BigInt(arg);
+interface ChainOptions {
+  rpcUrl?: string;
+  market?: string;
+  deployment?: string;
+  coordinator?: string;
+  keystore?: string;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      "rpc-url": { type: "string" },
-      market: { type: "string" },
-      deployment: { type: "string" },
-      coordinator: { type: "string" },
-      keystore: { type: "string" },
-      circuit: { type: "string" },
-      inputs: { type: "string" },
-      fee: { type: "string" },
-      bond: { type: "string" },
-      window: { type: "string", default: "300" },
-      "expires-in": { type: "string", default: "3600" },
-      out: { type: "string", default: "." },
-      "artifacts-uri": { type: "string" },
-    },
-  });
-  const [command, arg, arg2] = positionals;
-  if (command === undefined) throw new UsageError(USAGE);
-  const rpcUrl = values["rpc-url"] ?? process.env.PM_RPC_URL;
-  if (rpcUrl === undefined) throw new UsageError("no chain: give --rpc-url or PM_RPC_URL");
-  let marketAddress = values.market ?? process.env.PM_MARKET_ADDRESS;
-  const deployment = values.deployment ?? process.env.PM_DEPLOYMENT;
-  if (marketAddress === undefined && deployment !== undefined) {
+const program = createProgram("proofmarket-requester", "Post ProofMarket proving jobs and get their proofs back.")
+  .addOption(new Option("--rpc-url <url>", "JSON-RPC URL of the chain").env("PM_RPC_URL"))
+  .addOption(new Option("--market <address>", "the market's address").env("PM_MARKET_ADDRESS"))
+  .addOption(
+    new Option("--deployment <folder>", "an Ignition deployment folder, instead of --market").env("PM_DEPLOYMENT"),
+  )
+  .addOption(
+    new Option("--coordinator <url>", "coordinator for inputs uploads (default: inline data: URI)").env(
+      "PM_COORDINATOR_URL",
+    ),
+  )
+  .addOption(
+    new Option(
+      "--keystore <file>",
+      "encrypted JSON keystore (password in PM_KEYSTORE_PASSWORD); else PM_PRIVATE_KEY",
+    ).env("PM_KEYSTORE"),
+  )
+  .addHelpText(
+    "after",
+    `
+Amounts are in token units (e.g. 2.5). Paths resolve against the current directory.
+Example: proofmarket-requester post --circuit 1 --inputs inputs.json --fee 3 --bond 2`,
+  );
+
+/** The market's address from --market or --deployment. */
+function marketAddressOf(values: ChainOptions): string {
+  let marketAddress = values.market;
+  if (marketAddress === undefined && values.deployment !== undefined) {
     try {
-      marketAddress = readIgnitionDeployment(deployment).market;
+      marketAddress = readIgnitionDeployment(path.resolve(values.deployment)).market;
     } catch (e) {
       throw new UsageError(`--deployment: ${(e as Error).message}`);
     }
   }
   if (marketAddress === undefined || !/^0x[0-9a-fA-F]{40}$/.test(marketAddress))
     throw new UsageError("no market: give --market ADDRESS (or PM_MARKET_ADDRESS) or --deployment FOLDER");
-
-  const provider = createProvider(rpcUrl);
-  const wallet = await loadWallet(values.keystore);
-  const requester = createRequester({
-    provider,
-    wallet,
-    marketAddress,
-    coordinatorUrl: values.coordinator ?? process.env.PM_COORDINATOR_URL,
-  });
-  const decimals = Number(await connectToken(await requester.market.token(), provider).decimals());
-  const amount = (name: "fee" | "bond") => {
-    const v = values[name];
-    if (v === undefined || !/^\d+(\.\d+)?$/.test(v))
-      throw new UsageError(`--${name}: expected a token amount, got ${v}`);
-    return parseUnits(v, decimals);
-  };
-  const seconds = (name: "window" | "expires-in") => {
-    const v = values[name]!;
-    if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: expected whole seconds, got ${v}`);
-    return Number(v);
-  };
-
-  try {
-    switch (command) {
-      case "register": {
-        if (arg === undefined || !PROOF_SYSTEMS.includes(arg2 as ProofSystem))
-          throw new UsageError(`usage: requester register <manifest.json> <${PROOF_SYSTEMS.join("|")}>`);
-        const id = await requester.registerCircuit(path.resolve(arg), arg2 as ProofSystem, values["artifacts-uri"]);
-        console.log(JSON.stringify({ circuitId: id.toString() }));
-        return 0;
-      }
-      case "post": {
-        if (values.circuit === undefined || !/^\d+$/.test(values.circuit))
-          throw new UsageError(`--circuit: expected a circuit id, got ${values.circuit}`);
-        if (values.inputs === undefined) throw new UsageError("--inputs: give the inputs document (a JSON file)");
-        let inputs: Record<string, unknown>;
-        try {
-          inputs = JSON.parse(readFileSync(values.inputs, "utf8"));
-        } catch (e) {
-          throw new UsageError(`--inputs ${values.inputs}: ${(e as Error).message}`);
-        }
-        const posted = await requester.postJob({
-          circuitId: BigInt(values.circuit),
-          inputs,
-          fee: amount("fee"),
-          bond: amount("bond"),
-          provingWindow: BigInt(seconds("window")),
-          expiresIn: seconds("expires-in"),
-        });
-        console.log(JSON.stringify({ ...posted, jobId: posted.jobId.toString() }));
-        return 0;
-      }
-      case "status": {
-        console.log(JSON.stringify(await requester.status(jobIdOf(arg))));
-        return 0;
-      }
-      case "watch": {
-        const end = await requester.watch(jobIdOf(arg), (s) => console.log(JSON.stringify(s)));
-        return end === "Proved" ? 0 : 1;
-      }
-      case "proof": {
-        const got = await requester.fetchProof(jobIdOf(arg));
-        mkdirSync(values.out!, { recursive: true });
-        writeFileSync(path.join(values.out!, "proof.json"), JSON.stringify(got.proof, null, 2));
-        writeFileSync(path.join(values.out!, "public.json"), JSON.stringify(got.publicSignals, null, 2));
-        writeFileSync(path.join(values.out!, "verification_key.json"), JSON.stringify(got.vkey, null, 2));
-        console.log(JSON.stringify({ verified: got.verified, txHash: got.txHash, out: values.out }));
-        return got.verified ? 0 : 1;
-      }
-      case "cancel":
-        await requester.cancel(jobIdOf(arg));
-        console.log(JSON.stringify({ cancelled: arg }));
-        return 0;
-      case "expire":
-        await requester.expire(jobIdOf(arg));
-        console.log(JSON.stringify({ expired: arg }));
-        return 0;
-      default:
-        throw new UsageError(USAGE);
-    }
-  } finally {
-    provider.destroy();
-  }
+  return marketAddress;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    const usage = e instanceof UsageError || e instanceof RequestError || e instanceof KeyError;
-    // A contract's refusal names its custom error and arguments.
-    const refusal = describeRevert(e);
-    console.error(usage ? e.message : refusal ? `the market refused: ${refusal}` : `error: ${e.message}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+async function connect() {
+  const values = program.opts<ChainOptions>();
+  if (values.rpcUrl === undefined) throw new UsageError("no chain: give --rpc-url URL or PM_RPC_URL");
+  const marketAddress = marketAddressOf(values);
+  const wallet = await loadWallet(values.keystore);
+  provider = await connectChain(values.rpcUrl);
+  const requester = createRequester({ provider, wallet, marketAddress, coordinatorUrl: values.coordinator });
+  const decimals = Number(await connectToken(await requester.market.token(), provider).decimals());
+  return { requester, wallet, provider, marketAddress, decimals };
+}
+
+function jobIdOf(text: string): bigint {
+  if (!/^\d+$/.test(text)) throw new UsageError(`expected a job id (a positive integer), got ${text}`);
+  return BigInt(text);
+}
+
+function wholeSeconds(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected whole seconds, got ${text}`);
+  return Number(text);
+}
+
+program
+  .command("register")
+  .description("deploy a circuit's verifiers and register it; prints { circuitId }")
+  .argument("<manifest>", "the circuit's manifest.json")
+  .argument("<system>", PROOF_SYSTEMS.join(" | "))
+  .option("--artifacts-uri <uri>", "where provers find the manifest (default: its path in this repository)")
+  .action(async (manifest: string, system: string, opts: { artifactsUri?: string }) => {
+    if (!PROOF_SYSTEMS.includes(system as ProofSystem))
+      throw new UsageError(`<system>: expected one of ${PROOF_SYSTEMS.join(", ")}, got ${system}`);
+    const { requester } = await connect();
+    const id = await requester.registerCircuit(path.resolve(manifest), system as ProofSystem, opts.artifactsUri);
+    console.log(JSON.stringify({ circuitId: id.toString() }));
+  });
+
+program
+  .command("post")
+  .description("post a job: checks the inputs against the circuit, escrows the fee; prints the job (JSON)")
+  .requiredOption("--circuit <id>", "the circuit's id")
+  .requiredOption("--inputs <file>", "the inputs document (JSON: every input signal of the circuit)")
+  .requiredOption("--fee <amount>", "paid to the prover, in token units")
+  .requiredOption("--bond <amount>", "the prover's stake locked by its claim, in token units")
+  .option("--window <seconds>", "the proving window a claim gets", "300")
+  .option("--expires-in <seconds>", "the job expires this long after posting", "3600")
+  .action(
+    async (opts: { circuit: string; inputs: string; fee: string; bond: string; window: string; expiresIn: string }) => {
+      if (!/^\d+$/.test(opts.circuit)) throw new UsageError(`--circuit: expected a circuit id, got ${opts.circuit}`);
+      checkAmount("--fee", opts.fee);
+      checkAmount("--bond", opts.bond);
+      const provingWindow = wholeSeconds("--window", opts.window);
+      const expiresIn = wholeSeconds("--expires-in", opts.expiresIn);
+      let inputs: Record<string, unknown>;
+      try {
+        inputs = JSON.parse(readFileSync(opts.inputs, "utf8"));
+      } catch (e) {
+        throw new UsageError(`--inputs ${opts.inputs}: ${(e as Error).message}`);
+      }
+      const { requester, decimals } = await connect();
+      const posted = await requester.postJob({
+        circuitId: BigInt(opts.circuit),
+        inputs,
+        fee: toBaseUnits(opts.fee, decimals),
+        bond: toBaseUnits(opts.bond, decimals),
+        provingWindow: BigInt(provingWindow),
+        expiresIn,
+      });
+      console.log(JSON.stringify({ ...posted, jobId: posted.jobId.toString() }));
+    },
+  );
+
+program
+  .command("status")
+  .description("a job's status and terms (JSON)")
+  .argument("<jobId>")
+  .action(async (jobId: string) => {
+    const id = jobIdOf(jobId);
+    const { requester } = await connect();
+    console.log(JSON.stringify(await requester.status(id)));
+  });
+
+program
+  .command("watch")
+  .description("print each status change until Proved, Cancelled or Expired (exit 1 unless Proved)")
+  .argument("<jobId>")
+  .action(async (jobId: string) => {
+    const id = jobIdOf(jobId);
+    const { requester } = await connect();
+    const end = await requester.watch(id, (s) => console.log(JSON.stringify(s)));
+    if (end !== "Proved") process.exitCode = 1;
+  });
+
+program
+  .command("proof")
+  .description("proof.json, public.json, verification_key.json from the proving transaction, verified")
+  .argument("<jobId>")
+  .option("-o, --out <dir>", "where to write them", ".")
+  .action(async (jobId: string, opts: { out: string }) => {
+    const id = jobIdOf(jobId);
+    const { requester } = await connect();
+    const got = await requester.fetchProof(id);
+    mkdirSync(opts.out, { recursive: true });
+    writeFileSync(path.join(opts.out, "proof.json"), JSON.stringify(got.proof, null, 2));
+    writeFileSync(path.join(opts.out, "public.json"), JSON.stringify(got.publicSignals, null, 2));
+    writeFileSync(path.join(opts.out, "verification_key.json"), JSON.stringify(got.vkey, null, 2));
+    console.log(JSON.stringify({ verified: got.verified, txHash: got.txHash, out: opts.out }));
+    if (!got.verified) process.exitCode = 1;
+  });
+
+program
+  .command("cancel")
+  .description("cancel an Open job: the fee comes back (withdraw it from the market)")
+  .argument("<jobId>")
+  .action(async (jobId: string) => {
+    const id = jobIdOf(jobId);
+    const { requester } = await connect();
+    await requester.cancel(id);
+    console.log(JSON.stringify({ cancelled: jobId }));
+  });
+
+program
+  .command("expire")
+  .description("expire a job past its expiry (anyone may): the fee goes back to its requester")
+  .argument("<jobId>")
+  .action(async (jobId: string) => {
+    const id = jobIdOf(jobId);
+    const { requester } = await connect();
+    await requester.expire(id);
+    console.log(JSON.stringify({ expired: jobId }));
+  });
+
+addFaucetCommand(program, async () => {
+  const { wallet, provider, marketAddress } = await connect();
+  return { signer: wallet.connect(provider), marketAddress };
+});
+
+await runProgram(program, process.argv.slice(2), {
+  userErrors: [RequestError, KeyError, FaucetRefused],
+  provider: () => provider,
+});

@@ -1,39 +1,143 @@
 /**
- * The market's custom error (e.g. `ExpiryTooSoon(now, earliest)`) out of a failed call, whichever way ethers
- * reports it: decoded already, as raw revert data (decoded here with the market's ABI), or only in a node's message.
+ * Why a transaction or call reverted, named with its arguments (e.g. `ERC20InsufficientBalance(0x…, 0, 5e18)`),
+ * wherever the node or ethers put the revert data: on a CALL_EXCEPTION from gas estimation or a call, nested in an
+ * UNKNOWN_ERROR ("could not coalesce error") when a node refuses a transaction it mined reverted, or nowhere but a
+ * receipt (then `explainRevert` replays the call at the block before it). One Interface knows every error a call
+ * into the market can surface: the market's own (with OpenZeppelin's Ownable and SafeERC20 errors, which its ABI
+ * carries), the ERC-20 token's (IERC20Errors, from TestToken's ABI), Panic(uint256) and Error(string).
  */
-import { Interface } from "ethers";
+import { Interface, type JsonFragment, type Provider } from "ethers";
 import { contractArtifact } from "./artifacts.ts";
 
-let marketInterface: Interface | undefined;
-const market = () => (marketInterface ??= new Interface(contractArtifact("ProofMarket").abi));
+/** Solidity's panic codes in words (the language documentation's list). */
+const PANIC_MEANINGS: Record<number, string> = {
+  0x00: "generic compiler panic",
+  0x01: "assertion failed",
+  0x11: "arithmetic overflow or underflow",
+  0x12: "division or modulo by zero",
+  0x21: "invalid enum value",
+  0x22: "corrupt storage byte array",
+  0x31: "pop on an empty array",
+  0x32: "array index out of bounds",
+  0x41: "too much memory allocated",
+  0x51: "call to an uninitialized function",
+};
 
-/** The error with its arguments, e.g. `JobNotOpen(7, 2)`; null if the failure was not a market refusal. */
-export function describeRevert(error: unknown, iface: Interface = market()): string | null {
-  const e = error as {
-    revert?: { name?: string; args?: unknown[] };
-    data?: string;
-    info?: { error?: { message?: string; data?: string } };
-    shortMessage?: string;
-  };
-  const format = (name: string, args: readonly unknown[] = []) => `${name}(${args.map(String).join(", ")})`;
-  if (e?.revert?.name) return format(e.revert.name, e.revert.args);
-  for (const data of [e?.data, e?.info?.error?.data]) {
-    if (typeof data !== "string" || data.length < 10) continue;
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed) return format(parsed.name, [...parsed.args]);
-    } catch {
-      // not one of the market's errors
+/** Contracts whose ABIs bring the errors a call into the market can revert with. */
+const ERROR_SOURCES = ["ProofMarket", "TestToken"];
+
+let errorsInterface: Interface | undefined;
+
+/** Every known error fragment once (the same error in two ABIs has one selector). */
+function knownErrors(): Interface {
+  if (errorsInterface === undefined) {
+    const bySignature = new Map<string, JsonFragment>();
+    for (const name of ERROR_SOURCES) {
+      for (const fragment of contractArtifact(name).abi as JsonFragment[]) {
+        if (fragment.type !== "error") continue;
+        const signature = `${fragment.name}(${(fragment.inputs ?? []).map((i) => i.type).join(",")})`;
+        bySignature.set(signature, fragment);
+      }
     }
+    errorsInterface = new Interface([...bySignature.values()]);
   }
-  const match = /reverted with custom error '([^']+)'/.exec(
-    `${e?.shortMessage ?? ""} ${e?.info?.error?.message ?? ""}`,
-  );
+  return errorsInterface;
+}
+
+const REVERT_DATA = /^0x[0-9a-f]{8}([0-9a-f]{64})*$/i;
+
+/** The first ABI-shaped revert data under a `data` key anywhere in the error (ethers nests node errors deeply). */
+export function findRevertData(error: unknown): string | null {
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, depth: number): string | null => {
+    if (node === null || typeof node !== "object" || seen.has(node) || depth > 6) return null;
+    seen.add(node);
+    const data = (node as { data?: unknown }).data;
+    if (typeof data === "string" && REVERT_DATA.test(data)) return data;
+    for (const value of Object.values(node)) {
+      const found = walk(value, depth + 1);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  return walk(error, 0);
+}
+
+function format(name: string, args: readonly unknown[]): string {
+  if (name === "Panic") {
+    const code = Number(args[0]);
+    return `Panic(0x${code.toString(16).padStart(2, "0")}: ${PANIC_MEANINGS[code] ?? "unknown panic code"})`;
+  }
+  if (name === "Error") return `Error(${JSON.stringify(String(args[0]))})`;
+  return `${name}(${args.map(String).join(", ")})`;
+}
+
+/** Revert data decoded with the known errors (including Panic and Error(string)), or null if none matches. */
+export function decodeRevertData(data: string, iface: Interface = knownErrors()): string | null {
+  try {
+    const parsed = iface.parseError(data);
+    return parsed ? format(parsed.name, [...parsed.args]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The error with its arguments, e.g. `JobNotOpen(7, 2)`; null if the failure carries no recognisable revert. */
+export function describeRevert(error: unknown, iface: Interface = knownErrors()): string | null {
+  const e = error as { revert?: { name?: string; args?: unknown[] }; shortMessage?: string; message?: string };
+  if (e?.revert?.name) return format(e.revert.name, e.revert.args ?? []);
+  const data = findRevertData(error);
+  if (data !== null) {
+    const decoded = decodeRevertData(data, iface);
+    if (decoded !== null) return decoded;
+  }
+  // Some nodes only name the error in their message (Hardhat: "reverted with custom error 'X(1, 2)'").
+  const nested = findMessages(error).join(" ");
+  const match = /reverted with custom error '([^']+)'/.exec(nested);
   return match ? match[1] : null;
+}
+
+function findMessages(error: unknown): string[] {
+  const messages: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== "object" || seen.has(node) || depth > 6) return;
+    seen.add(node);
+    const message = (node as { message?: unknown }).message;
+    if (typeof message === "string") messages.push(message);
+    for (const value of Object.values(node)) walk(value, depth + 1);
+  };
+  walk(error, 0);
+  return messages;
 }
 
 /** Just the error's name (e.g. "JobNotOpen"), for logs and for telling a final refusal from a transient failure. */
 export function revertName(error: unknown): string | null {
   return describeRevert(error)?.split("(")[0] ?? null;
+}
+
+/**
+ * Like describeRevert, and where ethers gives only the receipt of a mined transaction that reverted (a
+ * CALL_EXCEPTION without data), replays the transaction as a call on the state before its block to get the data.
+ */
+export async function explainRevert(error: unknown, provider: Provider): Promise<string | null> {
+  const known = describeRevert(error);
+  if (known !== null) return known;
+  const receipt = (error as { receipt?: { hash: string; blockNumber: number } })?.receipt;
+  if (!receipt) return null;
+  const tx = await provider.getTransaction(receipt.hash);
+  if (tx === null) return null;
+  try {
+    await provider.call({
+      from: tx.from,
+      to: tx.to,
+      data: tx.data,
+      value: tx.value,
+      gasLimit: tx.gasLimit,
+      blockTag: receipt.blockNumber - 1,
+    });
+  } catch (replayed) {
+    return describeRevert(replayed);
+  }
+  return null;
 }

@@ -1,60 +1,185 @@
+#!/usr/bin/env node
 /**
- * prover-worker: an operator's CLI and daemon.
- *
- *   prover-worker stake <amount>       stake tokens (decimal amount in token units, e.g. 25.5)
- *   prover-worker unstake <amount>     start unbonding free stake (withdrawable after the unbonding delay)
- *   prover-worker withdraw             pay out earnings and refunds, and unbonded stake once ready
- *   prover-worker status               stake free/locked/unbonding, claims in flight, earnings
- *   prover-worker bench                time each served circuit's backend; the policy uses the figures
- *   prover-worker run                  the daemon: discover, preflight, claim, prove, submit
- *
- * Options: --config FILE, --rpc-url URL, --market ADDRESS, --slots N, --data-dir DIR, --metrics-port N.
- * The key comes from PM_PRIVATE_KEY, or the config's `keystore` with PM_KEYSTORE_PASSWORD; it is never printed.
+ * proofmarket-worker: a prover operator's CLI and daemon (`--help` lists the commands and options). Usage errors
+ * exit 2, failures that are not the user's input exit 1.
  */
-import { parseArgs } from "node:util";
-import { formatUnits, parseUnits } from "ethers";
-import { createProvider } from "../../common/chain/provider.ts";
-import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import path from "node:path";
+import { Option } from "commander";
+import { formatUnits, type JsonRpcProvider } from "ethers";
 import { KeyError, loadWallet } from "../../common/chain/keys.ts";
+import { connectChain } from "../../common/cli/chain.ts";
+import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../../common/cli/program.ts";
+import { addFaucetCommand } from "../../common/cli/faucet.ts";
+import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
+import { FaucetRefused } from "../../common/deploy/faucet.ts";
 import { createLogger } from "../../common/log.ts";
-import { createMetrics, serveMetrics } from "./metrics.ts";
-import { openStore } from "./store.ts";
-import { createWorker } from "./worker.ts";
 import { createBackends } from "./backends/index.ts";
 import { benchCircuits } from "./bench.ts";
+import { CONFIG_OVERRIDES, configDefault, ConfigError, loadConfig, type OverrideFlag } from "./config.ts";
+import { initWorkerConfig } from "./init.ts";
+import { createMetrics, serveMetrics } from "./metrics.ts";
 import { createProverPool } from "./prover/pool.ts";
+import { openStore } from "./store.ts";
+import { createWorker } from "./worker.ts";
 
-const USAGE =
-  "usage: prover-worker <stake AMOUNT | unstake AMOUNT | withdraw | status | run> [--config FILE] [--rpc-url URL] [--market ADDRESS] [--slots N] [--data-dir DIR] [--metrics-port N]";
+let provider: JsonRpcProvider | undefined;
 
-async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: "string" },
-      "rpc-url": { type: "string" },
-      market: { type: "string" },
-      slots: { type: "string" },
-      "data-dir": { type: "string" },
-      "metrics-port": { type: "string" },
-    },
-  });
-  const [command, arg] = positionals;
-  if (command === undefined) {
-    console.error(USAGE);
-    return 2;
+const program = createProgram("proofmarket-worker", "A ProofMarket prover's CLI and daemon: stake, prove, get paid.")
+  .addOption(new Option("-c, --config <file>", "the worker's config file (JSON with comments)").env("PM_CONFIG"))
+  .addHelpText(
+    "after",
+    `
+The key: PM_PRIVATE_KEY, or --keystore FILE with its password in PM_KEYSTORE_PASSWORD; it is never printed.
+Paths in the config file resolve against the file's folder; paths given as flags or variables against the current
+directory. Flags win over variables, which win over the config file.
+Start with: proofmarket-worker init --rpc-url URL --deployment ignition/deployments/devnet --circuit 1 --out worker.json`,
+  );
+for (const o of CONFIG_OVERRIDES) {
+  const placeholder = o.kind === "number" ? "n" : o.kind === "path" ? "path" : o.flag === "market" ? "address" : "url";
+  const option = new Option(`--${o.flag} <${placeholder}>`, o.help).env(o.env);
+  const fallback = configDefault(o.field);
+  // Shown in the help only: the config file's value wins over the schema's default (see `overrides`).
+  if (fallback !== undefined) option.default(fallback, `the config's ${o.field}, else ${JSON.stringify(fallback)}`);
+  program.addOption(option);
+}
+
+/** The flags typed on the command line (variables are read by loadConfig, defaults come from the schema). */
+function overrides(): Partial<Record<OverrideFlag, string>> {
+  const given: Partial<Record<OverrideFlag, string>> = {};
+  const values = program.opts<Record<string, string>>();
+  for (const o of CONFIG_OVERRIDES) {
+    const key = o.flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    if (program.getOptionValueSource(key) === "cli") given[o.flag] = String(values[key]);
   }
-  const overrides: Record<string, unknown> = {};
-  if (values["rpc-url"]) overrides.rpcUrl = values["rpc-url"];
-  if (values.market) overrides.marketAddress = values.market;
-  if (values.slots) overrides.slots = Number(values.slots);
-  if (values["data-dir"]) overrides.dataDir = values["data-dir"];
-  if (values["metrics-port"]) overrides["metrics.port"] = Number(values["metrics-port"]);
-  const { config, circuits } = loadConfig(values.config, overrides);
-  if (command === "bench") {
-    // Needs no chain and no key: it measures this machine.
+  return given;
+}
+
+const configFile = () => program.opts<{ config?: string }>().config;
+const load = () => loadConfig(configFile(), overrides());
+
+/** The configured chain, the key's wallet on it, the market and its token. */
+async function connect() {
+  const { config } = load();
+  const wallet = await loadWallet(config.keystore);
+  provider = await connectChain(config.rpcUrl);
+  const signer = wallet.connect(provider);
+  const market = connectMarket(config.marketAddress, signer);
+  const token = connectToken(await market.token(), signer);
+  return { config, wallet, provider, signer, market, token, decimals: Number(await token.decimals()) };
+}
+
+program
+  .command("init")
+  .description("write a commented config for a market and the circuits to serve, that `run` accepts unchanged")
+  .addOption(
+    new Option(
+      "--circuit <id[=manifest]>",
+      "a circuit to serve, by on-chain id; =path/to/manifest.json if its artifactsURI is not a local path (repeatable)",
+    ).argParser((value: string, previous: string[] = []) => [...previous, value]),
+  )
+  .option("-o, --out <file>", "where to write the config", "worker.json")
+  .option("-f, --force", "overwrite an existing file", false)
+  .action(async (opts: { circuit?: string[]; out: string; force: boolean }) => {
+    const values = program.opts<{ rpcUrl?: string; deployment?: string; market?: string }>();
+    if (values.rpcUrl === undefined) throw new UsageError("init: give --rpc-url URL (or PM_RPC_URL)");
+    provider = await connectChain(values.rpcUrl);
+    const written = await initWorkerConfig({
+      provider,
+      rpcUrl: values.rpcUrl,
+      deployment: values.deployment === undefined ? undefined : path.resolve(values.deployment),
+      marketAddress: values.market,
+      circuits: opts.circuit ?? [],
+      out: opts.out,
+      force: opts.force,
+    });
+    console.log(`wrote ${written}; check it, then: proofmarket-worker stake AMOUNT --config ${opts.out}`);
+  });
+
+program
+  .command("stake")
+  .description("stake tokens (approving the market first if needed)")
+  .argument("<amount>", "in token units, e.g. 25.5")
+  .action(async (amountText: string) => {
+    checkAmount("stake", amountText);
+    const { wallet, market, token, decimals } = await connect();
+    const value = toBaseUnits(amountText, decimals);
+    const marketAddress = await market.getAddress();
+    if ((await token.allowance(wallet.address, marketAddress)) < value)
+      await (await token.approve(marketAddress, value)).wait();
+    await (await market.stake(value)).wait();
+    console.log(
+      `staked ${formatUnits(value, decimals)}; free stake now ${formatUnits(await market.freeStake(wallet.address), decimals)}`,
+    );
+  });
+
+program
+  .command("unstake")
+  .description("start unbonding free stake (withdrawable after the unbonding delay)")
+  .argument("<amount>", "in token units, e.g. 25.5")
+  .action(async (amountText: string) => {
+    checkAmount("unstake", amountText);
+    const { wallet, market, decimals } = await connect();
+    await (await market.requestUnstake(toBaseUnits(amountText, decimals))).wait();
+    const acct = await market.account(wallet.address);
+    console.log(
+      `unbonding ${formatUnits(acct.unbonding, decimals)}, withdrawable after ${new Date(Number(acct.unbondingReadyAt) * 1000).toISOString()}`,
+    );
+  });
+
+program
+  .command("withdraw")
+  .description("pay out earnings and refunds, and unbonded stake once ready")
+  .action(async () => {
+    const { wallet, provider, market, decimals } = await connect();
+    const owed = await market.withdrawable(wallet.address);
+    if (owed > 0n) await (await market.withdraw(wallet.address)).wait();
+    const acct = await market.account(wallet.address);
+    const now = (await provider.getBlock("latest"))!.timestamp;
+    let unstaked = 0n;
+    if (acct.unbonding > 0n && now >= Number(acct.unbondingReadyAt)) {
+      await (await market.completeUnstake()).wait();
+      unstaked = acct.unbonding;
+    }
+    console.log(
+      `withdrew ${formatUnits(owed, decimals)} earnings/refunds and ${formatUnits(unstaked, decimals)} unbonded stake`,
+    );
+  });
+
+program
+  .command("status")
+  .description("stake free/locked/unbonding, claims in flight, earnings (JSON)")
+  .action(async () => {
+    const { config, wallet, market, decimals } = await connect();
+    const acct = await market.account(wallet.address);
+    const store = openStore(config.dataDir);
+    const claims = store.claims();
+    store.close();
+    const count = (s: string) => claims.filter((c) => c.status === s).length;
+    const units = (v: bigint) => formatUnits(v, decimals);
+    const status = {
+      prover: wallet.address,
+      staked: units(acct.staked),
+      free: units(acct.staked - acct.locked),
+      locked: units(acct.locked),
+      unbonding: units(acct.unbonding),
+      unbondingReadyAt: acct.unbonding > 0n ? new Date(Number(acct.unbondingReadyAt) * 1000).toISOString() : null,
+      withdrawable: units(await market.withdrawable(wallet.address)),
+      claims: {
+        inFlight: count("claiming") + count("claimed") + count("submitting"),
+        proved: count("proved"),
+        abandoned: count("abandoned"),
+        failed: count("failed"),
+      },
+      earned: units(claims.filter((c) => c.status === "proved").reduce((s, c) => s + c.view.terms.fee, 0n)),
+    };
+    console.log(JSON.stringify(status, null, 2));
+  });
+
+program
+  .command("bench")
+  .description("time each served circuit's backend on this machine; the policy uses the figures (no chain, no key)")
+  .action(async () => {
+    const { config, circuits } = load();
     const pool = createProverPool(config.slots);
     const store = openStore(config.dataDir);
     try {
@@ -67,118 +192,38 @@ async function main(argv: string[]): Promise<number> {
       store.close();
       await pool.close();
     }
-    return 0;
-  }
-  const wallet = await loadWallet(config.keystore);
-  const provider = createProvider(config.rpcUrl);
-  const signer = wallet.connect(provider);
-  const market = connectMarket(config.marketAddress, signer);
-  const token = connectToken(await market.token(), signer);
-  const decimals = Number(await token.decimals());
-  const amount = () => {
-    if (arg === undefined || !/^\d+(\.\d+)?$/.test(arg))
-      throw new ConfigError(`${command} needs a decimal token amount, e.g. \`${command} 25\``);
-    return parseUnits(arg, decimals);
-  };
+  });
 
-  switch (command) {
-    case "stake": {
-      const value = amount();
-      const allowance = await token.allowance(wallet.address, await market.getAddress());
-      if (allowance < value) await (await token.approve(await market.getAddress(), value)).wait();
-      await (await market.stake(value)).wait();
-      console.log(
-        `staked ${formatUnits(value, decimals)}; free stake now ${formatUnits(await market.freeStake(wallet.address), decimals)}`,
-      );
-      break;
-    }
-    case "unstake": {
-      const value = amount();
-      await (await market.requestUnstake(value)).wait();
-      const acct = await market.account(wallet.address);
-      console.log(
-        `unbonding ${formatUnits(acct.unbonding, decimals)}, withdrawable after ${new Date(Number(acct.unbondingReadyAt) * 1000).toISOString()}`,
-      );
-      break;
-    }
-    case "withdraw": {
-      const owed = await market.withdrawable(wallet.address);
-      if (owed > 0n) await (await market.withdraw(wallet.address)).wait();
-      const acct = await market.account(wallet.address);
-      const now = (await provider.getBlock("latest"))!.timestamp;
-      let unstaked = 0n;
-      if (acct.unbonding > 0n && now >= Number(acct.unbondingReadyAt)) {
-        await (await market.completeUnstake()).wait();
-        unstaked = acct.unbonding;
-      }
-      console.log(
-        `withdrew ${formatUnits(owed, decimals)} earnings/refunds and ${formatUnits(unstaked, decimals)} unbonded stake`,
-      );
-      break;
-    }
-    case "status": {
-      const acct = await market.account(wallet.address);
-      const store = openStore(config.dataDir);
-      const claims = store.claims();
-      store.close();
-      const count = (s: string) => claims.filter((c) => c.status === s).length;
-      console.log(
-        JSON.stringify(
-          {
-            prover: wallet.address,
-            staked: formatUnits(acct.staked, decimals),
-            free: formatUnits(acct.staked - acct.locked, decimals),
-            locked: formatUnits(acct.locked, decimals),
-            unbonding: formatUnits(acct.unbonding, decimals),
-            unbondingReadyAt: acct.unbonding > 0n ? new Date(Number(acct.unbondingReadyAt) * 1000).toISOString() : null,
-            withdrawable: formatUnits(await market.withdrawable(wallet.address), decimals),
-            claims: {
-              inFlight: count("claiming") + count("claimed") + count("submitting"),
-              proved: count("proved"),
-              abandoned: count("abandoned"),
-              failed: count("failed"),
-            },
-            earned: formatUnits(
-              claims.filter((c) => c.status === "proved").reduce((s, c) => s + c.view.terms.fee, 0n),
-              decimals,
-            ),
-          },
-          null,
-          2,
-        ),
-      );
-      break;
-    }
-    case "run": {
-      const logger = createLogger({ component: "prover-worker" });
-      const metrics = createMetrics();
-      const worker = createWorker({ config, circuits, wallet, logger, metrics });
-      const server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, worker.health);
-      logger.info("metrics and health listening", {
-        url: `http://${config.metrics.host}:${(server.address() as { port: number }).port}`,
-      });
-      const shutdown = () => void worker.stop();
-      process.once("SIGTERM", shutdown);
-      process.once("SIGINT", shutdown);
-      await worker.start();
-      await worker.done;
-      server.close();
-      logger.info("worker stopped");
-      break;
-    }
-    default:
-      console.error(`unknown command ${command}\n${USAGE}`);
-      return 2;
-  }
-  provider.destroy();
-  return 0;
-}
+program
+  .command("run")
+  .description("the daemon: discover, preflight, claim, prove, submit (SIGTERM: settle held claims, then exit)")
+  .action(async () => {
+    const { config, circuits } = load();
+    const wallet = await loadWallet(config.keystore);
+    // Fail fast on a wrong URL; the worker keeps its own providers.
+    (await connectChain(config.rpcUrl)).destroy();
+    const logger = createLogger({ component: "prover-worker" });
+    const metrics = createMetrics();
+    const worker = createWorker({ config, circuits, wallet, logger, metrics });
+    const server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, worker.health);
+    logger.info("metrics and health listening", {
+      url: `http://${config.metrics.host}:${(server.address() as { port: number }).port}`,
+    });
+    const shutdown = () => void worker.stop();
+    process.once("SIGTERM", shutdown);
+    process.once("SIGINT", shutdown);
+    await worker.start();
+    await worker.done;
+    server.close();
+    logger.info("worker stopped");
+  });
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    const usage = e instanceof ConfigError || e instanceof KeyError;
-    console.error(usage ? e.message : `error: ${e.message}`);
-    process.exit(usage ? 2 : 1);
-  },
-);
+addFaucetCommand(program, async () => {
+  const { config, signer } = await connect();
+  return { signer, marketAddress: config.marketAddress };
+});
+
+await runProgram(program, process.argv.slice(2), {
+  userErrors: [ConfigError, KeyError, FaucetRefused],
+  provider: () => provider,
+});

@@ -1,9 +1,12 @@
 /**
- * The worker's configuration: one JSON file, validated once at start into typed values. Environment variables
- * (PM_*) and command-line flags override the file. Every error names the field that is wrong.
+ * The worker's configuration: one JSONC file (JSON with comments), validated once at start into typed values.
+ * Environment variables (PM_*) and command-line flags override the file. Every error names the field that is
+ * wrong. Paths in the file resolve against the file's folder; paths from flags or the environment against the
+ * current directory.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import { z } from "zod";
 import { CIRCUITS_DIR } from "../../common/circuits/catalog.ts";
 import {
@@ -93,16 +96,57 @@ export class ConfigError extends Error {
   }
 }
 
-/** Overrides from the environment, by field. */
-const ENV_OVERRIDES: Record<string, (v: string) => [string, unknown]> = {
-  PM_RPC_URL: (v) => ["rpcUrl", v],
-  PM_WS_URL: (v) => ["wsUrl", v],
-  PM_MARKET_ADDRESS: (v) => ["marketAddress", v],
-  PM_DEPLOYMENT: (v) => ["deployment", v],
-  PM_SLOTS: (v) => ["slots", Number(v)],
-  PM_DATA_DIR: (v) => ["dataDir", v],
-  PM_METRICS_PORT: (v) => ["metrics.port", Number(v)],
-};
+/**
+ * The settings a flag or an environment variable may override, in one table: the CLI builds its options (and their
+ * help) from it, loadConfig reads the environment from it. Paths given this way resolve against the current
+ * directory; paths in the config file against the file's folder.
+ */
+export const CONFIG_OVERRIDES = [
+  { flag: "rpc-url", env: "PM_RPC_URL", field: "rpcUrl", kind: "string", help: "JSON-RPC URL of the chain" },
+  { flag: "ws-url", env: "PM_WS_URL", field: "wsUrl", kind: "string", help: "WebSocket URL: new jobs wake the worker" },
+  { flag: "market", env: "PM_MARKET_ADDRESS", field: "marketAddress", kind: "string", help: "the market's address" },
+  {
+    flag: "deployment",
+    env: "PM_DEPLOYMENT",
+    field: "deployment",
+    kind: "path",
+    help: "an Ignition deployment folder (gives the market and its start block)",
+  },
+  { flag: "slots", env: "PM_SLOTS", field: "slots", kind: "number", help: "proofs computed at once" },
+  { flag: "data-dir", env: "PM_DATA_DIR", field: "dataDir", kind: "path", help: "where the worker keeps its state" },
+  {
+    flag: "metrics-port",
+    env: "PM_METRICS_PORT",
+    field: "metrics.port",
+    kind: "number",
+    help: "port of /metrics and /health (0: any free port)",
+  },
+  {
+    flag: "keystore",
+    env: "PM_KEYSTORE",
+    field: "keystore",
+    kind: "path",
+    help: "encrypted JSON keystore (password in PM_KEYSTORE_PASSWORD); else PM_PRIVATE_KEY",
+  },
+] as const;
+
+export type OverrideFlag = (typeof CONFIG_OVERRIDES)[number]["flag"];
+
+/** A flag's or variable's value as the config field takes it (a path made absolute against the current directory). */
+function overrideValue(kind: "string" | "path" | "number", value: string): unknown {
+  if (kind === "number") return /^\d+$/.test(value) ? Number(value) : value;
+  return kind === "path" ? path.resolve(value) : value;
+}
+
+/** The schema's default for a (dotted) field, e.g. 2 for "slots"; undefined when it has none. */
+export function configDefault(field: string): unknown {
+  const [top, ...rest] = field.split(".");
+  const parsed = (configSchema.shape as Record<string, z.ZodTypeAny>)[top].safeParse(undefined);
+  if (!parsed.success) return undefined;
+  let value: unknown = parsed.data;
+  for (const key of rest) value = (value as Record<string, unknown> | undefined)?.[key];
+  return value;
+}
 
 function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
   const keys = dotted.split(".");
@@ -114,11 +158,55 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[keys.at(-1)!] = value;
 }
 
+/** Reads a JSONC config (comments and trailing commas allowed); a syntax error names the line and column. */
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const errors: ParseError[] = [];
+  const raw = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const { offset, error } = errors[0];
+    const before = text.slice(0, offset).split("\n");
+    throw new ConfigError(
+      `${file}:${before.length}:${before.at(-1)!.length + 1}: ${printParseErrorCode(error)} (the config is JSON with comments)`,
+    );
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ConfigError(`${file}: expected a JSON object of settings`);
+  return raw as Record<string, unknown>;
+}
+
+/** Makes the file's relative paths absolute against its folder, before anything else is merged in. */
+function resolveFilePaths(raw: Record<string, unknown>, base: string): void {
+  const resolve = (v: unknown) => (typeof v === "string" ? path.resolve(base, v) : v);
+  for (const field of ["deployment", "dataDir", "keystore"]) if (field in raw) raw[field] = resolve(raw[field]);
+  if (Array.isArray(raw.circuits)) {
+    for (const c of raw.circuits as Record<string, unknown>[]) {
+      if (typeof c !== "object" || c === null) continue;
+      if (typeof c.manifest === "string" && isManifestPath(c.manifest)) c.manifest = resolve(c.manifest);
+      if ("benchInputs" in c) c.benchInputs = resolve(c.benchInputs);
+    }
+  }
+  const rapidsnark = (raw.backends as { rapidsnark?: { binary?: unknown } } | undefined)?.rapidsnark;
+  // A bare program name is looked up on the PATH when it runs; a path is the file's.
+  if (typeof rapidsnark?.binary === "string" && rapidsnark.binary.includes("/"))
+    rapidsnark.binary = resolve(rapidsnark.binary);
+}
+
+/** A manifest is a path when it names a .json file; otherwise it is an example circuit's name. */
+const isManifestPath = (ref: string) => ref.endsWith(".json");
+
 export function resolveManifest(
   ref: string,
   relativeTo: string,
 ): { manifestFile: string; manifestData: CircuitManifest } {
-  const manifestFile = ref.endsWith(".json")
+  const manifestFile = isManifestPath(ref)
     ? path.resolve(relativeTo, ref)
     : path.join(CIRCUITS_DIR, "artifacts", ref, "manifest.json");
   try {
@@ -129,39 +217,30 @@ export function resolveManifest(
 }
 
 /**
- * @param file the JSON config file (optional when everything comes from the environment and flags)
- * @param overrides dotted field -> value, from command-line flags
+ * @param file the JSONC config file (optional when everything comes from the environment and flags)
+ * @param overrides flag name (CONFIG_OVERRIDES) -> value as typed on the command line
  */
 export function loadConfig(
   file: string | undefined,
-  overrides: Record<string, unknown> = {},
+  overrides: Partial<Record<OverrideFlag, string>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): { config: WorkerConfig; circuits: ServedCircuit[] } {
-  let raw: Record<string, unknown> = {};
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
-    }
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
-    }
+  const raw = file === undefined ? {} : readConfigFile(file);
+  const base = file === undefined ? process.cwd() : path.dirname(path.resolve(file));
+  resolveFilePaths(raw, base);
+  for (const o of CONFIG_OVERRIDES) {
+    if (env[o.env] !== undefined && env[o.env] !== "") setPath(raw, o.field, overrideValue(o.kind, env[o.env]!));
   }
-  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
-    if (env[name] !== undefined) setPath(raw, ...apply(env[name]!));
+  for (const [flag, value] of Object.entries(overrides)) {
+    const o = CONFIG_OVERRIDES.find((x) => x.flag === flag);
+    if (o === undefined) throw new Error(`no config override named ${flag}`);
+    setPath(raw, o.field, overrideValue(o.kind, value));
   }
-  for (const [field, value] of Object.entries(overrides)) setPath(raw, field, value);
-
-  const base = file ? path.dirname(path.resolve(file)) : process.cwd();
   if (typeof raw.deployment === "string") {
     // Explicit marketAddress / startBlock win over what the deployment says.
     let deployment;
     try {
-      deployment = readIgnitionDeployment(path.resolve(base, raw.deployment));
+      deployment = readIgnitionDeployment(raw.deployment);
     } catch (e) {
       throw new ConfigError(`deployment: ${(e as Error).message}`);
     }
@@ -188,11 +267,10 @@ export function loadConfig(
     if (c.backend === "command" && config.backends.command === undefined) {
       throw new ConfigError(`circuits.${i}.backend: command needs backends.command.template`);
     }
-    const benchInputs = c.benchInputs === undefined ? undefined : path.resolve(base, c.benchInputs);
     const system = resolved.manifestData.systems[c.system]!;
     const at = (a: ArtifactFile) => artifactPath(resolved.manifestFile, a);
     const files = { wasm: at(resolved.manifestData.wasm), zkey: at(system.zkey), vkey: at(system.vkey) };
-    return { ...c, ...resolved, benchInputs, files };
+    return { ...c, ...resolved, files };
   });
   const ids = circuits.map((c) => c.circuitId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);

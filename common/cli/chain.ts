@@ -1,0 +1,32 @@
+/**
+ * The CLIs' connection to the chain. Ethers retries an unreachable node forever (printing "failed to detect
+ * network"), so a CLI asks the node for its chain id once, with a timeout, and stops with one line when nobody
+ * answers.
+ */
+import { FetchRequest, type JsonRpcProvider } from "ethers";
+import { createProvider } from "../chain/provider.ts";
+
+/** Nothing answers JSON-RPC at the URL: the message says what to check. */
+export class ChainUnreachable extends Error {
+  constructor(url: string) {
+    super(`cannot reach the chain at ${url}: is the node running? set --rpc-url or PM_RPC_URL`);
+    this.name = "ChainUnreachable";
+  }
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+
+export async function connectChain(url: string): Promise<JsonRpcProvider> {
+  const probe = new FetchRequest(url);
+  probe.timeout = PROBE_TIMEOUT_MS;
+  probe.setHeader("content-type", "application/json");
+  probe.body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
+  try {
+    const response = await probe.send();
+    response.assertOk();
+    if (typeof response.bodyJson?.result !== "string") throw new Error("not a JSON-RPC answer");
+  } catch {
+    throw new ChainUnreachable(url);
+  }
+  return createProvider(url);
+}
