@@ -3,22 +3,24 @@
  * market with the Devnet Ignition module (test token, market, example circuits), starts the coordinator on SQLite
  * (127.0.0.1:8080) and one staked worker (with the keeper role), posts a few demo jobs through the requester
  * client, and prints where GraphiQL is with a ready-made query. Ctrl-C stops everything (the worker settles what
- * it holds first). State and logs go to .devnet/ and start fresh each time.
+ * it holds first). State and logs go to .devnet/ and start fresh each time; .devnet/pids.json names each
+ * component's process. When a component dies, it says which, how, and where its log is.
  *
  *   PM_DEVNET_CHAIN_PORT (8545), PM_DEVNET_COORDINATOR_PORT (8080), PM_DEVNET_METRICS_PORT (9464), PM_DEVNET_JOBS (3),
  *   PM_DEVNET_DIR (.devnet), PM_DEVNET_DEPLOYMENT (the Ignition deployment id, devnet)
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Contract, parseEther, type Wallet } from "ethers";
-import { startLocalChain } from "../common/chain/localNode.ts";
+import { DEV_MNEMONIC, type LocalChain, startLocalChain } from "../common/chain/localNode.ts";
 import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../common/deploy/ignitionDeploy.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
 import { createRequester } from "../requester/client.ts";
+import { DEMO_QUERY, LABELS, PIDS_FILE, POSTED_PREFIX, READY_LINE } from "./devnetBanner.ts";
 
 const DIR = path.resolve(process.env.PM_DEVNET_DIR ?? path.join(REPO_ROOT, ".devnet"));
 const CHAIN_PORT = Number(process.env.PM_DEVNET_CHAIN_PORT ?? 8545);
@@ -28,56 +30,86 @@ const DEMO_JOBS = Number(process.env.PM_DEVNET_JOBS ?? 3);
 const DEPLOYMENT_ID = process.env.PM_DEVNET_DEPLOYMENT ?? "devnet";
 
 const say = (line: string) => console.log(`[devnet] ${line}`);
-const children: ChildProcess[] = [];
+/** A path as the user can use it from where they ran `npm start`. */
+const shown = (file: string) =>
+  path.relative(process.cwd(), file).startsWith("..") ? file : path.relative(process.cwd(), file);
 
-/** A component in its own process, its output in .devnet/<name>.log. */
-function start(name: string, args: string[], env: Record<string, string>): ChildProcess {
-  const log = openSync(path.join(DIR, `${name}.log`), "w");
+/** The long-running processes, in start order (stopped in reverse). */
+const components: { name: string; process: ChildProcess; log: string }[] = [];
+let stopping = false;
+
+/** Keeps .devnet/pids.json current and says when a component dies, naming it, how, and where its log is. */
+function track(name: string, child: ChildProcess, log: string): void {
+  components.push({ name, process: child, log });
+  const pids = Object.fromEntries([["start", process.pid], ...components.map((c) => [c.name, c.process.pid])]);
+  writeFileSync(path.join(DIR, PIDS_FILE), JSON.stringify(pids, null, 2));
+  child.once("exit", (code, signal) => {
+    if (stopping) return;
+    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+    say(`${name} (pid ${child.pid}) died, ${how}; its log: ${shown(log)}. Ctrl-C stops the rest.`);
+  });
+}
+
+/** Runs a component's program in its own process, its output in .devnet/<name>.log. */
+function spawnLogged(name: string, args: string[], env: Record<string, string>): { child: ChildProcess; log: string } {
+  const log = path.join(DIR, `${name}.log`);
+  const fd = openSync(log, "w");
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
-    stdio: ["ignore", log, log],
+    stdio: ["ignore", fd, fd],
   });
-  children.push(child);
-  child.once("exit", (code, signal) => {
-    if (!stopping) say(`${name} stopped (${signal ?? code}); see .devnet/${name}.log`);
-  });
-  return child;
+  return { child, log };
 }
 
-async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+/** Waits for a component to be ready; gives up at once if its process exits. */
+async function waitFor(what: string, child: ChildProcess, log: string, ready: () => Promise<boolean>): Promise<void> {
   const started = Date.now();
   while (!(await ready().catch(() => false))) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
+    if (hasExited(child))
+      throw new Error(`${what} exited (${child.signalCode ?? `exit code ${child.exitCode}`}); see ${shown(log)}`);
+    if (Date.now() - started > 60_000) throw new Error(`${what} did not come up within 60 s; see ${shown(log)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+let chain: LocalChain | undefined;
+async function stopAll(code = 0): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say("stopping: the worker settles its claims, then everything exits (Ctrl-C again kills them at once)");
+  // The worker first (it may still submit), then the coordinator, then the chain.
+  for (const { process: child } of [...components].reverse()) {
+    if (hasExited(child)) continue;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  await chain?.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => {
+  if (!stopping) return void stopAll();
+  for (const { process: child } of components) if (!hasExited(child)) child.kill("SIGKILL");
+  process.exit(130);
+});
+process.once("SIGTERM", () => stopAll());
 
-let stopping = false;
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
 rmSync(ignitionDeploymentDir(DEPLOYMENT_ID), { recursive: true, force: true });
 
-say(`starting a local chain on 127.0.0.1:${CHAIN_PORT}`);
-const chain = await startLocalChain(CHAIN_PORT);
-const stopAll = async (code = 0) => {
-  if (stopping) return;
-  stopping = true;
-  say("stopping: the worker settles its claims, then everything exits");
-  // The worker first (it may still submit), then the coordinator, then the chain.
-  for (const child of [...children].reverse()) {
-    if (child.exitCode !== null) continue;
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-  }
-  await chain.stop();
-  process.exit(code);
-};
-process.once("SIGINT", () => stopAll());
-process.once("SIGTERM", () => stopAll());
-
 try {
-  const [deployer, operator, requesterAccount] = chain.accounts;
+  say(`starting a local chain on 127.0.0.1:${CHAIN_PORT}`);
+  chain = await startLocalChain(CHAIN_PORT);
+  const chainLog = path.join(DIR, "chain.log");
+  const chainLogStream = createWriteStream(chainLog);
+  chain.process.stdout!.pipe(chainLogStream);
+  chain.process.stderr!.pipe(chainLogStream);
+  track("chain", chain.process, chainLog);
+
+  const [deployer, operator, requesterAccount, spare] = chain.accounts;
   say("deploying with Ignition (ignition/modules/Devnet.ts): test token, market, example circuits");
   const deployment = await deployWithIgnition({
     rpcUrl: chain.url,
@@ -89,19 +121,24 @@ try {
   for (const who of [operator, requesterAccount]) await (await mintable.mint(who.address, parseEther("1000"))).wait();
 
   const coordinatorUrl = `http://127.0.0.1:${COORDINATOR_PORT}`;
-  start("coordinator", [...COORDINATOR_NODE_FLAGS, path.join(REPO_ROOT, "coordinator", "main.ts")], {
-    DATABASE_URL: `file:${path.join(DIR, "coordinator.db")}`,
-    RPC_URL: chain.url,
-    DEPLOYMENT: deployment.dir,
-    CONFIRMATIONS: "0",
-    POLL_MS: "250",
-    PORT: String(COORDINATOR_PORT),
-  });
-  await waitFor("the coordinator", async () => {
+  const coordinator = spawnLogged(
+    "coordinator",
+    [...COORDINATOR_NODE_FLAGS, path.join(REPO_ROOT, "coordinator", "main.ts")],
+    {
+      DATABASE_URL: `file:${path.join(DIR, "coordinator.db")}`,
+      RPC_URL: chain.url,
+      DEPLOYMENT: deployment.dir,
+      CONFIRMATIONS: "0",
+      POLL_MS: "250",
+      PORT: String(COORDINATOR_PORT),
+    },
+  );
+  track("coordinator", coordinator.child, coordinator.log);
+  await waitFor("the coordinator", coordinator.child, coordinator.log, async () => {
     const health = (await (await fetch(`${coordinatorUrl}/health`)).json()) as { indexedBlock: number | null };
     return (health.indexedBlock ?? -1) >= deployment.startBlock;
   });
-  say(`coordinator on ${coordinatorUrl} (SQLite .devnet/coordinator.db)`);
+  say(`coordinator on ${coordinatorUrl} (SQLite ${shown(path.join(DIR, "coordinator.db"))})`);
 
   const workerConfig = path.join(DIR, "worker.json");
   writeFileSync(
@@ -123,10 +160,11 @@ try {
   );
   const cli = path.join(REPO_ROOT, "prover-worker", "src", "cli.ts");
   const workerEnv = { PM_PRIVATE_KEY: operator.privateKey };
-  const staked = start("worker-stake", [cli, "stake", "100", "--config", workerConfig], workerEnv);
-  const stakeCode = await new Promise((r) => staked.once("exit", r));
-  if (stakeCode !== 0) throw new Error("staking the worker failed; see .devnet/worker-stake.log");
-  start("worker", [cli, "run", "--config", workerConfig], workerEnv);
+  const stake = spawnLogged("worker-stake", [cli, "stake", "100", "--config", workerConfig], workerEnv);
+  const stakeCode = await new Promise((r) => stake.child.once("exit", r));
+  if (stakeCode !== 0) throw new Error(`staking the worker failed; see ${shown(stake.log)}`);
+  const worker = spawnLogged("worker", [cli, "run", "--config", workerConfig], workerEnv);
+  track("worker", worker.child, worker.log);
   say(`worker ${operator.address} staked 100 PMT; metrics on http://127.0.0.1:${METRICS_PORT}/metrics`);
 
   const requester = createRequester({
@@ -146,18 +184,27 @@ try {
       provingWindow: 300n,
       expiresIn: 3600,
     });
-    say(`posted job ${jobId} (${name}/groth16)`);
+    console.log(`${POSTED_PREFIX}${jobId} (${name}/groth16)`);
   }
 
-  say("ready.");
+  const account = (i: number, wallet: Wallet, role: string) =>
+    `    #${i}  ${wallet.address}  ${wallet.privateKey}  ${role}`;
+  console.log(READY_LINE);
   console.log(`
-  GraphiQL:   ${coordinatorUrl}/graphql
-  Try:        { jobs(first: 10) { nodes { id status fee assignee circuit { name } events { kind prover blockNumber } } }
-                marketStats(id: "market") { open claimed proved feesPaid } }
-  Chain:      ${chain.url}   market ${deployment.market}   token ${deployment.token}
-  Requester:  PM_RPC_URL=${chain.url} PM_DEPLOYMENT=${deployment.dir} PM_COORDINATOR_URL=${coordinatorUrl} \\
-              PM_PRIVATE_KEY=<a dev account key> node requester/cli.ts status 1
-  Logs:       .devnet/*.log          Ctrl-C stops everything.
+  ${LABELS.graphiql.padEnd(11)} ${coordinatorUrl}/graphql
+  ${LABELS.query.padEnd(11)} ${DEMO_QUERY.replace(/\n\s*/g, "\n              ")}
+  ${LABELS.chain.padEnd(11)} ${chain.url}   market ${deployment.market}   token ${deployment.token}
+  Accounts:   hardhat node's funded development accounts. Their keys are PUBLIC: use them on this devnet only.
+${account(0, deployer, "deployer and market owner")}
+${account(1, operator, "the devnet's worker (operator)")}
+${account(2, requesterAccount, "the demo requester")}
+${account(3, spare, "free: a second operator or requester")}
+    #4-#9 are free too: mnemonic "${DEV_MNEMONIC}", paths m/44'/60'/0'/0/N
+  Try, in another shell:
+    export PM_RPC_URL=${chain.url} PM_DEPLOYMENT=${shown(deployment.dir)} PM_COORDINATOR_URL=${coordinatorUrl}
+    PM_PRIVATE_KEY=${requesterAccount.privateKey} node requester/cli.ts status 1
+    PM_PRIVATE_KEY=${spare.privateKey} npx proofmarket-worker faucet 100   # test tokens for #3
+  Logs:       ${shown(DIR)}/*.log    pids: ${shown(path.join(DIR, PIDS_FILE))}    Ctrl-C stops everything.
 `);
 } catch (e) {
   console.error(`[devnet] ${(e as Error).message}`);

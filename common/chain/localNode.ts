@@ -10,7 +10,7 @@ import { createProvider } from "./provider.ts";
 import { REPO_ROOT } from "../circuits/catalog.ts";
 
 /** Hardhat's default development mnemonic (its accounts are public knowledge: never use them elsewhere). */
-const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,6 +28,8 @@ export interface LocalChain {
   provider: JsonRpcProvider;
   /** Funded accounts 0..9, as wallets connected to the provider. */
   accounts: Wallet[];
+  /** The `hardhat node` process (its pid, and its exit when it dies on its own). */
+  process: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -69,9 +71,11 @@ export async function startLocalChain(port?: number): Promise<LocalChain> {
     url,
     provider,
     accounts,
+    process: proc,
     async stop() {
       provider.destroy();
-      if (proc.exitCode === null) {
+      // A process killed by a signal keeps exitCode null (signalCode is set): it has exited all the same.
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill("SIGTERM");
         await new Promise((r) => proc.once("exit", r));
       }
