@@ -4,7 +4,7 @@
  * and the artifactsURI where its manifest is found (or `ID=path/to/manifest.json` says where it is). A rapidsnark
  * binary on the PATH is offered to the Groth16 circuits.
  */
-import { accessSync, constants, existsSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Provider } from "ethers";
 import { ARTIFACTS_DIR } from "../../common/circuits/catalog.ts";
@@ -117,7 +117,12 @@ export async function initWorkerConfig(options: InitOptions): Promise<string> {
   const circuits = [];
   for (const spec of options.circuits) circuits.push(await resolveCircuit(options, marketAddress, spec));
   const rapidsnark = findRapidsnark(options.searchPath);
-  writeFileSync(out, renderConfig(options, out, marketAddress, circuits, rapidsnark));
+  try {
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, renderConfig(options, out, marketAddress, circuits, rapidsnark));
+  } catch (e) {
+    throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   return out;
 }
 

@@ -1,0 +1,183 @@
+/**
+ * The operator's CLI as a user meets it, spawned as a process against a real local chain: help, version, usage
+ * errors (exit 2), `init` writing a config that `status` and `run` take unchanged, JSONC configs, the faucet
+ * (and its refusal on a market whose token is not the test token), decoded reverts, an unreachable chain.
+ */
+import { writeFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { ContractFactory, parseEther, Wallet } from "ethers";
+import { freePort } from "../../common/chain/localNode.ts";
+import { contractArtifact } from "../../common/contracts/artifacts.ts";
+import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
+import { loadConfig } from "../../prover-worker/src/config.ts";
+import { type Devnet, startDevnet } from "../helpers/market.ts";
+import { startWorker, workerCommand } from "../helpers/workerProcess.ts";
+
+const NO_STACK = /^\s+at /m;
+
+describe("proofmarket-worker CLI", function () {
+  let devnet: Devnet;
+  let dir: string;
+  let fresh: Wallet;
+
+  before(async function () {
+    devnet = await startDevnet();
+    dir = mkdtempSync(path.join(os.tmpdir(), "pm-worker-cli-"));
+    fresh = Wallet.createRandom() as unknown as Wallet;
+    await (await devnet.chain.accounts[0].sendTransaction({ to: fresh.address, value: parseEther("1") })).wait();
+  });
+
+  after(async function () {
+    await devnet?.chain.stop();
+  });
+
+  const initConfig = async (name: string, extra: string[] = []) => {
+    const out = path.join(dir, name, "worker.json");
+    const result = await workerCommand(
+      [
+        "init",
+        "--rpc-url",
+        devnet.chain.url,
+        "--market",
+        devnet.deployment.market,
+        "--circuit",
+        "1",
+        "--out",
+        out,
+        ...extra,
+      ],
+      fresh.privateKey,
+    );
+    return { out, ...result };
+  };
+
+  it("shows help with each option's variable and default, its version, and exits 2 on any bad usage", async function () {
+    const help = await workerCommand(["--help"], "");
+    expect(help.code).to.equal(0);
+    for (const command of ["init", "stake", "unstake", "withdraw", "status", "bench", "run", "faucet"])
+      expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
+    expect(help.stdout).to.match(/--rpc-url <url>\s+JSON-RPC URL of the chain \(env: PM_RPC_URL\)/);
+    expect(help.stdout.replace(/\s+/g, " ")).to.contain("(default: the config's slots, else 2, env: PM_SLOTS)");
+    const stakeHelp = await workerCommand(["help", "stake"], "");
+    expect(stakeHelp.code).to.equal(0);
+    expect(stakeHelp.stdout).to.match(/Usage: proofmarket-worker stake \[options\] <amount>/);
+    expect(stakeHelp.stdout).to.match(/env: PM_DATA_DIR/);
+    const initHelp = await workerCommand(["init", "--help"], "");
+    expect(initHelp.stdout).to.match(/--out <file>\s+where to write the config \(default: "worker.json"\)/);
+
+    const version = await workerCommand(["--version"], "");
+    const { version: expected } = JSON.parse(
+      readFileSync(path.join(import.meta.dirname, "../../package.json"), "utf8"),
+    );
+    expect(version.stdout.trim()).to.equal(expected);
+
+    const typo = await workerCommand(["stak", "5"], "");
+    expect([typo.code, typo.stderr]).to.deep.equal([2, "error: unknown command 'stak'\n(Did you mean stake?)\n"]);
+    const unknownOption = await workerCommand(["status", "--confg", "x.json"], "");
+    expect(unknownOption.code).to.equal(2);
+    expect(unknownOption.stderr).to.contain("(Did you mean --config?)");
+    const missing = await workerCommand(["stake"], "");
+    expect([missing.code, missing.stderr]).to.deep.equal([2, "error: missing required argument 'amount'\n"]);
+    const badAmount = await workerCommand(["stake", "lots"], "");
+    expect(badAmount.code).to.equal(2);
+    expect(badAmount.stderr).to.match(/^stake: expected a token amount, got lots/);
+    const noFile = await workerCommand(["status", "--config", path.join(dir, "nope.json")], "");
+    expect(noFile.code).to.equal(2);
+    expect(noFile.stderr).to.match(/^cannot read config file .*nope\.json: ENOENT\n$/);
+  });
+
+  it("init writes a commented config that loadConfig, status and run take unchanged; its dataDir lies beside it", async function () {
+    const { out, code, stderr } = await initConfig("init");
+    expect(code, stderr).to.equal(0);
+    const text = readFileSync(out, "utf8");
+    expect(text).to.match(/^\s*\/\/ .*keeper/m);
+    expect(text).to.contain("rapidsnark");
+    const { config, circuits } = loadConfig(out);
+    expect(config.marketAddress).to.equal(devnet.deployment.market);
+    expect(config.dataDir).to.equal(path.join(path.dirname(out), ".prover-worker"));
+    expect(circuits.map((c) => [c.circuitId, c.manifestData.name])).to.deep.equal([
+      [1, devnet.deployment.circuits[0].name],
+    ]);
+
+    const again = await initConfig("init");
+    expect(again.code).to.equal(2);
+    expect(again.stderr).to.match(/exists: give --force to overwrite it\n$/);
+    expect((await initConfig("init", ["--force"])).code).to.equal(0);
+
+    const status = await workerCommand(["status", "--config", out], fresh.privateKey);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(JSON.parse(status.stdout).prover).to.equal(fresh.address);
+    expect(existsSync(path.join(path.dirname(out), ".prover-worker"))).to.equal(true);
+
+    const worker = startWorker(out, fresh.privateKey, { PM_METRICS_PORT: "0" });
+    await worker.waitForLog((l) => l.msg === "metrics and health listening", 30_000);
+    worker.proc.kill("SIGTERM");
+    expect(await worker.exited).to.equal(0);
+  });
+
+  it("reads JSONC (comments, trailing commas) and names the line and column of a syntax error", async function () {
+    const base = path.join(dir, "jsonc");
+    const { out } = await initConfig("jsonc");
+    const commented = readFileSync(out, "utf8").replace('"slots": 2,', '"slots": 3, // more\n  /* block */');
+    writeFileSync(out, commented);
+    expect(loadConfig(out).config.slots).to.equal(3);
+    const broken = path.join(base, "broken.json");
+    writeFileSync(broken, '{\n  "slots": 2,\n  "rpcUrl" "x"\n}\n');
+    const result = await workerCommand(["status", "--config", broken], fresh.privateKey);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.equal(`${broken}:3:12: ColonExpected (the config is JSON with comments)\n`);
+  });
+
+  it("without tokens, stake prints the decoded ERC20InsufficientBalance; the faucet funds the account, which then stakes", async function () {
+    const { out } = await initConfig("faucet");
+    const refused = await workerCommand(["stake", "50", "--config", out], fresh.privateKey);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.equal(
+      `the market refused: ERC20InsufficientBalance(${fresh.address}, 0, ${parseEther("50")})\n`,
+    );
+    expect(refused.stderr).not.to.match(NO_STACK);
+
+    const minted = await workerCommand(["faucet", "100", "--config", out], fresh.privateKey);
+    expect(minted.code, minted.stderr).to.equal(0);
+    expect(minted.stdout).to.equal(`minted 100.0 PMT to ${fresh.address}; balance now 100.0 PMT\n`);
+    const staked = await workerCommand(["stake", "50", "--config", out], fresh.privateKey);
+    expect(staked.code, staked.stderr).to.equal(0);
+    expect(staked.stdout).to.match(/^staked 50\.0; free stake now 50\.0/);
+  });
+
+  it("refuses the faucet on a market whose token is not the project's test token", async function () {
+    const deployer = devnet.chain.accounts[0];
+    const deploy = async (name: string, args: unknown[]) => {
+      const { abi, bytecode } = contractArtifact(name);
+      const contract = await new ContractFactory(abi, bytecode, deployer).deploy(...args);
+      await contract.waitForDeployment();
+      return contract.getAddress();
+    };
+    const token = await deploy("FeeOnTransferToken", []);
+    const market = await deploy("ProofMarket", [
+      token,
+      deployer.address,
+      deployer.address,
+      DEV_UNBONDING_DELAY,
+      DEV_MARKET_PARAMS,
+    ]);
+    const { out } = await initConfig("other-token");
+    const result = await workerCommand(["faucet", "--config", out, "--market", market], fresh.privateKey);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.equal(
+      `the market's token ${token} is not the project's test token: the faucet only exists on devnets and Devnet deployments\n`,
+    );
+  });
+
+  it("says in one line when nothing answers at the RPC URL", async function () {
+    const { out } = await initConfig("unreachable");
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await workerCommand(["status", "--config", out, "--rpc-url", url], fresh.privateKey);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.equal(
+      `error: cannot reach the chain at ${url}: is the node running? set --rpc-url or PM_RPC_URL\n`,
+    );
+  });
+});
