@@ -1,6 +1,7 @@
 /**
- * Runs before `npm start` (and other entry points that run .ts files): an older Node.js would otherwise fail on
- * the first .ts import with ERR_UNKNOWN_FILE_EXTENSION. Plain JavaScript with no dependencies, so that it runs on
+ * Loaded before `npm start` (`node --import ./scripts/requireNode.js scripts/start.ts`, one process, so that
+ * signals reach it directly): an older Node.js would otherwise fail on the first .ts import with
+ * ERR_UNKNOWN_FILE_EXTENSION. Plain JavaScript with no dependencies, so that it runs on
  * any Node.js, before or without `npm install`. The required version is package.json's "engines" (">=MAJOR.MINOR"),
  * which `npm install` enforces through engine-strict in .npmrc.
  */

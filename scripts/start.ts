@@ -78,7 +78,7 @@ let chain: LocalChain | undefined;
 async function stopAll(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say("stopping: the worker settles its claims, then everything exits (Ctrl-C again kills them at once)");
+  say("stopping: the worker settles its claims, then everything exits");
   // The worker first (it may still submit), then the coordinator, then the chain.
   for (const { process: child } of [...components].reverse()) {
     if (hasExited(child)) continue;
@@ -89,12 +89,9 @@ async function stopAll(code = 0): Promise<void> {
   await chain?.stop();
   process.exit(code);
 }
-process.on("SIGINT", () => {
-  if (!stopping) return void stopAll();
-  for (const { process: child } of components) if (!hasExited(child)) child.kill("SIGKILL");
-  process.exit(130);
-});
-process.once("SIGTERM", () => stopAll());
+// Repeated signals are ignored while stopping (npm forwards the terminal's Ctrl-C, so it arrives twice); the
+// components are in their own process groups and would outlive `npm start` if it exited before stopping them.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stopAll());
 
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
@@ -102,7 +99,7 @@ rmSync(ignitionDeploymentDir(DEPLOYMENT_ID), { recursive: true, force: true });
 
 try {
   say(`starting a local chain on 127.0.0.1:${CHAIN_PORT}`);
-  chain = await startLocalChain(CHAIN_PORT);
+  chain = await startLocalChain(CHAIN_PORT, { ownProcessGroup: true });
   const chainLog = path.join(DIR, "chain.log");
   const chainLogStream = createWriteStream(chainLog);
   chain.process.stdout!.pipe(chainLogStream);

@@ -33,7 +33,15 @@ export interface LocalChain {
   stop(): Promise<void>;
 }
 
-export async function startLocalChain(port?: number): Promise<LocalChain> {
+export interface LocalChainOptions {
+  /**
+   * Run the node in its own process group, so that a terminal's Ctrl-C reaches only its parent, which then stops
+   * it when it chooses (`npm start` stops the chain last, after the worker has settled its claims).
+   */
+  ownProcessGroup?: boolean;
+}
+
+export async function startLocalChain(port?: number, options: LocalChainOptions = {}): Promise<LocalChain> {
   port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(
@@ -46,7 +54,7 @@ export async function startLocalChain(port?: number): Promise<LocalChain> {
       "--port",
       String(port),
     ],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.ownProcessGroup ?? false },
   );
   let output = "";
   proc.stdout!.on("data", (d) => (output += d));

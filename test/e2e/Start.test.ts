@@ -82,11 +82,12 @@ describe("npm start", function () {
       expect(output).to.match(/PM_PRIVATE_KEY=0x[0-9a-f]{64} node requester\/cli\.ts status 1/);
 
       // A component dies by a signal: npm start says which, how, and where its log is.
-      pids = JSON.parse(readFileSync(path.join(devnetDir, PIDS_FILE), "utf8"));
-      expect(Object.keys(pids)).to.have.members(["start", "chain", "coordinator", "worker"]);
-      expect(pids.start).to.equal(proc.pid);
-      process.kill(pids.coordinator, "SIGKILL");
-      const died = `coordinator (pid ${pids.coordinator}) died, killed by SIGKILL; its log: ${devnetDir}/coordinator.log`;
+      const written: Record<string, number> = JSON.parse(readFileSync(path.join(devnetDir, PIDS_FILE), "utf8"));
+      pids = written;
+      expect(Object.keys(written)).to.have.members(["start", "chain", "coordinator", "worker"]);
+      expect(written.start).to.equal(proc.pid);
+      process.kill(written.coordinator, "SIGKILL");
+      const died = `coordinator (pid ${written.coordinator}) died, killed by SIGKILL; its log: ${devnetDir}/coordinator.log`;
       await until(
         "npm start did not say the coordinator died",
         () => output.includes(died),
