@@ -1,0 +1,91 @@
+/**
+ * The requester's CLI as a user meets it, spawned as a process: help without a chain, version, usage errors
+ * (exit 2), the faucet on a real local chain, an unreachable chain in one line.
+ */
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { expect } from "chai";
+import { formatEther, Wallet } from "ethers";
+import { freePort, type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { connectToken } from "../../common/contracts/artifacts.ts";
+import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
+
+const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
+
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (d) => (stdout += d));
+  proc.stderr.on("data", (d) => (stderr += d));
+  return new Promise((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("proofmarket-requester CLI", function () {
+  let chain: LocalChain;
+  let deployment: DevnetDeployment;
+
+  before(async function () {
+    chain = await startLocalChain();
+    deployment = await deployDevnet(chain.accounts[0]);
+  });
+
+  after(async function () {
+    await chain?.stop();
+  });
+
+  it("shows help without a chain, its version, and exits 2 on any bad usage", async function () {
+    const help = await run(["help"]);
+    expect(help.code).to.equal(0);
+    for (const command of ["register", "post", "status", "watch", "proof", "cancel", "expire", "faucet"])
+      expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
+    const postHelp = (await run(["post", "--help"])).stdout.replace(/\s+/g, " ");
+    expect(postHelp).to.contain('--window <seconds> the proving window a claim gets (default: "300")');
+    expect(postHelp).to.contain("JSON-RPC URL of the chain (env: PM_RPC_URL)");
+    expect((await run(["--version"])).stdout).to.match(/^\d+\.\d+\.\d+\n$/);
+
+    const typo = await run(["stauts", "1"]);
+    expect([typo.code, typo.stderr]).to.deep.equal([2, "error: unknown command 'stauts'\n(Did you mean status?)\n"]);
+    const unknownOption = await run(["status", "1", "--rpc-ur", "http://127.0.0.1:1"]);
+    expect(unknownOption.code).to.equal(2);
+    expect(unknownOption.stderr).to.contain("(Did you mean --rpc-url?)");
+    const missing = await run(["post", "--circuit", "1"]);
+    expect([missing.code, missing.stderr]).to.deep.equal([
+      2,
+      "error: required option '--inputs <file>' not specified\n",
+    ]);
+    const badAmount = await run(["post", "--circuit", "1", "--inputs", "x.json", "--fee", "1e3", "--bond", "1"]);
+    expect(badAmount.code).to.equal(2);
+    expect(badAmount.stderr).to.match(/^--fee: expected a token amount, got 1e3/);
+    const noChain = await run(["status", "1"], { PM_RPC_URL: "" });
+    expect([noChain.code, noChain.stderr]).to.deep.equal([2, "no chain: give --rpc-url URL or PM_RPC_URL\n"]);
+  });
+
+  it("the faucet mints the test token to an address and prints its balance", async function () {
+    const to = Wallet.createRandom().address;
+    const result = await run(["faucet", "25", "--to", to], {
+      PM_RPC_URL: chain.url,
+      PM_MARKET_ADDRESS: deployment.market,
+      PM_PRIVATE_KEY: chain.accounts[3].privateKey,
+    });
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal(`minted 25.0 PMT to ${to}; balance now 25.0 PMT\n`);
+    expect(formatEther(await connectToken(deployment.token, chain.provider).balanceOf(to))).to.equal("25.0");
+  });
+
+  it("says in one line when nothing answers at the RPC URL", async function () {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await run(["status", "1", "--rpc-url", url], {
+      PM_MARKET_ADDRESS: deployment.market,
+      PM_PRIVATE_KEY: chain.accounts[3].privateKey,
+    });
+    expect([result.code, result.stderr]).to.deep.equal([
+      1,
+      `error: cannot reach the chain at ${url}: is the node running? set --rpc-url or PM_RPC_URL\n`,
+    ]);
+  });
+});
