@@ -68,7 +68,7 @@ function marketAddressOf(values: ChainOptions): string {
 
 async function connect() {
   const values = program.opts<ChainOptions>();
-  if (values.rpcUrl === undefined) throw new UsageError("no chain: give --rpc-url URL or PM_RPC_URL");
+  if (!values.rpcUrl) throw new UsageError("no chain: give --rpc-url URL or PM_RPC_URL");
   const marketAddress = marketAddressOf(values);
   const wallet = await loadWallet(values.keystore);
   provider = await connectChain(values.rpcUrl);

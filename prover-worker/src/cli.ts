@@ -81,7 +81,7 @@ program
   .option("-f, --force", "overwrite an existing file", false)
   .action(async (opts: { circuit?: string[]; out: string; force: boolean }) => {
     const values = program.opts<{ rpcUrl?: string; deployment?: string; market?: string }>();
-    if (values.rpcUrl === undefined) throw new UsageError("init: give --rpc-url URL (or PM_RPC_URL)");
+    if (!values.rpcUrl) throw new UsageError("init: give --rpc-url URL (or PM_RPC_URL)");
     provider = await connectChain(values.rpcUrl);
     const written = await initWorkerConfig({
       provider,
