@@ -1,8 +1,11 @@
 /**
  * What `npm start` prints, read back the way a user reads it: the GraphiQL URL and the query to paste, and the
- * demo jobs it posted. `npm start` prints with these labels; .ci/run (through checkDevnet.ts) and
- * test/e2e/Start.test.ts parse with them, so the quick start is checked exactly as it is printed.
+ * demo jobs it posted; and the processes it leaves behind (none, once stopped). `npm start` prints with these
+ * labels; .ci/run (through checkDevnet.ts) and test/e2e/Start.test.ts parse with them, so the quick start is
+ * checked exactly as it is printed.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 
 export const READY_LINE = "[devnet] ready.";
 export const POSTED_PREFIX = "[devnet] posted job ";
@@ -60,4 +63,20 @@ export async function waitForDemoJobsProved(banner: Banner, timeoutMs: number): 
       throw new Error(`after ${timeoutMs / 1000} s, ${proved} of ${banner.postedJobs} demo jobs are Proved`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The pids `npm start` wrote to <devnet dir>/pids.json, by component name. */
+export function devnetPids(devnetDir: string): Record<string, number> {
+  return JSON.parse(readFileSync(path.join(devnetDir, PIDS_FILE), "utf8"));
+}
+
+/** Whether a process is still running (a zombie, exited but not yet reaped by its parent, is not). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }

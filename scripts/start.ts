@@ -199,8 +199,8 @@ ${account(3, spare, "free: a second operator or requester")}
     #4-#9 are free too: mnemonic "${DEV_MNEMONIC}", paths m/44'/60'/0'/0/N
   Try, in another shell:
     export PM_RPC_URL=${chain.url} PM_DEPLOYMENT=${shown(deployment.dir)} PM_COORDINATOR_URL=${coordinatorUrl}
-    PM_PRIVATE_KEY=${requesterAccount.privateKey} node requester/cli.ts status 1
-    PM_PRIVATE_KEY=${spare.privateKey} npx proofmarket-worker faucet 100   # test tokens for #3
+    PM_PRIVATE_KEY=${requesterAccount.privateKey} npx proofmarket-requester status 1
+    PM_PRIVATE_KEY=${spare.privateKey} npx proofmarket-requester faucet 100   # test tokens for #3
   Logs:       ${shown(DIR)}/*.log    pids: ${shown(path.join(DIR, PIDS_FILE))}    Ctrl-C stops everything.
 `);
 } catch (e) {

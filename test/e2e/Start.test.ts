@@ -6,26 +6,15 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { freePort } from "../../common/chain/localNode.ts";
-import { type Banner, parseBanner, PIDS_FILE, waitForDemoJobsProved } from "../../scripts/devnetBanner.ts";
+import { type Banner, devnetPids, isRunning, parseBanner, waitForDemoJobsProved } from "../../scripts/devnetBanner.ts";
 
 const DEMO_JOBS = 2;
-
-/** Whether a process is still running (a zombie, exited but not yet reaped by its parent, is not). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
 
 async function until(what: string, done: () => boolean, timeoutMs: number, output: () => string): Promise<void> {
   const started = Date.now();
@@ -79,10 +68,10 @@ describe("npm start", function () {
       expect(output).to.match(new RegExp(`#0\\s+0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\\s+${key0}\\s+deployer`));
       expect(output).to.match(/#1\s+0x70997970C51812dc3A010C7d01b50e0d17dc79C8\s+0x[0-9a-f]{64}\s+the devnet's worker/);
       expect(output).to.contain("PUBLIC");
-      expect(output).to.match(/PM_PRIVATE_KEY=0x[0-9a-f]{64} node requester\/cli\.ts status 1/);
+      expect(output).to.match(/PM_PRIVATE_KEY=0x[0-9a-f]{64} npx proofmarket-requester status 1/);
 
       // A component dies by a signal: npm start says which, how, and where its log is.
-      const written: Record<string, number> = JSON.parse(readFileSync(path.join(devnetDir, PIDS_FILE), "utf8"));
+      const written = devnetPids(devnetDir);
       pids = written;
       expect(Object.keys(written)).to.have.members(["start", "chain", "coordinator", "worker"]);
       expect(written.start).to.equal(proc.pid);
@@ -101,7 +90,7 @@ describe("npm start", function () {
     expect(await exited, output).to.equal(0);
     expect(output).to.contain("stopping");
     for (const [name, pid] of Object.entries(pids))
-      expect(running(pid), `${name} (pid ${pid}) still runs`).to.equal(false);
+      expect(isRunning(pid), `${name} (pid ${pid}) still runs`).to.equal(false);
     for (const port of [chainPort, coordinatorPort, metricsPort]) {
       const refused = await fetch(`http://127.0.0.1:${port}/`).then(
         () => false,
