@@ -4,6 +4,10 @@
  * page cap when `first` is a variable, since validation does not see variables; the schema default otherwise),
  * and a fixed estimate for the unpaged lists. So `jobs(first: 100) { nodes { events { ... } } }` is priced as the
  * hundred histories it may read, which a depth limit alone would let through.
+ *
+ * What sits under `__schema` and `__type` (introspection.ts) is priced the same way with the introspection lists'
+ * estimates and held to a budget of its own, so answering the standard introspection query leaves the data
+ * budget as it is, and a query that repeats or nests introspection lists is still refused.
  */
 import {
   type ASTVisitor,
@@ -13,6 +17,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from "graphql";
+import { isIntrospectionRoot } from "./introspection.ts";
 
 export interface CostModel {
   /** Paged fields (with a `first` argument) and the page size they get when `first` is left out. */
@@ -21,6 +26,17 @@ export interface CostModel {
   maxPage: number;
   /** Unpaged list fields and how many items each is priced at. */
   listEstimate: Record<string, number>;
+}
+
+export interface IntrospectionBudget {
+  max: number;
+  /** The introspection list fields (types, fields, args…) and how many items each is priced at. */
+  listEstimate: Record<string, number>;
+}
+
+interface Costs {
+  data: number;
+  introspection: number;
 }
 
 function multiplier(field: FieldNode, model: CostModel): number {
@@ -33,32 +49,66 @@ function multiplier(field: FieldNode, model: CostModel): number {
   return model.listEstimate[name] ?? 1;
 }
 
-function costOf(selectionSet: SelectionSetNode | undefined, context: ValidationContext, model: CostModel): number {
-  if (selectionSet === undefined) return 0;
-  let cost = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      cost += 1 + multiplier(selection, model) * costOf(selection.selectionSet, context, model);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      cost += costOf(selection.selectionSet, context, model);
-    } else {
-      cost += costOf(context.getFragment(selection.name.value)?.selectionSet, context, model);
+export function costLimit(max: number, model: CostModel, introspection: IntrospectionBudget) {
+  const introspectionModel: CostModel = { pagedDefault: {}, maxPage: 0, listEstimate: introspection.listEstimate };
+  return (context: ValidationContext): ASTVisitor => {
+    // A fragment costs the same wherever it is spread, so each is priced once per model: a document that spreads
+    // fragments within fragments costs linear time here, not exponential. A fragment that spreads itself (refused
+    // by graphql's own rule, which runs beside this one) counts 0 where it recurs instead of recursing forever.
+    const fragmentCosts = new Map<CostModel, Map<string, Costs>>();
+    function fragmentCost(name: string, pricing: CostModel): Costs {
+      const known = fragmentCosts.get(pricing) ?? new Map<string, Costs>();
+      fragmentCosts.set(pricing, known);
+      const cached = known.get(name);
+      if (cached !== undefined) return cached;
+      known.set(name, { data: 0, introspection: 0 });
+      const costs = costsOf(context.getFragment(name)?.selectionSet, pricing);
+      known.set(name, costs);
+      return costs;
     }
-  }
-  return cost;
-}
 
-export function costLimit(max: number, model: CostModel) {
-  return (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const cost = costOf(node.selectionSet, context, model);
-      if (cost > max)
-        context.reportError(
-          new GraphQLError(
-            `query cost ${cost} exceeds the limit of ${max}: ask for smaller pages (first) or fewer nested lists`,
-            { nodes: [node], extensions: { code: "QUERY_TOO_COSTLY", cost, limit: max } },
-          ),
-        );
-    },
-  });
+    /** The cost of a selection, split into its data part and its introspection part, each priced by its model. */
+    function costsOf(selectionSet: SelectionSetNode | undefined, pricing: CostModel): Costs {
+      const total: Costs = { data: 0, introspection: 0 };
+      for (const selection of selectionSet?.selections ?? []) {
+        let inner: Costs;
+        if (selection.kind === Kind.FIELD) {
+          const root = isIntrospectionRoot(selection);
+          const below = costsOf(selection.selectionSet, root ? introspectionModel : pricing);
+          const cost = 1 + multiplier(selection, pricing) * (below.data + below.introspection);
+          inner = root ? { data: 0, introspection: cost } : { data: cost, introspection: 0 };
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          inner = costsOf(selection.selectionSet, pricing);
+        } else {
+          inner = fragmentCost(selection.name.value, pricing);
+        }
+        total.data += inner.data;
+        total.introspection += inner.introspection;
+      }
+      return total;
+    }
+
+    return {
+      OperationDefinition(node) {
+        const costs = costsOf(node.selectionSet, model);
+        if (costs.data > max)
+          context.reportError(
+            new GraphQLError(
+              `query cost ${costs.data} exceeds the limit of ${max}: ask for smaller pages (first) or fewer nested lists`,
+              { nodes: [node], extensions: { code: "QUERY_TOO_COSTLY", cost: costs.data, limit: max } },
+            ),
+          );
+        if (costs.introspection > introspection.max)
+          context.reportError(
+            new GraphQLError(
+              `introspection cost ${costs.introspection} exceeds the limit of ${introspection.max}: ask for the schema once, without nesting its lists`,
+              {
+                nodes: [node],
+                extensions: { code: "QUERY_TOO_COSTLY", cost: costs.introspection, limit: introspection.max },
+              },
+            ),
+          );
+      },
+    };
+  };
 }

@@ -2,10 +2,13 @@
  * The GraphQL endpoint (graphql-yoga): the schema in schema.graphql, depth-limited queries, capped pages, and
  * masked errors (a resolver's unexpected failure reaches the client as "Unexpected error." with no internals;
  * errors meant for the client carry `extensions.code`). Subscriptions are server-sent events fed by `pubsub`
- * (the indexer publishes the jobs each range changed). GraphiQL is served outside production.
+ * (the indexer publishes the jobs each range changed). GraphiQL is served outside production, from the page
+ * @graphql-yoga/render-graphiql renders with its scripts, styles, fonts and editor workers inline: it loads
+ * nothing from another host, so it works on a machine without network.
  */
 import { readFileSync } from "node:fs";
 import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
@@ -21,6 +24,26 @@ const COST_MODEL = {
   pagedDefault: { jobs: 20, provers: 20 },
   maxPage: MAX_PAGE,
   listEstimate: { events: 10, circuits: 50 },
+};
+/**
+ * What sits under `__schema` and `__type` has its own budget (depthLimit.ts, costLimit.ts). The standard
+ * introspection query (graphql's getIntrospectionQuery, every option on) is 15 deep and costs about 505,000 with
+ * these estimates, whatever the schema's size; the budgets leave room for a client that asks a little more, and
+ * refuse what nests the schema's lists in each other or repeats them (graphql's own MaxIntrospectionDepthRule
+ * also refuses lists of fields nested three deep).
+ */
+export const INTROSPECTION_MAX_DEPTH = 20;
+export const INTROSPECTION_MAX_COST = 750_000;
+const INTROSPECTION_LISTS = {
+  types: 100,
+  fields: 20,
+  args: 5,
+  inputFields: 10,
+  interfaces: 5,
+  possibleTypes: 10,
+  enumValues: 10,
+  directives: 10,
+  locations: 10,
 };
 
 export interface GraphQLOptions {
@@ -59,6 +82,7 @@ export function createGraphQL(
     schema: schema as never,
     graphqlEndpoint: "/graphql",
     graphiql: process.env.NODE_ENV !== "production",
+    renderGraphiQL,
     // The response cache (httpHandler.ts) passes the ReadSet it will keep the answer with.
     context: ({ reads }): Context => ({
       db,
@@ -79,8 +103,10 @@ export function createGraphQL(
     plugins: [
       {
         onValidate: ({ addValidationRule }: { addValidationRule: (rule: ReturnType<typeof depthLimit>) => void }) => {
-          addValidationRule(depthLimit(maxDepth));
-          addValidationRule(costLimit(maxCost, COST_MODEL));
+          addValidationRule(depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH));
+          addValidationRule(
+            costLimit(maxCost, COST_MODEL, { max: INTROSPECTION_MAX_COST, listEstimate: INTROSPECTION_LISTS }),
+          );
         },
       },
       markAnsweredQueries,
