@@ -1,0 +1,181 @@
+/**
+ * GraphiQL as a newcomer meets it, and the introspection it needs: the coordinator's page works in a browser with
+ * the network closed (its documentation explorer lists the schema's queries, a query runs), the standard
+ * introspection query is answered over HTTP, and the depth and cost limits still refuse what they refused, with
+ * introspection beside a query or deep inside `__type` held to its own budget.
+ */
+import { expect } from "chai";
+import { buildSchema, getIntrospectionQuery, type OperationDefinitionNode, parse, print } from "graphql";
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { openDatabase } from "../../coordinator/db/client.ts";
+import { migrate } from "../../coordinator/db/engine.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { createResponseCache } from "../../coordinator/graphql/responseCache.ts";
+import { createGraphQL, INTROSPECTION_MAX_DEPTH, MAX_DEPTH } from "../../coordinator/graphql/yoga.ts";
+import { buildApp } from "../../coordinator/rest/app.ts";
+import { checkGraphiQL } from "../helpers/graphiql.ts";
+import { testCircuit, testJob } from "../helpers/rows.ts";
+
+type Answer = { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
+
+const SCHEMA = buildSchema(readFileSync(new URL("../../coordinator/graphql/schema.graphql", import.meta.url), "utf8"));
+const ALL_OPTIONS = {
+  descriptions: true,
+  specifiedByUrl: true,
+  directiveIsRepeatable: true,
+  schemaDescription: true,
+  inputValueDeprecation: true,
+};
+
+describe("coordinator GraphiQL and introspection", function () {
+  let scratch: ScratchDatabase;
+  let database: Awaited<ReturnType<typeof openDatabase>>;
+  let server: Server;
+  let graphqlUrl: string;
+
+  before(async function () {
+    scratch = await scratchDatabase("sqlite");
+    await migrate(scratch.url);
+    database = await openDatabase(scratch.url);
+    const { db } = database;
+    await db.circuit.create({ data: testCircuit(1, "poseidon_preimage/groth16") });
+    for (const [i, status] of ["Open", "Claimed", "Proved"].entries())
+      await db.job.create({
+        data: testJob({
+          id: String(i + 1),
+          circuitId: 1,
+          requester: "0xrequester",
+          status,
+          fee: String((i + 1) * 1000),
+          assignee: status === "Open" ? null : "0xprover",
+          postedAtBlock: i + 1,
+          postedAt: 1000 + i,
+        }),
+      });
+    // With the response cache, as the coordinator runs: introspection answers go through it too.
+    await new Promise<void>((resolve) => {
+      server = buildApp({ db, responseCache: createResponseCache() }).listen(0, "127.0.0.1", () => resolve());
+    });
+    graphqlUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
+  });
+
+  after(async function () {
+    server?.close();
+    await database?.close();
+    await scratch?.drop();
+  });
+
+  async function query(text: string): Promise<Answer> {
+    const response = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: text }),
+    });
+    return (await response.json()) as Answer;
+  }
+
+  it("serves GraphiQL that works with the network closed: explorer, editor and result", async function () {
+    this.timeout(240_000);
+    const jobsQuery = "{ jobs(first: 10) { nodes { id status fee } } }";
+    const check = await checkGraphiQL({
+      url: graphqlUrl,
+      query: jobsQuery,
+      screenshot: "test-artifacts/graphiql-coordinator.png",
+    });
+    expect(check.externalRequests).to.deep.equal([]);
+    expect(check.queryFields).to.have.members(Object.keys(SCHEMA.getQueryType()!.getFields()));
+    const shown = JSON.parse(check.result) as Answer;
+    expect(shown).to.deep.equal(await query(jobsQuery));
+    expect(shown.data.jobs.nodes.map((job: { id: string }) => job.id)).to.deep.equal(["3", "2", "1"]);
+    expect(readFileSync(check.screenshot).subarray(1, 4).toString()).to.equal("PNG");
+  });
+
+  it("answers the standard introspection query, with every option on, twice alike (the second kept)", async function () {
+    const fields = Object.keys(SCHEMA.getQueryType()!.getFields());
+    for (const text of [
+      getIntrospectionQuery(),
+      getIntrospectionQuery(ALL_OPTIONS),
+      getIntrospectionQuery(ALL_OPTIONS),
+    ]) {
+      const { data, errors } = await query(text);
+      expect(errors).to.equal(undefined);
+      const queryType = data.__schema.types.find((type: { name: string }) => type.name === "Query");
+      expect(queryType.fields.map((field: { name: string }) => field.name)).to.have.members(fields);
+    }
+  });
+
+  it("holds data fields beside introspection to the data limits, with the same errors as alone", async function () {
+    // jobs > nodes > events > job > events > job > events > job > id: one level past the limit.
+    const deep = "jobs(first: 1) { nodes { events { job { events { job { events { job { id } } } } } } } }";
+    const depthError = `query depth ${MAX_DEPTH + 1} exceeds the limit of ${MAX_DEPTH}`;
+    expect((await query(`{ ${deep} }`)).errors!.map((e) => e.message)).to.deep.equal([depthError]);
+    expect((await query(`{ __schema { queryType { name } } ${deep} }`)).errors!.map((e) => e.message)).to.deep.equal([
+      depthError,
+    ]);
+
+    const costly = "jobs(first: 100) { nodes { events { id job { events { id } } } } }";
+    const alone = await query(`{ ${costly} }`);
+    expect(alone.errors![0].message).to.match(/^query cost \d+ exceeds the limit of 5000/);
+    expect(alone.errors![0].extensions!.code).to.equal("QUERY_TOO_COSTLY");
+    // Next to the whole introspection query, through a fragment on Query, still refused at the same price.
+    const mixed = getIntrospectionQuery().replace("__schema {", "...Costly __schema {");
+    const refused = await query(`${mixed} fragment Costly on Query { ${costly} }`);
+    expect(refused.errors!.map((e) => e.message)).to.deep.equal([alone.errors![0].message]);
+  });
+
+  it("refuses introspection that runs deep or repeats the schema's lists", async function () {
+    const ofTypes = (n: number): string => (n === 0 ? "name" : `ofType { ${ofTypes(n - 1)} }`);
+    // __type > fields > type > ofType…: 3 levels above the chain of ofType.
+    const chain = await query(`{ __type(name: "Job") { fields { type { ${ofTypes(INTROSPECTION_MAX_DEPTH)} } } } }`);
+    expect(chain.errors!.map((e) => e.message)).to.deep.equal([
+      `introspection depth ${INTROSPECTION_MAX_DEPTH + 4} exceeds the limit of ${INTROSPECTION_MAX_DEPTH}`,
+    ]);
+
+    // The whole schema asked for twice in one query is priced as twice the standard query: over the budget.
+    const standard = parse(getIntrospectionQuery(ALL_OPTIONS));
+    const operation = standard.definitions[0] as OperationDefinitionNode;
+    const schemaField = operation.selectionSet.selections[0];
+    const twice = print({
+      ...standard,
+      definitions: [
+        {
+          ...operation,
+          selectionSet: {
+            ...operation.selectionSet,
+            selections: ["first", "second"].map((alias) => ({
+              ...schemaField,
+              alias: { kind: "Name", value: alias },
+            })) as never,
+          },
+        },
+        ...standard.definitions.slice(1),
+      ],
+    });
+    const repeated = await query(twice);
+    expect(repeated.errors!.map((e) => e.message)).to.have.length(1);
+    expect(repeated.errors![0].message).to.match(/^introspection cost \d+ exceeds the limit of 750000/);
+    expect(repeated.errors![0].extensions!.code).to.equal("QUERY_TOO_COSTLY");
+
+    // graphql's own rule against lists of fields nested in each other stays on.
+    const nested = await query("{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }");
+    expect(nested.errors!.map((e) => e.message)).to.include("Maximum introspection depth exceeded");
+  });
+
+  it("answers a fragment that spreads itself with graphql's error, not a crash of the limits", async function () {
+    const { errors } = await query("{ ...Loop } fragment Loop on Query { circuits { id } ...Loop }");
+    expect(errors!.map((e) => e.message)).to.deep.equal(['Cannot spread fragment "Loop" within itself.']);
+  });
+
+  it("serves no GraphiQL in production", async function () {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = "production";
+    try {
+      const yoga = createGraphQL(database.db);
+      const page = await yoga.fetch("http://localhost/graphql", { headers: { accept: "text/html" } });
+      expect(page.headers.get("content-type")).to.not.match(/text\/html/);
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+});
