@@ -12,7 +12,13 @@ import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createResponseCache } from "../../coordinator/graphql/responseCache.ts";
-import { createGraphQL, INTROSPECTION_MAX_DEPTH, MAX_DEPTH } from "../../coordinator/graphql/yoga.ts";
+import {
+  createGraphQL,
+  INTROSPECTION_MAX_COST,
+  INTROSPECTION_MAX_DEPTH,
+  MAX_COST,
+  MAX_DEPTH,
+} from "../../coordinator/graphql/yoga.ts";
 import { buildApp } from "../../coordinator/rest/app.ts";
 import { checkGraphiQL } from "../helpers/graphiql.ts";
 import { testCircuit, testJob } from "../helpers/rows.ts";
@@ -121,7 +127,7 @@ describe("coordinator GraphiQL and introspection", function () {
 
     const costly = "jobs(first: 100) { nodes { events { id job { events { id } } } } }";
     const alone = await query(`{ ${costly} }`);
-    expect(alone.errors![0].message).to.match(/^query cost \d+ exceeds the limit of 5000/);
+    expect(alone.errors![0].message).to.match(new RegExp(`^query cost \\d+ exceeds the limit of ${MAX_COST}:`));
     expect(alone.errors![0].extensions!.code).to.equal("QUERY_TOO_COSTLY");
     // Next to the whole introspection query, through a fragment on Query, still refused at the same price.
     const mixed = getIntrospectionQuery().replace("__schema {", "...Costly __schema {");
@@ -159,7 +165,9 @@ describe("coordinator GraphiQL and introspection", function () {
     });
     const repeated = await query(twice);
     expect(repeated.errors!.map((e) => e.message)).to.have.length(1);
-    expect(repeated.errors![0].message).to.match(/^introspection cost \d+ exceeds the limit of 750000/);
+    expect(repeated.errors![0].message).to.match(
+      new RegExp(`^introspection cost \\d+ exceeds the limit of ${INTROSPECTION_MAX_COST}:`),
+    );
     expect(repeated.errors![0].extensions!.code).to.equal("QUERY_TOO_COSTLY");
 
     // graphql's own rule against lists of fields nested in each other stays on.
@@ -176,7 +184,7 @@ describe("coordinator GraphiQL and introspection", function () {
     for (let i = 1; i <= 40; i++) chain.push(`fragment F${i} on Query { ...F${i - 1} ...F${i - 1} }`);
     const doubled = await query(`{ ...F40 } ${chain.join(" ")}`);
     expect(doubled.errors!.map((e) => e.message)).to.deep.equal([
-      `query cost ${2 ** 40} exceeds the limit of 5000: ask for smaller pages (first) or fewer nested lists`,
+      `query cost ${2 ** 40} exceeds the limit of ${MAX_COST}: ask for smaller pages (first) or fewer nested lists`,
     ]);
   });
 
