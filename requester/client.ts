@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { ContractFactory, type JsonRpcProvider, MaxUint256, type Wallet } from "ethers";
 import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
 import { artifactFile, type LocatedManifest, manifestFor } from "../common/circuits/registeredManifest.ts";
-import { connectMarket, connectToken, contractArtifact } from "../common/contracts/artifacts.ts";
-import { circuitRegistration, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
+import { connectMarket, connectToken } from "../common/contracts/artifacts.ts";
+import type { CompiledContract } from "../common/contracts/solc.ts";
+import { circuitRegistration, compileVerifiers, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { currentTerms, type JobTerms } from "../common/market/jobBook.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
@@ -64,8 +65,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
     return terms;
   }
 
-  async function deploy(contractName: string): Promise<string> {
-    const artifact = contractArtifact(contractName);
+  async function deploy(artifact: CompiledContract): Promise<string> {
     const contract = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy();
     await contract.waitForDeployment();
     return contract.getAddress();
@@ -74,13 +74,15 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
   return {
     market,
 
-    /** Deploys the circuit's verifier (and Groth16 batch verifier) and registers it; returns its id. */
+    /**
+     * Compiles the circuit's verifier (and Groth16 batch verifier) from the sources its manifest names, deploys
+     * them and registers the circuit; returns its id. Any built circuit registers, with no Hardhat build.
+     */
     async registerCircuit(manifestFile: string, system: ProofSystem, artifactsURI?: string): Promise<bigint> {
       const registration = circuitRegistration(manifestFile, system, artifactsURI);
-      const verifier = await deploy(registration.verifierContract);
-      const batchVerifier = registration.batchVerifierContract
-        ? await deploy(registration.batchVerifierContract)
-        : NO_BATCH_VERIFIER;
+      const compiled = compileVerifiers(manifestFile, system);
+      const verifier = await deploy(compiled.verifier);
+      const batchVerifier = compiled.batchVerifier ? await deploy(compiled.batchVerifier) : NO_BATCH_VERIFIER;
       const receipt = await (await market.registerCircuit(registration.entry(verifier, batchVerifier))).wait();
       const event = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "CircuitRegistered");
       return event!.args.circuitId as bigint;

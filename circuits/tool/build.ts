@@ -1,188 +1,170 @@
 /**
- * Builds circom circuits into everything the market needs, and writes their manifests:
- *
- *   circuits/artifacts/<name>/  circuit.wasm, circuit.r1cs, <system>.zkey, <system>.vkey.json, manifest.json
- *   contracts/verifiers/generated/<Name><System>Verifier.sol   (snarkjs-exported verifier, renamed)
- *
- *   npm run circuits:build                       # every circuit in circuits/circuits.json, with its ptau
- *   npm run circuits:build -- <name> [--systems groth16,plonk] [--ptau FILE | --dev-ptau POWER]
- *
- * A production circuit takes a public ceremony's ptau by path (see circuits/README.md). `--dev-ptau N` makes an
- * INSECURE development ptau of 2^N first.
+ * `npm run circuits:build`: builds example circuits (circuits/circuits.json) or any .circom file into its keys,
+ * verifiers and manifest (buildCircuit.ts). See circuits/README.md. A mistake the user can fix is one line on
+ * stderr and exit code 2.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import os from "node:os";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
-import * as snarkjs from "snarkjs";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import {
   ARTIFACTS_DIR,
-  type CircuitSpec,
   CIRCUITS_DIR,
+  type CircuitSpec,
   GENERATED_VERIFIERS_DIR,
   readCatalog,
   REPO_ROOT,
-  batchVerifierContractName,
-  verifierContractName,
 } from "../../common/circuits/catalog.ts";
-import {
-  type ArtifactFile,
-  type CircuitManifest,
-  PROOF_SYSTEMS,
-  type ProofSystem,
-  sha256File,
-  type SystemArtifacts,
-} from "../../common/circuits/manifest.ts";
-import { renderGroth16BatchVerifier } from "./batchVerifier.ts";
-import { compileCircuit } from "./compile.ts";
+import { PROOF_SYSTEMS, type ProofSystem } from "../../common/circuits/manifest.ts";
+import { BuildError } from "./buildError.ts";
+import { buildCircuit, type CircuitBuild } from "./buildCircuit.ts";
 import { makeDevPtau } from "./devPtau.ts";
-import { progressLogger } from "./logger.ts";
-import { readInputSignals } from "./signals.ts";
 
-const SNARKJS_CONTRACT_NAME: Record<ProofSystem, string> = {
-  groth16: "Groth16Verifier",
-  plonk: "PlonkVerifier",
-  fflonk: "FflonkVerifier",
-};
-
-function describe(file: string, relativeTo: string): ArtifactFile {
-  return { path: path.relative(relativeTo, file), sha256: sha256File(file), bytes: statSync(file).size };
+interface Options {
+  include?: string[];
+  out?: string;
+  systems?: ProofSystem[];
+  ptau?: string;
+  devPtau?: number;
 }
 
-async function setupSystem(system: ProofSystem, r1cs: string, ptau: string, zkey: string, name: string): Promise<void> {
-  const logger = progressLogger(`[${name} ${system}]`);
-  if (system === "groth16") {
-    // Phase 2 needs at least one contribution; a random one makes the circuit-specific toxic waste unknown
-    // (the ptau's own insecurity, if it is a development file, remains).
-    const initial = `${zkey}.0`;
-    await snarkjs.zKey.newZKey(r1cs, ptau, initial, logger);
-    await snarkjs.zKey.contribute(initial, zkey, "ProofMarket build", crypto.randomUUID(), logger);
-    rmSync(initial);
-  } else if (system === "plonk") {
-    await snarkjs.plonk.setup(r1cs, ptau, zkey, logger);
-  } else {
-    await snarkjs.fflonk.setup(r1cs, ptau, zkey, logger);
-  }
+const HOW_TO_GET_A_PTAU =
+  "for development use ../shared/ptau/dev_potNN.ptau or make an insecure one with " +
+  "`npm run circuits:dev-ptau -- <power> <dir>` (or --dev-ptau POWER); for real use a public ceremony's file " +
+  "such as powersOfTau28_hez_final_NN.ptau";
+
+function parseSystems(list: string): ProofSystem[] {
+  const systems = list.split(",").map((s) => s.trim());
+  const unknown = systems.filter((s) => !(PROOF_SYSTEMS as readonly string[]).includes(s));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown ${unknown.join(", ")}; use ${PROOF_SYSTEMS.join(", ")}`);
+  return systems as ProofSystem[];
 }
 
-/** snarkjs' Solidity verifier template of a proof system (the build and the artifact test both render it). */
-export function verifierTemplate(system: ProofSystem): string {
-  const templatesDir = path.join(path.dirname(createRequire(import.meta.url).resolve("snarkjs")), "..", "templates");
-  return readFileSync(path.join(templatesDir, `verifier_${system}.sol.ejs`), "utf8");
+function parsePower(value: string): number {
+  const power = Number(value);
+  if (!Number.isInteger(power) || power < 8 || power > 28) throw new InvalidArgumentError("an integer from 8 to 28");
+  return power;
 }
 
-async function exportVerifier(system: ProofSystem, zkey: string, contractName: string): Promise<string> {
-  const templates = Object.fromEntries(PROOF_SYSTEMS.map((s) => [s, verifierTemplate(s)]));
-  const source: string = await snarkjs.zKey.exportSolidityVerifier(zkey, templates);
-  const renamed = source.replace(`contract ${SNARKJS_CONTRACT_NAME[system]} {`, `contract ${contractName} {`);
-  if (renamed === source) throw new Error(`snarkjs ${system} verifier template changed: contract name not found`);
-  const file = path.join(GENERATED_VERIFIERS_DIR, `${contractName}.sol`);
-  writeFileSync(file, `// Generated by circuits/tool/build.ts from ${path.basename(zkey)}; do not edit.\n${renamed}`);
-  return file;
-}
+// `npm run` starts scripts in the repository root; paths the user typed are relative to where they typed them.
+const userPath = (p: string) => path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
 
-export async function buildCircuit(spec: CircuitSpec, ptau: string): Promise<CircuitManifest> {
-  const outDir = path.join(ARTIFACTS_DIR, spec.name);
-  const work = mkdtempSync(path.join(os.tmpdir(), `circuit-${spec.name}-`));
-  mkdirSync(outDir, { recursive: true });
-  mkdirSync(GENERATED_VERIFIERS_DIR, { recursive: true });
-  try {
-    const sourceFile = path.join(CIRCUITS_DIR, "src", `${spec.name}.circom`);
-    console.log(`== ${spec.name}: compiling ${path.relative(REPO_ROOT, sourceFile)}`);
-    const compiled = compileCircuit(sourceFile, work, spec.optimization);
-    const wasm = path.join(outDir, "circuit.wasm");
-    const r1cs = path.join(outDir, "circuit.r1cs");
-    copyFileSync(compiled.wasm, wasm);
-    copyFileSync(compiled.r1cs, r1cs);
+const isCircomPath = (arg: string) => arg.endsWith(".circom") || arg.includes("/") || arg.includes(path.sep);
 
-    const info = await snarkjs.r1cs.info(r1cs);
-    const counts = { nOutputs: info.nOutputs, nPubInputs: info.nPubInputs, nPrvInputs: info.nPrvInputs };
-
-    const systems: Partial<Record<ProofSystem, SystemArtifacts>> = {};
-    for (const system of spec.systems) {
-      console.log(`== ${spec.name}: ${system} setup from ${path.basename(ptau)}`);
-      const zkey = path.join(outDir, `${system}.zkey`);
-      await setupSystem(system, r1cs, ptau, zkey, spec.name);
-      const vkeyFile = path.join(outDir, `${system}.vkey.json`);
-      writeFileSync(vkeyFile, JSON.stringify(await snarkjs.zKey.exportVerificationKey(zkey), null, 1));
-      const contractName = verifierContractName(spec.name, system);
-      const verifierFile = await exportVerifier(system, zkey, contractName);
-      systems[system] = {
-        zkey: describe(zkey, outDir),
-        vkey: describe(vkeyFile, outDir),
-        verifier: { ...describe(verifierFile, outDir), contractName },
-      };
-      if (system === "groth16") {
-        const batchName = batchVerifierContractName(spec.name);
-        const batchFile = path.join(GENERATED_VERIFIERS_DIR, `${batchName}.sol`);
-        const vkey = JSON.parse(readFileSync(vkeyFile, "utf8"));
-        writeFileSync(batchFile, renderGroth16BatchVerifier(batchName, vkey, path.basename(vkeyFile)));
-        systems.groth16!.batchVerifier = { ...describe(batchFile, outDir), contractName: batchName };
-      }
-    }
-
-    const manifest: CircuitManifest = {
-      name: spec.name,
-      description: spec.description,
-      source: describe(sourceFile, outDir),
-      wasm: describe(wasm, outDir),
-      r1cs: describe(r1cs, outDir),
-      constraints: info.nConstraints,
-      nPublicOutputs: counts.nOutputs,
-      nPublicInputs: counts.nPubInputs,
-      nPrivateInputs: counts.nPrvInputs,
-      inputs: readInputSignals(compiled.sym, counts),
-      ptau: {
-        file: path.basename(ptau),
-        sha256: sha256File(ptau),
-        insecure: /insecure|dev_pot/.test(path.basename(ptau)),
-      },
-      systems,
+/**
+ * What to build for one argument: an example by name, or a .circom file with its out folder beside it.
+ * @param devPtau the development ptau --dev-ptau makes, if given
+ */
+function planFor(arg: string, catalog: CircuitSpec[], options: Options, devPtau?: string): CircuitBuild {
+  const example = isCircomPath(arg) ? undefined : catalog.find((c) => c.name === arg);
+  let build: Omit<CircuitBuild, "ptau">;
+  let ptau = options.ptau === undefined ? devPtau : userPath(options.ptau);
+  if (example !== undefined) {
+    ptau ??= path.resolve(REPO_ROOT, example.ptau);
+    build = {
+      name: example.name,
+      description: example.description,
+      sourceFile: path.join(CIRCUITS_DIR, "src", `${example.name}.circom`),
+      outDir: options.out ? userPath(options.out) : path.join(ARTIFACTS_DIR, example.name),
+      // Given --out, the example is built like any circuit (Hardhat's sources stay as committed).
+      verifiersDir: options.out ? userPath(options.out) : GENERATED_VERIFIERS_DIR,
+      systems: options.systems ?? example.systems,
+      optimization: example.optimization,
     };
-    writeFileSync(path.join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-    console.log(`== ${spec.name}: ${info.nConstraints} constraints, manifest written`);
-    return manifest;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  } else {
+    if (!isCircomPath(arg))
+      throw new BuildError(
+        `unknown circuit ${arg}: give the path of a .circom file or an example's name (${catalog.map((c) => c.name).join(", ")})`,
+      );
+    const sourceFile = userPath(arg);
+    if (!existsSync(sourceFile) || !statSync(sourceFile).isFile())
+      throw new BuildError(`no circuit file ${sourceFile}: give the path of an existing .circom file`);
+    const name = path.basename(sourceFile, ".circom");
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name))
+      throw new BuildError(
+        `${sourceFile}: the file name names the circuit and its verifier contracts; rename it to letters, digits, _ or -`,
+      );
+    if (ptau === undefined)
+      throw new BuildError(
+        `${name} is not an example circuit: give --ptau FILE or --dev-ptau POWER (${HOW_TO_GET_A_PTAU})`,
+      );
+    const outDir = options.out ? userPath(options.out) : path.join(path.dirname(sourceFile), name);
+    build = {
+      name,
+      description: name,
+      sourceFile,
+      outDir,
+      verifiersDir: outDir,
+      systems: options.systems ?? ["groth16"],
+    };
   }
+  // A development ptau is made just before the builds (devPtau); any other must exist now.
+  if (ptau !== devPtau && !existsSync(ptau)) throw new BuildError(`ptau file ${ptau} not found: ${HOW_TO_GET_A_PTAU}`);
+  return { ...build, ptau, includePaths: options.include };
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { systems: { type: "string" }, ptau: { type: "string" }, "dev-ptau": { type: "string" } },
-  });
+async function main(args: string[], options: Options): Promise<void> {
+  if (options.ptau !== undefined && options.devPtau !== undefined)
+    throw new BuildError("give either --ptau FILE or --dev-ptau POWER, not both");
   const catalog = readCatalog();
-  const names = positionals.length > 0 ? positionals : catalog.map((c) => c.name);
-  let devPtau: string | undefined;
-  if (values["dev-ptau"] !== undefined) {
-    devPtau = await makeDevPtau(Number(values["dev-ptau"]), path.join(CIRCUITS_DIR, ".ptau"));
+  const targets = args.length > 0 ? args : catalog.map((c) => c.name);
+  if (options.out !== undefined && targets.length !== 1)
+    throw new BuildError("--out takes one circuit: build the others one at a time");
+  options.include = options.include?.map(userPath);
+  for (const dir of options.include ?? []) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new BuildError(`include folder ${dir} not found: give -l an existing folder`);
   }
-  for (const name of names) {
-    const known = catalog.find((c) => c.name === name);
-    const systems = values.systems?.split(",") ?? known?.systems ?? ["groth16"];
-    const bad = systems.filter((s) => !(PROOF_SYSTEMS as readonly string[]).includes(s));
-    if (bad.length > 0)
-      throw new Error(`--systems: unknown proof system ${bad.join(", ")}; use ${PROOF_SYSTEMS.join(", ")}`);
-    const ptau = values.ptau ?? devPtau ?? (known && path.resolve(REPO_ROOT, known.ptau));
-    if (ptau === undefined)
-      throw new Error(`circuit ${name} is not in circuits/circuits.json: give --ptau FILE or --dev-ptau POWER`);
-    statSync(ptau); // a clear ENOENT naming the file before any work
-    await buildCircuit(
-      {
-        name,
-        description: known?.description ?? name,
-        systems: systems as ProofSystem[],
-        ptau: path.relative(REPO_ROOT, ptau),
-        optimization: known?.optimization,
-      },
-      ptau,
-    );
-  }
+  // Every argument is checked before the (slow) development ptau or any build starts.
+  const pendingDevPtau = options.devPtau === undefined ? undefined : "the development ptau to be made";
+  for (const arg of targets) planFor(arg, catalog, options, pendingDevPtau);
+  const devPtau =
+    options.devPtau === undefined ? undefined : await makeDevPtau(options.devPtau, path.join(CIRCUITS_DIR, ".ptau"));
+  for (const arg of targets) await buildCircuit(planFor(arg, catalog, options, devPtau));
+}
+
+const program = new Command()
+  .name("npm run circuits:build --")
+  .description("Build circom circuits: compile, set up each proof system from a ptau, export verifiers and a manifest.")
+  .argument(
+    "[circuits...]",
+    "example circuit names (circuits/circuits.json) or paths of .circom files; none: every example",
+  )
+  .option("-l, --include <dir>", "a circom include folder (repeatable); circomlib is always found", collect)
+  .option(
+    "-o, --out <dir>",
+    "the artifacts' folder, one circuit only (default: circuits/artifacts/<name> for an example, " +
+      "a folder named after the circuit beside a .circom file; verifiers go into it, except for an example " +
+      "built without --out: contracts/verifiers/generated/)",
+  )
+  .option(
+    "--systems <list>",
+    "proof systems, comma-separated: groth16,plonk,fflonk (default: the example's, else groth16)",
+    parseSystems,
+  )
+  .option("--ptau <file>", "powers-of-tau file (default: the example's in circuits/circuits.json)")
+  .option("--dev-ptau <power>", "make and use an INSECURE development ptau of 2^POWER (circuits/.ptau/)", parsePower)
+  .addHelpText(
+    "after",
+    "\nA development ptau's toxic waste is known: never let a circuit set up with one guard value.\n" +
+      "Example: npm run circuits:build -- ./my.circom -l ./lib --ptau ../shared/ptau/dev_pot12.ptau --out ./my-build",
+  )
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(message) });
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await main();
+  try {
+    await program.parseAsync(process.argv);
+    await main(program.args, program.opts<Options>());
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2); // commander printed it
+    if (!(e instanceof BuildError)) throw e;
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  }
   process.exit(0); // snarkjs keeps worker threads alive
 }

@@ -1,12 +1,16 @@
 /**
- * What registering a circuit takes: the verifier contracts to deploy (compiled by Hardhat from the snarkjs export
- * the circuit build writes) and the registry entry that names them, with the manifest's sha256. The example
- * circuits' list, in catalog order, is what the devnet deployer and the Ignition modules register, so both give
- * the same circuits the same ids; the requester CLI registers any built circuit the same way.
+ * What registering a circuit takes: the verifier contracts to deploy and the registry entry that names them, with
+ * the manifest's sha256. The example circuits' verifiers are Hardhat's build (by contract name), and their list, in
+ * catalog order, is what the devnet deployer and the Ignition modules register, so both give the same circuits the
+ * same ids. The requester registers any built circuit, wherever it was built, by compiling the verifier sources its
+ * manifest names (compileVerifiers).
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { manifestPath, readCatalog, REPO_ROOT } from "../circuits/catalog.ts";
-import { PROOF_SYSTEM_ID, type ProofSystem, readManifest, sha256File } from "../circuits/manifest.ts";
+import { pathToFileURL } from "node:url";
+import { GENERATED_VERIFIERS_DIR, manifestPath, readCatalog, REPO_ROOT } from "../circuits/catalog.ts";
+import { artifactPath, PROOF_SYSTEM_ID, type ProofSystem, readManifest, sha256File } from "../circuits/manifest.ts";
+import { compileSolidity, type CompiledContract } from "../contracts/solc.ts";
 
 export const NO_BATCH_VERIFIER = "0x0000000000000000000000000000000000000000";
 
@@ -34,13 +38,23 @@ export interface ExampleCircuitRegistration {
 }
 
 /**
+ * Where provers on this machine find a manifest (common/circuits/registeredManifest.ts reads both forms): its path
+ * relative to the repository when it is inside it, else a file:// URL.
+ */
+export function localArtifactsURI(manifestFile: string): string {
+  const relative = path.relative(REPO_ROOT, path.resolve(manifestFile));
+  const inside = relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+  return inside ? relative : pathToFileURL(path.resolve(manifestFile)).href;
+}
+
+/**
  * @param manifestFile a built circuit's manifest.json
- * @param artifactsURI where provers find the manifest (by default its path in this repository)
+ * @param artifactsURI where provers find the manifest (by default localArtifactsURI)
  */
 export function circuitRegistration(
   manifestFile: string,
   system: ProofSystem,
-  artifactsURI = path.relative(REPO_ROOT, manifestFile),
+  artifactsURI = localArtifactsURI(manifestFile),
 ): ExampleCircuitRegistration {
   const manifest = readManifest(manifestFile);
   const artifacts = manifest.systems[system];
@@ -64,6 +78,37 @@ export function circuitRegistration(
       manifestHash: `0x${sha256File(manifestFile)}`,
       artifactsURI,
     }),
+  };
+}
+
+/**
+ * Compiles the verifier (and Groth16 batch verifier) sources a manifest names, with the project's compiler
+ * (common/contracts/solc.ts). Each is compiled as contracts/verifiers/generated/<contract>.sol, where Hardhat
+ * compiles the examples' (so a batch verifier's `../Groth16BatchVerifier.sol` resolves, and the bytecode is what
+ * Hardhat would make of it), whatever folder the source is in.
+ */
+export function compileVerifiers(
+  manifestFile: string,
+  system: ProofSystem,
+): { verifier: CompiledContract; batchVerifier: CompiledContract | null } {
+  const artifacts = readManifest(manifestFile).systems[system];
+  if (artifacts === undefined) throw new Error(`${manifestFile}: no ${system} setup`);
+  const sourceFiles = [artifacts.verifier, artifacts.batchVerifier].filter((v) => v !== undefined);
+  const sources = Object.fromEntries(
+    sourceFiles.map((v) => [
+      path.relative(REPO_ROOT, path.join(GENERATED_VERIFIERS_DIR, `${v.contractName}.sol`)),
+      readFileSync(artifactPath(manifestFile, v), "utf8"),
+    ]),
+  );
+  const compiled = compileSolidity(sources);
+  const named = (contractName: string) => {
+    const contract = compiled.get(contractName);
+    if (contract === undefined) throw new Error(`${manifestFile}: its verifier sources declare no ${contractName}`);
+    return contract;
+  };
+  return {
+    verifier: named(artifacts.verifier.contractName),
+    batchVerifier: artifacts.batchVerifier ? named(artifacts.batchVerifier.contractName) : null,
   };
 }
 

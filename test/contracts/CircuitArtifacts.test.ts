@@ -9,7 +9,7 @@ import * as snarkjs from "snarkjs";
 import { loadManifest, manifestPath, readCatalog } from "../../common/circuits/catalog.ts";
 import { artifactPath, type ProofSystem, sha256File } from "../../common/circuits/manifest.ts";
 import { renderGroth16BatchVerifier } from "../../circuits/tool/batchVerifier.ts";
-import { verifierTemplate } from "../../circuits/tool/build.ts";
+import { verifierTemplate } from "../../circuits/tool/verifier.ts";
 
 describe("Circuit artifacts", function () {
   for (const spec of readCatalog()) {
