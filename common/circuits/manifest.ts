@@ -30,7 +30,10 @@ export interface ArtifactFile {
 export interface SystemArtifacts {
   zkey: ArtifactFile;
   vkey: ArtifactFile;
-  /** The snarkjs-exported Solidity verifier, under contracts/verifiers/generated/. */
+  /**
+   * The snarkjs-exported Solidity verifier: beside the manifest, or under contracts/verifiers/generated/ for the
+   * example circuits (which Hardhat builds). Compiled as if it were there (common/deploy/circuitRegistration.ts).
+   */
   verifier: ArtifactFile & { contractName: string };
   /** Groth16 only: the batch verifier of the same key (contracts/verifiers/Groth16BatchVerifier.sol). */
   batchVerifier?: ArtifactFile & { contractName: string };
