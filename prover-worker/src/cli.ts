@@ -57,9 +57,9 @@ function overrides(): Partial<Record<OverrideFlag, string>> {
 const configFile = () => program.opts<{ config?: string }>().config;
 const load = () => loadConfig(configFile(), overrides());
 
-/** The configured chain, the key's wallet on it, the market and its token. */
+/** The configured chain, the key's wallet on it, the market and its token (no circuits needed). */
 async function connect() {
-  const { config } = load();
+  const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
   const wallet = await loadWallet(config.keystore);
   provider = await connectChain(config.rpcUrl);
   const signer = wallet.connect(provider);

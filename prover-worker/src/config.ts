@@ -81,6 +81,9 @@ export const configSchema = z.object({
   keystore: z.string().optional(),
 });
 
+/** What the chain-only commands (stake, faucet, status, ...) accept: a config that serves no circuit yet. */
+const chainOnlySchema = configSchema.extend({ circuits: z.array(circuitSchema).default([]) });
+
 export type WorkerConfig = z.output<typeof configSchema>;
 export type ServedCircuit = WorkerConfig["circuits"][number] & {
   manifestData: CircuitManifest;
@@ -219,11 +222,14 @@ export function resolveManifest(
 /**
  * @param file the JSONC config file (optional when everything comes from the environment and flags)
  * @param overrides flag name (CONFIG_OVERRIDES) -> value as typed on the command line
+ * @param servesCircuits false for the commands that only talk to the chain: an operator stakes or gets test tokens
+ *   before choosing circuits, so they need no `circuits` (the chain's settings still come from file, env and flags)
  */
 export function loadConfig(
   file: string | undefined,
   overrides: Partial<Record<OverrideFlag, string>> = {},
   env: NodeJS.ProcessEnv = process.env,
+  { servesCircuits = true }: { servesCircuits?: boolean } = {},
 ): { config: WorkerConfig; circuits: ServedCircuit[] } {
   const raw = file === undefined ? {} : readConfigFile(file);
   const base = file === undefined ? process.cwd() : path.dirname(path.resolve(file));
@@ -247,7 +253,7 @@ export function loadConfig(
     raw.marketAddress ??= deployment.market;
     raw.startBlock ??= deployment.startBlock;
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = (servesCircuits ? configSchema : chainOnlySchema).safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}`);
