@@ -8,7 +8,7 @@ import path from "node:path";
 import { Option } from "commander";
 import { type JsonRpcProvider } from "ethers";
 import { KeyError, loadWallet } from "../common/chain/keys.ts";
-import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
+import { ManifestError, PROOF_SYSTEMS, type ProofSystem, readManifest } from "../common/circuits/manifest.ts";
 import { connectChain } from "../common/cli/chain.ts";
 import { addFaucetCommand } from "../common/cli/faucet.ts";
 import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../common/cli/program.ts";
@@ -96,6 +96,10 @@ program
   .action(async (manifest: string, system: string, opts: { artifactsUri?: string }) => {
     if (!PROOF_SYSTEMS.includes(system as ProofSystem))
       throw new UsageError(`<system>: expected one of ${PROOF_SYSTEMS.join(", ")}, got ${system}`);
+    // The build is checked before the chain is touched.
+    const built = Object.keys(readManifest(path.resolve(manifest)).systems);
+    if (!built.includes(system))
+      throw new UsageError(`${manifest} has no ${system} setup (built: ${built.join(", ")}); build it with --systems`);
     const { requester } = await connect();
     const id = await requester.registerCircuit(path.resolve(manifest), system as ProofSystem, opts.artifactsUri);
     console.log(JSON.stringify({ circuitId: id.toString() }));
@@ -202,6 +206,6 @@ addFaucetCommand(program, async () => {
 });
 
 await runProgram(program, process.argv.slice(2), {
-  userErrors: [RequestError, KeyError, FaucetRefused],
+  userErrors: [RequestError, KeyError, FaucetRefused, ManifestError],
   provider: () => provider,
 });

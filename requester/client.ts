@@ -44,6 +44,39 @@ export class RequestError extends Error {
 
 const TERMINAL = ["Proved", "Cancelled", "Expired"];
 
+/** Stores an inputs document at the coordinator; every way it can fail says what to check, in one line. */
+async function uploadInputs(
+  coordinatorUrl: string,
+  circuitId: bigint,
+  inputs: Record<string, unknown>,
+): Promise<{ uri: string; hash: string }> {
+  const where = `the coordinator at ${coordinatorUrl}`;
+  let response: Response;
+  try {
+    response = await fetch(`${coordinatorUrl}/inputs/${circuitId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(inputs),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch {
+    throw new RequestError(
+      `cannot reach ${where}: is it running? set --coordinator or PM_COORDINATOR_URL (or leave it out to send ` +
+        "the inputs inline as a data: URI)",
+    );
+  }
+  let body: { uri?: string; hash?: string; error?: string };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    throw new RequestError(`${where} answered HTTP ${response.status} without JSON: is that URL a coordinator?`);
+  }
+  if (!response.ok) throw new RequestError(`${where} refused the inputs: ${body.error ?? `HTTP ${response.status}`}`);
+  if (typeof body.uri !== "string" || typeof body.hash !== "string")
+    throw new RequestError(`${where} answered without an inputs URI and hash: is that URL a coordinator?`);
+  return { uri: body.uri, hash: body.hash };
+}
+
 export function createRequester({ provider, wallet, marketAddress, coordinatorUrl }: RequesterOptions) {
   const signer = wallet.connect(provider);
   const market = connectMarket(marketAddress, signer);
@@ -102,14 +135,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
       }
       let stored: { uri: string; hash: string };
       if (coordinatorUrl !== undefined) {
-        const response = await fetch(`${coordinatorUrl}/inputs/${request.circuitId}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(request.inputs),
-        });
-        const body = (await response.json()) as { uri?: string; hash?: string; error?: string };
-        if (!response.ok) throw new RequestError(`the coordinator refused the inputs: ${body.error}`);
-        stored = { uri: body.uri!, hash: body.hash! };
+        stored = await uploadInputs(coordinatorUrl, request.circuitId, request.inputs);
       } else {
         const { uri, bytes } = inputsDataURI(request.inputs);
         stored = { uri, hash: sha256Hex(bytes) };
@@ -136,6 +162,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
 
     async status(jobId: bigint) {
       const state = await market.jobState(jobId);
+      if (jobStatusName(state.status) === "None") throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
       return {
         status: jobStatusName(state.status),
         attempt: Number(state.attempt),

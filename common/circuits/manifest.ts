@@ -71,8 +71,38 @@ export function artifactPath(manifestFile: string, artifact: ArtifactFile): stri
   return path.resolve(path.dirname(manifestFile), artifact.path);
 }
 
+/** A manifest that cannot be read, or a file that is not one: the message names the file and what to do. */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ManifestError";
+  }
+}
+
+/** Reads a manifest, checking that it is one (the fields every reader relies on) before anyone uses it. */
 export function readManifest(manifestFile: string): CircuitManifest {
-  return JSON.parse(readFileSync(manifestFile, "utf8")) as CircuitManifest;
+  let text: string;
+  try {
+    text = readFileSync(manifestFile, "utf8");
+  } catch (e) {
+    throw new ManifestError(
+      `cannot read manifest ${manifestFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): ` +
+        "give the manifest.json that `npm run circuits:build` wrote",
+    );
+  }
+  let manifest: Partial<CircuitManifest>;
+  try {
+    manifest = JSON.parse(text);
+  } catch (e) {
+    throw new ManifestError(`${manifestFile} is not valid JSON: ${(e as Error).message}`);
+  }
+  const missing = (["name", "wasm", "inputs", "systems"] as const).filter((field) => manifest?.[field] === undefined);
+  if (missing.length > 0)
+    throw new ManifestError(
+      `${manifestFile} is not a circuit manifest (no ${missing.join(", ")}): give the manifest.json that ` +
+        "`npm run circuits:build` wrote",
+    );
+  return manifest as CircuitManifest;
 }
 
 /** Number of scalar field elements an input signal takes. */

@@ -3,12 +3,16 @@
  * (exit 2), the faucet on a real local chain, an unreachable chain in one line.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { formatEther, Wallet } from "ethers";
 import { freePort, type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectToken } from "../../common/contracts/artifacts.ts";
+import { exampleCircuitId } from "../../common/deploy/circuitRegistration.ts";
 import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
 
 const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
@@ -87,5 +91,49 @@ describe("proofmarket-requester CLI", function () {
       1,
       `error: cannot reach the chain at ${url}: is the node running? set --rpc-url or PM_RPC_URL\n`,
     ]);
+  });
+
+  it("names an unknown job, a file that is no manifest and an unreachable coordinator, in one line each (exit 2)", async function () {
+    const env = {
+      PM_RPC_URL: chain.url,
+      PM_MARKET_ADDRESS: deployment.market,
+      PM_PRIVATE_KEY: chain.accounts[3].privateKey,
+    };
+    const noJob = `no job 99 on market ${deployment.market}\n`;
+    for (const command of ["status", "watch"]) {
+      const result = await run([command, "99"], env);
+      expect([result.code, result.stderr], command).to.deep.equal([2, noJob]);
+    }
+
+    const scratch = mkdtempSync(path.join(os.tmpdir(), "pm-requester-cli-"));
+    const notAManifest = path.join(scratch, "inputs.json");
+    writeFileSync(notAManifest, JSON.stringify({ a: "1" }));
+    // Checked before the chain is asked anything: no RPC URL is needed to learn the file is wrong.
+    const wrongFile = await run(["register", notAManifest, "groth16"], { PM_RPC_URL: "" });
+    expect([wrongFile.code, wrongFile.stderr]).to.deep.equal([
+      2,
+      `${notAManifest} is not a circuit manifest (no name, wasm, inputs, systems): give the manifest.json that ` +
+        "`npm run circuits:build` wrote\n",
+    ]);
+    const missing = await run(["register", path.join(scratch, "none.json"), "groth16"], { PM_RPC_URL: "" });
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/^cannot read manifest .*none\.json \(ENOENT\): give the manifest\.json/);
+
+    const inputs = path.join(scratch, "preimage.json");
+    writeFileSync(inputs, JSON.stringify(await exampleInputs("poseidon_preimage", "cli")));
+    const coordinator = `http://127.0.0.1:${await freePort()}`;
+    const circuit = String(exampleCircuitId("poseidon_preimage", "groth16"));
+    const post = ["post", "--circuit", circuit, "--inputs", inputs, "--fee", "1", "--bond", "1"];
+    const unreachable = await run([...post, "--coordinator", coordinator], env);
+    expect([unreachable.code, unreachable.stderr]).to.deep.equal([
+      2,
+      `cannot reach the coordinator at ${coordinator}: is it running? set --coordinator or PM_COORDINATOR_URL (or ` +
+        "leave it out to send the inputs inline as a data: URI)\n",
+    ]);
+    // A URL that answers, but is no coordinator (the chain's JSON-RPC endpoint answers a POST with an error).
+    const wrong = await run([...post, "--coordinator", chain.url], env);
+    expect(wrong.code).to.equal(2);
+    expect(wrong.stderr).to.match(/^the coordinator at http:\/\/127\.0\.0\.1:\d+ .*: is that URL a coordinator\?\n$/);
+    rmSync(scratch, { recursive: true, force: true });
   });
 });
