@@ -3,7 +3,7 @@
  * verifiers and manifest (buildCircuit.ts). See circuits/README.md. A mistake the user can fix is one line on
  * stderr and exit code 2.
  */
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import {
@@ -99,7 +99,7 @@ function planFor(arg: string, catalog: CircuitSpec[], options: Options, devPtau?
     };
   }
   // A development ptau is made just before the builds (devPtau); any other must exist now.
-  if (ptau !== devPtau && !existsSync(ptau)) throw new BuildError(`ptau file ${ptau} not found: ${HOW_TO_GET_A_PTAU}`);
+  if (ptau !== devPtau) checkPtauFile(ptau);
   return { ...build, ptau, includePaths: options.include };
 }
 
@@ -152,6 +152,23 @@ const program = new Command()
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(message) });
 
+/** A ptau must exist and be one (snarkjs' binary files open with their type, here "ptau"), before any work. */
+function checkPtauFile(ptau: string): void {
+  if (!existsSync(ptau)) throw new BuildError(`ptau file ${ptau} not found: ${HOW_TO_GET_A_PTAU}`);
+  const magic = Buffer.alloc(4);
+  let fd: number | undefined;
+  try {
+    fd = openSync(ptau, "r");
+    readSync(fd, magic, 0, 4, 0);
+  } catch (e) {
+    throw new BuildError(`cannot read ptau file ${ptau} (${(e as NodeJS.ErrnoException).code}): ${HOW_TO_GET_A_PTAU}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  if (magic.toString("latin1") !== "ptau")
+    throw new BuildError(`${ptau} is not a powers-of-tau file: ${HOW_TO_GET_A_PTAU}`);
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -162,9 +179,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await main(program.args, program.opts<Options>());
   } catch (e) {
     if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2); // commander printed it
-    if (!(e instanceof BuildError)) throw e;
-    console.error(`error: ${e.message}`);
-    process.exit(2);
+    // A user's mistake is one line (exit 2); anything else is a failure, also one line unless PM_DEBUG asks for more.
+    console.error(`error: ${(e as Error).message}`);
+    if (!(e instanceof BuildError) && process.env.PM_DEBUG) console.error((e as Error).stack);
+    process.exit(e instanceof BuildError ? 2 : 1);
   }
   process.exit(0); // snarkjs keeps worker threads alive
 }

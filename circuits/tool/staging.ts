@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
+import { BuildError } from "./buildError.ts";
 
 export interface Staging {
   dir: string;
@@ -15,8 +16,15 @@ export interface Staging {
 }
 
 export function stageBeside(destination: string): Staging {
-  mkdirSync(path.dirname(destination), { recursive: true });
-  const dir = mkdtempSync(`${destination}.building-`);
+  let dir: string;
+  try {
+    mkdirSync(path.dirname(destination), { recursive: true });
+    dir = mkdtempSync(`${destination}.building-`);
+  } catch (e) {
+    throw new BuildError(
+      `cannot create the output folder ${destination} (${(e as Error).message}): give --out a folder you can create`,
+    );
+  }
   let committed = false;
   return {
     dir,

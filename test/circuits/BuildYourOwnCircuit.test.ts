@@ -198,6 +198,30 @@ describe("circuits:build of a circuit outside the repository, registered without
       );
     });
 
+    it("a file given as the ptau that is not one", async function () {
+      await refused(
+        ["hash_preimage.circom", "--ptau", "hash_preimage.circom"],
+        /hash_preimage\.circom is not a powers-of-tau file: .*circuits:dev-ptau/,
+      );
+    });
+
+    it("an output folder that cannot be created", async function () {
+      const result = await circuitsBuild(sources, [
+        "hash_preimage.circom",
+        "--ptau",
+        DEV_PTAU_12,
+        "--out",
+        "/dev/null/x",
+      ]);
+      expect([result.code, result.stderr.trim().split("\n")]).to.deep.equal([
+        2,
+        [
+          "error: cannot create the output folder /dev/null/x (EEXIST: file already exists, mkdir '/dev/null'): give " +
+            "--out a folder you can create",
+        ],
+      ]);
+    });
+
     it("circom's own error for a syntax error", async function () {
       writeFileSync(
         path.join(sources, "broken.circom"),
