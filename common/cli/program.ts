@@ -53,6 +53,13 @@ export async function runProgram(program: Command, argv: string[], options: RunO
   process.exit(code);
 }
 
+/** What to do about the refusals a newcomer meets first (amounts in the message are in the token's base units). */
+const REFUSAL_HINTS: Record<string, string> = {
+  ERC20InsufficientBalance:
+    " (the account holds fewer tokens than that, in base units: on a devnet, `faucet` mints test tokens)",
+  InsufficientStake: " (stake more first: `proofmarket-worker stake AMOUNT`)",
+};
+
 async function reportFailure(e: unknown, options: RunOptions): Promise<number> {
   // commander has printed its message already; help and --version end with 0.
   if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
@@ -63,11 +70,8 @@ async function reportFailure(e: unknown, options: RunOptions): Promise<number> {
   }
   const provider = options.provider();
   const refusal = provider ? await explainRevert(error, provider).catch(() => null) : null;
-  console.error(
-    refusal
-      ? `the market refused: ${refusal}`
-      : `error: ${(error as { shortMessage?: string }).shortMessage ?? error.message}`,
-  );
+  if (refusal === null) console.error(`error: ${(error as { shortMessage?: string }).shortMessage ?? error.message}`);
+  else console.error(`refused on chain: ${refusal}${REFUSAL_HINTS[refusal.split("(")[0]] ?? ""}`);
   return EXIT_FAILURE;
 }
 

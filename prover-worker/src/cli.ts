@@ -68,6 +68,12 @@ async function connect() {
   return { config, wallet, provider, signer, market, token, decimals: Number(await token.decimals()) };
 }
 
+function port(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65535)
+    throw new UsageError(`--metrics-port: expected a port number (0 for any free port), got ${text}`);
+  return Number(text);
+}
+
 program
   .command("init")
   .description("write a commented config for a market and the circuits to serve, that `run` accepts unchanged")
@@ -80,7 +86,7 @@ program
   .option("-o, --out <file>", "where to write the config", "worker.json")
   .option("-f, --force", "overwrite an existing file", false)
   .action(async (opts: { circuit?: string[]; out: string; force: boolean }) => {
-    const values = program.opts<{ rpcUrl?: string; deployment?: string; market?: string }>();
+    const values = program.opts<{ rpcUrl?: string; deployment?: string; market?: string; metricsPort?: string }>();
     if (!values.rpcUrl) throw new UsageError("init: give --rpc-url URL (or PM_RPC_URL)");
     provider = await connectChain(values.rpcUrl);
     const written = await initWorkerConfig({
@@ -89,6 +95,8 @@ program
       deployment: values.deployment === undefined ? undefined : path.resolve(values.deployment),
       marketAddress: values.market,
       circuits: opts.circuit ?? [],
+      // Given (flag or PM_METRICS_PORT), it goes into the file, so that `run` needs no flag.
+      metricsPort: program.getOptionValueSource("metricsPort") === "default" ? undefined : port(values.metricsPort!),
       out: opts.out,
       force: opts.force,
     });
@@ -205,13 +213,20 @@ program
     const logger = createLogger({ component: "prover-worker" });
     const metrics = createMetrics();
     const worker = createWorker({ config, circuits, wallet, logger, metrics });
-    const server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, worker.health);
-    logger.info("metrics and health listening", {
-      url: `http://${config.metrics.host}:${(server.address() as { port: number }).port}`,
-    });
+    // Before anything is announced: a SIGTERM that comes right after "listening" must find the handler in place.
     const shutdown = () => void worker.stop();
     process.once("SIGTERM", shutdown);
     process.once("SIGINT", shutdown);
+    const server = await serveMetrics(metrics, config.metrics.host, config.metrics.port, worker.health).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+      throw new UsageError(
+        `port ${config.metrics.port} (metrics and health) is in use, by another worker perhaps: set metrics.port in ` +
+          "the config, or --metrics-port N (PM_METRICS_PORT; 0: any free port)",
+      );
+    });
+    logger.info("metrics and health listening", {
+      url: `http://${config.metrics.host}:${(server.address() as { port: number }).port}`,
+    });
     await worker.start();
     await worker.done;
     server.close();

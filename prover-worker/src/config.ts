@@ -135,6 +135,15 @@ export const CONFIG_OVERRIDES = [
 
 export type OverrideFlag = (typeof CONFIG_OVERRIDES)[number]["flag"];
 
+/** Where a field that failed validation can be set, for the error message. */
+function whereToSet(fieldPath: PropertyKey[]): string {
+  const field = fieldPath.join(".");
+  const o = CONFIG_OVERRIDES.find((x) => x.field === field);
+  if (o !== undefined) return ` (set "${field}" in the config, --${o.flag} or ${o.env})`;
+  if (field === "circuits") return " (the circuits to serve: `proofmarket-worker init --circuit ID` lists them)";
+  return "";
+}
+
 /** A flag's or variable's value as the config field takes it (a path made absolute against the current directory). */
 function overrideValue(kind: "string" | "path" | "number", value: string): unknown {
   if (kind === "number") return /^\d+$/.test(value) ? Number(value) : value;
@@ -168,7 +177,8 @@ function readConfigFile(file: string): Record<string, unknown> {
     text = readFileSync(file, "utf8");
   } catch (e) {
     throw new ConfigError(
-      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` +
+        " (`proofmarket-worker init --out FILE` writes one)",
     );
   }
   const errors: ParseError[] = [];
@@ -255,8 +265,11 @@ export function loadConfig(
   }
   const parsed = (servesCircuits ? configSchema : chainOnlySchema).safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join(".") || "(root)"}: ${i.message}${whereToSet(i.path)}`,
+    );
+    const start = file ? "" : "\n  (no config file: `proofmarket-worker init` writes one; give it with --config FILE)";
+    throw new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}${start}`);
   }
   const config = parsed.data;
   const circuits = config.circuits.map((c, i) => {

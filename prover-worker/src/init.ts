@@ -4,6 +4,7 @@
  * and the artifactsURI where its manifest is found (or `ID=path/to/manifest.json` says where it is). A rapidsnark
  * binary on the PATH is offered to the Groth16 circuits.
  */
+import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Provider } from "ethers";
@@ -27,6 +28,8 @@ export interface InitOptions {
   /** Where to write the config. */
   out: string;
   force: boolean;
+  /** The port of /metrics and /health, when the schema's default is taken (another worker on this machine). */
+  metricsPort?: number;
   /** Where to look for a rapidsnark binary (the PATH). */
   searchPath?: string;
 }
@@ -43,13 +46,19 @@ interface InitCircuit {
 /** The names rapidsnark's build gives its prover (`prover`) and the one packagers use. */
 const RAPIDSNARK_NAMES = ["rapidsnark", "prover"];
 
+/** `prover` is a common name: only a program that answers with rapidsnark's usage line is offered. */
+function isRapidsnark(program: string): boolean {
+  const ran = spawnSync(program, [], { encoding: "utf8", timeout: 3_000 });
+  return /prover <circuit\.zkey> <witness\.wtns>/.test(`${ran.stdout ?? ""}${ran.stderr ?? ""}`);
+}
+
 export function findRapidsnark(searchPath: string = process.env.PATH ?? ""): string | null {
   for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
     for (const name of RAPIDSNARK_NAMES) {
       const candidate = path.join(dir, name);
       try {
         accessSync(candidate, constants.X_OK);
-        return candidate;
+        if (isRapidsnark(candidate)) return candidate;
       } catch {
         // not here
       }
@@ -139,7 +148,10 @@ function renderConfig(
   const defaults = configSchema.shape;
   const slots = defaults.slots.parse(undefined);
   const policy = defaults.policy.parse(undefined);
-  const metrics = defaults.metrics.parse(undefined);
+  const metrics = {
+    ...defaults.metrics.parse(undefined),
+    ...(options.metricsPort !== undefined && { port: options.metricsPort }),
+  };
   const dataDir = defaults.dataDir.parse(undefined);
   const where =
     options.deployment !== undefined

@@ -10,7 +10,7 @@ import type { Wallet } from "ethers";
 import { type LogSubscription, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { revertName } from "../../common/contracts/revert.ts";
+import { explainRevert } from "../../common/contracts/revert.ts";
 import { parseInputsDocument } from "../../common/inputs/document.ts";
 import { JobBook, type JobView, parseMarketLogs } from "../../common/market/jobBook.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
@@ -67,6 +67,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const done = new Promise<void>((r) => (stopped = r));
 
   const now = async () => (await provider.getBlock("latest"))!.timestamp;
+  /** A contract's refusal with its arguments, wherever ethers put it (a mined revert is replayed); null otherwise. */
+  const refusalOf = (e: unknown) => explainRevert(e, provider).catch(() => null);
+  const reasonOf = async (e: unknown) => (await refusalOf(e)) ?? (e as Error).message;
   // Expected seconds per proof: what this process has seen, else what `bench` measured, else the configured guess.
   const estimate = (c: ServedCircuit) =>
     provingSeconds.get(c.circuitId) ?? store.bench(c.circuitId, c.backend) ?? config.policy.provingSecondsEstimate;
@@ -104,11 +107,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       metrics.jobsFailed.inc({ reason: "abandoned" });
       log.warn("abandoned claim for the smaller slash", { reason });
     } catch (e) {
-      store.setClaimStatus(record.jobId, "failed", {
-        error: `${reason}; abandon failed: ${revertName(e) ?? (e as Error).message}`,
-      });
+      const error = await reasonOf(e);
+      store.setClaimStatus(record.jobId, "failed", { error: `${reason}; abandon failed: ${error}` });
       metrics.jobsFailed.inc({ reason: "abandon_failed" });
-      log.error("could not abandon claim", { reason, error: revertName(e) ?? (e as Error).message });
+      log.error("could not abandon claim", { reason, error });
     }
   }
 
@@ -184,7 +186,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx: tx.hash });
         return;
       } catch (e) {
-        const reverted = revertName(e);
+        const reverted = await refusalOf(e);
         const reason = reverted ?? (e as Error).message;
         const chainNow = await now().catch(() => Math.floor(Date.now() / 1000));
         if (reverted !== null || chainNow >= deadline) {
@@ -228,7 +230,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       store.setClaimStatus(job.jobId, "claiming", { txHash: tx.hash });
       await tx.wait();
     } catch (e) {
-      const reason = revertName(e) ?? (e as Error).message;
+      const reason = await reasonOf(e);
       store.setClaimStatus(job.jobId, "lost", { error: reason });
       log.info("claim not taken", { reason });
       return;
@@ -282,7 +284,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         await (await send(() => market.reassign(job.jobId, job.terms))).wait();
         logger.info("reassigned a stalled job as keeper", { jobId: job.jobId, prover: job.assignee });
       } catch (e) {
-        logger.info("reassign not taken", { jobId: job.jobId, reason: revertName(e) ?? (e as Error).message });
+        logger.info("reassign not taken", { jobId: job.jobId, reason: await reasonOf(e) });
       }
     }
   }

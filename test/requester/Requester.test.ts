@@ -144,7 +144,7 @@ describe("requester CLI", function () {
     const toExpire = await post("120");
     const early = await run(["expire", toExpire], env);
     expect(early.code).to.equal(1);
-    expect(early.stderr).to.match(/the market refused: \w+\(\d+/);
+    expect(early.stderr).to.match(/refused on chain: \w+\(\d+/);
     await advanceTime(devnet, 121);
     expect((await run(["expire", toExpire], env)).code).to.equal(0);
     expect(JSON.parse((await run(["status", toExpire], env)).stdout).status).to.equal("Expired");

@@ -4,6 +4,8 @@
  * (and its refusal on a market whose token is not the test token), decoded reverts, an unreachable chain.
  */
 import { writeFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -85,7 +87,9 @@ describe("proofmarket-worker CLI", function () {
     expect(badAmount.stderr).to.match(/^stake: expected a token amount, got lots/);
     const noFile = await workerCommand(["status", "--config", path.join(dir, "nope.json")], "");
     expect(noFile.code).to.equal(2);
-    expect(noFile.stderr).to.match(/^cannot read config file .*nope\.json: ENOENT\n$/);
+    expect(noFile.stderr).to.match(
+      /^cannot read config file .*nope\.json: ENOENT \(`proofmarket-worker init --out FILE` writes one\)\n$/,
+    );
   });
 
   it("init writes a commented config that loadConfig, status and run take unchanged; its dataDir lies beside it", async function () {
@@ -111,6 +115,18 @@ describe("proofmarket-worker CLI", function () {
     expect(JSON.parse(status.stdout).prover).to.equal(fresh.address);
     expect(existsSync(path.join(path.dirname(out), ".prover-worker"))).to.equal(true);
 
+    // The metrics port taken (another worker on this machine): one line saying what to change.
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    const taken = (holder.address() as { port: number }).port;
+    const clash = await workerCommand(["run", "--config", out, "--metrics-port", String(taken)], fresh.privateKey);
+    holder.close();
+    expect([clash.code, clash.stderr]).to.deep.equal([
+      2,
+      `port ${taken} (metrics and health) is in use, by another worker perhaps: set metrics.port in the config, or ` +
+        "--metrics-port N (PM_METRICS_PORT; 0: any free port)\n",
+    ]);
+
     const worker = startWorker(out, fresh.privateKey, { PM_METRICS_PORT: "0" });
     await worker.waitForLog((l) => l.msg === "metrics and health listening", 30_000);
     worker.proc.kill("SIGTERM");
@@ -135,7 +151,8 @@ describe("proofmarket-worker CLI", function () {
     const refused = await workerCommand(["stake", "50", "--config", out], fresh.privateKey);
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.equal(
-      `the market refused: ERC20InsufficientBalance(${fresh.address}, 0, ${parseEther("50")})\n`,
+      `refused on chain: ERC20InsufficientBalance(${fresh.address}, 0, ${parseEther("50")})` +
+        " (the account holds fewer tokens than that, in base units: on a devnet, `faucet` mints test tokens)\n",
     );
     expect(refused.stderr).not.to.match(NO_STACK);
 
