@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Contract, parseEther, type Wallet } from "ethers";
-import { DEV_MNEMONIC, type LocalChain, startLocalChain } from "../common/chain/localNode.ts";
+import { DEV_MNEMONIC, isPortFree, type LocalChain, startLocalChain } from "../common/chain/localNode.ts";
 import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";
@@ -74,24 +74,62 @@ async function waitFor(what: string, child: ChildProcess, log: string, ready: ()
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+/** How long a component may take to stop after SIGTERM before it is killed: the worker may be finishing a proof. */
+const STOP_GRACE_MS: Record<string, number> = { worker: 120_000 };
+const DEFAULT_STOP_GRACE_MS = 15_000;
+
 let chain: LocalChain | undefined;
 async function stopAll(code = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
-  say("stopping: the worker settles its claims, then everything exits");
+  say("stopping: the worker settles its claims, then everything exits (Ctrl-C again to kill them now)");
   // The worker first (it may still submit), then the coordinator, then the chain.
-  for (const { process: child } of [...components].reverse()) {
+  for (const { name, process: child } of [...components].reverse()) {
     if (hasExited(child)) continue;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
+    const grace = STOP_GRACE_MS[name] ?? DEFAULT_STOP_GRACE_MS;
+    const killer = setTimeout(() => {
+      say(`${name} did not stop within ${grace / 1000} s; killing it`);
+      child.kill("SIGKILL");
+    }, grace);
     await exited;
+    clearTimeout(killer);
   }
   await chain?.stop();
   process.exit(code);
 }
-// Repeated signals are ignored while stopping (npm forwards the terminal's Ctrl-C, so it arrives twice); the
-// components are in their own process groups and would outlive `npm start` if it exited before stopping them.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stopAll());
+
+/** A second Ctrl-C kills what is left at once; the components would outlive `npm start` if it just exited. */
+function killAllNow(): never {
+  say("killing every component now");
+  for (const { process: child } of components) if (!hasExited(child)) child.kill("SIGKILL");
+  process.exit(130);
+}
+
+// npm forwards the terminal's Ctrl-C, so one press arrives twice at once: only a signal a second or more after the
+// first one means "now".
+let firstSignalAt: number | undefined;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      void stopAll();
+    } else if (Date.now() - firstSignalAt >= 1_000) killAllNow();
+  });
+}
+
+// Every port is checked before anything starts: a devnet already running would otherwise half-answer for this one.
+for (const [port, variable] of [
+  [CHAIN_PORT, "PM_DEVNET_CHAIN_PORT"],
+  [COORDINATOR_PORT, "PM_DEVNET_COORDINATOR_PORT"],
+  [METRICS_PORT, "PM_DEVNET_METRICS_PORT"],
+] as const) {
+  if (port !== 0 && !(await isPortFree(port))) {
+    console.error(`[devnet] port ${port} is in use (is another npm start running?): stop it, or set ${variable}`);
+    process.exit(1);
+  }
+}
 
 rmSync(DIR, { recursive: true, force: true });
 mkdirSync(DIR, { recursive: true });
@@ -184,6 +222,7 @@ try {
     console.log(`${POSTED_PREFIX}${jobId} (${name}/groth16)`);
   }
 
+  const ROLES = ["deployer and market owner", "the devnet's worker (operator)", "the demo requester"];
   const account = (i: number, wallet: Wallet, role: string) =>
     `    #${i}  ${wallet.address}  ${wallet.privateKey}  ${role}`;
   console.log(READY_LINE);
@@ -192,11 +231,9 @@ try {
   ${LABELS.query.padEnd(11)} ${DEMO_QUERY.replace(/\n\s*/g, "\n              ")}
   ${LABELS.chain.padEnd(11)} ${chain.url}   market ${deployment.market}   token ${deployment.token}
   Accounts:   hardhat node's funded development accounts. Their keys are PUBLIC: use them on this devnet only.
-${account(0, deployer, "deployer and market owner")}
-${account(1, operator, "the devnet's worker (operator)")}
-${account(2, requesterAccount, "the demo requester")}
-${account(3, spare, "free: a second operator or requester")}
-    #4-#9 are free too: mnemonic "${DEV_MNEMONIC}", paths m/44'/60'/0'/0/N
+${chain.accounts.map((wallet, i) => account(i, wallet, ROLES[i] ?? "free: a second operator or requester")).join("\n")}
+    Each has 10000 ETH; #1 and #2 were given 1000 PMT, the others take test tokens from the faucet.
+    (mnemonic "${DEV_MNEMONIC}", paths m/44'/60'/0'/0/N)
   Try, in another shell:
     export PM_RPC_URL=${chain.url} PM_DEPLOYMENT=${shown(deployment.dir)} PM_COORDINATOR_URL=${coordinatorUrl}
     PM_PRIVATE_KEY=${requesterAccount.privateKey} npx proofmarket-requester status 1

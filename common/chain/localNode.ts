@@ -23,6 +23,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on 127.0.0.1:port (found by listening on it for a moment). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" ? resolve(false) : reject(e)));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
 export interface LocalChain {
   url: string;
   provider: JsonRpcProvider;
@@ -42,6 +51,9 @@ export interface LocalChainOptions {
 }
 
 export async function startLocalChain(port?: number, options: LocalChainOptions = {}): Promise<LocalChain> {
+  if (port !== undefined && !(await isPortFree(port)))
+    // Else the new node would die on EADDRINUSE while whatever holds the port answered in its place.
+    throw new Error(`port ${port} is in use: is another chain (or npm start) running? stop it, or use another port`);
   port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(
@@ -71,7 +83,8 @@ export async function startLocalChain(port?: number, options: LocalChainOptions 
     );
   const started = Date.now();
   while (!(await answers())) {
-    if (proc.exitCode !== null) throw new Error(`hardhat node exited (${proc.exitCode}):\n${output}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`hardhat node exited (${proc.signalCode ?? proc.exitCode}):\n${output}`);
     if (Date.now() - started > 60_000) throw new Error(`hardhat node did not start within 60 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -6,6 +6,8 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -101,5 +103,36 @@ describe("npm start", function () {
     expect(existsSync(devnetDir)).to.equal(true);
     rmSync(devnetDir, { recursive: true, force: true });
     rmSync(ignitionDeploymentDir(deploymentId), { recursive: true, force: true });
+  });
+
+  it("refuses to start, in one line, when a port it needs is taken (another devnet), and starts nothing", async function () {
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    const taken = (holder.address() as { port: number }).port;
+    const devnetDir = mkdtempSync(path.join(os.tmpdir(), "pm-devnet-"));
+    try {
+      const proc = spawn(process.execPath, [path.join(REPO_ROOT, "scripts", "start.ts")], {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          PM_DEVNET_CHAIN_PORT: String(await freePort()),
+          PM_DEVNET_COORDINATOR_PORT: String(taken),
+          PM_DEVNET_METRICS_PORT: "0",
+          PM_DEVNET_DIR: devnetDir,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stderr = "";
+      proc.stderr.on("data", (d) => (stderr += d));
+      const [code] = await once(proc, "exit");
+      expect(code).to.equal(1);
+      expect(stderr).to.equal(
+        `[devnet] port ${taken} is in use (is another npm start running?): stop it, or set PM_DEVNET_COORDINATOR_PORT\n`,
+      );
+      expect(existsSync(path.join(devnetDir, "pids.json"))).to.equal(false);
+    } finally {
+      holder.close();
+      rmSync(devnetDir, { recursive: true, force: true });
+    }
   });
 });
