@@ -13,10 +13,6 @@ export const POSTED_PREFIX = "[devnet] posted job ";
 export const PIDS_FILE = "pids.json";
 export const LABELS = { graphiql: "GraphiQL:", query: "Try:", chain: "Chain:" } as const;
 
-/** The query the banner suggests: the demo jobs and the market's totals. */
-export const DEMO_QUERY = `{ jobs(first: 10) { nodes { id status fee assignee circuit { name } events { kind prover blockNumber } } }
-  marketStats(id: "market") { open claimed proved feesPaid } }`;
-
 export interface Banner {
   graphiql: string;
   query: string;

@@ -18,9 +18,10 @@ import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../common/deploy/ignitionDeploy.ts";
+import { EXAMPLE_QUERY } from "../coordinator/graphql/exampleQuery.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
 import { createRequester } from "../requester/client.ts";
-import { DEMO_QUERY, LABELS, PIDS_FILE, POSTED_PREFIX, READY_LINE } from "./devnetBanner.ts";
+import { LABELS, PIDS_FILE, POSTED_PREFIX, READY_LINE } from "./devnetBanner.ts";
 
 const DIR = path.resolve(process.env.PM_DEVNET_DIR ?? path.join(REPO_ROOT, ".devnet"));
 const CHAIN_PORT = Number(process.env.PM_DEVNET_CHAIN_PORT ?? 8545);
@@ -228,7 +229,7 @@ try {
   console.log(READY_LINE);
   console.log(`
   ${LABELS.graphiql.padEnd(11)} ${coordinatorUrl}/graphql
-  ${LABELS.query.padEnd(11)} ${DEMO_QUERY.replace(/\n\s*/g, "\n              ")}
+  ${LABELS.query.padEnd(11)} ${EXAMPLE_QUERY.replace(/\n\s*/g, "\n              ")}
   ${LABELS.chain.padEnd(11)} ${chain.url}   market ${deployment.market}   token ${deployment.token}
   Accounts:   hardhat node's funded development accounts. Their keys are PUBLIC: use them on this devnet only.
 ${chain.accounts.map((wallet, i) => account(i, wallet, ROLES[i] ?? "free: a second operator or requester")).join("\n")}

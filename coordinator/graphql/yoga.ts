@@ -14,6 +14,7 @@ import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
+import { EXAMPLE_QUERY } from "./exampleQuery.ts";
 import { ReadSet } from "./reads.ts";
 import { type Context, createJobsPubSub, type JobEventRow, type JobsPubSub, MAX_PAGE, resolvers } from "./resolvers.ts";
 
@@ -81,7 +82,7 @@ export function createGraphQL(
   return createYoga<{ reads?: ReadSet }>({
     schema: schema as never,
     graphqlEndpoint: "/graphql",
-    graphiql: process.env.NODE_ENV !== "production",
+    graphiql: process.env.NODE_ENV !== "production" && { title: "ProofMarket GraphiQL", defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
     // The response cache (httpHandler.ts) passes the ReadSet it will keep the answer with.
     context: ({ reads }): Context => ({
