@@ -11,7 +11,8 @@ import { releaseSnarkjs } from "./releaseSnarkjs.ts";
 async function main(): Promise<number> {
   const [zkey, witness, proofFile, publicFile] = process.argv.slice(2);
   if (publicFile === undefined) {
-    console.error("usage: standInProver.ts <zkey> <witness.wtns> <proof.json> <public.json>");
+    // rapidsnark's own usage line, word for word: `proofmarket-worker init` recognises rapidsnark by it.
+    console.error("Usage: prover <circuit.zkey> <witness.wtns> <proof.json> <public.json>");
     return 2;
   }
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, witness);

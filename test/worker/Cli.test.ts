@@ -11,6 +11,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, parseEther, Wallet } from "ethers";
 import { freePort } from "../../common/chain/localNode.ts";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { contractArtifact } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
 import { loadConfig } from "../../prover-worker/src/config.ts";
@@ -131,6 +132,31 @@ describe("proofmarket-worker CLI", function () {
     await worker.waitForLog((l) => l.msg === "metrics and health listening", 30_000);
     worker.proc.kill("SIGTERM");
     expect(await worker.exited).to.equal(0);
+  });
+
+  it("init offers a rapidsnark found on the PATH to Groth16 circuits, and no other program named prover", async function () {
+    const withPath = async (name: string, script: string) => {
+      const bin = mkdtempSync(path.join(os.tmpdir(), "pm-path-"));
+      writeFileSync(path.join(bin, "prover"), script, { mode: 0o755 });
+      const savedPath = process.env.PATH;
+      process.env.PATH = `${bin}:${savedPath}`; // the CLI is spawned with this environment
+      try {
+        const { out, code, stderr } = await initConfig(name);
+        expect(code, stderr).to.equal(0);
+        return { prover: path.join(bin, "prover"), ...loadConfig(out) };
+      } finally {
+        process.env.PATH = savedPath;
+      }
+    };
+    // The stand-in answers with rapidsnark's usage line, as the real binary does.
+    const standIn = path.join(REPO_ROOT, "test", "helpers", "standInProver.ts");
+    const found = await withPath("rapidsnark", `#!/bin/sh\nexec "${process.execPath}" "${standIn}" "$@"\n`);
+    expect(found.config.backends.rapidsnark?.binary).to.equal(found.prover);
+    expect(found.circuits.map((c) => c.backend)).to.deep.equal(["rapidsnark"]);
+
+    const impostor = await withPath("impostor", "#!/bin/sh\necho 'a prover of something else'\n");
+    expect(impostor.config.backends.rapidsnark).to.equal(undefined);
+    expect(impostor.circuits.map((c) => c.backend)).to.deep.equal(["snarkjs"]);
   });
 
   it("reads JSONC (comments, trailing commas) and names the line and column of a syntax error", async function () {
