@@ -5,7 +5,6 @@
  * real proof. Then the build's user mistakes: each is one line on stderr, exit 2, and the out folder untouched.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +20,7 @@ import { encodeProof } from "../../common/proofs/encoding.ts";
 import { createRequester } from "../../requester/client.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
+import { runProcess } from "../helpers/runProcess.ts";
 
 const DEV_PTAU_12 = path.resolve(REPO_ROOT, "../shared/ptau/dev_pot12.ptau");
 
@@ -52,14 +52,8 @@ component main = Squares(4096);
 `;
 
 /** `npm run circuits:build -- ARGS`, typed in `cwd` (relative paths are the user's). */
-function circuitsBuild(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const npm = spawn("npm", ["--prefix", REPO_ROOT, "run", "--silent", "circuits:build", "--", ...args], { cwd });
-  let stdout = "";
-  let stderr = "";
-  npm.stdout.on("data", (d) => (stdout += d));
-  npm.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => npm.once("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const circuitsBuild = (cwd: string, args: string[]) =>
+  runProcess("npm", ["--prefix", REPO_ROOT, "run", "--silent", "circuits:build", "--", ...args], { cwd });
 
 describe("circuits:build of a circuit outside the repository, registered without a Hardhat build", function () {
   const sources = mkdtempSync(path.join(os.tmpdir(), "pm-own-circuit-"));

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { type Ran, runProcess } from "./runProcess.ts";
 
 const CLI = path.join(REPO_ROOT, "prover-worker", "src", "cli.ts");
 
@@ -17,20 +18,8 @@ export function writeWorkerConfig(config: Record<string, unknown>): { file: stri
 }
 
 /** Runs a one-shot command (stake, status, ...) and returns its output. */
-export async function workerCommand(
-  args: string[],
-  privateKey: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PM_PRIVATE_KEY: privateKey },
-  });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (d) => (stdout += d));
-  proc.stderr.on("data", (d) => (stderr += d));
-  const code: number = await new Promise((r) => proc.once("exit", (c) => r(c ?? -1)));
-  return { code, stdout, stderr };
+export function workerCommand(args: string[], privateKey: string): Promise<Ran> {
+  return runProcess(process.execPath, [CLI, ...args], { env: { PM_PRIVATE_KEY: privateKey } });
 }
 
 export interface LoggedProcess {

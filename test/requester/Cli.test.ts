@@ -2,7 +2,6 @@
  * The requester's CLI as a user meets it, spawned as a process: help without a chain, version, usage errors
  * (exit 2), the faucet on a real local chain, an unreachable chain in one line.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,20 +13,11 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectToken } from "../../common/contracts/artifacts.ts";
 import { exampleCircuitId } from "../../common/deploy/circuitRegistration.ts";
 import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
+import { runProcess } from "../helpers/runProcess.ts";
 
 const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (d) => (stdout += d));
-  proc.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const run = (args: string[], env: Record<string, string> = {}) => runProcess(process.execPath, [CLI, ...args], { env });
 
 describe("proofmarket-requester CLI", function () {
   let chain: LocalChain;

@@ -4,7 +4,6 @@
  * cancel and expire jobs; and bad inputs refused with a message before anything is sent.
  */
 import { expect } from "chai";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,22 +12,13 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { advanceTime, type Devnet, startDevnet, workerConfigFor } from "../helpers/market.ts";
 import { stakedWorkerConfig, startWorker } from "../helpers/workerProcess.ts";
+import { runProcess } from "../helpers/runProcess.ts";
 
 const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
 const SNARKJS = path.join(REPO_ROOT, "node_modules", "snarkjs", "build", "cli.cjs");
 
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-  program = CLI,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [program, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (d) => (stdout += d));
-  proc.stderr.on("data", (d) => (stderr += d));
-  return new Promise((resolve) => proc.once("exit", (code) => resolve({ code, stdout, stderr })));
-}
+const run = (args: string[], env: Record<string, string> = {}, program = CLI) =>
+  runProcess(process.execPath, [program, ...args], { env });
 
 describe("requester CLI", function () {
   let devnet: Devnet;
