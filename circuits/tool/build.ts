@@ -28,9 +28,8 @@ interface Options {
 }
 
 const HOW_TO_GET_A_PTAU =
-  "for development use ../shared/ptau/dev_potNN.ptau or make an insecure one with " +
-  "`npm run circuits:dev-ptau -- <power> <dir>` (or --dev-ptau POWER); for real use a public ceremony's file " +
-  "such as powersOfTau28_hez_final_NN.ptau";
+  "for development make an INSECURE one with --dev-ptau POWER (or `npm run circuits:dev-ptau -- <power> <dir>`); " +
+  "for real use a public ceremony's file such as powersOfTau28_hez_final_NN.ptau";
 
 function parseSystems(list: string): ProofSystem[] {
   const systems = list.split(",").map((s) => s.trim());
@@ -147,7 +146,7 @@ const program = new Command()
   .addHelpText(
     "after",
     "\nA development ptau's toxic waste is known: never let a circuit set up with one guard value.\n" +
-      "Example: npm run circuits:build -- ./my.circom -l ./lib --ptau ../shared/ptau/dev_pot12.ptau --out ./my-build",
+      "Example: npm run circuits:build -- ./my.circom -l ./lib --dev-ptau 12 --out ./my-build",
   )
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(message) });

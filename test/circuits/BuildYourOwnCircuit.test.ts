@@ -21,8 +21,12 @@ import { createRequester } from "../../requester/client.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
 import { runProcess } from "../helpers/runProcess.ts";
+import { makeDevPtau } from "../../circuits/tool/devPtau.ts";
 
-const DEV_PTAU_12 = path.resolve(REPO_ROOT, "../shared/ptau/dev_pot12.ptau");
+/** An insecure development ptau of 2^10, made by the build tool's own maker in `before` (about 15 s): a fresh clone
+ * has nothing else to build with. */
+const PTAU_POWER = 10;
+let devPtau: string;
 
 const HASH_PREIMAGE = `pragma circom 2.1.0;
 include "circomlib/circuits/poseidon.circom";
@@ -38,8 +42,8 @@ template HashPreimage() {
 component main {public [hash]} = HashPreimage();
 `;
 
-// 4,096 multiplications: one constraint more than a 2^12 ptau holds with its public signal.
-const TOO_BIG_FOR_2_12 = `pragma circom 2.1.0;
+// 1,024 multiplications: one constraint more than a 2^10 ptau holds with its public signal.
+const TOO_BIG_FOR_2_10 = `pragma circom 2.1.0;
 template Squares(n) {
     signal input x;
     signal output y;
@@ -48,7 +52,7 @@ template Squares(n) {
     for (var i = 0; i < n; i++) s[i + 1] <== s[i] * s[i];
     y <== s[n];
 }
-component main = Squares(4096);
+component main = Squares(1024);
 `;
 
 /** `npm run circuits:build -- ARGS`, typed in `cwd` (relative paths are the user's). */
@@ -63,8 +67,9 @@ describe("circuits:build of a circuit outside the repository, registered without
   let devnet: Devnet | undefined;
 
   before(async function () {
+    devPtau = await makeDevPtau(PTAU_POWER, mkdtempSync(path.join(os.tmpdir(), "pm-dev-ptau-")));
     writeFileSync(path.join(sources, "hash_preimage.circom"), HASH_PREIMAGE);
-    const built = await circuitsBuild(sources, ["hash_preimage.circom", "--ptau", DEV_PTAU_12, "--out", outDir]);
+    const built = await circuitsBuild(sources, ["hash_preimage.circom", "--ptau", devPtau, "--out", outDir]);
     expect(built.code, built.stderr).to.equal(0);
   });
 
@@ -76,7 +81,11 @@ describe("circuits:build of a circuit outside the repository, registered without
     const manifest = readManifest(manifestFile);
     expect(manifest).to.include({ name: "hash_preimage", nPublicOutputs: 0, nPublicInputs: 1, nPrivateInputs: 2 });
     expect(manifest.inputs.map((s) => s.name)).to.deep.equal(["hash", "preimage"]);
-    expect(manifest.ptau).to.deep.equal({ file: "dev_pot12.ptau", sha256: sha256File(DEV_PTAU_12), insecure: true });
+    expect(manifest.ptau).to.deep.equal({
+      file: path.basename(devPtau),
+      sha256: sha256File(devPtau),
+      insecure: true,
+    });
     const groth16 = manifest.systems.groth16!;
     expect(groth16.verifier).to.include({ path: "HashPreimageGroth16Verifier.sol" });
     expect(groth16.batchVerifier).to.include({ path: "HashPreimageGroth16BatchVerifier.sol" });
@@ -182,13 +191,13 @@ describe("circuits:build of a circuit outside the repository, registered without
     }
 
     it("a missing .circom file", async function () {
-      await refused(["missing.circom", "--ptau", DEV_PTAU_12], /no circuit file .*missing\.circom: give the path/);
+      await refused(["missing.circom", "--ptau", devPtau], /no circuit file .*missing\.circom: give the path/);
     });
 
     it("a missing ptau, with how to get one", async function () {
       await refused(
         ["hash_preimage.circom", "--ptau", "nope.ptau"],
-        /ptau file .*nope\.ptau not found: .*\.\.\/shared\/ptau.*circuits:dev-ptau.*ceremony/,
+        /ptau file .*nope\.ptau not found: .*--dev-ptau POWER.*circuits:dev-ptau.*ceremony/,
       );
     });
 
@@ -200,13 +209,7 @@ describe("circuits:build of a circuit outside the repository, registered without
     });
 
     it("an output folder that cannot be created", async function () {
-      const result = await circuitsBuild(sources, [
-        "hash_preimage.circom",
-        "--ptau",
-        DEV_PTAU_12,
-        "--out",
-        "/dev/null/x",
-      ]);
+      const result = await circuitsBuild(sources, ["hash_preimage.circom", "--ptau", devPtau, "--out", "/dev/null/x"]);
       expect([result.code, result.stderr.trim().split("\n")]).to.deep.equal([
         2,
         [
@@ -222,16 +225,16 @@ describe("circuits:build of a circuit outside the repository, registered without
         HASH_PREIMAGE.replace("h.inputs <== preimage;", "h.inputs <== ;"),
       );
       await refused(
-        ["broken.circom", "--ptau", DEV_PTAU_12],
+        ["broken.circom", "--ptau", devPtau],
         /circom could not compile .*broken\.circom: error\[P\d+\]: .* at .*broken\.circom":\d+:\d+/,
       );
     });
 
     it("a ptau too small for the circuit, with the power it needs", async function () {
-      writeFileSync(path.join(sources, "squares.circom"), TOO_BIG_FOR_2_12);
+      writeFileSync(path.join(sources, "squares.circom"), TOO_BIG_FOR_2_10);
       await refused(
-        ["squares.circom", "--ptau", DEV_PTAU_12],
-        /ptau .*dev_pot12\.ptau is too small for squares \(4096 constraints\): groth16 needs a ptau of power 13 or more/,
+        ["squares.circom", "--ptau", devPtau],
+        /ptau .*dev_pot10\.ptau is too small for squares \(1024 constraints\): groth16 needs a ptau of power 11 or more/,
       );
     });
   });
