@@ -136,7 +136,14 @@ program
         provingWindow: BigInt(provingWindow),
         expiresIn,
       });
-      console.log(JSON.stringify({ ...posted, jobId: posted.jobId.toString() }));
+      const { anyProofFits, ...job } = posted;
+      console.log(JSON.stringify({ ...job, jobId: posted.jobId.toString() }));
+      if (anyProofFits)
+        console.error(
+          `warning: circuit ${opts.circuit} has no public inputs, so any proof of it fits job ${posted.jobId}, one ` +
+            "made for another job or before this one included: if you need a fresh proof, give the circuit a public " +
+            "input that is unique to the job (a nonce)",
+        );
     },
   );
 

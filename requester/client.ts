@@ -82,14 +82,16 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
   const market = connectMarket(marketAddress, signer);
 
   /** The manifest a registered circuit points at, and its proof system. */
-  async function manifestOf(circuitId: bigint): Promise<{ located: LocatedManifest; system: ProofSystem }> {
+  async function manifestOf(
+    circuitId: bigint,
+  ): Promise<{ located: LocatedManifest; system: ProofSystem; nPublicInputs: number }> {
     if (circuitId <= 0n || circuitId > BigInt(await market.circuitCount()))
       throw new RequestError(`no circuit ${circuitId} is registered on market ${marketAddress}`);
     const circuit = await market.circuit(circuitId);
     const located = manifestFor(circuit.artifactsURI);
     if (located === null)
       throw new RequestError(`circuit ${circuitId}'s manifest ${circuit.artifactsURI} cannot be read here`);
-    return { located, system: PROOF_SYSTEMS[Number(circuit.system)] };
+    return { located, system: PROOF_SYSTEMS[Number(circuit.system)], nPublicInputs: Number(circuit.nPublicInputs) };
   }
 
   async function termsOf(jobId: bigint): Promise<JobTerms> {
@@ -125,8 +127,11 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
      * Checks the inputs against the circuit, stores them (coordinator upload, or a data: URI), approves the fee and
      * posts the job. Returns its id. Inputs that do not fit the circuit are refused before anything is sent.
      */
-    async postJob(request: PostRequest): Promise<{ jobId: bigint; inputsURI: string; inputsHash: string }> {
-      const { manifest } = (await manifestOf(request.circuitId)).located;
+    async postJob(
+      request: PostRequest,
+    ): Promise<{ jobId: bigint; inputsURI: string; inputsHash: string; anyProofFits: boolean }> {
+      const circuit = await manifestOf(request.circuitId);
+      const { manifest } = circuit.located;
       let parsed;
       try {
         parsed = parseInputsDocument(manifest, request.inputs);
@@ -157,7 +162,14 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
         })
       ).wait();
       const posted = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted");
-      return { jobId: posted!.args.jobId as bigint, inputsURI: stored.uri, inputsHash: stored.hash };
+      return {
+        jobId: posted!.args.jobId as bigint,
+        inputsURI: stored.uri,
+        inputsHash: stored.hash,
+        // The market binds a proof to the job's public inputs only (DESIGN.md rule 3): with none, any proof of the
+        // circuit fits, one made for another job or long before this one included.
+        anyProofFits: circuit.nPublicInputs === 0,
+      };
     },
 
     async status(jobId: bigint) {

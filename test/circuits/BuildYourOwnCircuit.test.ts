@@ -170,6 +170,48 @@ describe("circuits:build of a circuit outside the repository, registered without
     expect(await batch.verify(encoded.proof, [hash + 1n])).to.equal(false);
   });
 
+  it("posting a job on a circuit without public inputs warns that any proof of it fits; with one, no warning", async function () {
+    const { chain, deployment } = devnet!; // registered on in the test above
+    // A circuit whose only public signal is an output: nothing of a job's own is bound into its proofs.
+    writeFileSync(
+      path.join(sources, "square.circom"),
+      "pragma circom 2.1.0;\ntemplate Square() { signal input x; signal output y; y <== x * x; }\ncomponent main = Square();\n",
+    );
+    const squareOut = path.join(outputs, "square");
+    const built = await circuitsBuild(sources, ["square.circom", "--ptau", devPtau, "--out", squareOut]);
+    expect(built.code, built.stderr).to.equal(0);
+    const requester = createRequester({
+      provider: chain.provider,
+      wallet: chain.accounts[2],
+      marketAddress: deployment.market,
+    });
+    const square = await requester.registerCircuit(path.join(squareOut, "manifest.json"), "groth16");
+    const post = (circuit: bigint, inputs: object) => {
+      const file = path.join(sources, `inputs-${circuit}.json`);
+      writeFileSync(file, JSON.stringify(inputs));
+      const args = ["--circuit", String(circuit), "--inputs", file, "--fee", "1", "--bond", "1"];
+      return runProcess(process.execPath, [path.join(REPO_ROOT, "requester", "cli.ts"), "post", ...args], {
+        env: {
+          PM_RPC_URL: chain.url,
+          PM_MARKET_ADDRESS: deployment.market,
+          PM_PRIVATE_KEY: chain.accounts[2].privateKey,
+        },
+      });
+    };
+    const open = await post(square, { x: "3" });
+    expect(open.code, open.stderr).to.equal(0);
+    const { jobId } = JSON.parse(open.stdout);
+    expect(open.stderr).to.equal(
+      `warning: circuit ${square} has no public inputs, so any proof of it fits job ${jobId}, one made for another ` +
+        "job or before this one included: if you need a fresh proof, give the circuit a public input that is unique " +
+        "to the job (a nonce)\n",
+    );
+    const poseidon = await buildPoseidon();
+    const hash = (poseidon.F.toObject(poseidon([1n, 2n])) as bigint).toString();
+    const bound = await post(square - 1n, { hash, preimage: ["1", "2"] });
+    expect([bound.code, bound.stderr]).to.deep.equal([0, ""]);
+  });
+
   describe("a mistake is one line on stderr, exit 2, and the out folder left as it was", function () {
     const failures = mkdtempSync(path.join(os.tmpdir(), "pm-own-failures-"));
     const existing = path.join(failures, "existing");
