@@ -9,12 +9,11 @@ import { Option } from "commander";
 import { type JsonRpcProvider } from "ethers";
 import { KeyError, loadWallet } from "../common/chain/keys.ts";
 import { ManifestError, PROOF_SYSTEMS, type ProofSystem, readManifest } from "../common/circuits/manifest.ts";
-import { connectChain } from "../common/cli/chain.ts";
+import { connectChain, marketAddressOf } from "../common/cli/chain.ts";
 import { addFaucetCommand } from "../common/cli/faucet.ts";
 import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../common/cli/program.ts";
 import { connectToken } from "../common/contracts/artifacts.ts";
 import { FaucetRefused } from "../common/deploy/faucet.ts";
-import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
 import { createRequester, RequestError } from "./client.ts";
 
 let provider: JsonRpcProvider | undefined;
@@ -51,21 +50,6 @@ Amounts are in token units (e.g. 2.5). Paths resolve against the current directo
 Example: proofmarket-requester post --circuit 1 --inputs inputs.json --fee 3 --bond 2`,
   );
 
-/** The market's address from --market or --deployment. */
-function marketAddressOf(values: ChainOptions): string {
-  let marketAddress = values.market;
-  if (marketAddress === undefined && values.deployment !== undefined) {
-    try {
-      marketAddress = readIgnitionDeployment(path.resolve(values.deployment)).market;
-    } catch (e) {
-      throw new UsageError(`--deployment: ${(e as Error).message}`);
-    }
-  }
-  if (marketAddress === undefined || !/^0x[0-9a-fA-F]{40}$/.test(marketAddress))
-    throw new UsageError("no market: give --market ADDRESS (or PM_MARKET_ADDRESS) or --deployment FOLDER");
-  return marketAddress;
-}
-
 async function connect() {
   const values = program.opts<ChainOptions>();
   if (!values.rpcUrl) throw new UsageError("no chain: give --rpc-url URL or PM_RPC_URL");
@@ -73,8 +57,7 @@ async function connect() {
   const wallet = await loadWallet(values.keystore);
   provider = await connectChain(values.rpcUrl);
   const requester = createRequester({ provider, wallet, marketAddress, coordinatorUrl: values.coordinator });
-  const decimals = Number(await connectToken(await requester.market.token(), provider).decimals());
-  return { requester, wallet, provider, marketAddress, decimals };
+  return { requester, wallet, provider, marketAddress };
 }
 
 function jobIdOf(text: string): bigint {
@@ -127,7 +110,9 @@ program
       } catch (e) {
         throw new UsageError(`--inputs ${opts.inputs}: ${(e as Error).message}`);
       }
-      const { requester, decimals } = await connect();
+      const { requester, provider } = await connect();
+      // Only amounts need the token's decimals: asked here, not on every command.
+      const decimals = Number(await connectToken(await requester.market.token(), provider).decimals());
       const posted = await requester.postJob({
         circuitId: BigInt(opts.circuit),
         inputs,

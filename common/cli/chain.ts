@@ -3,8 +3,11 @@
  * network"), so a CLI asks the node for its chain id once, with a timeout, and stops with one line when nobody
  * answers.
  */
+import path from "node:path";
 import { FetchRequest, type JsonRpcProvider } from "ethers";
 import { createProvider } from "../chain/provider.ts";
+import { readIgnitionDeployment } from "../deploy/ignitionDeployment.ts";
+import { UsageError } from "./program.ts";
 
 /** Nothing answers JSON-RPC at the URL: the message says what to check. */
 export class ChainUnreachable extends Error {
@@ -29,4 +32,24 @@ export async function connectChain(url: string): Promise<JsonRpcProvider> {
     throw new ChainUnreachable(url);
   }
   return createProvider(url);
+}
+
+/**
+ * The market a command acts on: --market (PM_MARKET_ADDRESS) if given, as in the worker's config, else the one an
+ * Ignition deployment folder (--deployment, PM_DEPLOYMENT; relative to the current directory) records.
+ */
+export function marketAddressOf({ market, deployment }: { market?: string; deployment?: string }): string {
+  let marketAddress = market;
+  if (marketAddress === undefined && deployment !== undefined) {
+    try {
+      marketAddress = readIgnitionDeployment(path.resolve(deployment)).market;
+    } catch (e) {
+      throw new UsageError(`--deployment: ${(e as Error).message}`);
+    }
+  }
+  if (marketAddress === undefined || !/^0x[0-9a-fA-F]{40}$/.test(marketAddress))
+    throw new UsageError(
+      "no market: give --market ADDRESS (or PM_MARKET_ADDRESS) or --deployment FOLDER (or PM_DEPLOYMENT)",
+    );
+  return marketAddress;
 }

@@ -12,9 +12,9 @@ import { ARTIFACTS_DIR } from "../../common/circuits/catalog.ts";
 import { EXAMPLE_CIRCUITS } from "../../common/circuits/exampleInputs.ts";
 import { PROOF_SYSTEMS, readManifest } from "../../common/circuits/manifest.ts";
 import { manifestFor } from "../../common/circuits/registeredManifest.ts";
+import { marketAddressOf } from "../../common/cli/chain.ts";
 import { UsageError } from "../../common/cli/program.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { readIgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
 import { configSchema } from "./config.ts";
 
 export interface InitOptions {
@@ -111,18 +111,7 @@ export async function initWorkerConfig(options: InitOptions): Promise<string> {
   const out = path.resolve(options.out);
   if (existsSync(out) && !options.force) throw new UsageError(`${out} exists: give --force to overwrite it`);
   if (options.circuits.length === 0) throw new UsageError("init: give at least one --circuit ID to serve");
-  let marketAddress = options.marketAddress;
-  if (options.deployment !== undefined) {
-    try {
-      marketAddress = readIgnitionDeployment(options.deployment).market;
-    } catch (e) {
-      throw new UsageError(`--deployment: ${(e as Error).message}`);
-    }
-  }
-  if (marketAddress === undefined)
-    throw new UsageError(
-      "init: give --deployment FOLDER (or PM_DEPLOYMENT) or --market ADDRESS (or PM_MARKET_ADDRESS)",
-    );
+  const marketAddress = marketAddressOf({ market: options.marketAddress, deployment: options.deployment });
   const circuits = [];
   for (const spec of options.circuits) circuits.push(await resolveCircuit(options, marketAddress, spec));
   const rapidsnark = findRapidsnark(options.searchPath);
@@ -153,8 +142,9 @@ function renderConfig(
     ...(options.metricsPort !== undefined && { port: options.metricsPort }),
   };
   const dataDir = defaults.dataDir.parse(undefined);
+  // As everywhere, an explicit market wins over a deployment folder.
   const where =
-    options.deployment !== undefined
+    options.deployment !== undefined && options.marketAddress === undefined
       ? `  // The Ignition deployment folder: gives the market's address and the block to read its events from.
   "deployment": ${json(path.relative(path.dirname(out), options.deployment) || ".")},`
       : `  "marketAddress": ${json(marketAddress)},
