@@ -46,21 +46,27 @@ function knownErrors(): Interface {
 
 const REVERT_DATA = /^0x[0-9a-f]{8}([0-9a-f]{64})*$/i;
 
-/** The first ABI-shaped revert data under a `data` key anywhere in the error (ethers nests node errors deeply). */
-export function findRevertData(error: unknown): string | null {
+/**
+ * The strings under `key` at every depth of an error, outermost first (ethers nests a node's error in `info`,
+ * `error`, `cause`... several levels down).
+ */
+function nestedStrings(error: unknown, key: "data" | "message"): string[] {
+  const found: string[] = [];
   const seen = new Set<unknown>();
-  const walk = (node: unknown, depth: number): string | null => {
-    if (node === null || typeof node !== "object" || seen.has(node) || depth > 6) return null;
+  const walk = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== "object" || seen.has(node) || depth > 6) return;
     seen.add(node);
-    const data = (node as { data?: unknown }).data;
-    if (typeof data === "string" && REVERT_DATA.test(data)) return data;
-    for (const value of Object.values(node)) {
-      const found = walk(value, depth + 1);
-      if (found !== null) return found;
-    }
-    return null;
+    const value = (node as Record<string, unknown>)[key];
+    if (typeof value === "string") found.push(value);
+    for (const child of Object.values(node)) walk(child, depth + 1);
   };
-  return walk(error, 0);
+  walk(error, 0);
+  return found;
+}
+
+/** The first ABI-shaped revert data under a `data` key anywhere in the error. */
+export function findRevertData(error: unknown): string | null {
+  return nestedStrings(error, "data").find((data) => REVERT_DATA.test(data)) ?? null;
 }
 
 function format(name: string, args: readonly unknown[]): string {
@@ -92,23 +98,9 @@ export function describeRevert(error: unknown, iface: Interface = knownErrors())
     if (decoded !== null) return decoded;
   }
   // Some nodes only name the error in their message (Hardhat: "reverted with custom error 'X(1, 2)'").
-  const nested = findMessages(error).join(" ");
+  const nested = nestedStrings(error, "message").join(" ");
   const match = /reverted with custom error '([^']+)'/.exec(nested);
   return match ? match[1] : null;
-}
-
-function findMessages(error: unknown): string[] {
-  const messages: string[] = [];
-  const seen = new Set<unknown>();
-  const walk = (node: unknown, depth: number): void => {
-    if (node === null || typeof node !== "object" || seen.has(node) || depth > 6) return;
-    seen.add(node);
-    const message = (node as { message?: unknown }).message;
-    if (typeof message === "string") messages.push(message);
-    for (const value of Object.values(node)) walk(value, depth + 1);
-  };
-  walk(error, 0);
-  return messages;
 }
 
 /** Just the error's name (e.g. "JobNotOpen"), for logs and for telling a final refusal from a transient failure. */
