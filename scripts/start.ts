@@ -12,11 +12,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Contract, parseEther, type Wallet } from "ethers";
+import { parseEther, type Wallet } from "ethers";
 import { DEV_MNEMONIC, isPortFree, type LocalChain, startLocalChain } from "../common/chain/localNode.ts";
 import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";
+import { mintTestTokens } from "../common/deploy/faucet.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../common/deploy/ignitionDeploy.ts";
 import { EXAMPLE_QUERY } from "../coordinator/graphql/exampleQuery.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
@@ -153,8 +154,9 @@ try {
     module: "Devnet",
     deploymentId: DEPLOYMENT_ID,
   });
-  const mintable = new Contract(deployment.token!, ["function mint(address,uint256)"], deployer);
-  for (const who of [operator, requesterAccount]) await (await mintable.mint(who.address, parseEther("1000"))).wait();
+  // The same faucet the CLIs offer (it checks that the token is the test token).
+  for (const who of [operator, requesterAccount])
+    await mintTestTokens(deployer, deployment.market, who.address, parseEther("1000"));
 
   const coordinatorUrl = `http://127.0.0.1:${COORDINATOR_PORT}`;
   const coordinator = spawnLogged(
