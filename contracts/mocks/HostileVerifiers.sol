@@ -31,3 +31,55 @@ contract AcceptingVerifier {
         return abi.encode(true);
     }
 }
+
+/// @notice Rejects every proof. A circuit registered with it makes anyone who claims one of its jobs miss the
+///         deadline: honest workers must never claim it (their verifier bytecode check refuses the circuit).
+contract RejectingVerifier {
+    fallback(bytes calldata) external returns (bytes memory) {
+        return abi.encode(false);
+    }
+}
+
+/// @notice A rug pull: forwards every call to a real verifier until its owner flips the switch (after an honest
+///         prover's claim), then rejects everything. Its code never changes, so the market's code-hash check
+///         cannot see it; only a worker that compares the bytecode with the project's generated verifier can.
+contract RugPullVerifier {
+    address public immutable owner;
+    address public immutable target;
+    bool public pulled;
+
+    constructor(address target_) {
+        owner = msg.sender;
+        target = target_;
+    }
+
+    function pull() external {
+        require(msg.sender == owner, "not owner");
+        pulled = true;
+    }
+
+    fallback(bytes calldata data) external returns (bytes memory) {
+        if (pulled) return abi.encode(false);
+        (bool ok, bytes memory result) = target.staticcall(data);
+        require(ok, "target reverted");
+        return result;
+    }
+}
+
+/// @notice A batch verifier that says yes to any batch (and any single proof) of `nPublic` signals: registered
+///         beside the real single verifier, it would get garbage proofs paid through `submitProofs`.
+contract LyingBatchVerifier {
+    uint256 public immutable nPublic;
+
+    constructor(uint256 nPublic_) {
+        nPublic = nPublic_;
+    }
+
+    function verifyBatch(bytes calldata, uint256[] calldata) external pure returns (bool) {
+        return true;
+    }
+
+    function verify(bytes calldata, uint256[] calldata) external pure returns (bool) {
+        return true;
+    }
+}
