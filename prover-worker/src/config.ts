@@ -63,6 +63,23 @@ export const configSchema = z.object({
   startBlock: z.number().int().min(0).default(0),
   dataDir: z.string().min(1).default(".prover-worker"),
   maxInputBytes: z.number().int().positive().default(1_000_000),
+  /** Where a job's inputs URI may lead. A job's poster chooses it, so by default only public addresses are fetched
+   *  (never loopback, private ranges or cloud metadata addresses); a devnet allows loopback. */
+  inputsFetch: z
+    .object({
+      allowLoopback: z.boolean().default(false),
+      allowPrivateNetworks: z.boolean().default(false),
+      timeoutMs: z.number().int().positive().default(10_000),
+    })
+    .default({}),
+  /** What the worker checks before it trusts a circuit with its bond. */
+  trust: z
+    .object({
+      /** Refuse a circuit whose on-chain verifier (and batch verifier) is not byte for byte what the project's
+       *  generators make from the zkey's verification key. Turning it off exposes the bond to a hostile verifier. */
+      checkVerifierBytecode: z.boolean().default(true),
+    })
+    .default({}),
   metrics: z
     .object({ host: z.string().default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(9464) })
     .default({}),
