@@ -189,6 +189,9 @@ try {
         circuits: exampleCircuitIds().filter((c) => c.system === "groth16"),
         slots: 2,
         keeper: { enabled: true },
+        // The devnet's coordinator serves the demo jobs' inputs from 127.0.0.1, which a worker refuses by default
+        // (a job's poster chooses the inputs URI).
+        inputsFetch: { allowLoopback: true },
         metrics: { port: METRICS_PORT },
         dataDir: path.join(DIR, "worker"),
       },

@@ -15,6 +15,7 @@ import { manifestFor } from "../../common/circuits/registeredManifest.ts";
 import { marketAddressOf } from "../../common/cli/chain.ts";
 import { UsageError } from "../../common/cli/program.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
+import { isLoopbackURL } from "../../common/inputs/addressPolicy.ts";
 import { configSchema } from "./config.ts";
 
 export interface InitOptions {
@@ -142,6 +143,14 @@ function renderConfig(
     ...(options.metricsPort !== undefined && { port: options.metricsPort }),
   };
   const dataDir = defaults.dataDir.parse(undefined);
+  const inputsFetch = defaults.inputsFetch.parse(undefined);
+  // A chain on this machine is a devnet, whose coordinator serves the jobs' inputs from 127.0.0.1 too.
+  const localChain = isLoopbackURL(options.rpcUrl);
+  const loopbackNote = localChain
+    ? `The RPC URL is on this machine (a devnet, whose coordinator serves inputs from 127.0.0.1), so loopback
+  // is allowed; turn it off before pointing this worker at a public market.`
+    : `"allowLoopback" is for a devnet whose coordinator serves inputs from 127.0.0.1,
+  // "allowPrivateNetworks" for inputs kept on servers in your private network.`;
   // As everywhere, an explicit market wins over a deployment folder.
   const where =
     options.deployment !== undefined && options.marketAddress === undefined
@@ -203,6 +212,15 @@ ${rapidsnarkNote}
     "safetyMarginSeconds": ${policy.safetyMarginSeconds},
     // Expected seconds per proof until \`proofmarket-worker bench\` has measured this machine.
     "provingSecondsEstimate": ${policy.provingSecondsEstimate},
+  },
+  // Where a job's inputs URI may lead. Its poster chooses it, so by default only public addresses are fetched
+  // (never this machine, private networks or the cloud metadata service).
+  // ${loopbackNote}
+  "inputsFetch": {
+    "allowLoopback": ${localChain},
+    "allowPrivateNetworks": ${inputsFetch.allowPrivateNetworks},
+    // For the whole fetch, redirects and body included; a job whose inputs time out is tried again later.
+    "timeoutMs": ${inputsFetch.timeoutMs},
   },
   // A keeper also reassigns other provers' stalled claims and earns the keeper's share of their slashed bond.
   "keeper": { "enabled": false },

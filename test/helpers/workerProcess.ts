@@ -13,7 +13,9 @@ const CLI = path.join(REPO_ROOT, "prover-worker", "src", "cli.ts");
 export function writeWorkerConfig(config: Record<string, unknown>): { file: string; dir: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pm-worker-"));
   const file = path.join(dir, "worker.json");
-  writeFileSync(file, JSON.stringify({ dataDir: path.join(dir, "data"), ...config }, null, 2));
+  // The tests' coordinators serve inputs from 127.0.0.1, which a worker refuses unless its config allows loopback.
+  const defaults = { dataDir: path.join(dir, "data"), inputsFetch: { allowLoopback: true } };
+  writeFileSync(file, JSON.stringify({ ...defaults, ...config }, null, 2));
   return { file, dir };
 }
 
