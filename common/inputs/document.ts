@@ -73,31 +73,6 @@ export function parseInputsDocument(manifest: CircuitManifest, document: unknown
   return { signals: doc, publicInputs, inputsCommitment: inputsCommitment(publicInputs) };
 }
 
-/** Reads an inputs URI: `data:` (inline JSON, base64 or URL-encoded) or http(s). Returns the exact bytes. */
-export async function fetchInputs(uri: string, maxBytes: number, timeoutMs = 10_000): Promise<Uint8Array> {
-  if (uri.startsWith("data:")) {
-    const comma = uri.indexOf(",");
-    if (comma < 0) throw new InputsError(`malformed data: URI (no comma)`);
-    const meta = uri.slice(5, comma);
-    const payload = uri.slice(comma + 1);
-    const bytes = meta.endsWith(";base64")
-      ? Buffer.from(payload, "base64")
-      : Buffer.from(decodeURIComponent(payload), "utf8");
-    if (bytes.length > maxBytes)
-      throw new InputsError(`inputs are ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
-    return new Uint8Array(bytes);
-  }
-  if (uri.startsWith("http://") || uri.startsWith("https://")) {
-    const response = await fetch(uri, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!response.ok) throw new InputsError(`fetching ${uri}: HTTP ${response.status}`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > maxBytes)
-      throw new InputsError(`inputs are ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
-    return bytes;
-  }
-  throw new InputsError(`unsupported inputs URI scheme in ${uri.slice(0, 40)}: use data: or http(s)`);
-}
-
 /** A data: URI for an inputs document, so a job can carry its inputs inline. */
 export function inputsDataURI(document: unknown): { uri: string; bytes: Uint8Array } {
   const json = JSON.stringify(document);

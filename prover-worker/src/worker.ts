@@ -204,7 +204,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   /** Preflight, claim, prove, submit one job. */
   async function take(job: JobView, circuit: ServedCircuit): Promise<void> {
     const log = logger.child({ jobId: job.jobId, circuit: circuit.manifestData.name });
-    const checked = await preflight(job, circuit, pool, config.maxInputBytes);
+    const checked = await preflight(job, circuit, pool, config);
     if (!checked.ok) {
       if (checked.final) {
         store.recordSkip(job.jobId, checked.reason);

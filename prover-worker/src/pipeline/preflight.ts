@@ -3,9 +3,10 @@
  * public part is what the job committed to, and compute the witness. A job that fails any step is never claimed,
  * so an unprovable job cannot get an honest prover slashed.
  */
-import { fetchInputs, parseInputsDocument, sha256Hex } from "../../../common/inputs/document.ts";
+import { parseInputsDocument, sha256Hex } from "../../../common/inputs/document.ts";
+import { fetchInputs, InputsFetchError } from "../../../common/inputs/fetch.ts";
 import type { JobView } from "../../../common/market/jobBook.ts";
-import type { ServedCircuit } from "../config.ts";
+import type { ServedCircuit, WorkerConfig } from "../config.ts";
 import { type ProverPool, SlotError } from "../prover/pool.ts";
 
 /** `final`: the job itself is at fault (never claim it); otherwise the worker failed and may try again later. */
@@ -16,14 +17,14 @@ export async function preflight(
   job: JobView,
   circuit: ServedCircuit,
   pool: ProverPool,
-  maxInputBytes: number,
+  limits: Pick<WorkerConfig, "maxInputBytes" | "inputsFetch">,
 ): Promise<Preflight> {
   let bytes: Uint8Array;
   try {
-    bytes = await fetchInputs(job.inputsURI, maxInputBytes);
+    bytes = await fetchInputs(job.inputsURI, { maxBytes: limits.maxInputBytes, ...limits.inputsFetch });
   } catch (e) {
-    // A malformed or oversized URI is the job's fault; a server that does not answer may answer later.
-    const final = (e as Error).name === "InputsError" && !/HTTP 5\d\d/.test((e as Error).message);
+    // A malformed, refused or oversized URI is the job's fault; a server that does not answer may answer later.
+    const final = e instanceof InputsFetchError && !e.retryable;
     return { ok: false, reason: `inputs unavailable: ${(e as Error).message}`, final };
   }
   const hash = sha256Hex(bytes);
