@@ -3,13 +3,16 @@ pragma solidity ^0.8.28;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
-/// @notice Keeps 1% of every transfer: the market must refuse it rather than book more than it holds.
-contract FeeOnTransferToken is ERC20 {
-    constructor() ERC20("Fee on transfer", "FOT") {}
-
+/// @notice The shape every test token shares: anyone may mint (they have no value).
+abstract contract FreelyMintedToken is ERC20 {
     function mint(address to, uint256 amount) external {
         _mint(to, amount);
     }
+}
+
+/// @notice Keeps 1% of every transfer: the market must refuse it rather than book more than it holds.
+contract FeeOnTransferToken is FreelyMintedToken {
+    constructor() ERC20("Fee on transfer", "FOT") {}
 
     function _update(address from, address to, uint256 value) internal override {
         if (from != address(0) && to != address(0)) {
@@ -21,16 +24,37 @@ contract FeeOnTransferToken is ERC20 {
     }
 }
 
+/// @notice Charges the sender of a `transfer` 1% on top of the amount (the recipient gets exactly what was asked);
+///         `transferFrom` is exact. A market's inbound check cannot see it, and each payout is then paid partly
+///         out of other users' deposits: the deployment check (contracts/deploy/TokenTransferProbe.sol) refuses it.
+contract SenderSurchargeToken is FreelyMintedToken {
+    constructor() ERC20("Sender surcharge", "SUR") {}
+
+    function transfer(address to, uint256 value) public override returns (bool) {
+        _transfer(msg.sender, to, value);
+        _transfer(msg.sender, address(0xdead), value / 100);
+        return true;
+    }
+}
+
+/// @notice Credits the recipient of a `transferFrom` 1% more than asked (newly minted): a market would hold more
+///         than it booked for every deposit.
+contract OverpayingToken is FreelyMintedToken {
+    constructor() ERC20("Overpaying", "OVP") {}
+
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        super.transferFrom(from, to, value);
+        _mint(to, value / 100);
+        return true;
+    }
+}
+
 /// @notice Reverts transfers to blocked addresses (like a sanctioned-address list): one blocked account must not
 ///         stop anyone else being paid.
-contract BlocklistToken is ERC20 {
+contract BlocklistToken is FreelyMintedToken {
     mapping(address => bool) public blocked;
 
     constructor() ERC20("Blocklist", "BLK") {}
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
 
     function setBlocked(address account, bool isBlocked) external {
         blocked[account] = isBlocked;
@@ -44,17 +68,13 @@ contract BlocklistToken is ERC20 {
 
 /// @notice Calls back into the market from inside a transfer (as an ERC-777-style hook would), to test the
 ///         reentrancy lock.
-contract ReentrantToken is ERC20 {
+contract ReentrantToken is FreelyMintedToken {
     address public reentryTarget;
     bytes public payload;
     bool public reentered;
     bytes public reentryError;
 
     constructor() ERC20("Reentrant", "REE") {}
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
 
     function arm(address target_, bytes calldata payload_) external {
         reentryTarget = target_;
