@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { REPO_ROOT } from "../circuits/catalog.ts";
 import { type IgnitionDeployment, readIgnitionDeployment } from "./ignitionDeployment.ts";
+import { describeIgnitionFailure } from "./ignitionFailure.ts";
 
 export const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 
@@ -44,8 +45,7 @@ export async function deployWithIgnition(options: IgnitionDeployOptions): Promis
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
   const code = await new Promise<number | null>((r) => proc.once("exit", r));
-  if (code !== 0)
-    throw new Error(`ignition deploy of ${options.module} failed (exit ${code}):\n${output.slice(-4000)}`);
+  if (code !== 0) throw new Error(describeIgnitionFailure(options.module, code, output));
   return readIgnitionDeployment(ignitionDeploymentDir(options.deploymentId));
 }
 
