@@ -14,7 +14,7 @@ import {Circuit, CircuitRegistration, ProofSystem} from "./types/Circuit.sol";
 import {CircuitId, JobId} from "./types/JobId.sol";
 import {JobState, JobStatus} from "./types/JobState.sol";
 import {JobTerms} from "./types/JobTerms.sol";
-import {MarketParams, SlashSplit} from "./types/MarketParams.sol";
+import {MarketParams, SlashSplit, SlashTerms, StoredMarketParams} from "./types/MarketParams.sol";
 import {ProverAccount} from "./types/ProverAccount.sol";
 
 /// @title ProofMarket
@@ -34,12 +34,21 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     uint32 public constant MAX_UNBONDING_DELAY = 60 days;
     /// Verifier gas grows with the public signal count; this bounds it.
     uint16 public constant MAX_PUBLIC_SIGNALS = 64;
+    /// The smallest `minBond` the owner can set: no claim is free, and every basis-point share of the smallest
+    /// bond's slash is at least one token unit.
+    uint96 public constant MIN_BOND_FLOOR = 10_000;
+    /// Claims a job can have. The claim numbered MAX_ATTEMPTS - 1 is the last: if it fails the job closes as
+    /// Expired (fee refunded) instead of reopening. Posting bounds the fee so that every escalation before then
+    /// fits in uint96.
+    uint16 public constant MAX_ATTEMPTS = 1_000;
 
     IERC20 private immutable _token;
     uint32 private immutable _unbondingDelay;
 
-    MarketParams private _params;
+    StoredMarketParams private _params;
     address private _treasury;
+    /// Every set of slash terms there has been, by id; a claim records the id in force when it was made.
+    mapping(uint24 => SlashTerms) private _slashTerms;
     uint256 private _jobCount;
     uint32 private _circuitCount;
 
@@ -73,6 +82,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IProofMarket
     function registerCircuit(CircuitRegistration calldata r) external nonReentrant returns (CircuitId circuitId) {
         if (r.verifier.code.length == 0) revert VerifierHasNoCode(r.verifier);
+        bytes32 batchVerifierCodeHash;
         uint256 nPublic = uint256(r.nPublicOutputs) + r.nPublicInputs;
         if (nPublic == 0 || nPublic > MAX_PUBLIC_SIGNALS) revert InvalidSignalCounts(r.nPublicOutputs, r.nPublicInputs);
         if (r.batchVerifier != address(0)) {
@@ -80,6 +90,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             if (r.batchVerifier.code.length == 0) revert VerifierHasNoCode(r.batchVerifier);
             uint256 batchPublic = IGroth16BatchVerifier(r.batchVerifier).nPublic();
             if (batchPublic != nPublic) revert BatchVerifierSignalCount(batchPublic, nPublic);
+            batchVerifierCodeHash = r.batchVerifier.codehash;
         }
         circuitId = CircuitId.wrap(++_circuitCount);
         _circuits[circuitId] = Circuit({
@@ -89,6 +100,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             nPublicInputs: r.nPublicInputs,
             verifySelector: SnarkjsVerifierCall.selector(r.system, nPublic),
             batchVerifier: r.batchVerifier,
+            verifierCodeHash: r.verifier.codehash,
+            batchVerifierCodeHash: batchVerifierCodeHash,
             registrant: msg.sender,
             manifestHash: r.manifestHash,
             name: r.name,
@@ -114,7 +127,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function stake(uint96 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         ProverAccount storage acct = _accounts[msg.sender];
-        uint96 staked = acct.staked + amount;
+        uint96 staked = _sum96("staked", acct.staked, amount);
         acct.staked = staked;
         _pullExact(msg.sender, amount);
         emit Staked(msg.sender, amount, staked);
@@ -128,7 +141,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (amount > free) revert InsufficientStake(msg.sender, free, amount);
         uint40 readyAt = uint40(block.timestamp + _unbondingDelay);
         acct.staked -= amount;
-        uint96 unbonding = acct.unbonding + amount;
+        uint96 unbonding = _sum96("unbonding", acct.unbonding, amount);
         acct.unbonding = unbonding;
         acct.unbondingReadyAt = readyAt;
         emit UnstakeRequested(msg.sender, amount, unbonding, readyAt);
@@ -148,9 +161,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IProofMarket
     function withdraw(address to) external nonReentrant {
         if (to == address(0)) revert ZeroAddress("to");
-        uint256 amount = _withdrawable[msg.sender];
+        ProverAccount storage acct = _accounts[msg.sender];
+        uint256 amount = _withdrawable[msg.sender] + acct.earned;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         _withdrawable[msg.sender] = 0;
+        acct.earned = 0;
         _token.safeTransfer(to, amount);
         emit Withdrawn(msg.sender, to, amount);
     }
@@ -159,11 +174,19 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IProofMarket
     function postJob(JobRequest calldata request) external nonReentrant returns (JobId jobId) {
-        MarketParams memory p = _params;
+        StoredMarketParams memory p = _params;
         if (p.paused) revert MarketPaused();
-        if (!_circuits[request.circuitId].exists()) revert UnknownCircuit(request.circuitId);
+        // A registered circuit's verifier has code, so its recorded code hash is never zero.
+        bytes32 codeHash = _circuits[request.circuitId].verifierCodeHash;
+        if (codeHash == bytes32(0)) revert UnknownCircuit(request.circuitId);
         if (request.fee == 0) revert ZeroAmount();
         if (request.bond < p.minBond) revert BondBelowMinimum(request.bond, p.minBond);
+        // Each reopening adds at most one bond to the fee (the reward share of a slash), so this is the largest the
+        // fee can ever grow to; refusing it here keeps every later escalation free of overflow.
+        uint256 largestFee = request.fee + uint256(request.bond) * (MAX_ATTEMPTS - 1);
+        if (largestFee > type(uint96).max) {
+            revert AmountTooLarge("fee + (MAX_ATTEMPTS - 1) * bond", largestFee, type(uint96).max);
+        }
         if (request.provingWindow < p.minProvingWindow || request.provingWindow > p.maxProvingWindow) {
             revert ProvingWindowOutOfBounds(request.provingWindow, p.minProvingWindow, p.maxProvingWindow);
         }
@@ -182,7 +205,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         });
         // Only the terms hash is written: the job's state slot stays zero (read as Open while the terms hash is
         // set, see `_stateOf`) until the claim writes it, which saves touching one slot twice.
-        _termsHash[jobId] = terms.hash();
+        _termsHash[jobId] = terms.hash(codeHash);
         _pullExact(msg.sender, request.fee);
         emit JobPosted(
             jobId,
@@ -200,9 +223,10 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IProofMarket
     function claim(JobId jobId, JobTerms calldata terms) external nonReentrant {
-        MarketParams memory p = _params;
+        StoredMarketParams memory p = _params;
         if (p.paused) revert MarketPaused();
-        JobState memory state = _activeJob(jobId, terms);
+        Circuit storage c = _circuits[terms.circuitId];
+        JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, c.verifier.codehash);
         if (state.status != JobStatus.Open) revert WrongStatus(jobId, state.status);
         if (block.timestamp >= terms.expiresAt) revert JobPastExpiry(jobId, terms.expiresAt);
 
@@ -216,7 +240,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             status: JobStatus.Claimed,
             attempt: state.attempt,
             deadline: deadline,
-            assignee: msg.sender
+            assignee: msg.sender,
+            slashTermsId: p.slashTermsId
         });
         emit JobClaimed(jobId, msg.sender, state.attempt, deadline, terms.bond);
     }
@@ -228,10 +253,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         bytes calldata proof,
         uint256[] calldata publicSignals
     ) external nonReentrant {
-        _proveOne(jobId, terms, _circuits[terms.circuitId], proof, publicSignals, true);
-        ProverAccount storage acct = _accounts[msg.sender];
-        acct.locked -= terms.bond;
-        _withdrawable[msg.sender] += terms.fee;
+        Circuit storage c = _circuits[terms.circuitId];
+        _proveOne(jobId, terms, c, c.verifier.codehash, proof, publicSignals, true);
+        _settleProofs(terms.bond, terms.fee);
     }
 
     /// @inheritdoc IProofMarket
@@ -253,6 +277,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             revert BatchLengthMismatch();
         }
         address batchVerifier = c.batchVerifier;
+        // Each job's commitment checks the single verifier's code (`_proveOne`); the batch verifier's is checked here.
+        if (batchVerifier != address(0)) _requireCodeIntact(circuitId, batchVerifier, c.batchVerifierCodeHash);
+        bytes32 verifierCodeHash = c.verifier.codehash;
 
         uint256 feeTotal;
         uint256 bondTotal;
@@ -265,6 +292,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
                 jobIds[i],
                 t,
                 c,
+                verifierCodeHash,
                 proofs[i * proofBytes:(i + 1) * proofBytes],
                 publicSignals[i * nPublic:(i + 1) * nPublic],
                 batchVerifier == address(0)
@@ -275,9 +303,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (batchVerifier != address(0) && !IGroth16BatchVerifier(batchVerifier).verifyBatch(proofs, publicSignals)) {
             revert InvalidBatchProof();
         }
-        ProverAccount storage acct = _accounts[msg.sender];
-        acct.locked -= uint96(bondTotal);
-        _withdrawable[msg.sender] += feeTotal;
+        _settleProofs(uint96(bondTotal), feeTotal);
     }
 
     /// @inheritdoc IProofMarket
@@ -288,8 +314,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (terms.isExpired(block.timestamp)) revert JobPastExpiry(jobId, terms.expiresAt);
         if (msg.sender == state.assignee) revert AssigneeCannotReassign(jobId);
 
-        SlashSplit memory split = SlashMath.split(_params, terms.bond, true, false);
-        _slash(state.assignee, terms.bond, terms.bond, split, msg.sender, terms.requester);
+        SlashTerms memory st = _slashTerms[state.slashTermsId];
+        bool last = _isLastAttempt(state);
+        SlashSplit memory split = SlashMath.split(st, _slashable(terms, terms.bond), true, last);
+        _slash(state.assignee, terms.bond, split, msg.sender, terms.requester, st.treasury);
+        if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
         uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
         emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, newFee, split);
     }
@@ -299,9 +328,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobState memory state = _activeJob(jobId, terms);
         _requireLiveAssignee(jobId, state);
 
-        MarketParams memory p = _params;
-        SlashSplit memory split = SlashMath.split(p, SlashMath.bps(terms.bond, p.abandonSlashBps), false, false);
-        _slash(msg.sender, terms.bond, split.slashed, split, address(0), terms.requester);
+        SlashTerms memory st = _slashTerms[state.slashTermsId];
+        bool last = _isLastAttempt(state);
+        uint96 amount = _slashable(terms, SlashMath.bps(terms.bond, st.abandonSlashBps));
+        SlashSplit memory split = SlashMath.split(st, amount, false, last);
+        _slash(msg.sender, terms.bond, split, address(0), terms.requester, st.treasury);
+        if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
         uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
         emit JobAbandoned(jobId, msg.sender, state.attempt + 1, newFee, split);
     }
@@ -329,8 +361,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             // that the reward share goes to the requester, as there is no next prover.
             prover = state.assignee;
             if (msg.sender == prover) revert AssigneeCannotReassign(jobId);
-            split = SlashMath.split(_params, terms.bond, true, true);
-            _slash(prover, terms.bond, terms.bond, split, msg.sender, terms.requester);
+            SlashTerms memory st = _slashTerms[state.slashTermsId];
+            split = SlashMath.split(st, _slashable(terms, terms.bond), true, true);
+            _slash(prover, terms.bond, split, msg.sender, terms.requester, st.treasury);
         }
         _close(jobId, state, JobStatus.Expired);
         _withdrawable[terms.requester] += terms.fee;
@@ -348,13 +381,20 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function setTreasury(address treasury_) external onlyOwner {
         if (treasury_ == address(0)) revert ZeroAddress("treasury");
         _treasury = treasury_;
+        StoredMarketParams memory p = _params;
+        _params.slashTermsId = _newSlashTerms(
+            p.keeperShareBps,
+            p.rewardShareBps,
+            p.treasuryShareBps,
+            p.abandonSlashBps
+        );
         emit TreasuryUpdated(treasury_);
     }
 
     /// @inheritdoc IProofMarket
     function setPaused(bool paused_) external onlyOwner {
         _params.paused = paused_;
-        emit ParamsUpdated(_params);
+        emit ParamsUpdated(_marketParams());
     }
 
     // ================================================================== views
@@ -368,7 +408,15 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function params() external view returns (MarketParams memory) {
-        return _params;
+        return _marketParams();
+    }
+
+    function slashTermsId() external view returns (uint24) {
+        return _params.slashTermsId;
+    }
+
+    function slashTerms(uint24 id) external view returns (SlashTerms memory) {
+        return _slashTerms[id];
     }
 
     function treasury() external view returns (address) {
@@ -404,19 +452,47 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function withdrawable(address account_) external view returns (uint256) {
-        return _withdrawable[account_];
+        return _withdrawable[account_] + _accounts[account_].earned;
     }
 
     // ================================================================== internals
 
-    /// @dev Loads a job that is Open or Claimed and checks the caller's terms against its stored hash.
+    /// @dev Loads a job that is Open or Claimed and checks the caller's terms against its stored commitment, made
+    ///      with the verifier code hash recorded at registration (for the paths that must work whatever the code).
     function _activeJob(JobId jobId, JobTerms calldata terms) private view returns (JobState memory state) {
+        bool termsMatch;
+        (state, termsMatch) = _loadActiveJob(jobId, terms, _circuits[terms.circuitId].verifierCodeHash);
+        if (!termsMatch) revert TermsMismatch(jobId);
+    }
+
+    /// @dev As `_activeJob`, with the commitment checked against `currentCodeHash`, the hash of the code now at the
+    ///      circuit's verifier: terms that match prove the code is the registered code. On a mismatch, tells a
+    ///      changed verifier from wrong terms.
+    function _activeJobWithIntactVerifier(
+        JobId jobId,
+        JobTerms calldata terms,
+        Circuit storage c,
+        bytes32 currentCodeHash
+    ) private view returns (JobState memory state) {
+        bool termsMatch;
+        (state, termsMatch) = _loadActiveJob(jobId, terms, currentCodeHash);
+        if (!termsMatch) {
+            _requireCodeIntact(terms.circuitId, c.verifier, c.verifierCodeHash);
+            revert TermsMismatch(jobId);
+        }
+    }
+
+    function _loadActiveJob(
+        JobId jobId,
+        JobTerms calldata terms,
+        bytes32 verifierCodeHash
+    ) private view returns (JobState memory state, bool termsMatch) {
         state = _stateOf(jobId);
         if (state.status != JobStatus.Open && state.status != JobStatus.Claimed) {
             if (state.status == JobStatus.None) revert UnknownJob(jobId);
             revert WrongStatus(jobId, state.status);
         }
-        if (keccak256(abi.encode(terms)) != _termsHash[jobId]) revert TermsMismatch(jobId);
+        termsMatch = terms.hash(verifierCodeHash) == _termsHash[jobId];
     }
 
     /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from it
@@ -450,11 +526,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobId jobId,
         JobTerms calldata terms,
         Circuit storage c,
+        bytes32 verifierCodeHash,
         bytes calldata proof,
         uint256[] calldata publicSignals,
         bool verifyNow
     ) private {
-        JobState memory state = _activeJob(jobId, terms);
+        JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, verifierCodeHash);
         _requireLiveAssignee(jobId, state);
         uint256 nOutputs = c.nPublicOutputs;
         PublicSignals.check(jobId, nOutputs, c.nPublicInputs, terms.inputsCommitment, publicSignals);
@@ -466,20 +543,31 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         emit JobProved(jobId, state.assignee, state.attempt, terms.fee, publicSignals[:nOutputs]);
     }
 
-    /// @dev Releases `bond` from the prover's locked stake and takes `split.slashed` of it, crediting the shares.
+    /// @dev Releases the bonds of the caller's proved jobs and credits their fees as earnings (in the same slot, so
+    ///      one write); earnings that would not fit in uint96 go to `_withdrawable` instead, never reverting a proof.
+    function _settleProofs(uint96 bonds, uint256 fees) private {
+        ProverAccount storage acct = _accounts[msg.sender];
+        acct.locked -= bonds;
+        uint256 earned = acct.earned + fees;
+        if (earned <= type(uint96).max) acct.earned = uint96(earned);
+        else _withdrawable[msg.sender] += fees;
+    }
+
+    /// @dev Releases `bond` from the prover's locked stake and takes `split.slashed` of it, crediting the shares
+    ///      (the treasury's to the treasury of the claim's slash terms).
     function _slash(
         address prover,
         uint96 bond,
-        uint96 slashed,
         SlashSplit memory split,
         address keeper,
-        address requester
+        address requester,
+        address treasury_
     ) private {
         ProverAccount storage acct = _accounts[prover];
         acct.locked -= bond;
-        acct.staked -= slashed;
+        acct.staked -= split.slashed;
         if (split.keeperShare > 0) _withdrawable[keeper] += split.keeperShare;
-        if (split.treasuryShare > 0) _withdrawable[_treasury] += split.treasuryShare;
+        if (split.treasuryShare > 0) _withdrawable[treasury_] += split.treasuryShare;
         if (split.requesterShare > 0) _withdrawable[requester] += split.requesterShare;
     }
 
@@ -493,8 +581,79 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobTerms memory next = terms;
         newFee = next.fee + rewardShare;
         next.fee = newFee;
-        _termsHash[jobId] = next.hash();
+        _termsHash[jobId] = next.hash(_circuits[terms.circuitId].verifierCodeHash);
         _jobState[jobId] = state.reopened();
+    }
+
+    /// @dev `amount` if the job's verifier still has its registered code; zero if it changed under the claim, which
+    ///      is then released without slash: a proof cannot be accepted, and the prover is not at fault.
+    function _slashable(JobTerms calldata terms, uint96 amount) private view returns (uint96) {
+        Circuit storage c = _circuits[terms.circuitId];
+        return c.verifier.codehash == c.verifierCodeHash ? amount : 0;
+    }
+
+    function _requireCodeIntact(CircuitId circuitId, address verifier, bytes32 registered) private view {
+        bytes32 current = verifier.codehash;
+        if (current != registered) revert VerifierCodeChanged(circuitId, verifier, registered, current);
+    }
+
+    function _isLastAttempt(JobState memory state) private pure returns (bool) {
+        return state.attempt + 1 >= MAX_ATTEMPTS;
+    }
+
+    /// @dev The last claim a job can have failed: instead of reopening, the job closes as Expired and its fee
+    ///      (with the reward share, there being no next prover: see the split) is refunded to the requester.
+    function _closeAtAttemptLimit(
+        JobId jobId,
+        JobTerms calldata terms,
+        JobState memory state,
+        SlashSplit memory split
+    ) private {
+        _close(jobId, state, JobStatus.Expired);
+        _withdrawable[terms.requester] += terms.fee;
+        emit JobExpired(jobId, terms.requester, state.assignee, terms.fee, split);
+    }
+
+    /// @dev `a + b`, refused with a named error where it would not fit in uint96.
+    function _sum96(string memory what, uint96 a, uint96 b) private pure returns (uint96) {
+        uint256 sum = uint256(a) + b;
+        if (sum > type(uint96).max) revert AmountTooLarge(what, sum, type(uint96).max);
+        return uint96(sum);
+    }
+
+    function _marketParams() private view returns (MarketParams memory) {
+        StoredMarketParams memory p = _params;
+        return
+            MarketParams({
+                keeperShareBps: p.keeperShareBps,
+                rewardShareBps: p.rewardShareBps,
+                treasuryShareBps: p.treasuryShareBps,
+                abandonSlashBps: p.abandonSlashBps,
+                minProvingWindow: p.minProvingWindow,
+                maxProvingWindow: p.maxProvingWindow,
+                minBond: p.minBond,
+                paused: p.paused
+            });
+    }
+
+    /// @dev Stores a new set of slash terms (with the current treasury) and returns its id: claims made from now on
+    ///      are slashed by it, claims made before keep theirs.
+    function _newSlashTerms(
+        uint16 keeperBps,
+        uint16 rewardBps,
+        uint16 treasuryBps,
+        uint16 abandonBps
+    ) private returns (uint24 id) {
+        uint24 last = _params.slashTermsId;
+        if (last == type(uint24).max) revert ParamAboveCap("slash terms updates", last, type(uint24).max);
+        id = last + 1;
+        _slashTerms[id] = SlashTerms({
+            keeperShareBps: keeperBps,
+            rewardShareBps: rewardBps,
+            treasuryShareBps: treasuryBps,
+            abandonSlashBps: abandonBps,
+            treasury: _treasury
+        });
     }
 
     function _setParams(MarketParams memory p, bool paused_) private {
@@ -515,8 +674,20 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (p.maxProvingWindow >= _unbondingDelay) {
             revert ProvingWindowNotBelowUnbondingDelay(p.maxProvingWindow, _unbondingDelay);
         }
+        if (p.minBond < MIN_BOND_FLOOR) revert ParamBelowFloor("minBond", p.minBond, MIN_BOND_FLOOR);
         p.paused = paused_;
-        _params = p;
+        uint24 id = _newSlashTerms(p.keeperShareBps, p.rewardShareBps, p.treasuryShareBps, p.abandonSlashBps);
+        _params = StoredMarketParams({
+            keeperShareBps: p.keeperShareBps,
+            rewardShareBps: p.rewardShareBps,
+            treasuryShareBps: p.treasuryShareBps,
+            abandonSlashBps: p.abandonSlashBps,
+            minProvingWindow: p.minProvingWindow,
+            maxProvingWindow: p.maxProvingWindow,
+            minBond: p.minBond,
+            paused: paused_,
+            slashTermsId: id
+        });
         emit ParamsUpdated(p);
     }
 

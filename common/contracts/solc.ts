@@ -16,7 +16,7 @@ const require = createRequire(import.meta.url);
 export const SOLC_VERSION = require("solc/package.json").version as string;
 export const SOLJSON_PATH = require.resolve("solc/soljson.js");
 export const SOLC_SETTINGS = {
-  optimizer: { enabled: true, runs: 10_000 },
+  optimizer: { enabled: true, runs: 2_000 },
   viaIR: true,
   evmVersion: "cancun",
 } as const;

@@ -6,7 +6,7 @@ import {Circuit, CircuitRegistration} from "../types/Circuit.sol";
 import {CircuitId, JobId} from "../types/JobId.sol";
 import {JobState} from "../types/JobState.sol";
 import {JobTerms} from "../types/JobTerms.sol";
-import {MarketParams} from "../types/MarketParams.sol";
+import {MarketParams, SlashTerms} from "../types/MarketParams.sol";
 import {ProverAccount} from "../types/ProverAccount.sol";
 import {IProofMarketErrors} from "./IProofMarketErrors.sol";
 import {IProofMarketEvents} from "./IProofMarketEvents.sol";
@@ -36,7 +36,9 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     // ------------------------------------------------------------------ circuits
 
     /// @notice Registers a circuit; anyone may. Requesters choose the circuit (and so trust its verifier); provers
-    ///         choose which circuits they serve.
+    ///         choose which circuits they serve. The verifiers' code hashes are recorded: once the code at either
+    ///         address changes, the circuit's jobs can no longer be claimed or proved (with that verifier), and a
+    ///         claim held on it is released without slash by `abandon`, `reassign` or `expire`.
     /// @return circuitId the new circuit's id
     function registerCircuit(CircuitRegistration calldata registration) external returns (CircuitId circuitId);
 
@@ -62,7 +64,8 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     function postJob(JobRequest calldata request) external returns (JobId jobId);
 
     /// @notice Claims an Open job: locks `terms.bond` of the caller's free stake and sets its deadline to
-    ///         `now + provingWindow`, capped at the job's expiry.
+    ///         `now + provingWindow`, capped at the job's expiry. The claim is slashed, if ever, by the slash terms
+    ///         in force now (`slashTermsId`), whatever the owner sets later.
     /// @param terms the job's current terms (from `JobPosted`, with `fee` from the latest reassignment)
     function claim(JobId jobId, JobTerms calldata terms) external;
 
@@ -105,10 +108,11 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
 
     // ------------------------------------------------------------------ administration
 
-    /// @notice Sets parameters; each is checked against its hard cap. Owner only.
+    /// @notice Sets parameters; each is checked against its hard cap (and `minBond` against MIN_BOND_FLOOR). Owner
+    ///         only. New slash shares apply to claims made from now on, never to claims already held.
     function setParams(MarketParams calldata params) external;
 
-    /// @notice Sets where the treasury share of future slashes is credited. Owner only.
+    /// @notice Sets where the treasury share of slashes of claims made from now on is credited. Owner only.
     function setTreasury(address treasury) external;
 
     /// @notice Stops (or resumes) new posts and claims. Owner only. Submissions, slashes, refunds, unstaking and
@@ -123,6 +127,10 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     function unbondingDelay() external view returns (uint32);
     /// @notice Current parameters and pause flag.
     function params() external view returns (MarketParams memory);
+    /// @notice The id of the slash terms new claims are made under (a claim keeps its id: `jobState`).
+    function slashTermsId() external view returns (uint24);
+    /// @notice The slash shares, abandon fraction and treasury of slash terms `id`.
+    function slashTerms(uint24 id) external view returns (SlashTerms memory);
     /// @notice Where the treasury share of slashes is credited.
     function treasury() external view returns (address);
     /// @notice A registered circuit (all zero if `circuitId` is unknown).

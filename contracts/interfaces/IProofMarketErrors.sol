@@ -8,6 +8,7 @@ import {JobStatus} from "../types/JobState.sol";
 interface IProofMarketErrors {
     // --- parameters and administration
     error ParamAboveCap(string param, uint256 value, uint256 cap);
+    error ParamBelowFloor(string param, uint256 value, uint256 floor);
     error ProvingWindowNotBelowUnbondingDelay(uint32 maxProvingWindow, uint32 unbondingDelay);
     error InvalidProvingWindowBounds(uint32 minProvingWindow, uint32 maxProvingWindow);
     error ZeroAddress(string what);
@@ -17,6 +18,8 @@ interface IProofMarketErrors {
     /// The token moved a different amount than asked (fee-on-transfer or rebasing tokens are not supported).
     error TokenTransferMismatch(uint256 expected, uint256 received);
     error ZeroAmount();
+    /// An amount would not fit the market's accounting (uint96), now or after every escalation it can undergo.
+    error AmountTooLarge(string what, uint256 amount, uint256 max);
 
     // --- staking
     error InsufficientStake(address prover, uint256 free, uint256 needed);
@@ -30,6 +33,9 @@ interface IProofMarketErrors {
     error InvalidSignalCounts(uint16 nPublicOutputs, uint16 nPublicInputs);
     error BatchVerifierNotGroth16();
     error BatchVerifierSignalCount(uint256 batchVerifierPublic, uint256 circuitPublic);
+    /// The code at a circuit's verifier is no longer the code registered: its jobs cannot be claimed or proved, and
+    /// a claim already held on it is released without slash.
+    error VerifierCodeChanged(CircuitId circuitId, address verifier, bytes32 registered, bytes32 current);
 
     // --- jobs
     error UnknownJob(JobId jobId);

@@ -20,6 +20,10 @@ struct Circuit {
     bytes4 verifySelector;
     /// Optional `IGroth16BatchVerifier` for the same verification key (Groth16 only); zero if none.
     address batchVerifier;
+    /// EXTCODEHASH of `verifier` and `batchVerifier` at registration. Code can still change under an address (an
+    /// EIP-7702 delegation re-pointed, say), so claims and submissions check the code is still this code.
+    bytes32 verifierCodeHash;
+    bytes32 batchVerifierCodeHash;
     /// Who registered it (informational: nobody administers a circuit).
     address registrant;
     /// sha256 of the circuit's manifest (circuits/artifacts/<name>/manifest.json), which hashes every artifact.
@@ -44,10 +48,6 @@ struct CircuitRegistration {
 using CircuitLibrary for Circuit global;
 
 library CircuitLibrary {
-    function exists(Circuit storage circuit) internal view returns (bool) {
-        return circuit.verifier != address(0);
-    }
-
     function nPublicSignals(Circuit memory circuit) internal pure returns (uint256) {
         return uint256(circuit.nPublicOutputs) + circuit.nPublicInputs;
     }

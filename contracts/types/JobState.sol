@@ -17,7 +17,7 @@ enum JobStatus {
     Expired
 }
 
-/// @notice The mutable part of a job, packed into one storage slot (8 + 16 + 40 + 160 = 224 bits).
+/// @notice The mutable part of a job, packed into one storage slot (8 + 16 + 40 + 160 + 24 = 248 bits).
 struct JobState {
     JobStatus status;
     /// 0 for the first claim; + 1 each time the job returns to Open by reassignment or abandonment.
@@ -26,6 +26,9 @@ struct JobState {
     uint40 deadline;
     /// While Claimed: the only address that may submit; after Proved: the prover that was paid.
     address assignee;
+    /// While Claimed: the id of the slash terms in force at the claim (`ProofMarket.slashTerms`), which decide
+    /// what missing the deadline or abandoning costs.
+    uint24 slashTermsId;
 }
 
 using JobStateLibrary for JobState global;
@@ -37,6 +40,13 @@ library JobStateLibrary {
 
     /// @notice Back to Open for the next prover, one attempt later.
     function reopened(JobState memory state) internal pure returns (JobState memory) {
-        return JobState({status: JobStatus.Open, attempt: state.attempt + 1, deadline: 0, assignee: address(0)});
+        return
+            JobState({
+                status: JobStatus.Open,
+                attempt: state.attempt + 1,
+                deadline: 0,
+                assignee: address(0),
+                slashTermsId: 0
+            });
     }
 }

@@ -3,7 +3,7 @@ pragma solidity ^0.8.28;
 
 import {CircuitId} from "./JobId.sol";
 
-/// @notice What a requester asked for and pays. Only `keccak256(abi.encode(terms))` is stored (one slot per job
+/// @notice What a requester asked for and pays. Only `keccak256(abi.encode(terms, verifierCodeHash))` is stored (one slot per job
 ///         instead of four); callers pass the terms back in calldata and the market checks them against the hash.
 ///         Every field comes from the `JobPosted` event; `fee` changes only by reward escalation, reported in
 ///         `JobReassigned` / `JobAbandoned` as `newFee`.
@@ -27,9 +27,11 @@ struct JobTerms {
 using JobTermsLibrary for JobTerms global;
 
 library JobTermsLibrary {
-    /// @notice The storage commitment to a job's terms.
-    function hash(JobTerms memory terms) internal pure returns (bytes32) {
-        return keccak256(abi.encode(terms));
+    /// @notice The storage commitment to a job's terms and to the code of its circuit's verifier at registration.
+    ///         Binding the code hash here lets `claim` and `submitProof` check the verifier's current code against
+    ///         the registered one without a storage read: a changed code gives a different commitment.
+    function hash(JobTerms memory terms, bytes32 verifierCodeHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(terms, verifierCodeHash));
     }
 
     /// @notice The claim deadline for a claim made at `claimedAt`: the proving window, never past expiry.

@@ -21,6 +21,31 @@ struct MarketParams {
     bool paused;
 }
 
+/// @notice `MarketParams` as the market stores them: the same fields in the same single slot, with the id of the
+///         slash terms now in force, so that `claim` learns it from the word it reads for the pause flag.
+struct StoredMarketParams {
+    uint16 keeperShareBps;
+    uint16 rewardShareBps;
+    uint16 treasuryShareBps;
+    uint16 abandonSlashBps;
+    uint32 minProvingWindow;
+    uint32 maxProvingWindow;
+    uint96 minBond;
+    bool paused;
+    uint24 slashTermsId;
+}
+
+/// @notice What a claim can cost its prover, and where the treasury's share of it goes: the terms in force when the
+///         claim was made, which a later `setParams` or `setTreasury` cannot change (each change is stored under a
+///         new id and claims keep the id they were made under). One slot.
+struct SlashTerms {
+    uint16 keeperShareBps;
+    uint16 rewardShareBps;
+    uint16 treasuryShareBps;
+    uint16 abandonSlashBps;
+    address treasury;
+}
+
 /// @notice How a slashed bond was divided. `slashed` = the sum of the four shares.
 struct SlashSplit {
     uint96 slashed;

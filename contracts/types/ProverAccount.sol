@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-/// @notice A prover's stake. Free stake (what a claim can lock, what can be unstaked) is `staked - locked`;
-///         the first slot is all a claim reads. Stake being unbonded is held apart until its delay has passed.
+/// @notice A prover's stake and earnings. Free stake (what a claim can lock, what can be unstaked) is
+///         `staked - locked`. The first slot holds what a submission changes (the bond released, the fee earned), so
+///         a proof costs one account write; a claim reads both slots. Stake being unbonded is held apart until its
+///         delay has passed.
 struct ProverAccount {
-    /// Bonded stake, including `locked`. Slashes come out of it.
-    uint96 staked;
     /// Sum of the bonds of the jobs this prover currently holds.
     uint96 locked;
+    /// Fees earned by accepted proofs and not yet withdrawn; `withdraw` pays them with the rest of `withdrawable`.
+    uint96 earned;
     /// When `unbonding` may be withdrawn.
     uint40 unbondingReadyAt;
+    /// Bonded stake, including `locked`. Slashes come out of it.
+    uint96 staked;
     /// Stake on its way out: no longer claimable, withdrawable at `unbondingReadyAt`.
     uint96 unbonding;
 }

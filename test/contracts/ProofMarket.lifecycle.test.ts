@@ -23,10 +23,15 @@ describe("ProofMarket: job lifecycle", function () {
       const { jobId, terms, receipt } = await postJob(ethers, market, requester, circuitId, [1n, 2n]);
       expect(await token.balanceOf(await market.getAddress())).to.equal(before + FEE);
       expect((await market.jobState(jobId)).status).to.equal(Status.Open);
+      // The commitment binds the terms and the verifier's code hash recorded at registration.
+      const { verifierCodeHash } = await market.circuit(circuitId);
+      expect(verifierCodeHash).to.equal(
+        ethers.keccak256(await ethers.provider.getCode((await market.circuit(circuitId)).verifier)),
+      );
       expect(await market.jobTermsHash(jobId)).to.equal(
         ethers.keccak256(
           ethers.AbiCoder.defaultAbiCoder().encode(
-            ["tuple(address,uint32,uint40,uint32,uint96,uint96,bytes32)"],
+            ["tuple(address,uint32,uint40,uint32,uint96,uint96,bytes32)", "bytes32"],
             [
               [
                 terms.requester,
@@ -37,6 +42,7 @@ describe("ProofMarket: job lifecycle", function () {
                 terms.bond,
                 terms.inputsCommitment,
               ],
+              verifierCodeHash,
             ],
           ),
         ),
