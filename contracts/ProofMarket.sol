@@ -269,13 +269,13 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     ) external nonReentrant {
         uint256 n = jobIds.length;
         if (n == 0) revert EmptyBatch();
+        // Checked before `terms[0]` is read, so that a short array is a named error rather than a panic.
+        if (terms.length != n) revert BatchLengthMismatch();
         CircuitId circuitId = terms[0].circuitId;
         Circuit storage c = _circuits[circuitId];
         uint256 proofBytes = SnarkjsVerifierCall.proofLength(c.system);
         uint256 nPublic = c.nPublicSignals();
-        if (terms.length != n || proofs.length != n * proofBytes || publicSignals.length != n * nPublic) {
-            revert BatchLengthMismatch();
-        }
+        if (proofs.length != n * proofBytes || publicSignals.length != n * nPublic) revert BatchLengthMismatch();
         address batchVerifier = c.batchVerifier;
         // Each job's commitment checks the single verifier's code (`_proveOne`); the batch verifier's is checked here.
         if (batchVerifier != address(0)) _requireCodeIntact(circuitId, batchVerifier, c.batchVerifierCodeHash);

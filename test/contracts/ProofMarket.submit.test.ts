@@ -141,6 +141,8 @@ describe("ProofMarket: submitting proofs", function () {
       "BatchLengthMismatch",
     );
     await expect(submit([[], [], "0x", []])).to.be.revertedWithCustomError(market, "EmptyBatch");
+    // Job ids without terms: a named error, not an out-of-bounds panic on terms[0].
+    await expect(submit([ids, [], proofs, signals])).to.be.revertedWithCustomError(market, "BatchLengthMismatch");
     await expect(submit(batchArgs([job, job])))
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Proved);
