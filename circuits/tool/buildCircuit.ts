@@ -7,10 +7,9 @@
  * The example circuits keep their verifiers under contracts/verifiers/generated/ (Hardhat builds them); any other
  * circuit keeps them in its out folder, and registering it compiles them there (common/contracts/solc.ts).
  */
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
-import { batchVerifierContractName, verifierContractName } from "../../common/circuits/catalog.ts";
 import {
   type ArtifactFile,
   type CircuitManifest,
@@ -18,12 +17,11 @@ import {
   sha256File,
   type SystemArtifacts,
 } from "../../common/circuits/manifest.ts";
-import { renderGroth16BatchVerifier } from "./batchVerifier.ts";
 import { compileCircuit, type Optimization } from "./compile.ts";
 import { setupSystem } from "./setup.ts";
 import { readInputSignals } from "./signals.ts";
 import { stageBeside } from "./staging.ts";
-import { renderSnarkjsVerifier } from "./verifier.ts";
+import { type RenderedVerifier, renderVerifiers } from "./verifier.ts";
 
 export interface CircuitBuild {
   /** The manifest's name; the verifier contracts are named after it. */
@@ -67,24 +65,19 @@ export async function buildCircuit(build: CircuitBuild): Promise<CircuitManifest
       const zkey = staged(`${system}.zkey`);
       await setupSystem(system, staged("circuit.r1cs"), build.ptau, zkey, name, info);
       const vkeyFile = staged(`${system}.vkey.json`);
-      const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
-      writeFileSync(vkeyFile, JSON.stringify(vkey, null, 1));
-      const contractName = verifierContractName(name, system);
-      writeFileSync(staged(`${contractName}.sol`), await renderSnarkjsVerifier(system, zkey, contractName));
-      verifiers.push(`${contractName}.sol`);
+      const rendered = await renderVerifiers(system, zkey, name);
+      writeFileSync(vkeyFile, JSON.stringify(rendered.vkey, null, 1));
+      const written = (v: RenderedVerifier) => {
+        writeFileSync(staged(v.fileName), v.source);
+        verifiers.push(v.fileName);
+        return { ...describeVerifier(v.fileName), contractName: v.contractName };
+      };
       const artifacts: SystemArtifacts = {
         zkey: describe(zkey, path.join(outDir, `${system}.zkey`), outDir),
         vkey: describe(vkeyFile, path.join(outDir, `${system}.vkey.json`), outDir),
-        verifier: { ...describeVerifier(`${contractName}.sol`), contractName },
+        verifier: written(rendered.verifier),
       };
-      if (system === "groth16") {
-        const batchName = batchVerifierContractName(name);
-        // Rendered from the vkey as written (JSON round trip), as the artifact test re-renders it.
-        const written = JSON.parse(readFileSync(vkeyFile, "utf8"));
-        writeFileSync(staged(`${batchName}.sol`), renderGroth16BatchVerifier(batchName, written, "groth16.vkey.json"));
-        verifiers.push(`${batchName}.sol`);
-        artifacts.batchVerifier = { ...describeVerifier(`${batchName}.sol`), contractName: batchName };
-      }
+      if (rendered.batchVerifier !== null) artifacts.batchVerifier = written(rendered.batchVerifier);
       systems[system] = artifacts;
     }
 

@@ -48,7 +48,7 @@ interface StandardOutput {
 // Imports resolve as Hardhat resolves them: relative ones against the importing source unit's name (so a
 // generated verifier named contracts/verifiers/generated/X.sol finds ../Groth16BatchVerifier.sol), the project's
 // own under contracts/, and @openzeppelin/ from node_modules. Nothing else is readable.
-function readImport(sourceName: string): { contents: string } | { error: string } {
+export function readImport(sourceName: string): { contents: string } | { error: string } {
   const file = sourceName.startsWith("@openzeppelin/")
     ? path.join(REPO_ROOT, "node_modules", sourceName)
     : sourceName.startsWith("contracts/")
@@ -67,10 +67,15 @@ let compiler: { compile(input: string, callbacks: { import: typeof readImport })
 /**
  * Compiles Solidity sources with the project's compiler and settings.
  * @param sources source unit name (as Hardhat would name the file, relative to the repository) -> source text
+ * @param onImport told of every imported source unit the compiler read (readImport), so that a cache of the output
+ *   can tell when one of them changed
  * @returns every contract of those sources and their imports, by contract name
  * @throws SolidityCompileError with solc's messages when compilation fails
  */
-export function compileSolidity(sources: Record<string, string>): Map<string, CompiledContract> {
+export function compileSolidity(
+  sources: Record<string, string>,
+  { onImport }: { onImport?: (sourceName: string, contents: string) => void } = {},
+): Map<string, CompiledContract> {
   // Loaded on first use: soljson takes seconds to load, and hardhat.config.ts imports only the settings.
   compiler ??= require("solc");
   const input = {
@@ -81,7 +86,12 @@ export function compileSolidity(sources: Record<string, string>): Map<string, Co
       outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
     },
   };
-  const output = JSON.parse(compiler!.compile(JSON.stringify(input), { import: readImport })) as StandardOutput;
+  const readAndReport = (sourceName: string) => {
+    const read = readImport(sourceName);
+    if ("contents" in read) onImport?.(sourceName, read.contents);
+    return read;
+  };
+  const output = JSON.parse(compiler!.compile(JSON.stringify(input), { import: readAndReport })) as StandardOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0) throw new SolidityCompileError(errors.map((e) => e.formattedMessage.trim()).join("\n"));
   const contracts = new Map<string, CompiledContract>();

@@ -82,34 +82,41 @@ export function circuitRegistration(
 }
 
 /**
- * Compiles the verifier (and Groth16 batch verifier) sources a manifest names, with the project's compiler
- * (common/contracts/solc.ts). Each is compiled as contracts/verifiers/generated/<contract>.sol, where Hardhat
- * compiles the examples' (so a batch verifier's `../Groth16BatchVerifier.sol` resolves, and the bytecode is what
- * Hardhat would make of it), whatever folder the source is in.
+ * Compiles verifier sources with the project's compiler (common/contracts/solc.ts), each as
+ * contracts/verifiers/generated/<contract>.sol, where Hardhat compiles the examples' (so a batch verifier's
+ * `../Groth16BatchVerifier.sol` resolves, and the bytecode is what Hardhat would make of it), whatever folder the
+ * source comes from.
+ * @returns the compiled contracts, in the order given
  */
+export function compileAsGeneratedVerifiers(
+  verifiers: { contractName: string; source: string }[],
+  options: Parameters<typeof compileSolidity>[1] = {},
+): CompiledContract[] {
+  const sourceName = (contractName: string) =>
+    path.relative(REPO_ROOT, path.join(GENERATED_VERIFIERS_DIR, `${contractName}.sol`));
+  const compiled = compileSolidity(
+    Object.fromEntries(verifiers.map((v) => [sourceName(v.contractName), v.source])),
+    options,
+  );
+  return verifiers.map((v) => {
+    const contract = compiled.get(v.contractName);
+    if (contract === undefined) throw new Error(`${sourceName(v.contractName)} declares no ${v.contractName}`);
+    return contract;
+  });
+}
+
+/** Compiles the verifier (and Groth16 batch verifier) sources a manifest names (compileAsGeneratedVerifiers). */
 export function compileVerifiers(
   manifestFile: string,
   system: ProofSystem,
 ): { verifier: CompiledContract; batchVerifier: CompiledContract | null } {
   const artifacts = readManifest(manifestFile).systems[system];
   if (artifacts === undefined) throw new Error(`${manifestFile}: no ${system} setup`);
-  const sourceFiles = [artifacts.verifier, artifacts.batchVerifier].filter((v) => v !== undefined);
-  const sources = Object.fromEntries(
-    sourceFiles.map((v) => [
-      path.relative(REPO_ROOT, path.join(GENERATED_VERIFIERS_DIR, `${v.contractName}.sol`)),
-      readFileSync(artifactPath(manifestFile, v), "utf8"),
-    ]),
+  const named = [artifacts.verifier, artifacts.batchVerifier].filter((v) => v !== undefined);
+  const [verifier, batchVerifier] = compileAsGeneratedVerifiers(
+    named.map((v) => ({ contractName: v.contractName, source: readFileSync(artifactPath(manifestFile, v), "utf8") })),
   );
-  const compiled = compileSolidity(sources);
-  const named = (contractName: string) => {
-    const contract = compiled.get(contractName);
-    if (contract === undefined) throw new Error(`${manifestFile}: its verifier sources declare no ${contractName}`);
-    return contract;
-  };
-  return {
-    verifier: named(artifacts.verifier.contractName),
-    batchVerifier: artifacts.batchVerifier ? named(artifacts.batchVerifier.contractName) : null,
-  };
+  return { verifier, batchVerifier: batchVerifier ?? null };
 }
 
 export function exampleCircuitRegistrations(): ExampleCircuitRegistration[] {

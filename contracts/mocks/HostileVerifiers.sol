@@ -45,12 +45,13 @@ contract RejectingVerifier {
 ///         cannot see it; only a worker that compares the bytecode with the project's generated verifier can.
 contract RugPullVerifier {
     address public immutable owner;
-    address public immutable target;
+    /// Not named `target`: ethers' contract objects have a `target` (their address) of their own.
+    address public immutable realVerifier;
     bool public pulled;
 
-    constructor(address target_) {
+    constructor(address realVerifier_) {
         owner = msg.sender;
-        target = target_;
+        realVerifier = realVerifier_;
     }
 
     function pull() external {
@@ -60,8 +61,8 @@ contract RugPullVerifier {
 
     fallback(bytes calldata data) external returns (bytes memory) {
         if (pulled) return abi.encode(false);
-        (bool ok, bytes memory result) = target.staticcall(data);
-        require(ok, "target reverted");
+        (bool ok, bytes memory result) = realVerifier.staticcall(data);
+        require(ok, "real verifier reverted");
         return result;
     }
 }

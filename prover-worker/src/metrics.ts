@@ -60,6 +60,12 @@ export function createMetrics() {
       labelNames: ["backend"],
       registers: [registry],
     }),
+    circuitUp: new Gauge({
+      name: "pm_worker_circuit_up",
+      help: "1 while a served circuit's jobs are claimed; 0 when its verifiers are refused or it is out of service (/health says why)",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
     headBlock: new Gauge({ name: "pm_worker_head_block", help: "Last block read", registers: [registry] }),
   };
   return m;

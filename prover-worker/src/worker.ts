@@ -6,6 +6,7 @@
  * resumes them; on SIGTERM it stops claiming and settles what it holds.
  */
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { Wallet } from "ethers";
 import { type LogSubscription, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
@@ -21,8 +22,10 @@ import type { Logger } from "../../common/log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createBackends } from "./backends/index.ts";
 import { createTxQueue } from "./pipeline/chainTx.ts";
+import { type CircuitTrust, checkServedCircuits } from "./pipeline/circuitCheck.ts";
 import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
+import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from "./pipeline/refusal.ts";
 import { createProverPool } from "./prover/pool.ts";
 import { type ClaimRecord, openStore } from "./store.ts";
 
@@ -48,6 +51,12 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const backends = createBackends(config, pool);
   /** Backends that produced a proof failing verification: no more claims for their circuits. */
   const outOfService = new Map<string, string>();
+  /** Circuits whose verifiers this worker does not trust (start-up check, or a refused valid proof), with the reason:
+   *  no more claims of their jobs in this process. */
+  const circuitsOutOfService = new Map<number, string>();
+  /** Jobs already logged as not claimed because their circuit is out of service (one line per job, not per tick). */
+  const notedOutOfService = new Set<bigint>();
+  let circuitTrust: CircuitTrust[] = [];
   const inFlight = new Map<bigint, Promise<void>>();
   const reassigned = new Set<bigint>();
   const vkeys = new Map<string, unknown>();
@@ -99,6 +108,26 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     return vkey;
   }
 
+  function takeCircuitOutOfService(circuit: ServedCircuit, reason: string): void {
+    circuitsOutOfService.set(circuit.circuitId, reason);
+    metrics.circuitUp.set({ circuit: String(circuit.circuitId) }, 0);
+    logger.warn("circuit out of service: no more claims of its jobs until the worker restarts", {
+      circuitId: circuit.circuitId,
+      reason,
+    });
+  }
+
+  /** Whether a circuit's jobs may be claimed; a job not claimed for its circuit is logged once, not every tick. */
+  function circuitInService(circuit: ServedCircuit, jobId: bigint): boolean {
+    const reason = circuitsOutOfService.get(circuit.circuitId);
+    if (reason === undefined) return true;
+    if (!notedOutOfService.has(jobId)) {
+      notedOutOfService.add(jobId);
+      logger.info("job not claimed: its circuit is out of service", { jobId, circuitId: circuit.circuitId, reason });
+    }
+    return false;
+  }
+
   async function abandon(record: ClaimRecord, reason: string): Promise<void> {
     const log = logger.child({ jobId: record.jobId });
     try {
@@ -113,6 +142,23 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       log.error("could not abandon claim", { reason, error });
     }
   }
+
+  const refusals: RefusalContext = {
+    prover: wallet.address,
+    market,
+    now,
+    abandon,
+    markFailed: (record, reason) => {
+      store.setClaimStatus(record.jobId, "failed", { error: reason });
+      metrics.jobsFailed.inc({ reason: "submit_refused" });
+    },
+    takeOutOfService: takeCircuitOutOfService,
+    verifiersOf: (circuit) => {
+      const checked = circuitTrust.find((t) => t.circuitId === circuit.circuitId);
+      return { verifier: checked?.verifier ?? null, batchVerifier: checked?.batchVerifier ?? null };
+    },
+    logger,
+  };
 
   /** Proves a claimed job and submits the proof, or abandons it if the deadline cannot be met. */
   async function proveAndSubmit(
@@ -172,13 +218,15 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     );
     const encoded = await encodeProof(circuit.system, reply.proof, reply.publicSignals);
     store.setClaimStatus(record.jobId, "submitting");
-    // The contract's refusal (a custom error) is final; anything else (RPC down, a dropped transaction) is retried
-    // until the deadline passes.
+    // The contract's refusal (a custom error) is final (refusal.ts reacts to it); anything else (RPC down, a dropped
+    // transaction) is retried until the deadline passes.
     for (let attempt = 1; ; attempt++) {
+      let txHash: string | null = null;
       try {
         const tx = await send(() =>
           market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals),
         );
+        txHash = tx.hash;
         store.setClaimStatus(record.jobId, "submitting", { txHash: tx.hash });
         await tx.wait();
         store.setClaimStatus(record.jobId, "proved");
@@ -187,9 +235,11 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         return;
       } catch (e) {
         const reverted = await refusalOf(e);
-        const reason = reverted ?? (e as Error).message;
+        if (reverted !== null)
+          return reactToRefusedSubmission({ record, circuit, refusal: reverted, txHash }, refusals);
+        const reason = (e as Error).message;
         const chainNow = await now().catch(() => Math.floor(Date.now() / 1000));
-        if (reverted !== null || chainNow >= deadline) {
+        if (chainNow >= deadline) {
           store.setClaimStatus(record.jobId, "failed", { error: `submit: ${reason}` });
           metrics.jobsFailed.inc({ reason: "submit_failed" });
           log.error("submission failed", { reason, attempt });
@@ -233,6 +283,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       const reason = await reasonOf(e);
       store.setClaimStatus(job.jobId, "lost", { error: reason });
       log.info("claim not taken", { reason });
+      // The market refuses claims once a verifier's code has changed since registration: stop asking.
+      if (isVerifierRefusal(reason)) takeCircuitOutOfService(circuit, `claim refused: ${reason}`);
       return;
     }
     store.setClaimStatus(job.jobId, "claimed");
@@ -307,6 +359,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         // a working backend serves it again).
         const served = circuitOf(job.terms.circuitId);
         if (served !== undefined && outOfService.has(served.backend)) continue;
+        if (served !== undefined && !circuitInService(served, job.jobId)) continue;
         const verdict = evaluate(job, {
           config,
           circuits,
@@ -356,6 +409,19 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         circuits: circuits.map((c) => c.circuitId),
         slots: config.slots,
       });
+      // Before anything is claimed or resumed: which circuits' verifiers this worker trusts with its bond.
+      circuitTrust = await checkServedCircuits(circuits, {
+        market,
+        marketAddress: config.marketAddress,
+        provider,
+        checkBytecode: config.trust.checkVerifierBytecode,
+        cacheDir: path.join(config.dataDir, "verifier-cache"),
+        logger,
+      });
+      for (const checked of circuitTrust) {
+        metrics.circuitUp.set({ circuit: String(checked.circuitId) }, checked.status === "refused" ? 0 : 1);
+        if (checked.status === "refused") circuitsOutOfService.set(checked.circuitId, checked.reason);
+      }
       await reconcile();
       if (config.wsUrl !== undefined) subscription = subscribeToLogs(config.wsUrl, config.marketAddress, wake, logger);
       void loop().then(async () => {
@@ -379,6 +445,11 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       inFlight: inFlight.size,
       queueDepth: pool.queueDepth(),
       backendsOutOfService: Object.fromEntries(outOfService),
+      circuits: circuitTrust.map((c) => ({
+        ...c,
+        inService: !circuitsOutOfService.has(c.circuitId),
+        outOfServiceReason: circuitsOutOfService.get(c.circuitId) ?? null,
+      })),
     }),
     done,
   };

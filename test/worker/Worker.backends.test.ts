@@ -12,7 +12,8 @@ import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
-import { stakedWorkerConfig, startWorker, type WorkerProcess } from "../helpers/workerProcess.ts";
+import { trackedWorkers } from "../helpers/trackedWorkers.ts";
+import { stakedWorkerConfig } from "../helpers/workerProcess.ts";
 
 const STAND_IN = path.join(REPO_ROOT, "test", "helpers", "standInProver.ts");
 
@@ -27,22 +28,10 @@ function standInBinary(): string {
 
 describe("prover-worker backends", function () {
   let devnet: Devnet;
-  const running: WorkerProcess[] = [];
+  const run = trackedWorkers();
 
   before(async function () {
     devnet = await startDevnet();
-  });
-
-  afterEach(function () {
-    if (this.currentTest?.state === "failed")
-      for (const w of running)
-        console.error(
-          w.logs
-            .slice(-20)
-            .map((l) => JSON.stringify(l))
-            .join("\n"),
-        );
-    for (const w of running.splice(0)) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
   });
 
   after(async function () {
@@ -52,8 +41,7 @@ describe("prover-worker backends", function () {
   async function runWorker(accountIndex: number, config: Record<string, unknown>, env: Record<string, string> = {}) {
     const account = devnet.chain.accounts[accountIndex];
     const { file } = await stakedWorkerConfig(account, config);
-    const worker = startWorker(file, account.privateKey, env);
-    running.push(worker);
+    const worker = run(file, account.privateKey, env);
     return { account, worker };
   }
 

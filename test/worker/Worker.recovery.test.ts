@@ -10,42 +10,28 @@ import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { advanceTime, type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
-import { stakedWorkerConfig, startWorker, type WorkerProcess } from "../helpers/workerProcess.ts";
+import { trackedWorkers } from "../helpers/trackedWorkers.ts";
+import { stakedWorkerConfig } from "../helpers/workerProcess.ts";
 
 const FEE = parseEther("3");
 const BOND = parseEther("2");
 
 describe("prover-worker under competition and failure", function () {
   let devnet: Devnet;
-  const running: WorkerProcess[] = [];
+  // Registered first: its hook kills the workers before the next one stops their chain.
+  const run = trackedWorkers();
 
   beforeEach(async function () {
     devnet = await startDevnet();
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === "failed") {
-      for (const w of running)
-        console.error(
-          w.logs
-            .slice(-20)
-            .map((l) => JSON.stringify(l))
-            .join("\n"),
-        );
-    }
-    for (const w of running.splice(0)) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
     await devnet.chain.stop();
   });
 
   async function stakedWorker(accountIndex: number, config: Record<string, unknown>) {
     const account = devnet.chain.accounts[accountIndex];
     return { account, ...(await stakedWorkerConfig(account, config)) };
-  }
-
-  function run(file: string, privateKey: string): WorkerProcess {
-    const w = startWorker(file, privateKey);
-    running.push(w);
-    return w;
   }
 
   it("two workers racing for the same jobs: every job is claimed once and proved once", async function () {
