@@ -222,6 +222,10 @@ ${rapidsnarkNote}
     // For the whole fetch, redirects and body included; a job whose inputs time out is tried again later.
     "timeoutMs": ${inputsFetch.timeoutMs},
   },
+  // Before serving a circuit, compare its on-chain verifier (and batch verifier) byte for byte with what the
+  // project's generators make from your zkey, and refuse it on a mismatch. Turning this off exposes your bond to
+  // whatever verifier the circuit's registrant deployed.
+  "trust": { "checkVerifierBytecode": true },
   // A keeper also reassigns other provers' stalled claims and earns the keeper's share of their slashed bond.
   "keeper": { "enabled": false },
   // Prometheus /metrics and /health (port 0: any free port).
