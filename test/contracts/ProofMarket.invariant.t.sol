@@ -3,43 +3,99 @@ pragma solidity ^0.8.28;
 
 import {ProofMarket} from "../../contracts/ProofMarket.sol";
 import {JobRequest} from "../../contracts/interfaces/IProofMarket.sol";
-import {AcceptingVerifier} from "../../contracts/mocks/HostileVerifiers.sol";
+import {AcceptingVerifier, RejectingVerifier} from "../../contracts/mocks/HostileVerifiers.sol";
 import {TestToken} from "../../contracts/mocks/TestToken.sol";
 import {CircuitRegistration, ProofSystem} from "../../contracts/types/Circuit.sol";
 import {CircuitId, JobId} from "../../contracts/types/JobId.sol";
 import {JobState, JobStatus} from "../../contracts/types/JobState.sol";
 import {JobTerms} from "../../contracts/types/JobTerms.sol";
-import {MarketParams} from "../../contracts/types/MarketParams.sol";
+import {MarketParams, SlashTerms} from "../../contracts/types/MarketParams.sol";
 import {ProverAccount} from "../../contracts/types/ProverAccount.sol";
 
 /// The cheatcodes this test uses (Hardhat's Solidity test runner serves them at the standard address).
 interface Vm {
     function warp(uint256) external;
     function prank(address) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function load(address target, bytes32 slot) external view returns (bytes32);
+    function store(address target, bytes32 slot, bytes32 value) external;
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
+// `_jobState`'s declaration slot in ProofMarket (Ownable `_owner` 0, Ownable2Step `_pendingOwner` 1, `_params` 2,
+// `_treasury` 3, `_slashTerms` 4, `_jobCount` 5, `_circuitCount` 6, `_circuits` 7, `_termsHash` 8, `_jobState` 9):
+// `_jobState[id]` is at keccak256(abi.encode(id, 9)). `test_jobStateSlot` checks it against the market's view.
+uint256 constant JOB_STATE_MAPPING_SLOT = 9;
+
+function jobStateSlot(uint256 jobId) pure returns (bytes32) {
+    return keccak256(abi.encode(jobId, JOB_STATE_MAPPING_SLOT));
+}
+
+/// `JobState` as stored: status (8 bits), attempt (16), deadline (40), assignee (160), slashTermsId (24).
+function packJobState(JobState memory s) pure returns (bytes32) {
+    return
+        bytes32(
+            uint256(uint8(s.status)) |
+                (uint256(s.attempt) << 8) |
+                (uint256(s.deadline) << 24) |
+                (uint256(uint160(s.assignee)) << 64) |
+                (uint256(s.slashTermsId) << 224)
+        );
+}
+
 /// @notice Drives the market with random sequences of every user action, from a few actors, keeping the terms of
-///         each job as a prover would (from what each call did).
+///         each job as a prover would (from what each call did), and the owner's actions (parameters, treasury)
+///         and a verifier whose code changes under the circuit. Beside the terms it keeps what each prover's stake
+///         and each treasury's balance should be, from the slash terms each claim was made under.
 contract MarketHandler {
+    uint256 internal constant BPS = 10_000;
+
     ProofMarket public immutable market;
     TestToken public immutable token;
     CircuitId public immutable circuitId;
+    address public immutable owner;
+    address public immutable verifier;
     address[4] public actors = [address(0xA11CE), address(0xB0B), address(0xCA401), address(0xD00D)];
-    address public immutable treasury;
+    address[2] public treasuries;
+    bytes internal _registeredCode;
+    bytes internal _rejectingCode;
 
     JobTerms[] internal _terms;
     uint256[] public jobIds;
     uint256 public calls;
 
-    constructor(ProofMarket market_, TestToken token_, CircuitId circuitId_, address treasury_) {
+    /// What each actor's `staked` must be: stakes in, unstakes out, and the slashes of its own claims, each computed
+    /// with the terms of that claim (nothing when the verifier's code had changed under it).
+    mapping(address => uint256) public expectedStaked;
+    /// What each treasury's withdrawable must be: the treasury shares of the slashes of claims made under it.
+    mapping(address => uint256) public expectedTreasuryOwed;
+
+    /// Claims and submissions the market accepted while the verifier's code was not the registered code.
+    uint256 public acceptedOnChangedCode;
+
+    /// How often the paths issue #12 added were taken (for a reader of the counts; not asserted).
+    uint256 public releasedWithoutSlash;
+    uint256 public closedAtAttemptLimit;
+    uint256 public reprices;
+
+    constructor(
+        ProofMarket market_,
+        TestToken token_,
+        CircuitId circuitId_,
+        address owner_,
+        address[2] memory treasuries_
+    ) {
         market = market_;
         token = token_;
         circuitId = circuitId_;
-        treasury = treasury_;
+        owner = owner_;
+        treasuries = treasuries_;
+        verifier = market_.circuit(circuitId_).verifier;
+        _registeredCode = verifier.code;
+        _rejectingCode = address(new RejectingVerifier()).code;
         for (uint256 i; i < actors.length; ++i) {
-            token.mint(actors[i], 1e30);
+            token.mint(actors[i], 1e36);
             vm.prank(actors[i]);
             token.approve(address(market_), type(uint256).max);
         }
@@ -57,16 +113,71 @@ contract MarketHandler {
         return actors[seed % actors.length];
     }
 
-    function _job(uint256 seed) private view returns (bool, uint256) {
-        if (_terms.length == 0) return (false, 0);
-        return (true, seed % _terms.length);
+    /// What an action needs of a job. The handler looks for such a job from the fuzzed seed on and, finding none,
+    /// takes the job at the seed, so that both the paths that succeed and the refusals are driven.
+    enum Want {
+        Claimable, // Open, before expiry
+        Live, // Claimed, deadline not passed
+        Held, // Claimed
+        Active // Open or Claimed
     }
+
+    function _job(uint256 seed, Want want) private view returns (bool, uint256) {
+        uint256 n = _terms.length;
+        if (n == 0) return (false, 0);
+        for (uint256 k; k < n; ++k) {
+            uint256 i = ((seed % n) + k) % n;
+            if (_is(i, want)) return (true, i);
+        }
+        return (true, seed % n);
+    }
+
+    function _is(uint256 i, Want want) private view returns (bool) {
+        JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
+        bool claimed = s.status == JobStatus.Claimed;
+        if (want == Want.Claimable) return s.status == JobStatus.Open && block.timestamp < _terms[i].expiresAt;
+        if (want == Want.Live) return claimed && block.timestamp <= s.deadline;
+        if (want == Want.Held) return claimed;
+        return claimed || s.status == JobStatus.Open;
+    }
+
+    /// The first actor from `seed` on with free stake for `bond` (else the one at `seed`).
+    function _claimer(uint256 seed, uint96 bond) private view returns (address) {
+        for (uint256 k; k < actors.length; ++k) {
+            address a = _actor((seed % actors.length) + k);
+            if (market.freeStake(a) >= bond) return a;
+        }
+        return _actor(seed);
+    }
+
+    /// An actor other than the assignee, to act as keeper.
+    function _keeper(uint256 seed, address assignee) private view returns (address) {
+        address a = _actor(seed);
+        return a == assignee ? _actor((seed % actors.length) + 1) : a;
+    }
+
+    /// A claim as the handler reads it before slashing it: its state, the slash terms it was made under, and whether
+    /// the verifier still has its registered code.
+    function _claimOf(uint256 i) private view returns (JobId id, JobState memory s, SlashTerms memory st, bool intact) {
+        id = JobId.wrap(jobIds[i]);
+        s = market.jobState(id);
+        st = market.slashTerms(s.slashTermsId);
+        intact = _verifierIntact();
+    }
+
+    function _verifierIntact() private view returns (bool) {
+        return verifier.codehash == market.circuit(circuitId).verifierCodeHash;
+    }
+
+    // ------------------------------------------------------------------ provers and requesters
 
     function stake(uint256 actorSeed, uint96 amount) external {
         calls++;
         amount = uint96(bound(amount, 1, 1e24));
-        vm.prank(_actor(actorSeed));
+        address a = _actor(actorSeed);
+        vm.prank(a);
         market.stake(amount);
+        expectedStaked[a] += amount;
     }
 
     function requestUnstake(uint256 actorSeed, uint96 amount) external {
@@ -74,8 +185,10 @@ contract MarketHandler {
         address a = _actor(actorSeed);
         uint96 free = market.freeStake(a);
         if (free == 0) return;
+        amount = uint96(bound(amount, 1, free));
         vm.prank(a);
-        market.requestUnstake(uint96(bound(amount, 1, free)));
+        market.requestUnstake(amount);
+        expectedStaked[a] -= amount;
     }
 
     function completeUnstake(uint256 actorSeed) external {
@@ -84,20 +197,27 @@ contract MarketHandler {
         try market.completeUnstake() {} catch {}
     }
 
-    function withdraw(uint256 actorSeed, bool toTreasury) external {
+    /// `who` 0-3: an actor; 4, 5: a treasury.
+    function withdraw(uint256 who) external {
         calls++;
-        address a = toTreasury ? treasury : _actor(actorSeed);
+        who %= 6;
+        address a = who < 4 ? actors[who] : treasuries[who - 4];
         vm.prank(a);
-        try market.withdraw(a) {} catch {}
+        try market.withdraw(a) {
+            if (who >= 4) expectedTreasuryOwed[a] = 0;
+        } catch {}
     }
 
+    /// One post in four asks for a fee at the bound, so that escalations and earnings near 2^96 are driven too.
     function post(uint256 actorSeed, uint96 fee, uint96 bond, uint32 window) external {
         calls++;
         MarketParams memory p = market.params();
+        uint96 b = uint96(bound(bond, p.minBond, 1e22));
+        uint256 maxFee = fee % 4 == 0 ? type(uint96).max - uint256(b) * (market.MAX_ATTEMPTS() - 1) : 1e22;
         JobRequest memory r = JobRequest({
             circuitId: circuitId,
-            fee: uint96(bound(fee, 1, 1e22)),
-            bond: uint96(bound(bond, p.minBond, 1e22)),
+            fee: uint96(bound(fee, 1, maxFee)),
+            bond: b,
             provingWindow: uint32(bound(window, p.minProvingWindow, p.maxProvingWindow)),
             expiresAt: 0,
             inputsCommitment: keccak256(abi.encodePacked(uint256(7))),
@@ -124,61 +244,139 @@ contract MarketHandler {
 
     function claim(uint256 actorSeed, uint256 jobSeed) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Claimable);
         if (!any) return;
-        vm.prank(_actor(actorSeed));
-        try market.claim(JobId.wrap(jobIds[i]), _terms[i]) {} catch {}
+        bool intact = _verifierIntact();
+        vm.prank(_claimer(actorSeed, _terms[i].bond));
+        try market.claim(JobId.wrap(jobIds[i]), _terms[i]) {
+            if (!intact) acceptedOnChangedCode++;
+        } catch {}
     }
 
     function submit(uint256 jobSeed) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Live);
         if (!any) return;
         JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
         uint256[] memory signals = new uint256[](1);
         signals[0] = 7;
+        bool intact = _verifierIntact();
         vm.prank(s.assignee);
-        try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(256), signals) {} catch {}
+        try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(256), signals) {
+            if (!intact) acceptedOnChangedCode++;
+        } catch {}
     }
 
-    function reassign(uint256 actorSeed, uint256 jobSeed) external {
+    /// `waitForDeadline`: the keeper first waits until the claim's deadline has passed.
+    function reassign(uint256 actorSeed, uint256 jobSeed, bool waitForDeadline) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Held);
         if (!any) return;
-        MarketParams memory p = market.params();
-        vm.prank(_actor(actorSeed));
-        try market.reassign(JobId.wrap(jobIds[i]), _terms[i]) {
-            _terms[i].fee += uint96((uint256(_terms[i].bond) * p.rewardShareBps) / 10_000);
+        (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
+        if (waitForDeadline && block.timestamp <= s.deadline) vm.warp(uint256(s.deadline) + 1);
+        vm.prank(_keeper(actorSeed, s.assignee));
+        try market.reassign(id, _terms[i]) {
+            _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, true);
         } catch {}
     }
 
     function abandon(uint256 jobSeed) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Live);
         if (!any) return;
-        MarketParams memory p = market.params();
-        JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
+        (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
         vm.prank(s.assignee);
-        try market.abandon(JobId.wrap(jobIds[i]), _terms[i]) {
-            uint256 slashed = (uint256(_terms[i].bond) * p.abandonSlashBps) / 10_000;
-            _terms[i].fee += uint96((slashed * p.rewardShareBps) / 10_000);
+        try market.abandon(id, _terms[i]) {
+            _slashed(i, s.assignee, st, intact ? (uint256(_terms[i].bond) * st.abandonSlashBps) / BPS : 0, true);
         } catch {}
     }
 
     function cancel(uint256 jobSeed) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Claimable);
         if (!any) return;
         vm.prank(_terms[i].requester);
         try market.cancel(JobId.wrap(jobIds[i]), _terms[i]) {} catch {}
     }
 
-    function expire(uint256 actorSeed, uint256 jobSeed) external {
+    /// `waitForExpiry`: the keeper first waits until the job has expired.
+    function expire(uint256 actorSeed, uint256 jobSeed, bool waitForExpiry) external {
         calls++;
-        (bool any, uint256 i) = _job(jobSeed);
+        (bool any, uint256 i) = _job(jobSeed, Want.Active);
         if (!any) return;
-        vm.prank(_actor(actorSeed));
-        try market.expire(JobId.wrap(jobIds[i]), _terms[i]) {} catch {}
+        (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
+        if (waitForExpiry && block.timestamp <= _terms[i].expiresAt) vm.warp(uint256(_terms[i].expiresAt) + 1);
+        vm.prank(_keeper(actorSeed, s.assignee));
+        try market.expire(id, _terms[i]) {
+            if (s.status == JobStatus.Claimed) _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, false);
+        } catch {}
+    }
+
+    /// Books a slash of `amount` of job `i`'s assignee under the claim's terms: the stake it takes and the treasury
+    /// share to the claim's treasury; after a reassign or abandon (`reopens`), the reward share added to the fee if
+    /// the job reopened, nothing if it closed at the attempt limit.
+    function _slashed(uint256 i, address prover, SlashTerms memory st, uint256 amount, bool reopens) private {
+        // A slash larger than the stake booked is recorded as an impossible stake rather than reverted here: a revert
+        // would undo the market's call too and hide the difference from the invariant.
+        uint256 booked = expectedStaked[prover];
+        expectedStaked[prover] = booked >= amount ? booked - amount : type(uint256).max;
+        expectedTreasuryOwed[st.treasury] += (amount * st.treasuryShareBps) / BPS;
+        if (amount == 0) releasedWithoutSlash++;
+        if (!reopens) return;
+        if (market.jobState(JobId.wrap(jobIds[i])).status == JobStatus.Open) {
+            _terms[i].fee += uint96((amount * st.rewardShareBps) / BPS);
+        } else {
+            closedAtAttemptLimit++;
+        }
+    }
+
+    // ------------------------------------------------------------------ the owner, the verifier, time
+
+    /// New slash shares and abandon fraction, each within its cap, and a minBond at or above the floor.
+    function setParams(
+        uint16 keeper,
+        uint16 reward,
+        uint16 treasuryShare,
+        uint16 abandonFraction,
+        uint96 minBond
+    ) external {
+        calls++;
+        MarketParams memory p = market.params();
+        p.keeperShareBps = uint16(bound(keeper, 0, market.MAX_KEEPER_SHARE_BPS()));
+        p.treasuryShareBps = uint16(bound(treasuryShare, 0, market.MAX_TREASURY_SHARE_BPS()));
+        p.rewardShareBps = uint16(bound(reward, 0, BPS - p.keeperShareBps - p.treasuryShareBps));
+        p.abandonSlashBps = uint16(bound(abandonFraction, 0, market.MAX_ABANDON_SLASH_BPS()));
+        p.minBond = uint96(bound(minBond, market.MIN_BOND_FLOOR(), 1e18));
+        vm.prank(owner);
+        market.setParams(p);
+        reprices++;
+    }
+
+    function setTreasury(bool second) external {
+        calls++;
+        vm.prank(owner);
+        market.setTreasury(treasuries[second ? 1 : 0]);
+        reprices++;
+    }
+
+    /// The verifier's code replaced by a rejecting verifier's (as an EIP-7702 delegation re-pointed would), or put back.
+    function setVerifierCode(bool broken) external {
+        calls++;
+        vm.etch(verifier, broken ? _rejectingCode : _registeredCode);
+    }
+
+    /// A claim's attempt number moved to one of the last two (as if the job had been reopened ~1,000 times), so that
+    /// its failure reopens it for the last claim or closes it at the attempt limit.
+    function jumpToLastAttempts(uint256 jobSeed, bool last) external {
+        calls++;
+        (bool any, uint256 i) = _job(jobSeed, Want.Held);
+        if (!any) return;
+        JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
+        if (s.status != JobStatus.Claimed) return;
+        bytes32 slot = jobStateSlot(jobIds[i]);
+        if (vm.load(address(market), slot) != packJobState(s)) return; // test_jobStateSlot fails in that case
+        s.attempt = market.MAX_ATTEMPTS() - (last ? 1 : 2);
+        vm.store(address(market), slot, packJobState(s));
     }
 
     function warp(uint32 secondsAhead) external {
@@ -192,12 +390,15 @@ contract MarketHandler {
 }
 
 /// @notice DESIGN.md rule 8: the market's token balance equals Σ escrowed fees + Σ stakes (bonded and unbonding)
-///         + Σ withdrawable balances (the treasury's included), under random sequences of every action.
+///         + Σ withdrawable balances (both treasuries' included), under random sequences of every action, the
+///         owner's re-pricing and a verifier whose code changes among them; and a prover's stake moves only by its own
+///         stakes, unstakes and the slashes of its own claims, each by the terms the claim was made under.
 contract ProofMarketInvariantTest {
     ProofMarket internal market;
     TestToken internal token;
     MarketHandler internal handler;
     address internal constant TREASURY = address(0x7EA5);
+    address internal constant TREASURY2 = address(0x7EA6);
 
     function setUp() public {
         token = new TestToken("Proof Token", "PRF");
@@ -211,6 +412,7 @@ contract ProofMarketInvariantTest {
             minBond: 1e18,
             paused: false
         });
+        // The owner is this test; the handler acts as it (vm.prank) for setParams and setTreasury.
         market = new ProofMarket(token, address(this), TREASURY, 7 days, p);
         AcceptingVerifier verifier = new AcceptingVerifier();
         CircuitId circuitId = market.registerCircuit(
@@ -225,7 +427,7 @@ contract ProofMarketInvariantTest {
                 artifactsURI: ""
             })
         );
-        handler = new MarketHandler(market, token, circuitId, TREASURY);
+        handler = new MarketHandler(market, token, circuitId, address(this), [TREASURY, TREASURY2]);
     }
 
     function targetContracts() public view returns (address[] memory targets) {
@@ -233,6 +435,7 @@ contract ProofMarketInvariantTest {
         targets[0] = address(handler);
     }
 
+    /// Jobs closed at the attempt limit are Expired, so, like every final job, they hold no fee and no bond.
     function invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable() public view {
         uint256 escrow;
         uint256 bonds;
@@ -244,7 +447,7 @@ contract ProofMarketInvariantTest {
         }
         uint256 stakes;
         uint256 locked;
-        uint256 owed = market.withdrawable(TREASURY);
+        uint256 owed = market.withdrawable(TREASURY) + market.withdrawable(TREASURY2);
         for (uint256 i; i < 4; ++i) {
             address a = handler.actors(i);
             ProverAccount memory acct = market.account(a);
@@ -260,6 +463,46 @@ contract ProofMarketInvariantTest {
         require(locked == bonds, "locked stake != bonds of claimed jobs");
     }
 
+    /// A stake is reduced only by unstaking and by slashes of the prover's own missed or abandoned claims, computed
+    /// with the claim's slash terms (none when the verifier's code changed under it); each treasury is credited only
+    /// the treasury shares of claims made while it was the treasury.
+    function invariant_slashesFollowTheClaimsTerms() public view {
+        for (uint256 i; i < 4; ++i) {
+            address a = handler.actors(i);
+            require(market.account(a).staked == handler.expectedStaked(a), "stake moved other than by its own slashes");
+        }
+        require(market.withdrawable(TREASURY) == handler.expectedTreasuryOwed(TREASURY), "treasury 1 credit");
+        require(market.withdrawable(TREASURY2) == handler.expectedTreasuryOwed(TREASURY2), "treasury 2 credit");
+    }
+
+    /// While the verifier's code is not the registered code, no claim and no proof is accepted.
+    function invariant_changedVerifierIsRefused() public view {
+        require(handler.acceptedOnChangedCode() == 0, "claim or proof accepted on a changed verifier");
+    }
+
+    /// Every live claim holds slash terms that exist: one set the owner made, at or before the current one.
+    function invariant_claimsHoldExistingSlashTerms() public view {
+        uint24 current = market.slashTermsId();
+        for (uint256 i; i < handler.jobCount(); ++i) {
+            JobState memory s = market.jobState(JobId.wrap(handler.jobIds(i)));
+            if (s.status != JobStatus.Claimed) continue;
+            require(s.slashTermsId >= 1 && s.slashTermsId <= current, "claim without slash terms");
+            require(market.slashTerms(s.slashTermsId).treasury != address(0), "slash terms never set");
+        }
+    }
+
+    /// The slot the handler writes to move a claim's attempt is the job's state word.
+    function test_jobStateSlot() public {
+        handler.stake(0, type(uint96).max);
+        handler.post(1, 1, 1e18, 600);
+        handler.claim(0, 0);
+        JobState memory s = market.jobState(JobId.wrap(handler.jobIds(0)));
+        require(s.status == JobStatus.Claimed, "claim failed");
+        require(vm.load(address(market), jobStateSlot(handler.jobIds(0))) == packJobState(s), "job state slot moved");
+        handler.jumpToLastAttempts(0, true);
+        require(market.jobState(JobId.wrap(handler.jobIds(0))).attempt == market.MAX_ATTEMPTS() - 1, "attempt not set");
+    }
+
     /// A fuzzed single path: every split of a slashed bond adds up to the bond, whatever the amounts.
     function testFuzz_reassignSplitConservesTheBond(uint96 bond, uint96 fee) public {
         bond = uint96(1e18 + (bond % 1e24));
@@ -271,9 +514,69 @@ contract ProofMarketInvariantTest {
         JobId id = JobId.wrap(handler.jobIds(0));
         require(market.jobState(id).status == JobStatus.Claimed, "claim failed");
         vm.warp(market.jobState(id).deadline + 1);
-        handler.reassign(2, 0);
+        handler.reassign(2, 0, false);
         require(market.jobState(id).status == JobStatus.Open, "reassign failed");
         require(token.balanceOf(address(market)) == before, "reassign moved tokens");
         invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
+        invariant_slashesFollowTheClaimsTerms();
+    }
+
+    /// A fuzzed single path: a claim re-priced by the owner after it was made is slashed by its own terms.
+    function testFuzz_repricedClaimKeepsItsTerms(uint16 k, uint16 r, uint16 t, uint16 a, bool abandonIt) public {
+        handler.stake(0, type(uint96).max);
+        handler.post(1, 1e18, 1e18, 600);
+        handler.claim(0, 0);
+        JobId id = JobId.wrap(handler.jobIds(0));
+        uint256 bond = handler.termsOf(0).bond;
+        uint24 termsId = market.jobState(id).slashTermsId;
+        handler.setParams(k, r, t, a, 1e18);
+        handler.setTreasury(true);
+        require(market.jobState(id).slashTermsId == termsId, "claim lost its terms");
+        if (abandonIt) {
+            handler.abandon(0);
+        } else {
+            vm.warp(market.jobState(id).deadline + 1);
+            handler.reassign(2, 0, false);
+        }
+        require(market.jobState(id).status == JobStatus.Open, "slash failed");
+        // The old treasury got the old share (10%) of the slash; the new one nothing.
+        uint256 slashed = abandonIt ? bond / 4 : bond;
+        require(market.withdrawable(TREASURY) == slashed / 10, "old treasury share");
+        require(market.withdrawable(TREASURY2) == 0, "new treasury paid for an old claim");
+        invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
+        invariant_slashesFollowTheClaimsTerms();
+    }
+
+    /// A fuzzed single path: the claim numbered MAX_ATTEMPTS - 1 fails (reassigned or abandoned) and the job closes as
+    /// Expired, its fee refunded to the requester with the requester's share of the slash (the reward share included,
+    /// there being no next prover).
+    function testFuzz_lastClaimClosesTheJob(uint96 fee, uint96 bond, bool abandonIt, bool fromSecondToLast) public {
+        handler.stake(0, type(uint96).max);
+        handler.stake(1, type(uint96).max);
+        // A window seed of 3 days gives a short proving window (237 s) and an expiry 3 days later, so both claims
+        // can miss their deadlines before the job expires.
+        handler.post(2, fee, bond, 3 days);
+        handler.claim(0, 0);
+        handler.jumpToLastAttempts(0, !fromSecondToLast);
+        JobId id = JobId.wrap(handler.jobIds(0));
+        if (fromSecondToLast) {
+            handler.reassign(3, 0, true);
+            require(market.jobState(id).status == JobStatus.Open, "second to last claim closed the job");
+            handler.claim(1, 0);
+        }
+        JobState memory s = market.jobState(id);
+        require(s.status == JobStatus.Claimed && s.attempt == market.MAX_ATTEMPTS() - 1, "not the last claim");
+        JobTerms memory t = handler.termsOf(0);
+        address requester = t.requester;
+        uint256 owedBefore = market.withdrawable(requester);
+        // The deployment's terms: keeper 10%, treasury 10%, abandon 25%; the rest of the slash to the requester.
+        uint256 slashed = abandonIt ? t.bond / 4 : t.bond;
+        uint256 requesterShare = slashed - (abandonIt ? 0 : slashed / 10) - slashed / 10;
+        if (abandonIt) handler.abandon(0);
+        else handler.reassign(3, 0, true);
+        require(market.jobState(id).status == JobStatus.Expired, "the last failed claim did not close the job");
+        require(market.withdrawable(requester) == owedBefore + t.fee + requesterShare, "fee not refunded");
+        invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
+        invariant_slashesFollowTheClaimsTerms();
     }
 }

@@ -1,0 +1,273 @@
+/**
+ * Issue #12's bounds: `minBond` has a floor above zero; no amount overflows (fees are bounded at posting so that every
+ * escalation fits, stakes and unbonding stop at uint96 with a named error, earnings that would not fit in the
+ * account slot are still paid); and a job's attempt counter stops at MAX_ATTEMPTS, its last failed claim closing the
+ * job as Expired with the fee refunded. Every refusal is a named error, never a panic.
+ *
+ * The attempt limit is reached by writing the job's state word (helpers/storage.ts says how its slot is found)
+ * rather than by a thousand reopenings.
+ */
+import { expect } from "chai";
+import { network } from "hardhat";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { expectAccounting, termsHash } from "./helpers/accounting.ts";
+import {
+  BOND,
+  deployStakedMarket,
+  FEE,
+  PARAMS,
+  postJob,
+  postProvableJob,
+  STAKE,
+  UNBONDING_DELAY,
+} from "./helpers/fixture.ts";
+import { setClaimedAttempt, setTermsHash } from "./helpers/storage.ts";
+
+const { ethers, networkHelpers } = await network.create();
+const { time, loadFixture } = networkHelpers;
+
+const Status = JOB_STATUS;
+const MAX96 = 2n ** 96n - 1n;
+const MAX_ATTEMPTS = 1_000n;
+const FEE_BOUND = "fee + (MAX_ATTEMPTS - 1) * bond";
+const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
+
+async function fixture() {
+  const base = await deployStakedMarket(ethers);
+  const accounts = [base.owner, base.treasury, base.requester, base.prover, base.prover2, base.keeper, base.stranger];
+  const check = (jobs: Parameters<typeof expectAccounting>[2]) =>
+    expectAccounting(base.market, base.token, jobs, accounts);
+  return { ...base, check };
+}
+
+/** The split of a full-bond slash by a keeper under PARAMS, the reward share going to the requester when `last`. */
+function keeperSplit(amount: bigint, last: boolean) {
+  const keeper = bps(amount, PARAMS.keeperShareBps);
+  const reward = last ? 0n : bps(amount, PARAMS.rewardShareBps);
+  const treasury = bps(amount, PARAMS.treasuryShareBps);
+  return [amount, keeper, reward, treasury, amount - keeper - reward - treasury];
+}
+
+describe("ProofMarket: minBond floor", function () {
+  it("setParams and the constructor refuse a minBond below MIN_BOND_FLOOR; at the floor a claim still costs something", async function () {
+    const { market, token, owner, treasury, requester, prover, circuitId, check } = await loadFixture(fixture);
+    const floor = await market.MIN_BOND_FLOOR();
+    expect(floor).to.equal(10_000n);
+    for (const minBond of [0n, floor - 1n]) {
+      await expect(market.setParams({ ...PARAMS, minBond }))
+        .to.be.revertedWithCustomError(market, "ParamBelowFloor")
+        .withArgs("minBond", minBond, floor);
+    }
+    const factory = await ethers.getContractFactory("ProofMarket");
+    await expect(factory.deploy(token, owner.address, treasury.address, UNBONDING_DELAY, { ...PARAMS, minBond: 0n }))
+      .to.be.revertedWithCustomError(market, "ParamBelowFloor")
+      .withArgs("minBond", 0n, floor);
+
+    await market.setParams({ ...PARAMS, minBond: floor });
+    await expect(postJob(ethers, market, requester, circuitId, [1n], { bond: floor - 1n }))
+      .to.be.revertedWithCustomError(market, "BondBelowMinimum")
+      .withArgs(floor - 1n, floor);
+    const job = await postJob(ethers, market, requester, circuitId, [1n], { bond: floor });
+    await market.connect(prover).claim(job.jobId, job.terms);
+    const slashed = bps(floor, PARAMS.abandonSlashBps);
+    expect(slashed).to.be.greaterThan(0n);
+    await market.connect(prover).abandon(job.jobId, job.terms);
+    expect((await market.account(prover.address)).staked).to.equal(STAKE - slashed);
+    await check([job.jobId]);
+  });
+});
+
+describe("ProofMarket: amounts never overflow", function () {
+  it("postJob refuses a fee whose escalations could pass 2^96-1 (AmountTooLarge), by fee or by bond", async function () {
+    const { market, token, requester, circuitId, check } = await loadFixture(fixture);
+    await token.mint(requester.address, MAX96);
+    const atBound = MAX96 - (MAX_ATTEMPTS - 1n) * BOND;
+    await expect(postJob(ethers, market, requester, circuitId, [1n], { fee: atBound + 1n }))
+      .to.be.revertedWithCustomError(market, "AmountTooLarge")
+      .withArgs(FEE_BOUND, MAX96 + 1n, MAX96);
+    const bigBond = MAX96 / (MAX_ATTEMPTS - 1n) + 1n;
+    await expect(postJob(ethers, market, requester, circuitId, [1n], { fee: 1n, bond: bigBond }))
+      .to.be.revertedWithCustomError(market, "AmountTooLarge")
+      .withArgs(FEE_BOUND, 1n + (MAX_ATTEMPTS - 1n) * bigBond, MAX96);
+    const job = await postJob(ethers, market, requester, circuitId, [1n], { fee: atBound });
+    expect(job.terms.fee).to.equal(atBound);
+    await check([job.jobId]);
+  });
+
+  it("a job posted at the bound is reassigned and abandoned without panic, its fee escalating by a whole bond each time and still fitting after 999 reopenings", async function () {
+    const { market, token, requester, prover, prover2, keeper, circuitId, check } = await loadFixture(fixture);
+    // The worst escalation: the whole slashed amount goes to the next prover's fee.
+    const shares = { keeperShareBps: 0n, rewardShareBps: 10_000n, treasuryShareBps: 0n };
+    await market.setParams({ ...PARAMS, ...shares });
+    await token.mint(requester.address, MAX96);
+    const fee0 = MAX96 - (MAX_ATTEMPTS - 1n) * BOND;
+    const job = await postJob(ethers, market, requester, circuitId, [1n], { fee: fee0 });
+
+    // Two real reopenings: a reassign (the whole bond to the fee) and an abandon (the abandon fraction).
+    await market.connect(prover).claim(job.jobId, job.terms);
+    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await expect(market.connect(keeper).reassign(job.jobId, job.terms))
+      .to.emit(market, "JobReassigned")
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, [BOND, 0n, BOND, 0n, 0n]);
+    const terms1 = { ...job.terms, fee: fee0 + BOND };
+    await market.connect(prover2).claim(job.jobId, terms1);
+    const abandoned = bps(BOND, PARAMS.abandonSlashBps);
+    await expect(market.connect(prover2).abandon(job.jobId, terms1))
+      .to.emit(market, "JobAbandoned")
+      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, [abandoned, 0n, abandoned, 0n, 0n]);
+    await check([job.jobId]);
+
+    // Then as if every reopening but the last had added a whole bond: claim 998 holds the fee fee0 + 998 bonds (the
+    // market minted what those 998 slashes would have brought in, so the books still balance).
+    const terms2 = { ...job.terms, fee: fee0 + BOND + abandoned };
+    await market.connect(prover).claim(job.jobId, terms2);
+    const terms998 = { ...job.terms, fee: fee0 + 998n * BOND };
+    await setClaimedAttempt(ethers, market, job.jobId, MAX_ATTEMPTS - 2n);
+    await setTermsHash(
+      ethers,
+      market,
+      job.jobId,
+      termsHash(terms998, (await market.circuit(circuitId)).verifierCodeHash),
+    );
+    await token.mint(await market.getAddress(), terms998.fee - terms2.fee);
+    await check([{ jobId: job.jobId, terms: terms998 }]);
+
+    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await expect(market.connect(keeper).reassign(job.jobId, terms998))
+      .to.emit(market, "JobReassigned")
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, [BOND, 0n, BOND, 0n, 0n]);
+    const termsMax = { ...job.terms, fee: MAX96 };
+    await check([{ jobId: job.jobId, terms: termsMax }]);
+
+    // The last claim fails: the job closes with the whole (largest possible) fee refunded.
+    await market.connect(prover2).claim(job.jobId, termsMax);
+    await expect(market.connect(prover2).abandon(job.jobId, termsMax))
+      .to.emit(market, "JobExpired")
+      .withArgs(job.jobId, requester.address, prover2.address, MAX96, [abandoned, 0n, 0n, 0n, abandoned]);
+    expect(await market.withdrawable(requester.address)).to.equal(MAX96 + abandoned);
+    await check([job.jobId]);
+    const before = await token.balanceOf(requester.address);
+    await market.connect(requester).withdraw(requester.address);
+    expect(await token.balanceOf(requester.address)).to.equal(before + MAX96 + abandoned);
+    await check([job.jobId]);
+  });
+
+  it("earnings past uint96 are still paid: a proof whose fee would overflow the account slot credits withdrawable instead", async function () {
+    const { market, token, requester, prover, circuitId, check } = await loadFixture(fixture);
+    await token.mint(requester.address, 2n * MAX96);
+    const fee = MAX96 - (MAX_ATTEMPTS - 1n) * BOND;
+    const jobs = [];
+    for (const seed of [1, 2]) {
+      const job = await postProvableJob(ethers, market, requester, circuitId, seed, undefined, undefined, { fee });
+      await market.connect(prover).claim(job.jobId, job.terms);
+      await market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals);
+      jobs.push(job.jobId);
+    }
+    expect((await market.account(prover.address)).earned).to.equal(fee);
+    expect(await market.withdrawable(prover.address)).to.equal(2n * fee);
+    await check(jobs);
+    const before = await token.balanceOf(prover.address);
+    await expect(market.connect(prover).withdraw(prover.address))
+      .to.emit(market, "Withdrawn")
+      .withArgs(prover.address, prover.address, 2n * fee);
+    expect(await token.balanceOf(prover.address)).to.equal(before + 2n * fee);
+    expect(await market.withdrawable(prover.address)).to.equal(0n);
+    await check(jobs);
+  });
+
+  it("staking past 2^96-1 reverts AmountTooLarge, and so does unbonding past it", async function () {
+    const { market, token, prover2, check } = await loadFixture(fixture);
+    await token.mint(prover2.address, 2n * MAX96);
+    await market.connect(prover2).stake(MAX96 - STAKE);
+    await expect(market.connect(prover2).stake(1n))
+      .to.be.revertedWithCustomError(market, "AmountTooLarge")
+      .withArgs("staked", MAX96 + 1n, MAX96);
+    await check([]);
+
+    await market.connect(prover2).requestUnstake(MAX96);
+    await market.connect(prover2).stake(1n);
+    await expect(market.connect(prover2).requestUnstake(1n))
+      .to.be.revertedWithCustomError(market, "AmountTooLarge")
+      .withArgs("unbonding", MAX96 + 1n, MAX96);
+    const acct = await market.account(prover2.address);
+    expect([acct.staked, acct.unbonding]).to.deep.equal([1n, MAX96]);
+    await check([]);
+
+    await time.increaseTo(acct.unbondingReadyAt);
+    const before = await token.balanceOf(prover2.address);
+    await market.connect(prover2).completeUnstake();
+    expect(await token.balanceOf(prover2.address)).to.equal(before + MAX96);
+    await check([]);
+  });
+});
+
+describe("ProofMarket: the attempt limit", function () {
+  async function claimedAt(attempt: bigint) {
+    const f = await loadFixture(fixture);
+    const job = await postJob(ethers, f.market, f.requester, f.circuitId, [1n]);
+    await f.market.connect(f.prover).claim(job.jobId, job.terms);
+    await setClaimedAttempt(ethers, f.market, job.jobId, attempt);
+    return { ...f, job };
+  }
+
+  it("a reassign of the claim numbered MAX_ATTEMPTS-1 closes the job as Expired, the fee and the reward share refunded", async function () {
+    const { market, requester, prover, keeper, job, check } = await claimedAt(MAX_ATTEMPTS - 1n);
+    expect(await market.MAX_ATTEMPTS()).to.equal(MAX_ATTEMPTS);
+    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    const s = keeperSplit(BOND, true);
+    await expect(market.connect(keeper).reassign(job.jobId, job.terms))
+      .to.emit(market, "JobExpired")
+      .withArgs(job.jobId, requester.address, prover.address, FEE, s)
+      .and.not.to.emit(market, "JobReassigned");
+    const state = await market.jobState(job.jobId);
+    expect([state.status, state.attempt]).to.deep.equal([Status.Expired, MAX_ATTEMPTS - 1n]);
+    expect(await market.withdrawable(requester.address)).to.equal(FEE + s[4]);
+    expect(await market.withdrawable(keeper.address)).to.equal(s[1]);
+    expect((await market.account(prover.address)).staked).to.equal(STAKE - BOND);
+    await expect(market.connect(keeper).claim(job.jobId, job.terms))
+      .to.be.revertedWithCustomError(market, "WrongStatus")
+      .withArgs(job.jobId, Status.Expired);
+    await check([job.jobId]);
+  });
+
+  it("an abandon of the claim numbered MAX_ATTEMPTS-1 closes the job as Expired", async function () {
+    const { market, requester, prover, job, check } = await claimedAt(MAX_ATTEMPTS - 1n);
+    const slashed = bps(BOND, PARAMS.abandonSlashBps);
+    const treasuryShare = bps(slashed, PARAMS.treasuryShareBps);
+    await expect(market.connect(prover).abandon(job.jobId, job.terms))
+      .to.emit(market, "JobExpired")
+      .withArgs(job.jobId, requester.address, prover.address, FEE, [
+        slashed,
+        0n,
+        0n,
+        treasuryShare,
+        slashed - treasuryShare,
+      ])
+      .and.not.to.emit(market, "JobAbandoned");
+    expect((await market.jobState(job.jobId)).status).to.equal(Status.Expired);
+    expect(await market.withdrawable(requester.address)).to.equal(FEE + slashed - treasuryShare);
+    await check([job.jobId]);
+  });
+
+  it("the claim numbered MAX_ATTEMPTS-2 still reopens the job once, for one last claim", async function () {
+    const { market, requester, prover, prover2, keeper, job, check } = await claimedAt(MAX_ATTEMPTS - 2n);
+    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    const s = keeperSplit(BOND, false);
+    const fee = FEE + s[2];
+    await expect(market.connect(keeper).reassign(job.jobId, job.terms))
+      .to.emit(market, "JobReassigned")
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, s);
+    const last = { ...job.terms, fee };
+    await expect(market.connect(prover2).claim(job.jobId, last))
+      .to.emit(market, "JobClaimed")
+      .withArgs(job.jobId, prover2.address, MAX_ATTEMPTS - 1n, (n: bigint) => n > 0n, BOND);
+    await check([job.jobId]);
+    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    const s2 = keeperSplit(BOND, true);
+    await expect(market.connect(keeper).reassign(job.jobId, last))
+      .to.emit(market, "JobExpired")
+      .withArgs(job.jobId, requester.address, prover2.address, fee, s2);
+    expect(await market.withdrawable(requester.address)).to.equal(s[4] + fee + s2[4]);
+    await check([job.jobId]);
+  });
+});
