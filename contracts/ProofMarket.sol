@@ -477,7 +477,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         bool termsMatch;
         (state, termsMatch) = _loadActiveJob(jobId, terms, currentCodeHash);
         if (!termsMatch) {
-            _requireCodeIntact(terms.circuitId, c.verifier, c.verifierCodeHash);
+            // The job's own circuit (the terms match once bound to its registered code) with changed code, or terms
+            // that are not the job's: a wrong circuit id must not read as that circuit's verifier having changed.
+            bytes32 registered = c.verifierCodeHash;
+            if (currentCodeHash != registered && terms.hash(registered) == _termsHash[jobId]) {
+                revert VerifierCodeChanged(terms.circuitId, c.verifier, registered, currentCodeHash);
+            }
             revert TermsMismatch(jobId);
         }
     }

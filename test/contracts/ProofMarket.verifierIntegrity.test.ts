@@ -167,6 +167,11 @@ describe("ProofMarket: hostile verifiers", function () {
     await expect(market.connect(prover2).claim(unclaimed.jobId, unclaimed.terms))
       .to.be.revertedWithCustomError(market, "VerifierCodeChanged")
       .withArgs(circuitId, verifier, verifierCodeHash, changedHash);
+    // Terms naming another circuit are wrong terms, not a changed verifier of that circuit (a worker takes a circuit
+    // out of service on VerifierCodeChanged).
+    await expect(market.connect(prover2).claim(unclaimed.jobId, { ...unclaimed.terms, circuitId: 99n }))
+      .to.be.revertedWithCustomError(market, "TermsMismatch")
+      .withArgs(unclaimed.jobId);
 
     // abandon: no slash, the fee not raised.
     await expect(market.connect(prover).abandon(abandoned.jobId, abandoned.terms))
