@@ -1,10 +1,15 @@
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
-import { SOLC_SETTINGS, SOLC_VERSION, SOLJSON_PATH } from "./common/contracts/solc.ts";
+import { MARKET_SOLC_SETTINGS, SOLC_SETTINGS, SOLC_VERSION, SOLJSON_PATH } from "./common/contracts/solc.ts";
 
 // The compiler and its settings are the project's one set (common/contracts/solc.ts), which also compiles verifiers
-// of circuits built outside this build.
-const compiler = { version: SOLC_VERSION, path: SOLJSON_PATH, settings: SOLC_SETTINGS };
+// of circuits built outside this build; the market alone has settings of its own (its code size).
+const compiler = {
+  compilers: [{ version: SOLC_VERSION, path: SOLJSON_PATH, settings: SOLC_SETTINGS }],
+  overrides: {
+    "contracts/ProofMarket.sol": { version: SOLC_VERSION, path: SOLJSON_PATH, settings: MARKET_SOLC_SETTINGS },
+  },
+};
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],

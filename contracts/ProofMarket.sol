@@ -81,14 +81,19 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IProofMarket
     function registerCircuit(CircuitRegistration calldata r) external nonReentrant returns (CircuitId circuitId) {
-        if (r.verifier.code.length == 0) revert VerifierHasNoCode(r.verifier);
+        _requireFixedCode(r.verifier);
         bytes32 batchVerifierCodeHash;
         uint256 nPublic = uint256(r.nPublicOutputs) + r.nPublicInputs;
         if (nPublic == 0 || nPublic > MAX_PUBLIC_SIGNALS) revert InvalidSignalCounts(r.nPublicOutputs, r.nPublicInputs);
         if (r.batchVerifier != address(0)) {
             if (r.system != ProofSystem.Groth16) revert BatchVerifierNotGroth16();
-            if (r.batchVerifier.code.length == 0) revert VerifierHasNoCode(r.batchVerifier);
-            uint256 batchPublic = IGroth16BatchVerifier(r.batchVerifier).nPublic();
+            _requireFixedCode(r.batchVerifier);
+            uint256 batchPublic;
+            try IGroth16BatchVerifier(r.batchVerifier).nPublic() returns (uint256 n) {
+                batchPublic = n;
+            } catch {
+                revert NotABatchVerifier(r.batchVerifier);
+            }
             if (batchPublic != nPublic) revert BatchVerifierSignalCount(batchPublic, nPublic);
             batchVerifierCodeHash = r.batchVerifier.codehash;
         }
@@ -129,6 +134,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         ProverAccount storage acct = _accounts[msg.sender];
         uint96 staked = _sum96("staked", acct.staked, amount);
         acct.staked = staked;
+        if (!acct.hasStaked) acct.hasStaked = true;
         _pullExact(msg.sender, amount);
         emit Staked(msg.sender, amount, staked);
     }
@@ -597,6 +603,17 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         return c.verifier.codehash == c.verifierCodeHash ? amount : 0;
     }
 
+    /// @dev A verifier must be a contract whose code cannot be re-pointed: an EIP-7702 delegated account's code is a
+    ///      designator (0xef0100 ‖ address) its owner can change at will, which would let whoever controls it change a
+    ///      circuit's verifier under live claims.
+    function _requireFixedCode(address verifier) private view {
+        bytes memory code = verifier.code;
+        if (code.length == 0) revert VerifierHasNoCode(verifier);
+        if (code.length == 23 && code[0] == 0xef && code[1] == 0x01 && code[2] == 0x00) {
+            revert VerifierIsDelegatedAccount(verifier);
+        }
+    }
+
     function _requireCodeIntact(CircuitId circuitId, address verifier, bytes32 registered) private view {
         bytes32 current = verifier.codehash;
         if (current != registered) revert VerifierCodeChanged(circuitId, verifier, registered, current);
@@ -701,7 +718,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function _pullExact(address from, uint256 amount) private {
         uint256 before = _token.balanceOf(address(this));
         _token.safeTransferFrom(from, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - before;
+        uint256 afterwards = _token.balanceOf(address(this));
+        // A balance that fell is reported as nothing received, never as an underflow panic.
+        uint256 received = afterwards > before ? afterwards - before : 0;
         if (received != amount) revert TokenTransferMismatch(amount, received);
     }
 }

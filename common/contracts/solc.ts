@@ -15,11 +15,20 @@ const require = createRequire(import.meta.url);
 
 export const SOLC_VERSION = require("solc/package.json").version as string;
 export const SOLJSON_PATH = require.resolve("solc/soljson.js");
+/**
+ * The project's settings. Verifiers are compiled with them, and a worker refuses a circuit whose on-chain verifier
+ * is not what they make (prover-worker/src/trust/), so a change here makes workers refuse verifiers deployed before
+ * it: change them only with a new compiler release in mind.
+ */
 export const SOLC_SETTINGS = {
-  optimizer: { enabled: true, runs: 2_000 },
+  optimizer: { enabled: true, runs: 10_000 },
   viaIR: true,
   evmVersion: "cancun",
 } as const;
+
+/** The market's own: fewer optimizer runs keep ProofMarket under EIP-170's 24,576-byte code size limit. Kept apart
+ *  from SOLC_SETTINGS so that tuning the market never changes what a verifier compiles to. */
+export const MARKET_SOLC_SETTINGS = { ...SOLC_SETTINGS, optimizer: { enabled: true, runs: 2_000 } } as const;
 
 export interface CompiledContract {
   contractName: string;

@@ -30,6 +30,10 @@ interface IProofMarketErrors {
     // --- circuits
     error UnknownCircuit(CircuitId circuitId);
     error VerifierHasNoCode(address verifier);
+    /// An EIP-7702 delegated account: its code can be re-pointed by its owner, so it cannot be a circuit's verifier.
+    error VerifierIsDelegatedAccount(address verifier);
+    /// The batch verifier did not answer `nPublic()`.
+    error NotABatchVerifier(address batchVerifier);
     error InvalidSignalCounts(uint16 nPublicOutputs, uint16 nPublicInputs);
     error BatchVerifierNotGroth16();
     error BatchVerifierSignalCount(uint256 batchVerifierPublic, uint256 circuitPublic);

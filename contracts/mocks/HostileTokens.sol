@@ -91,3 +91,21 @@ contract ReentrantToken is FreelyMintedToken {
         }
     }
 }
+
+/// @notice Once armed, takes from the recipient of a `transferFrom` twice what it credits it: the recipient's balance
+///         falls on the way in. The market must name this (nothing received), not panic on the subtraction.
+contract DrainingToken is FreelyMintedToken {
+    bool public armed;
+
+    constructor() ERC20("Draining", "DRN") {}
+
+    function arm() external {
+        armed = true;
+    }
+
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        bool ok = super.transferFrom(from, to, value);
+        if (armed) _update(to, address(0xdead), 2 * value);
+        return ok;
+    }
+}

@@ -8,7 +8,8 @@ enum ProofSystem {
     Fflonk
 }
 
-/// @notice A registered circuit. The first slot holds everything `postJob` and `submitProof` read.
+/// @notice A registered circuit. The first slot holds everything `submitProof` reads besides the verifier code hash
+///         (which each job's commitment binds, see `JobTerms.hash`); `postJob` reads only `verifierCodeHash`.
 struct Circuit {
     /// snarkjs-exported verifier contract (`verifyProof(...)`), called with staticcall.
     address verifier;

@@ -12,6 +12,9 @@ struct ProverAccount {
     uint96 earned;
     /// When `unbonding` may be withdrawn.
     uint40 unbondingReadyAt;
+    /// Set by the first stake and never cleared: it keeps this slot non-empty after every withdrawal, so that a
+    /// claim or a proof always rewrites a used slot (2,900 gas) rather than filling an empty one (20,000).
+    bool hasStaked;
     /// Bonded stake, including `locked`. Slashes come out of it.
     uint96 staked;
     /// Stake on its way out: no longer claimable, withdrawable at `unbondingReadyAt`.

@@ -64,6 +64,8 @@ contract MarketHandler {
     JobTerms[] internal _terms;
     uint256[] public jobIds;
     uint256 public calls;
+    /// Refusals that were a Solidity panic (arithmetic, array bounds, ...) instead of a named error: must stay 0.
+    uint256 public panics;
 
     /// What each actor's `staked` must be: stakes in, unstakes out, and the slashes of its own claims, each computed
     /// with the terms of that claim (nothing when the verifier's code had changed under it).
@@ -194,7 +196,9 @@ contract MarketHandler {
     function completeUnstake(uint256 actorSeed) external {
         calls++;
         vm.prank(_actor(actorSeed));
-        try market.completeUnstake() {} catch {}
+        try market.completeUnstake() {} catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     /// `who` 0-3: an actor; 4, 5: a treasury.
@@ -205,7 +209,9 @@ contract MarketHandler {
         vm.prank(a);
         try market.withdraw(a) {
             if (who >= 4) expectedTreasuryOwed[a] = 0;
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     /// One post in four asks for a fee at the bound, so that escalations and earnings near 2^96 are driven too.
@@ -250,7 +256,9 @@ contract MarketHandler {
         vm.prank(_claimer(actorSeed, _terms[i].bond));
         try market.claim(JobId.wrap(jobIds[i]), _terms[i]) {
             if (!intact) acceptedOnChangedCode++;
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     function submit(uint256 jobSeed) external {
@@ -264,7 +272,9 @@ contract MarketHandler {
         vm.prank(s.assignee);
         try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(256), signals) {
             if (!intact) acceptedOnChangedCode++;
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     /// `waitForDeadline`: the keeper first waits until the claim's deadline has passed.
@@ -277,7 +287,9 @@ contract MarketHandler {
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.reassign(id, _terms[i]) {
             _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, true);
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     function abandon(uint256 jobSeed) external {
@@ -288,7 +300,9 @@ contract MarketHandler {
         vm.prank(s.assignee);
         try market.abandon(id, _terms[i]) {
             _slashed(i, s.assignee, st, intact ? (uint256(_terms[i].bond) * st.abandonSlashBps) / BPS : 0, true);
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     function cancel(uint256 jobSeed) external {
@@ -296,7 +310,9 @@ contract MarketHandler {
         (bool any, uint256 i) = _job(jobSeed, Want.Claimable);
         if (!any) return;
         vm.prank(_terms[i].requester);
-        try market.cancel(JobId.wrap(jobIds[i]), _terms[i]) {} catch {}
+        try market.cancel(JobId.wrap(jobIds[i]), _terms[i]) {} catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     /// `waitForExpiry`: the keeper first waits until the job has expired.
@@ -309,7 +325,9 @@ contract MarketHandler {
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.expire(id, _terms[i]) {
             if (s.status == JobStatus.Claimed) _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, false);
-        } catch {}
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
     }
 
     /// Books a slash of `amount` of job `i`'s assignee under the claim's terms: the stake it takes and the treasury
@@ -382,6 +400,11 @@ contract MarketHandler {
     function warp(uint32 secondsAhead) external {
         calls++;
         vm.warp(block.timestamp + bound(secondsAhead, 1, 2 days));
+    }
+
+    /// Every refusal the handler swallows is looked at: a `Panic(uint256)` is counted, any named error is expected.
+    function _countPanic(bytes memory reason) private {
+        if (reason.length >= 4 && bytes4(reason) == bytes4(0x4e487b71)) panics++;
     }
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
@@ -473,6 +496,11 @@ contract ProofMarketInvariantTest {
         }
         require(market.withdrawable(TREASURY) == handler.expectedTreasuryOwed(TREASURY), "treasury 1 credit");
         require(market.withdrawable(TREASURY2) == handler.expectedTreasuryOwed(TREASURY2), "treasury 2 credit");
+    }
+
+    /// Every refusal is a named error, never a panic (issue #12: no amount can overflow).
+    function invariant_noPanics() public view {
+        require(handler.panics() == 0, "a market call panicked instead of reverting with a named error");
     }
 
     /// While the verifier's code is not the registered code, no claim and no proof is accepted.

@@ -19,6 +19,16 @@ describe("ProofMarket: hostile tokens", function () {
     expect(await token.balanceOf(await market.getAddress())).to.equal(0n);
   });
 
+  it("a token whose transfer in leaves the market with less than before is refused with a named error, not a panic", async function () {
+    const { market, token, prover, requester } = await deployMarket(ethers, "DrainingToken");
+    const circuitId = await registerExample(ethers, market, "poseidon_preimage", "groth16", false);
+    await market.connect(prover).stake(STAKE);
+    await (token as unknown as { arm(): Promise<unknown> }).arm();
+    await expect(postJob(ethers, market, requester, circuitId, [1n]))
+      .to.be.revertedWithCustomError(market, "TokenTransferMismatch")
+      .withArgs(FEE, 0n);
+  });
+
   it("a recipient the token refuses blocks only its own withdrawal, and keeps its balance", async function () {
     const { market, token, requester, stranger } = await deployMarket(ethers, "BlocklistToken");
     const circuitId = await registerExample(ethers, market, "poseidon_preimage", "groth16", false);

@@ -256,4 +256,36 @@ describe("ProofMarket: hostile verifiers", function () {
     expect((await market.account(prover.address)).locked).to.equal(0n);
     await f.check(jobs.map((j) => j.jobId));
   });
+
+  it("registration refuses an EIP-7702 delegated account (re-pointable code) and a batch verifier without nPublic()", async function () {
+    const { market, token } = await loadFixture(fixture);
+    const real = await (await ethers.deployContract("PoseidonPreimageGroth16Verifier")).getAddress();
+    // An account delegated with EIP-7702 has the 23-byte designator 0xef0100 ‖ delegate as its code.
+    const delegated = ethers.Wallet.createRandom().address;
+    await networkHelpers.setCode(delegated, ethers.concat(["0xef0100", real]));
+    await expect(registerPoseidon(market, delegated))
+      .to.be.revertedWithCustomError(market, "VerifierIsDelegatedAccount")
+      .withArgs(delegated);
+    await expect(registerPoseidon(market, real, delegated))
+      .to.be.revertedWithCustomError(market, "VerifierIsDelegatedAccount")
+      .withArgs(delegated);
+    // A contract that does not answer nPublic() (here the token) is named, not an unexplained revert.
+    await expect(registerPoseidon(market, real, await token.getAddress()))
+      .to.be.revertedWithCustomError(market, "NotABatchVerifier")
+      .withArgs(await token.getAddress());
+  });
+
+  it("a prover that withdrew everything keeps a non-empty account slot (hasStaked), so its next claim is not dearer", async function () {
+    const { market, requester, prover, circuitId } = await loadFixture(fixture);
+    const first = await postProvableJob(ethers, market, requester, circuitId, 1);
+    await market.connect(prover).claim(first.jobId, first.terms);
+    await market.connect(prover).submitProof(first.jobId, first.terms, first.proof.proof, first.proof.publicSignals);
+    await market.connect(prover).withdraw(prover.address);
+    const account = await market.account(prover.address);
+    expect([account.locked, account.earned, account.hasStaked]).to.deep.equal([0n, 0n, true]);
+    const second = await postProvableJob(ethers, market, requester, circuitId, 2);
+    const claimGas = (await (await market.connect(prover).claim(second.jobId, second.terms)).wait())!.gasUsed;
+    // Filling an empty slot would cost 17,100 more than rewriting a used one.
+    expect(claimGas).to.be.lessThan(80_000n);
+  });
 });
