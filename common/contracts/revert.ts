@@ -6,7 +6,7 @@
  * into the market can surface: the market's own (with OpenZeppelin's Ownable and SafeERC20 errors, which its ABI
  * carries), the ERC-20 token's (IERC20Errors, from TestToken's ABI), Panic(uint256) and Error(string).
  */
-import { Interface, type JsonFragment, type Provider } from "ethers";
+import { Interface, isError, type JsonFragment, type Provider } from "ethers";
 import { contractArtifact } from "./artifacts.ts";
 
 /** Solidity's panic codes in words (the language documentation's list). */
@@ -101,6 +101,18 @@ export function describeRevert(error: unknown, iface: Interface = knownErrors())
   const nested = nestedStrings(error, "message").join(" ");
   const match = /reverted with custom error '([^']+)'/.exec(nested);
   return match ? match[1] : null;
+}
+
+/**
+ * Whether the failure is a contract's refusal, named or not: ethers' CALL_EXCEPTION (a call or gas estimation that
+ * reverted, or the receipt of a mined transaction with status 0), or a node that would not take a transaction
+ * because it reverted (ethers' UNKNOWN_ERROR "could not coalesce error", with the node's "... reverted ..." inside).
+ * An RPC or network failure is not one: those are worth retrying, a refusal is not.
+ */
+export function isContractRevert(error: unknown): boolean {
+  if (isError(error, "CALL_EXCEPTION")) return true;
+  if ((error as { receipt?: { status?: number | null } })?.receipt?.status === 0) return true;
+  return nestedStrings(error, "message").some((m) => /\breverted\b/i.test(m));
 }
 
 /** Just the error's name (e.g. "JobNotOpen"), for logs and for telling a final refusal from a transient failure. */

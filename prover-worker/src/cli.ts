@@ -20,6 +20,7 @@ import { initWorkerConfig } from "./init.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { createProverPool } from "./prover/pool.ts";
 import { openStore } from "./store.ts";
+import { verdictSummary } from "./trust/verdicts.ts";
 import { createWorker } from "./worker.ts";
 
 let provider: JsonRpcProvider | undefined;
@@ -161,6 +162,7 @@ program
     const acct = await market.account(wallet.address);
     const store = openStore(config.dataDir);
     const claims = store.claims();
+    const verdicts = store.verdicts();
     store.close();
     const count = (s: string) => claims.filter((c) => c.status === s).length;
     const units = (v: bigint) => formatUnits(v, decimals);
@@ -179,8 +181,45 @@ program
         failed: count("failed"),
       },
       earned: units(claims.filter((c) => c.status === "proved").reduce((s, c) => s + c.view.terms.fee, 0n)),
+      // Circuits whose verifier refused a valid proof: not served while their verifiers' code stays (see `trust`).
+      circuitsOutOfService: verdicts.map(verdictSummary),
     };
     console.log(JSON.stringify(status, null, 2));
+  });
+
+program
+  .command("trust")
+  .description("list the circuits kept out of service because their verifier refused a valid proof, or clear one")
+  .addOption(
+    new Option("--clear <circuitId>", "forget the circuit's verdict: the next start checks it and serves it again"),
+  )
+  .addHelpText(
+    "after",
+    `
+When the market refuses a proof that verifies against the circuit's verification key (InvalidProof, InvalidBatchProof,
+VerifierCodeChanged, or a revert without a reason while the claim is live), the worker abandons the claim for the
+smaller slash and records a verdict in its data folder with the code the circuit's verifiers had then. Every later
+start refuses the circuit while that code stays; once it changes, the verdict is dropped and the circuit checked
+again. Clear a verdict only once you know why the proof was refused. Reads the data folder only (no chain, no key).`,
+  )
+  .action((opts: { clear?: string }) => {
+    if (opts.clear !== undefined && !/^\d+$/.test(opts.clear))
+      throw new UsageError(`--clear: expected a circuit id, got ${opts.clear}`);
+    const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
+    const store = openStore(config.dataDir);
+    try {
+      if (opts.clear === undefined) {
+        console.log(JSON.stringify(store.verdicts().map(verdictSummary), null, 2));
+        return;
+      }
+      if (!store.clearVerdict(Number(opts.clear)))
+        throw new UsageError(`no verdict is stored for circuit ${opts.clear} in ${config.dataDir}`);
+      console.log(
+        `cleared the verdict on circuit ${opts.clear}: the worker's next start checks it and serves it again`,
+      );
+    } finally {
+      store.close();
+    }
   });
 
 program

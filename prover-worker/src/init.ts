@@ -107,6 +107,17 @@ async function resolveCircuit(options: InitOptions, marketAddress: string, spec:
   };
 }
 
+/** The chain ids of local development chains: Hardhat's and Anvil's, and Ganache's and `geth --dev`'s. */
+export const DEV_CHAIN_IDS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
+
+/**
+ * Whether the config should let jobs' inputs come from this machine: only for a development chain on this machine (a
+ * devnet, whose coordinator serves inputs from 127.0.0.1). A URL on loopback alone does not say so: operators run
+ * their own mainnet node on 127.0.0.1, and there a job's poster must not reach the worker's local services.
+ */
+export const allowsLoopbackInputs = (rpcUrl: string, chainId: bigint) =>
+  isLoopbackURL(rpcUrl) && DEV_CHAIN_IDS.has(chainId);
+
 /** Writes the config and returns its absolute path. */
 export async function initWorkerConfig(options: InitOptions): Promise<string> {
   const out = path.resolve(options.out);
@@ -116,9 +127,10 @@ export async function initWorkerConfig(options: InitOptions): Promise<string> {
   const circuits = [];
   for (const spec of options.circuits) circuits.push(await resolveCircuit(options, marketAddress, spec));
   const rapidsnark = findRapidsnark(options.searchPath);
+  const { chainId } = await options.provider.getNetwork();
   try {
     mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, renderConfig(options, out, marketAddress, circuits, rapidsnark));
+    writeFileSync(out, renderConfig(options, out, marketAddress, circuits, rapidsnark, chainId));
   } catch (e) {
     throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
@@ -133,6 +145,7 @@ function renderConfig(
   marketAddress: string,
   circuits: InitCircuit[],
   rapidsnark: string | null,
+  chainId: bigint,
 ): string {
   // The schema's defaults, so the file shows what `run` would use anyway.
   const defaults = configSchema.shape;
@@ -144,13 +157,13 @@ function renderConfig(
   };
   const dataDir = defaults.dataDir.parse(undefined);
   const inputsFetch = defaults.inputsFetch.parse(undefined);
-  // A chain on this machine is a devnet, whose coordinator serves the jobs' inputs from 127.0.0.1 too.
-  const localChain = isLoopbackURL(options.rpcUrl);
+  const localChain = allowsLoopbackInputs(options.rpcUrl, chainId);
   const loopbackNote = localChain
-    ? `The RPC URL is on this machine (a devnet, whose coordinator serves inputs from 127.0.0.1), so loopback
-  // is allowed; turn it off before pointing this worker at a public market.`
-    : `"allowLoopback" is for a devnet whose coordinator serves inputs from 127.0.0.1,
-  // "allowPrivateNetworks" for inputs kept on servers in your private network.`;
+    ? `The chain is a development chain (id ${chainId}) on this machine: a devnet, whose coordinator serves
+  // inputs from 127.0.0.1, so loopback is allowed; turn it off before pointing this worker at a public market.`
+    : `"allowLoopback" is for a devnet whose coordinator serves inputs from 127.0.0.1: init turns it on only
+  // for a development chain (id ${[...DEV_CHAIN_IDS].join(" or ")}) on this machine, and this is chain ${chainId}.
+  // "allowPrivateNetworks" is for inputs kept on servers in your private network.`;
   // As everywhere, an explicit market wins over a deployment folder.
   const where =
     options.deployment !== undefined && options.marketAddress === undefined

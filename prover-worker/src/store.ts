@@ -1,7 +1,9 @@
 /**
  * The worker's local state in SQLite, written before each step it records is acted on, so that `kill -9` loses
  * nothing: the job book and its event checkpoint (discovery resumes where it stopped), and every claim with its
- * inputs (a restart re-proves and submits what it holds before the deadline, and never claims a job twice).
+ * inputs (a restart re-proves and submits what it holds before the deadline, and never claims a job twice); and the
+ * verdicts on circuits whose verifier refused a valid proof (a restart does not serve them again while their
+ * verifiers' code is what it was).
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -18,6 +20,29 @@ export interface ClaimRecord {
   inputs: string;
   txHash: string | null;
   error: string | null;
+}
+
+/** The code a circuit's verifiers had on chain: what a verdict on them holds for. */
+export interface VerifierCode {
+  verifier: string;
+  /** keccak256 of the verifier's runtime code (eth_getCode). */
+  verifierCodeHash: string;
+  /** null when the circuit has no batch verifier. */
+  batchVerifier: string | null;
+  batchVerifierCodeHash: string | null;
+}
+
+/** The market refused a valid proof of this circuit (or a claim of it) over its verifier: not served again while
+ *  the verifiers' code is `code`, until the operator clears it (`proofmarket-worker trust --clear ID`). */
+export interface CircuitVerdict {
+  circuitId: number;
+  code: VerifierCode;
+  reason: string;
+  /** The job whose claim or submission was refused, and the refused transaction when it was mined. */
+  jobId: bigint | null;
+  txHash: string | null;
+  /** When it was recorded (ms since the epoch). */
+  at: number;
 }
 
 const encode = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x));
@@ -37,6 +62,12 @@ export interface WorkerStore {
   /** Measured seconds per proof (witness + proof) of a circuit with a backend, from `prover-worker bench`. */
   putBench(circuitId: number, backend: string, seconds: number): void;
   bench(circuitId: number, backend: string): number | null;
+  /** Records a verdict on a circuit, replacing any earlier one. */
+  putVerdict(verdict: CircuitVerdict): void;
+  verdict(circuitId: number): CircuitVerdict | null;
+  verdicts(): CircuitVerdict[];
+  /** Forgets a circuit's verdict; whether there was one. */
+  clearVerdict(circuitId: number): boolean;
   close(): void;
 }
 
@@ -55,6 +86,7 @@ export function openStore(dataDir: string): WorkerStore {
     CREATE TABLE IF NOT EXISTS bench (
       circuit_id INTEGER NOT NULL, backend TEXT NOT NULL, seconds REAL NOT NULL, at INTEGER NOT NULL,
       PRIMARY KEY (circuit_id, backend));
+    CREATE TABLE IF NOT EXISTS verdicts (circuit_id INTEGER PRIMARY KEY, verdict TEXT NOT NULL);
   `);
   const putJob = db.prepare(
     "INSERT INTO jobs (job_id, view) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET view = excluded.view",
@@ -129,6 +161,24 @@ export function openStore(dataDir: string): WorkerStore {
         .prepare("SELECT seconds FROM bench WHERE circuit_id = ? AND backend = ?")
         .get(circuitId, backend) as { seconds: number } | undefined;
       return row?.seconds ?? null;
+    },
+    putVerdict(verdict) {
+      db.prepare("INSERT OR REPLACE INTO verdicts (circuit_id, verdict) VALUES (?, ?)").run(
+        verdict.circuitId,
+        encode(verdict),
+      );
+    },
+    verdict(circuitId) {
+      const row = db.prepare("SELECT verdict FROM verdicts WHERE circuit_id = ?").get(circuitId) as
+        { verdict: string } | undefined;
+      return row ? decode<CircuitVerdict>(row.verdict) : null;
+    },
+    verdicts() {
+      const rows = db.prepare("SELECT verdict FROM verdicts ORDER BY circuit_id").all() as { verdict: string }[];
+      return rows.map((r) => decode<CircuitVerdict>(r.verdict));
+    },
+    clearVerdict(circuitId) {
+      return db.prepare("DELETE FROM verdicts WHERE circuit_id = ?").run(circuitId).changes > 0;
     },
     close() {
       db.close();

@@ -22,12 +22,14 @@ import type { Logger } from "../../common/log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createBackends } from "./backends/index.ts";
 import { createTxQueue } from "./pipeline/chainTx.ts";
-import { type CircuitTrust, checkServedCircuits } from "./pipeline/circuitCheck.ts";
+import { type CircuitTrust, checkServedCircuits, NoTrustedCircuitError } from "./pipeline/circuitCheck.ts";
 import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
 import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from "./pipeline/refusal.ts";
+import { MIN_ABANDON_SECONDS, submitUntilSettled } from "./pipeline/submission.ts";
 import { createProverPool } from "./prover/pool.ts";
 import { type ClaimRecord, openStore } from "./store.ts";
+import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 
 const LOG_RANGE = 2_000;
 
@@ -52,7 +54,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   /** Backends that produced a proof failing verification: no more claims for their circuits. */
   const outOfService = new Map<string, string>();
   /** Circuits whose verifiers this worker does not trust (start-up check, or a refused valid proof), with the reason:
-   *  no more claims of their jobs in this process. */
+   *  no more claims of their jobs (a refusal's verdict is also stored: later starts refuse the circuit too). */
   const circuitsOutOfService = new Map<number, string>();
   /** Jobs already logged as not claimed because their circuit is out of service (one line per job, not per tick). */
   const notedOutOfService = new Set<bigint>();
@@ -108,13 +110,36 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     return vkey;
   }
 
-  function takeCircuitOutOfService(circuit: ServedCircuit, reason: string): void {
+  /** The circuit's verifiers as the start-up check read them. */
+  function verifiersOf(circuit: ServedCircuit) {
+    const checked = circuitTrust.find((t) => t.circuitId === circuit.circuitId);
+    return { verifier: checked?.verifier ?? null, batchVerifier: checked?.batchVerifier ?? null };
+  }
+
+  /**
+   * Stops claiming the circuit's jobs at once, and stores the verdict with the code its verifiers have now, so that
+   * later starts refuse the circuit while that code stays (trust/verdicts.ts); resolves once it is stored.
+   */
+  async function takeCircuitOutOfService(
+    circuit: ServedCircuit,
+    reason: string,
+    evidence: { jobId: bigint; txHash: string | null },
+  ): Promise<void> {
     circuitsOutOfService.set(circuit.circuitId, reason);
     metrics.circuitUp.set({ circuit: String(circuit.circuitId) }, 0);
-    logger.warn("circuit out of service: no more claims of its jobs until the worker restarts", {
-      circuitId: circuit.circuitId,
-      reason,
-    });
+    const fields = { circuitId: circuit.circuitId, reason, clear: clearCommand(circuit.circuitId) };
+    logger.warn("circuit out of service: no more claims of its jobs, after restarts too, until cleared", fields);
+    const { verifier, batchVerifier } = verifiersOf(circuit);
+    try {
+      if (verifier === null) throw new Error("the circuit's verifier address is not known");
+      const code = await readVerifierCode(provider, verifier, batchVerifier);
+      store.putVerdict({ circuitId: circuit.circuitId, code, reason, ...evidence, at: Date.now() });
+    } catch (e) {
+      logger.error("could not store the circuit's verdict: a restart would serve it again", {
+        ...fields,
+        error: (e as Error).message,
+      });
+    }
   }
 
   /** Whether a circuit's jobs may be claimed; a job not claimed for its circuit is logged once, not every tick. */
@@ -153,10 +178,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       metrics.jobsFailed.inc({ reason: "submit_refused" });
     },
     takeOutOfService: takeCircuitOutOfService,
-    verifiersOf: (circuit) => {
-      const checked = circuitTrust.find((t) => t.circuitId === circuit.circuitId);
-      return { verifier: checked?.verifier ?? null, batchVerifier: checked?.batchVerifier ?? null };
-    },
+    verifiersOf,
     logger,
   };
 
@@ -218,37 +240,22 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     );
     const encoded = await encodeProof(circuit.system, reply.proof, reply.publicSignals);
     store.setClaimStatus(record.jobId, "submitting");
-    // The contract's refusal (a custom error) is final (refusal.ts reacts to it); anything else (RPC down, a dropped
-    // transaction) is retried until the deadline passes.
-    for (let attempt = 1; ; attempt++) {
-      let txHash: string | null = null;
-      try {
-        const tx = await send(() =>
-          market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals),
-        );
-        txHash = tx.hash;
-        store.setClaimStatus(record.jobId, "submitting", { txHash: tx.hash });
-        await tx.wait();
+    return submitUntilSettled({
+      deadline,
+      marginSeconds: Math.max(MIN_ABANDON_SECONDS, config.policy.safetyMarginSeconds),
+      send: () => send(() => market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals)),
+      sent: (txHash) => store.setClaimStatus(record.jobId, "submitting", { txHash }),
+      accepted: (tx) => {
         store.setClaimStatus(record.jobId, "proved");
         metrics.jobsProved.inc();
-        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx: tx.hash });
-        return;
-      } catch (e) {
-        const reverted = await refusalOf(e);
-        if (reverted !== null)
-          return reactToRefusedSubmission({ record, circuit, refusal: reverted, txHash }, refusals);
-        const reason = (e as Error).message;
-        const chainNow = await now().catch(() => Math.floor(Date.now() / 1000));
-        if (chainNow >= deadline) {
-          store.setClaimStatus(record.jobId, "failed", { error: `submit: ${reason}` });
-          metrics.jobsFailed.inc({ reason: "submit_failed" });
-          log.error("submission failed", { reason, attempt });
-          return;
-        }
-        log.warn("submission did not go through; retrying", { reason, attempt });
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * attempt)));
-      }
-    }
+        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx });
+      },
+      refusalOf,
+      refused: (refusal, txHash) => reactToRefusedSubmission({ record, circuit, refusal, txHash }, refusals),
+      abandon: (reason) => abandon(record, reason),
+      now,
+      logger: log,
+    });
   }
 
   /** Preflight, claim, prove, submit one job. */
@@ -284,7 +291,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       store.setClaimStatus(job.jobId, "lost", { error: reason });
       log.info("claim not taken", { reason });
       // The market refuses claims once a verifier's code has changed since registration: stop asking.
-      if (isVerifierRefusal(reason)) takeCircuitOutOfService(circuit, `claim refused: ${reason}`);
+      if (isVerifierRefusal(reason))
+        await takeCircuitOutOfService(circuit, `claim refused: ${reason}`, { jobId: job.jobId, txHash: null });
       return;
     }
     store.setClaimStatus(job.jobId, "claimed");
@@ -317,9 +325,20 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       if (mine && state.status === JOB_STATUS.Proved) {
         store.setClaimStatus(record.jobId, "proved");
       } else if (mine && state.status === JOB_STATUS.Claimed && circuit) {
-        store.setClaimStatus(record.jobId, "claimed");
-        logger.info("resuming claim after restart", { jobId: record.jobId, deadline: state.deadline });
-        track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
+        const distrusted = circuitsOutOfService.get(circuit.circuitId);
+        if (distrusted === undefined) {
+          store.setClaimStatus(record.jobId, "claimed");
+          logger.info("resuming claim after restart", { jobId: record.jobId, deadline: state.deadline });
+          track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
+        } else {
+          // Refused at start-up: the worker no longer trusts the verifier that would check the proof, so the smaller
+          // slash now rather than the risk of the whole bond.
+          logger.warn("abandoning a claim held at restart: the worker no longer trusts its circuit's verifier", {
+            jobId: record.jobId,
+            circuitId: circuit.circuitId,
+          });
+          track(record.jobId, abandon(record, `its circuit is out of service: ${distrusted}`));
+        }
       } else {
         store.setClaimStatus(record.jobId, "lost", { error: "not held after restart" });
       }
@@ -410,19 +429,30 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         slots: config.slots,
       });
       // Before anything is claimed or resumed: which circuits' verifiers this worker trusts with its bond.
+      let noneLeft: NoTrustedCircuitError | null = null;
       circuitTrust = await checkServedCircuits(circuits, {
         market,
         marketAddress: config.marketAddress,
         provider,
         checkBytecode: config.trust.checkVerifierBytecode,
         cacheDir: path.join(config.dataDir, "verifier-cache"),
+        verdicts: store,
         logger,
+      }).catch((e: unknown) => {
+        if (!(e instanceof NoTrustedCircuitError)) throw e;
+        noneLeft = e;
+        return e.refused;
       });
       for (const checked of circuitTrust) {
         metrics.circuitUp.set({ circuit: String(checked.circuitId) }, checked.status === "refused" ? 0 : 1);
         if (checked.status === "refused") circuitsOutOfService.set(checked.circuitId, checked.reason);
       }
       await reconcile();
+      if (noneLeft !== null) {
+        // Nothing to serve, but the claims held on refused circuits are abandoned (reconcile) before the worker ends.
+        await Promise.all(inFlight.values());
+        throw noneLeft;
+      }
       if (config.wsUrl !== undefined) subscription = subscribeToLogs(config.wsUrl, config.marketAddress, wake, logger);
       void loop().then(async () => {
         await subscription?.close();

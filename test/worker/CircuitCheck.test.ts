@@ -2,9 +2,10 @@
  * The worker's start-up circuit check (prover-worker/src/pipeline/circuitCheck.ts) against stand-in chain reads: a
  * circuit is trusted only if the code at its verifier (and batch verifier) is what the project's generators make from
  * the worker's zkey, metadata aside; anything else is refused with a message that says where the code differs. The
- * compiled expectation is cached, and a hit gives the same answer. Also what the comparison relies on: a contract's
- * name changes its metadata only, and the generated verifiers have no immutables (a deployment leaves the compiled
- * runtime code as it is).
+ * compiled expectation is cached, and a hit gives the same answer. A circuit with a stored verdict (its verifier
+ * refused a valid proof) stays refused across restarts while its verifiers' code is unchanged. Also what the
+ * comparison relies on: a contract's name changes its metadata only, and the generated verifiers have no immutables
+ * (a deployment leaves the compiled runtime code as it is).
  */
 import { expect } from "chai";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { network } from "hardhat";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { artifactPath, PROOF_SYSTEM_ID, type ProofSystem } from "../../common/circuits/manifest.ts";
 import { contractArtifact } from "../../common/contracts/artifacts.ts";
-import { withoutMetadata } from "../../common/contracts/solc.ts";
+import { SOLC_SETTINGS, SOLC_VERSION, withoutMetadata } from "../../common/contracts/solc.ts";
 import { compileAsGeneratedVerifiers, NO_BATCH_VERIFIER } from "../../common/deploy/circuitRegistration.ts";
 import { renderVerifiers } from "../../circuits/tool/verifier.ts";
 import { resolveManifest, type ServedCircuit } from "../../prover-worker/src/config.ts";
@@ -23,8 +24,10 @@ import {
   NoTrustedCircuitError,
   type RegisteredCircuit,
 } from "../../prover-worker/src/pipeline/circuitCheck.ts";
+import { openStore, type WorkerStore } from "../../prover-worker/src/store.ts";
 import { compareRuntimeCode, describeDifference } from "../../prover-worker/src/trust/codeComparison.ts";
 import { expectedVerifiers } from "../../prover-worker/src/trust/expectedVerifiers.ts";
+import { readVerifierCode } from "../../prover-worker/src/trust/verdicts.ts";
 import { capturingLogger } from "../helpers/capturingLogger.ts";
 import "../helpers/releaseSnarkjs.ts";
 
@@ -90,6 +93,7 @@ describe("worker circuit check: the verifiers on chain are the project's build o
     registry: Record<number, RegisteredCircuit>,
     code: Record<string, string> = { [VERIFIER]: REAL_VERIFIER, [BATCH_VERIFIER]: REAL_BATCH_VERIFIER },
     checkBytecode = true,
+    verdicts?: WorkerStore,
   ) {
     return checkServedCircuits(circuits, {
       market: { circuit: async (id) => registry[Number(id)] ?? registered({ verifier: NO_BATCH_VERIFIER }) },
@@ -97,6 +101,7 @@ describe("worker circuit check: the verifiers on chain are the project's build o
       provider: { getCode: async (address) => code[String(address)] ?? "0x" },
       checkBytecode,
       cacheDir,
+      verdicts,
       logger: captured.logger,
     });
   }
@@ -207,6 +212,11 @@ describe("worker circuit check: the verifiers on chain are the project's build o
       );
       expect(reason).to.contain("they differ from byte 200 on");
       expect(reason).to.contain("this worker will not claim its jobs");
+      // What the expectation was compiled with, so that a compiler-settings mismatch is told from a hostile verifier.
+      expect(reason).to.contain(
+        `the expected code is what solc ${SOLC_VERSION} makes with ${JSON.stringify(SOLC_SETTINGS)}: a verifier ` +
+          "compiled with another compiler version or settings differs too, as does one made from another zkey",
+      );
       expect(captured.lines.find((l) => l.level === "error")).to.deep.include({ msg: "circuit refused" });
     });
 
@@ -236,9 +246,9 @@ describe("worker circuit check: the verifiers on chain are the project's build o
 
     it("refuses a circuit whose configured verification key is not its zkey's", async function () {
       const other = served(1, "plonk").files.vkey;
-      expect(await refusal([served(1, "groth16", { vkey: other })], { 1: registered() })).to.contain(
-        `${other} is not the verification key of ${served(1).files.zkey}`,
-      );
+      const reason = await refusal([served(1, "groth16", { vkey: other })], { 1: registered() });
+      expect(reason).to.contain(`${other} is not the verification key of ${served(1).files.zkey}`);
+      expect(reason, "no code was compared: no compiler to blame").not.to.contain("solc");
     });
 
     it("checks several circuits in one go: Groth16 and PLONK, and circuits that share a zkey are compiled once", async function () {
@@ -312,6 +322,89 @@ describe("worker circuit check: the verifiers on chain are the project's build o
       expect(none).to.be.instanceOf(NoTrustedCircuitError);
       expect(none!.message).to.match(/^no circuit left to serve/);
       expect(none!.message).to.contain(`circuit 2 (poseidon_preimage/groth16): the code at ${BATCH_VERIFIER}`);
+    });
+  });
+
+  describe("stored verdicts (a verifier refused a valid proof)", function () {
+    const CODE = { [VERIFIER]: REAL_VERIFIER, [BATCH_VERIFIER]: REAL_BATCH_VERIFIER };
+    const AT = Date.UTC(2025, 0, 2);
+    const REASON = "the circuit's verifier refused a proof that verifies against the verification key: InvalidProof(7)";
+
+    /** A store in a fresh data folder holding a verdict on circuit 1 recorded while its verifiers had `code`. */
+    async function storeWithVerdict(code: Record<string, string>) {
+      const dataDir = freshDir();
+      const store = openStore(dataDir);
+      const getCode = async (address: string) => code[address] ?? "0x";
+      store.putVerdict({
+        circuitId: 1,
+        code: await readVerifierCode({ getCode }, VERIFIER, BATCH_VERIFIER),
+        reason: REASON,
+        jobId: 7n,
+        txHash: "0xabc",
+        at: AT,
+      });
+      store.close();
+      return dataDir;
+    }
+
+    it("keeps the circuit refused after a restart, bytecode check or not, naming the evidence and how to clear it", async function () {
+      const restarted = openStore(await storeWithVerdict(CODE));
+      try {
+        for (const checkBytecode of [false, true]) {
+          const reason = await refusal([served(1)], { 1: registered() }, CODE, checkBytecode, restarted);
+          expect(reason).to.equal(
+            `circuit 1 (poseidon_preimage/groth16): out of service since 2025-01-02T00:00:00.000Z: ${REASON} ` +
+              `(job 7, tx 0xabc); the verdict holds while the code at its verifier ${VERIFIER} and batch verifier ` +
+              `${BATCH_VERIFIER} is what it was then (clear it with \`proofmarket-worker trust --clear 1\`); ` +
+              "this worker will not claim its jobs",
+          );
+        }
+        expect(restarted.verdict(1)).to.deep.include({ circuitId: 1, jobId: 7n, reason: REASON });
+        // Cleared, the circuit is checked like any other.
+        expect(restarted.clearVerdict(1)).to.equal(true);
+        const [result] = await check([served(1)], { 1: registered() }, CODE, false, restarted);
+        expect(result.status).to.equal("unchecked");
+      } finally {
+        restarted.close();
+      }
+    });
+
+    it("no longer holds once the verifier's or the batch verifier's code has changed: dropped, and the normal check runs", async function () {
+      const rejecting = deployedCode("RejectingVerifier");
+      for (const then of [
+        { [VERIFIER]: rejecting, [BATCH_VERIFIER]: REAL_BATCH_VERIFIER },
+        { [VERIFIER]: REAL_VERIFIER, [BATCH_VERIFIER]: deployedCode("LyingBatchVerifier") },
+      ]) {
+        captured = capturingLogger();
+        const restarted = openStore(await storeWithVerdict(then));
+        try {
+          const [result] = await check([served(1)], { 1: registered() }, CODE, true, restarted);
+          expect(result.status).to.equal("trusted");
+          expect(restarted.verdict(1)).to.equal(null);
+          const dropped = captured.lines.find((l) => l.msg.startsWith("stored verdict dropped"))!;
+          expect(dropped.level).to.equal("warn");
+          expect(dropped.fields).to.deep.include({ circuitId: 1, verdict: REASON });
+        } finally {
+          restarted.close();
+        }
+      }
+    });
+
+    it("is about the circuit's registration: a verdict recorded for other verifier addresses does not hold", async function () {
+      const restarted = openStore(await storeWithVerdict(CODE));
+      try {
+        const elsewhere = "0x" + "55".repeat(20);
+        const [result] = await check(
+          [served(1)],
+          { 1: registered({ verifier: elsewhere }) },
+          { ...CODE, [elsewhere]: REAL_VERIFIER },
+          false,
+          restarted,
+        );
+        expect(result.status).to.equal("unchecked");
+      } finally {
+        restarted.close();
+      }
     });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The operator's CLI as a user meets it, spawned as a process against a real local chain: help, version, usage
- * errors (exit 2), `init` writing a config that `status` and `run` take unchanged, JSONC configs, the faucet
- * (and its refusal on a market whose token is not the test token), decoded reverts, an unreachable chain.
+ * errors (exit 2), `init` writing a config that `status` and `run` take unchanged (loopback inputs allowed for a
+ * development chain only), JSONC configs, the faucet (and its refusal on a market whose token is not the test
+ * token), decoded reverts, an unreachable chain, and `trust` listing and clearing circuit verdicts.
  */
 import { writeFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { once } from "node:events";
@@ -9,12 +10,14 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { ContractFactory, parseEther, Wallet } from "ethers";
+import { ContractFactory, JsonRpcProvider, parseEther, Wallet } from "ethers";
 import { freePort } from "../../common/chain/localNode.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { contractArtifact } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
 import { loadConfig } from "../../prover-worker/src/config.ts";
+import { initWorkerConfig } from "../../prover-worker/src/init.ts";
+import { openStore } from "../../prover-worker/src/store.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
 import { startWorker, workerCommand } from "../helpers/workerProcess.ts";
 
@@ -59,7 +62,7 @@ describe("proofmarket-worker CLI", function () {
   it("shows help with each option's variable and default, its version, and exits 2 on any bad usage", async function () {
     const help = await workerCommand(["--help"], "");
     expect(help.code).to.equal(0);
-    for (const command of ["init", "stake", "unstake", "withdraw", "status", "bench", "run", "faucet"])
+    for (const command of ["init", "stake", "unstake", "withdraw", "status", "trust", "bench", "run", "faucet"])
       expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
     expect(help.stdout).to.match(/--rpc-url <url>\s+JSON-RPC URL of the chain \(env: PM_RPC_URL\)/);
     expect(help.stdout.replace(/\s+/g, " ")).to.contain("(default: the config's slots, else 2, env: PM_SLOTS)");
@@ -102,6 +105,9 @@ describe("proofmarket-worker CLI", function () {
     const { config, circuits } = loadConfig(out);
     expect(config.marketAddress).to.equal(devnet.deployment.market);
     expect(config.dataDir).to.equal(path.join(path.dirname(out), ".prover-worker"));
+    // A development chain (Hardhat's, 31337) on this machine: a devnet, whose coordinator serves inputs locally.
+    expect(config.inputsFetch.allowLoopback).to.equal(true);
+    expect(text).to.contain("The chain is a development chain (id 31337) on this machine");
     expect(circuits.map((c) => [c.circuitId, c.manifestData.name])).to.deep.equal([
       [1, devnet.deployment.circuits[0].name],
     ]);
@@ -132,6 +138,76 @@ describe("proofmarket-worker CLI", function () {
     await worker.waitForLog((l) => l.msg === "metrics and health listening", 30_000);
     worker.proc.kill("SIGTERM");
     expect(await worker.exited).to.equal(0);
+  });
+
+  it("init allows loopback inputs only for a development chain: not for another chain's node on 127.0.0.1", async function () {
+    // The devnet's node, as a mainnet node on this machine would answer: chain id 1.
+    const mainnetOnLoopback = new JsonRpcProvider(devnet.chain.url, 1, { staticNetwork: true });
+    try {
+      const out = path.join(dir, "mainnet-node", "worker.json");
+      await initWorkerConfig({
+        provider: mainnetOnLoopback,
+        rpcUrl: devnet.chain.url,
+        marketAddress: devnet.deployment.market,
+        circuits: ["1"],
+        out,
+        force: false,
+      });
+      expect(loadConfig(out).config.inputsFetch.allowLoopback).to.equal(false);
+      expect(readFileSync(out, "utf8").replace(/\s*\/\/\s*/g, " ")).to.contain(
+        "init turns it on only for a development chain (id 31337 or 1337) on this machine, and this is chain 1.",
+      );
+    } finally {
+      mainnetOnLoopback.destroy();
+    }
+  });
+
+  it("trust lists the circuits kept out of service and clears one; status lists them too", async function () {
+    const { out } = await initConfig("trust");
+    const trust = (...args: string[]) => workerCommand(["trust", "--config", out, ...args], fresh.privateKey);
+    const none = await trust();
+    expect([none.code, JSON.parse(none.stdout)]).to.deep.equal([0, []]);
+
+    const store = openStore(loadConfig(out).config.dataDir);
+    const verifier = "0x" + "11".repeat(20);
+    store.putVerdict({
+      circuitId: 1,
+      code: { verifier, verifierCodeHash: "0x" + "ab".repeat(32), batchVerifier: null, batchVerifierCodeHash: null },
+      reason: "the circuit's verifier refused a proof that verifies against the verification key: InvalidProof(7)",
+      jobId: 7n,
+      txHash: null,
+      at: Date.UTC(2025, 0, 2),
+    });
+    store.close();
+    const listed = {
+      circuitId: 1,
+      since: "2025-01-02T00:00:00.000Z",
+      reason: "the circuit's verifier refused a proof that verifies against the verification key: InvalidProof(7)",
+      jobId: "7",
+      tx: null,
+      verifier,
+      batchVerifier: null,
+      clear: "proofmarket-worker trust --clear 1",
+    };
+    expect(JSON.parse((await trust()).stdout)).to.deep.equal([listed]);
+    const status = await workerCommand(["status", "--config", out], fresh.privateKey);
+    expect(status.code, status.stderr).to.equal(0);
+    expect(JSON.parse(status.stdout).circuitsOutOfService).to.deep.equal([listed]);
+
+    const help = await workerCommand(["trust", "--help"], "");
+    expect(help.stdout).to.match(/--clear <circuitId>\s+forget the circuit's verdict/);
+    expect(help.stdout.replace(/\s+/g, " ")).to.contain("Every later start refuses the circuit while that code stays");
+    const bad = await trust("--clear", "one");
+    expect([bad.code, bad.stderr]).to.deep.equal([2, "--clear: expected a circuit id, got one\n"]);
+    const cleared = await trust("--clear", "1");
+    expect([cleared.code, cleared.stdout]).to.deep.equal([
+      0,
+      "cleared the verdict on circuit 1: the worker's next start checks it and serves it again\n",
+    ]);
+    expect(JSON.parse((await trust()).stdout)).to.deep.equal([]);
+    const again = await trust("--clear", "1");
+    expect(again.code).to.equal(2);
+    expect(again.stderr).to.match(/^no verdict is stored for circuit 1 in /);
   });
 
   it("init offers a rapidsnark found on the PATH to Groth16 circuits, and no other program named prover", async function () {

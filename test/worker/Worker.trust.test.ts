@@ -4,13 +4,14 @@
  * rejecting) and with the real verifier beside a batch verifier that accepts anything are refused at start-up and
  * their jobs never claimed, while an honestly registered circuit's job is proved. With the bytecode check turned off,
  * a rug pulled after the claim gets the submission refused: the worker abandons at once (the smaller slash, not the
- * whole bond), logs the evidence and stops serving the circuit.
+ * whole bond), logs the evidence and stops serving the circuit, after a restart too (the verdict is stored). A claim
+ * held at a restart on a circuit the start-up check now refuses is abandoned rather than proved.
  */
 import { expect } from "chai";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Contract, ContractFactory, parseEther } from "ethers";
+import { Contract, ContractFactory, parseEther, type Wallet } from "ethers";
 import { loadManifest, manifestPath, REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket, contractArtifact } from "../../common/contracts/artifacts.ts";
@@ -66,6 +67,28 @@ describe("prover-worker trusts only the verifiers it can check (real chain, real
     postJob(devnet, devnet.chain.accounts[2], circuitId, await exampleInputs("poseidon_preimage", seed));
 
   const realVerifier = async () => (await market().circuit(devnet.circuitId("poseidon_preimage", "groth16"))).verifier;
+
+  /**
+   * A circuit registered with a rug-pull verifier (not yet pulled), and a staked worker config serving it with the
+   * bytecode check off and one slot, whose prover waits for the test's go-ahead (`open()`), so that a test can act
+   * after the claim and before the submission whatever the machine's speed.
+   */
+  async function gatedRugPullWorker(prover: Wallet) {
+    const rug = await deploy("RugPullVerifier", [await realVerifier()]);
+    const rugAddress = await rug.getAddress();
+    const circuitId = await register(rugAddress, NO_BATCH_VERIFIER);
+    const gate = path.join(mkdtempSync(path.join(os.tmpdir(), "pm-gate-")), "go");
+    const template = `sh -c "while [ ! -e ${gate} ]; do sleep 0.05; done; exec ${process.execPath} ${STAND_IN} {zkey} {witness} {proof} {public}"`;
+    const { file } = await stakedWorkerConfig(
+      prover,
+      workerConfigFor(devnet, serving([circuitId], "command"), {
+        slots: 1,
+        trust: { checkVerifierBytecode: false },
+        backends: { command: { template } },
+      }),
+    );
+    return { rug, rugAddress, circuitId, file, open: () => writeFileSync(gate, "") };
+  }
 
   it("refuses circuits with a rejecting, a rug-pull or a lying batch verifier and never claims their jobs; proves the honest circuit's job", async function () {
     const honest = devnet.circuitId("poseidon_preimage", "groth16");
@@ -129,22 +152,9 @@ describe("prover-worker trusts only the verifiers it can check (real chain, real
   });
 
   it("with the bytecode check off, a rug pulled after the claim: the worker abandons for the smaller slash, logs the evidence and stops serving the circuit", async function () {
-    const rug = await deploy("RugPullVerifier", [await realVerifier()]);
-    const rugAddress = await rug.getAddress();
-    const circuitId = await register(rugAddress, NO_BATCH_VERIFIER);
-    // The prover waits for the test's go-ahead, so that the rug is pulled after the claim and before the submission
-    // whatever the machine's speed.
-    const gate = path.join(mkdtempSync(path.join(os.tmpdir(), "pm-gate-")), "go");
-    const template = `sh -c "while [ ! -e ${gate} ]; do sleep 0.05; done; exec ${process.execPath} ${STAND_IN} {zkey} {witness} {proof} {public}"`;
+    // The rug is pulled after the claim and before the submission.
     const prover = devnet.chain.accounts[3];
-    const { file } = await stakedWorkerConfig(
-      prover,
-      workerConfigFor(devnet, serving([circuitId], "command"), {
-        slots: 1,
-        trust: { checkVerifierBytecode: false },
-        backends: { command: { template } },
-      }),
-    );
+    const { rug, rugAddress, circuitId, file, open } = await gatedRugPullWorker(prover);
     const first = await postFor(circuitId, "rug-1");
 
     const worker = run(file, prover.privateKey);
@@ -152,7 +162,7 @@ describe("prover-worker trusts only the verifiers it can check (real chain, real
     expect(disabled).to.deep.include({ level: "warn", circuitId: Number(circuitId), verifier: rugAddress });
     await worker.waitForLog((l) => l.msg === "claimed" && l.jobId === first.toString());
     await (await (rug.connect(deployer()) as Contract).pull()).wait();
-    writeFileSync(gate, "");
+    open();
 
     const evidence = await worker.waitForLog(
       (l) => String(l.msg).startsWith("verifier refused a valid proof") && l.jobId === first.toString(),
@@ -180,5 +190,52 @@ describe("prover-worker trusts only the verifiers it can check (real chain, real
 
     worker.proc.kill("SIGTERM");
     expect(await worker.exited).to.equal(0);
+
+    // A restart remembers: the verdict is stored with the verifier's code, so the circuit is refused at once, with
+    // the evidence and how to clear it, and nothing is claimed (it was the only circuit: the worker ends).
+    const restarted = run(file, prover.privateKey);
+    expect(await restarted.exited).to.equal(1);
+    const text = restarted.logs.map((l) => `${String(l.msg)} ${String(l.reason ?? "")}`).join("\n");
+    expect(text).to.contain("no circuit left to serve");
+    expect(text).to.contain(`circuit ${circuitId} (poseidon_preimage/groth16): out of service since`);
+    expect(text).to.contain(`InvalidProof(${first}) (job ${first}); the verdict holds while the code at its verifier`);
+    expect(text).to.contain(`proofmarket-worker trust --clear ${circuitId}`);
+    const after = await market().queryFilter(market().filters.JobClaimed(), 0);
+    expect(after.filter((c) => c.args.prover === prover.address)).to.have.length(1);
+  });
+
+  it("a claim held at a restart on a circuit the start-up check now refuses is abandoned at once, not proved", async function () {
+    // The prover never gets the go-ahead: the claim is still held when the worker is killed.
+    const prover = devnet.chain.accounts[5];
+    const { circuitId, file, open } = await gatedRugPullWorker(prover);
+    const job = await postFor(circuitId, "held");
+    try {
+      const worker = run(file, prover.privateKey);
+      await worker.waitForLog((l) => l.msg === "claimed" && l.jobId === job.toString());
+      worker.proc.kill("SIGKILL");
+      await worker.exited;
+
+      // The operator turns the check on: the rug-pull verifier is not the project's build, so the circuit is refused.
+      const config = JSON.parse(readFileSync(file, "utf8"));
+      writeFileSync(file, JSON.stringify({ ...config, trust: { checkVerifierBytecode: true } }));
+      const restarted = run(file, prover.privateKey);
+      const abandoning = await restarted.waitForLog(
+        (l) => String(l.msg).startsWith("abandoning a claim held at restart") && l.jobId === job.toString(),
+      );
+      expect(abandoning).to.deep.include({ level: "warn", circuitId: Number(circuitId) });
+      const abandoned = await restarted.waitForLog(
+        (l) => l.msg === "abandoned claim for the smaller slash" && l.jobId === job.toString(),
+      );
+      expect(String(abandoned.reason)).to.match(/^its circuit is out of service: circuit \d+ \(poseidon_preimage/);
+      // The claims settled, the worker ends: it has no circuit left to serve.
+      expect(await restarted.exited).to.equal(1);
+      expect(restarted.logs.some((l) => l.msg === "resuming claim after restart")).to.equal(false);
+      const account = await market().account(prover.address);
+      expect(account.staked).to.equal(STAKED - (BOND * DEV_MARKET_PARAMS.abandonSlashBps) / 10_000n);
+      expect(account.locked).to.equal(0n);
+      expect((await market().jobState(job)).status).to.equal(JOB_STATUS.Open);
+    } finally {
+      open(); // lets the orphaned stand-in prover of the killed worker end
+    }
   });
 });

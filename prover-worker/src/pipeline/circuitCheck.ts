@@ -8,17 +8,24 @@
  *
  * It also checks what the comparison assumes: that the circuit is registered with the proof system and signal counts
  * the worker's manifest has, and that the verification key the worker checks its proofs against is its zkey's.
+ *
+ * A circuit with a verdict in the worker's store (its verifier refused a valid proof: trust/verdicts.ts) is refused
+ * while its verifiers' code is what it was then, bytecode check or not; once the code has changed, the verdict is
+ * dropped and the circuit checked like any other.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { Provider } from "ethers";
 import { PROOF_SYSTEM_ID, type ProofSystem } from "../../../common/circuits/manifest.ts";
+import { SOLC_SETTINGS, SOLC_VERSION } from "../../../common/contracts/solc.ts";
 import { NO_BATCH_VERIFIER } from "../../../common/deploy/circuitRegistration.ts";
 import type { Logger } from "../../../common/log.ts";
 import type { ServedCircuit } from "../config.ts";
+import type { WorkerStore } from "../store.ts";
 import { compareRuntimeCode, describeDifference } from "../trust/codeComparison.ts";
 import { type ExpectedCode, type ExpectedVerifiers, expectedVerifiers } from "../trust/expectedVerifiers.ts";
+import { describeVerdict, readVerifierCode, verdictHolds } from "../trust/verdicts.ts";
 
 /** What the market's `circuit(id)` view returns, as far as this check reads it. */
 export interface RegisteredCircuit {
@@ -37,6 +44,8 @@ export interface CircuitCheckContext {
   checkBytecode: boolean;
   /** Where compiled expectations are cached (trust/expectedVerifiers.ts). */
   cacheDir: string;
+  /** The worker's stored verdicts (trust/verdicts.ts); none when absent. */
+  verdicts?: Pick<WorkerStore, "verdict" | "clearVerdict">;
   logger: Logger;
 }
 
@@ -100,15 +109,32 @@ function registrationMismatch(circuit: ServedCircuit, onChain: RegisteredCircuit
   return null;
 }
 
+/** Why a circuit is refused, and what harmless cause the operator should rule out before suspecting its registrant. */
+interface Mismatch {
+  reason: string;
+  hint: string;
+}
+
+/** A verifier built from another zkey of the same circuit differs too: say so, it is the harmless cause. */
+const OTHER_ZKEY = "if the circuit was registered with another zkey, serve the artifacts its artifactsURI names";
+
+/** So does one compiled with other settings: a code mismatch says what the expectation was compiled with. */
+const OTHER_COMPILER =
+  `the expected code is what solc ${SOLC_VERSION} makes with ${JSON.stringify(SOLC_SETTINGS)}: a verifier compiled ` +
+  `with another compiler version or settings differs too, as does one made from another zkey (${OTHER_ZKEY})`;
+
+const mismatch = (reason: string): Mismatch => ({ reason, hint: OTHER_ZKEY });
+
 /** The refusal for code at `address` that is not `expected`, or null if it is. */
 async function codeMismatch(
   ctx: CircuitCheckContext,
   address: string,
   expected: ExpectedCode,
   what: string,
-): Promise<string | null> {
+): Promise<Mismatch | null> {
   const comparison = compareRuntimeCode(await ctx.provider.getCode(address), expected.deployedBytecode);
-  return comparison.same ? null : `the code at ${address} is not ${what}: ${describeDifference(comparison)}`;
+  if (comparison.same) return null;
+  return { reason: `the code at ${address} is not ${what}: ${describeDifference(comparison)}`, hint: OTHER_COMPILER };
 }
 
 const BATCH_TEMPLATE = path.join("contracts", "verifiers", "Groth16BatchVerifier.sol");
@@ -121,14 +147,14 @@ async function verifierMismatch(
   onChain: RegisteredCircuit,
   expected: ExpectedVerifiers,
   ctx: CircuitCheckContext,
-): Promise<string | null> {
+): Promise<Mismatch | null> {
   const zkey = circuit.files.zkey;
   const vkey = readVkey(circuit.files.vkey);
-  if (vkey === null) return `cannot read the verification key ${circuit.files.vkey} as JSON`;
+  if (vkey === null) return mismatch(`cannot read the verification key ${circuit.files.vkey} as JSON`);
   if (!isDeepStrictEqual(expected.vkey, vkey))
-    return (
+    return mismatch(
       `${circuit.files.vkey} is not the verification key of ${zkey}, which this worker proves with: it would ` +
-      "check its proofs against another key than the chain does (rebuild the circuit, or fix its manifest)"
+        "check its proofs against another key than the chain does (rebuild the circuit, or fix its manifest)",
     );
   const single = await codeMismatch(
     ctx,
@@ -138,7 +164,7 @@ async function verifierMismatch(
   );
   if (single !== null || isNoBatchVerifier(onChain.batchVerifier)) return single;
   if (expected.batchVerifier === null)
-    return `the market lists a batch verifier (${onChain.batchVerifier}) for a ${circuit.system} circuit`;
+    return mismatch(`the market lists a batch verifier (${onChain.batchVerifier}) for a ${circuit.system} circuit`);
   return codeMismatch(
     ctx,
     onChain.batchVerifier,
@@ -184,22 +210,47 @@ async function verdict(
   expected: ExpectedVerifiers | Error,
   ctx: CircuitCheckContext,
 ): Promise<CircuitTrust> {
-  const refused = (reason: string): CircuitTrust => {
-    // A verifier built from another zkey of the same circuit differs too: say so, it is the harmless cause.
-    const hint = "(if the circuit was registered with another zkey, serve the artifacts its artifactsURI names)";
+  const refused = ({ reason, hint }: Mismatch): CircuitTrust => {
     const prefix = `circuit ${circuit.circuitId} (${checked.name})`;
-    return { ...checked, status: "refused", reason: `${prefix}: ${reason}; ${WILL_NOT_CLAIM} ${hint}` };
+    return { ...checked, status: "refused", reason: `${prefix}: ${reason}; ${WILL_NOT_CLAIM} (${hint})` };
   };
   if (expected instanceof Error)
-    return refused(`could not make the expected verifiers from ${circuit.files.zkey}: ${expected.message}`);
-  const reason = await verifierMismatch(circuit, onChain, expected, ctx);
-  return reason === null ? { ...checked, status: "trusted", fromCache: expected.cached } : refused(reason);
+    return refused(mismatch(`could not make the expected verifiers from ${circuit.files.zkey}: ${expected.message}`));
+  const found = await verifierMismatch(circuit, onChain, expected, ctx);
+  return found === null ? { ...checked, status: "trusted", fromCache: expected.cached } : refused(found);
+}
+
+/** The circuit's refusal when a stored verdict holds for its verifiers' code now; null (and the verdict dropped if
+ *  it no longer holds) otherwise. */
+async function storedVerdict({ circuit, checked }: Candidate, ctx: CircuitCheckContext): Promise<CircuitTrust | null> {
+  const verdict = ctx.verdicts?.verdict(circuit.circuitId) ?? null;
+  if (verdict === null || checked.verifier === null) return null;
+  const now = await readVerifierCode(ctx.provider, checked.verifier, checked.batchVerifier);
+  if (verdictHolds(verdict.code, now)) {
+    const reason = `circuit ${circuit.circuitId} (${checked.name}): ${describeVerdict(verdict)}; ${WILL_NOT_CLAIM}`;
+    return { ...checked, status: "refused", reason };
+  }
+  ctx.verdicts!.clearVerdict(circuit.circuitId);
+  ctx.logger.warn(
+    "stored verdict dropped: the circuit's verifiers (their address or code) have changed since; checking it afresh",
+    {
+      circuitId: circuit.circuitId,
+      circuit: checked.name,
+      verdict: verdict.reason,
+      then: verdict.code,
+      now,
+    },
+  );
+  return null;
 }
 
 /** The outcome of each circuit's check, in order; the expected verifiers of all are made at once. */
 async function checkAll(circuits: ServedCircuit[], ctx: CircuitCheckContext): Promise<CircuitTrust[]> {
   const registered: (Candidate | CircuitTrust)[] = [];
-  for (const circuit of circuits) registered.push(await readRegistration(circuit, ctx));
+  for (const circuit of circuits) {
+    const r = await readRegistration(circuit, ctx);
+    registered.push(isCandidate(r) ? ((await storedVerdict(r, ctx)) ?? r) : r);
+  }
   if (!ctx.checkBytecode) return registered.map((r) => (isCandidate(r) ? { ...r.checked, status: "unchecked" } : r));
   const candidates = registered.filter(isCandidate);
   const expected = await expectedVerifiers(
