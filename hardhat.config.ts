@@ -1,5 +1,7 @@
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { configVariable, defineConfig } from "hardhat/config";
+import os from "node:os";
+import path from "node:path";
 import { MARKET_SOLC_SETTINGS, SOLC_SETTINGS, SOLC_VERSION, SOLJSON_PATH } from "./common/contracts/solc.ts";
 
 // The compiler and its settings are the project's one set (common/contracts/solc.ts), which also compiles verifiers
@@ -23,8 +25,17 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test/contracts" },
   },
   test: {
-    // Real proofs take seconds each on two cores.
-    mocha: { timeout: 300_000 },
+    mocha: {
+      // Real proofs take seconds each on two cores.
+      timeout: 300_000,
+      // Every worker the tests start (directly, through the CLIs, `npm start` or the README's commands) shares one
+      // cache of compiled verifier expectations: each would otherwise compile them for its fresh data folder.
+      rootHooks: {
+        beforeAll() {
+          process.env.PM_VERIFIER_CACHE ??= path.join(os.tmpdir(), "proofmarket-test-verifier-cache");
+        },
+      },
+    },
     solidity: {
       fuzz: { runs: 256 },
       invariant: { runs: 64, depth: 64, failOnRevert: false },

@@ -78,6 +78,9 @@ export const configSchema = z.object({
       /** Refuse a circuit whose on-chain verifier (and batch verifier) is not byte for byte what the project's
        *  generators make from the zkey's verification key. Turning it off exposes the bond to a hostile verifier. */
       checkVerifierBytecode: z.boolean().default(true),
+      /** Where the compiled expectations are cached (content-addressed; several workers of one user may share
+       *  one). Default: <dataDir>/verifier-cache. Keep it a folder only this user can write: it is trusted. */
+      verifierCacheDir: z.string().min(1).optional(),
     })
     .default({}),
   metrics: z
@@ -140,6 +143,13 @@ export const CONFIG_OVERRIDES = [
     field: "metrics.port",
     kind: "number",
     help: "port of /metrics and /health (0: any free port)",
+  },
+  {
+    flag: "verifier-cache",
+    env: "PM_VERIFIER_CACHE",
+    field: "trust.verifierCacheDir",
+    kind: "path",
+    help: "folder of compiled verifier expectations (default <dataDir>/verifier-cache)",
   },
   {
     flag: "keystore",
@@ -223,6 +233,8 @@ function resolveFilePaths(raw: Record<string, unknown>, base: string): void {
       if ("benchInputs" in c) c.benchInputs = resolve(c.benchInputs);
     }
   }
+  const trust = raw.trust as { verifierCacheDir?: unknown } | undefined;
+  if (typeof trust?.verifierCacheDir === "string") trust.verifierCacheDir = resolve(trust.verifierCacheDir);
   const rapidsnark = (raw.backends as { rapidsnark?: { binary?: unknown } } | undefined)?.rapidsnark;
   // A bare program name is looked up on the PATH when it runs; a path is the file's.
   if (typeof rapidsnark?.binary === "string" && rapidsnark.binary.includes("/"))

@@ -435,7 +435,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         marketAddress: config.marketAddress,
         provider,
         checkBytecode: config.trust.checkVerifierBytecode,
-        cacheDir: path.join(config.dataDir, "verifier-cache"),
+        cacheDir: config.trust.verifierCacheDir ?? path.join(config.dataDir, "verifier-cache"),
         verdicts: store,
         logger,
       }).catch((e: unknown) => {
