@@ -15,6 +15,11 @@ export function createMetrics() {
       labelNames: ["reason"],
       registers: [registry],
     }),
+    preflightRetries: new Counter({
+      name: "pm_worker_preflight_retries_total",
+      help: "Preflights that could not run (inputs unavailable, witness failure) and will be retried after a backoff",
+      registers: [registry],
+    }),
     jobsClaimed: new Counter({ name: "pm_worker_jobs_claimed_total", help: "Jobs claimed", registers: [registry] }),
     jobsProved: new Counter({
       name: "pm_worker_jobs_proved_total",

@@ -23,6 +23,8 @@ import type { Metrics } from "./metrics.ts";
 import { createBackends } from "./backends/index.ts";
 import { createTxQueue } from "./pipeline/chainTx.ts";
 import { type CircuitTrust, checkServedCircuits, NoTrustedCircuitError } from "./pipeline/circuitCheck.ts";
+import { createBackoff } from "./pipeline/backoff.ts";
+import { attemptKey, jobsToReassign } from "./pipeline/keeper.ts";
 import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
 import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from "./pipeline/refusal.ts";
@@ -60,7 +62,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const notedOutOfService = new Set<bigint>();
   let circuitTrust: CircuitTrust[] = [];
   const inFlight = new Map<bigint, Promise<void>>();
-  const reassigned = new Set<bigint>();
+  /** Job attempts (attemptKey) this keeper has tried to reassign; forgotten once the attempt is over. */
+  const reassigned = new Set<string>();
+  /** Jobs whose preflight could not run: not taken again before their next-attempt time. */
+  const retries = createBackoff<bigint>();
   const vkeys = new Map<string, unknown>();
   const provingSeconds = new Map<number, number>();
   let claiming = true;
@@ -268,10 +273,13 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         metrics.jobsSkipped.inc({ reason: "preflight" });
         log.warn("job skipped without a claim", { reason: checked.reason });
       } else {
-        log.error("preflight could not run; will retry", { reason: checked.reason });
+        const retryInMs = retries.failed(job.jobId);
+        metrics.preflightRetries.inc();
+        log.error("preflight could not run; will retry", { reason: checked.reason, retryInMs });
       }
       return;
     }
+    retries.clear(job.jobId);
     if (!claiming) return;
     const record: ClaimRecord = {
       jobId: job.jobId,
@@ -346,11 +354,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   }
 
   async function keep(t: number): Promise<void> {
-    for (const job of book.jobs.values()) {
-      if (job.status !== "Claimed" || job.deadline === null || reassigned.has(job.jobId)) continue;
-      if (job.assignee?.toLowerCase() === wallet.address.toLowerCase()) continue;
-      if (t <= Number(job.deadline) || t > Number(job.terms.expiresAt)) continue;
-      reassigned.add(job.jobId);
+    for (const job of jobsToReassign(book.jobs.values(), { now: t, me: wallet.address, reassigned })) {
+      reassigned.add(attemptKey(job));
       try {
         await (await send(() => market.reassign(job.jobId, job.terms))).wait();
         logger.info("reassigned a stalled job as keeper", { jobId: job.jobId, prover: job.assignee });
@@ -370,8 +375,11 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     metrics.queueDepth.set(pool.queueDepth());
     if (claiming) {
       const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
+      // A job that left Open is no longer retried.
+      retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
       for (const job of open) {
         if (inFlight.has(job.jobId) || store.skipped(job.jobId) !== null) continue;
+        if (!retries.ready(job.jobId)) continue;
         const held = store.claim(job.jobId);
         if (held !== null && held.status !== "lost" && held.view.attempt === job.attempt) continue;
         // A circuit whose backend was taken out of service is not claimed (but not written off: a restart with
