@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { termsHash } from "./helpers/accounting.ts";
 import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { ZeroAddress } from "ethers";
@@ -28,25 +29,7 @@ describe("ProofMarket: job lifecycle", function () {
       expect(verifierCodeHash).to.equal(
         ethers.keccak256(await ethers.provider.getCode((await market.circuit(circuitId)).verifier)),
       );
-      expect(await market.jobTermsHash(jobId)).to.equal(
-        ethers.keccak256(
-          ethers.AbiCoder.defaultAbiCoder().encode(
-            ["tuple(address,uint32,uint40,uint32,uint96,uint96,bytes32)", "bytes32"],
-            [
-              [
-                terms.requester,
-                terms.circuitId,
-                terms.expiresAt,
-                terms.provingWindow,
-                terms.fee,
-                terms.bond,
-                terms.inputsCommitment,
-              ],
-              verifierCodeHash,
-            ],
-          ),
-        ),
-      );
+      expect(await market.jobTermsHash(jobId)).to.equal(termsHash(terms, verifierCodeHash));
       expect(receipt.logs.length).to.be.greaterThan(0);
     });
 
