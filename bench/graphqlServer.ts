@@ -10,7 +10,7 @@
  */
 import { openDatabase } from "../coordinator/db/client.ts";
 import { createResponseCache } from "../coordinator/graphql/responseCache.ts";
-import { changeRecorder } from "../coordinator/indexer/changes.ts";
+import { changeRecorder } from "../coordinator/commitChanges.ts";
 import { buildApp } from "../coordinator/rest/app.ts";
 import { benchJobRow, FIRST_POSTED_AT } from "./graphqlJobs.ts";
 

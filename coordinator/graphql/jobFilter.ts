@@ -3,7 +3,7 @@
  * fields (to tell whether a job the indexer changed belongs in a kept answer). They live together so that they
  * cannot drift apart; test/coordinator/ResponseCache.test.ts checks them against each other on random data.
  */
-import type { JobKey } from "../indexer/changes.ts";
+import type { JobKey } from "../commitChanges.ts";
 
 export interface JobFilter {
   status?: string | null;

@@ -10,7 +10,7 @@
  * window (it arrived). The window compares postedAt only and counts a job with a boundary's postedAt as inside:
  * a few more pages are dropped than need be, and the order of ids (text in both databases) never matters.
  */
-import type { CommitChanges, JobKey } from "../indexer/changes.ts";
+import type { CommitChanges, JobKey } from "../commitChanges.ts";
 import { type JobFilter, jobMatches } from "./jobFilter.ts";
 
 export type Direction = "asc" | "desc";

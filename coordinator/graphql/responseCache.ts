@@ -10,7 +10,7 @@
  * answered wait for its answer instead of running again, so a burst after a commit costs one database read per
  * distinct query.
  */
-import type { CommitChanges } from "../indexer/changes.ts";
+import type { CommitChanges } from "../commitChanges.ts";
 import type { ReadSet } from "./reads.ts";
 
 /** An HTTP response as sent. */

@@ -20,7 +20,7 @@ import {
   STAKE_EVENTS,
 } from "../../common/market/fold.ts";
 import type { Db } from "../db/client.ts";
-import { type ChangeRecorder, changeRecorder, type CommitChanges } from "./changes.ts";
+import { type ChangeRecorder, changeRecorder, type CommitChanges } from "../commitChanges.ts";
 import { decodeArgs, encodeArgs, jobRow, jobState, lowercaseAddresses, proverRow, proverState } from "./rows.ts";
 
 interface BlockHeader {

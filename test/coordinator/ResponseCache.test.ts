@@ -17,7 +17,7 @@ import { type JobFilter, jobMatches, jobWhere } from "../../coordinator/graphql/
 import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
 import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
-import type { CommitChanges } from "../../coordinator/indexer/changes.ts";
+import type { CommitChanges } from "../../coordinator/commitChanges.ts";
 import { buildApp } from "../../coordinator/rest/app.ts";
 import { testCircuit, testJob } from "../helpers/rows.ts";
 
