@@ -11,7 +11,7 @@
 import { openDatabase } from "../coordinator/db/client.ts";
 import { createResponseCache } from "../coordinator/graphql/responseCache.ts";
 import { changeRecorder } from "../coordinator/commitChanges.ts";
-import { buildApp } from "../coordinator/rest/app.ts";
+import { buildHttpApp } from "../coordinator/http/server.ts";
 import { benchJobRow, FIRST_POSTED_AT } from "./graphqlJobs.ts";
 
 const { db } = await openDatabase(process.env.DATABASE_URL!);
@@ -52,7 +52,7 @@ async function commit() {
 let committing = Promise.resolve();
 const ticker = setInterval(() => (committing = committing.then(commit)), commitMs);
 
-const server = buildApp({ db, responseCache }).listen(0, "127.0.0.1", () => {
+const server = buildHttpApp({ db, responseCache }).listen(0, "127.0.0.1", () => {
   console.log(`listening ${(server.address() as { port: number }).port}`);
 });
 process.once("SIGTERM", async () => {

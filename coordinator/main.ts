@@ -19,7 +19,7 @@ import { createJobsPubSub } from "./graphql/resolvers.ts";
 import { createResponseCache } from "./graphql/responseCache.ts";
 import { createIndexer } from "./indexer/indexer.ts";
 import { createCoordinatorMetrics } from "./metrics.ts";
-import { buildApp } from "./rest/app.ts";
+import { buildHttpApp } from "./http/server.ts";
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -74,7 +74,7 @@ const indexer = createIndexer({
 });
 const responseCache = createResponseCache();
 const metrics = createCoordinatorMetrics(responseCache);
-const server = buildApp({ db, publicUrl: env.PUBLIC_URL, pubsub, responseCache, metrics }).listen(
+const server = buildHttpApp({ db, publicUrl: env.PUBLIC_URL, pubsub, responseCache, metrics }).listen(
   env.PORT,
   env.HOST,
   () => {

@@ -19,7 +19,7 @@ import {
   MAX_COST,
   MAX_DEPTH,
 } from "../../coordinator/graphql/yoga.ts";
-import { buildApp } from "../../coordinator/rest/app.ts";
+import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { checkGraphiQL } from "../helpers/graphiql.ts";
 import { testCircuit, testJob } from "../helpers/rows.ts";
 
@@ -62,7 +62,7 @@ describe("coordinator GraphiQL and introspection", function () {
       });
     // With the response cache, as the coordinator runs: introspection answers go through it too.
     await new Promise<void>((resolve) => {
-      server = buildApp({ db, responseCache }).listen(0, "127.0.0.1", () => resolve());
+      server = buildHttpApp({ db, responseCache }).listen(0, "127.0.0.1", () => resolve());
     });
     graphqlUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
   });

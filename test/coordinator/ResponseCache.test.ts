@@ -18,7 +18,7 @@ import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
 import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
-import { buildApp } from "../../coordinator/rest/app.ts";
+import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { testCircuit, testJob } from "../helpers/rows.ts";
 
 type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
@@ -410,7 +410,7 @@ for (const provider of PROVIDERS) {
 }
 
 async function listen(db: Db, responseCache: ResponseCache, pubsub = createJobsPubSub()) {
-  const server = buildApp({ db, responseCache, pubsub }).listen(0, "127.0.0.1");
+  const server = buildHttpApp({ db, responseCache, pubsub }).listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }

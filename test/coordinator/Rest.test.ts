@@ -15,7 +15,7 @@ import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createIndexer } from "../../coordinator/indexer/indexer.ts";
-import { buildApp } from "../../coordinator/rest/app.ts";
+import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { type Devnet, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
 import { stakedWorkerConfig, startWorker } from "../helpers/workerProcess.ts";
 
@@ -42,7 +42,7 @@ describe("coordinator REST: inputs", function () {
       rangeSize: 500,
     }).catchUp();
     await new Promise<void>((resolve) => {
-      server = buildApp({ db: database.db, maxInputBytes: 10_000 }).listen(0, "127.0.0.1", () => resolve());
+      server = buildHttpApp({ db: database.db, maxInputBytes: 10_000 }).listen(0, "127.0.0.1", () => resolve());
     });
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });

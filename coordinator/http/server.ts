@@ -1,8 +1,9 @@
 /**
- * The coordinator's REST data plane (express): requesters upload a job's inputs before posting it, provers
- * download them. Inputs are validated against the circuit's input signals (names, shapes, field range) and stored
- * under their sha256, which is what the job carries on chain as `inputsHash`; the download serves the exact bytes.
- * Every refusal is a 4xx with a message naming what is wrong; nothing is stored unless all of it is valid.
+ * The coordinator's HTTP server (express): the REST data plane, the GraphQL API and the metrics, on one port.
+ * Requesters upload a job's inputs before posting it, provers download them. Inputs are validated against the
+ * circuit's input signals (names, shapes, field range) and stored under their sha256, which is what the job carries
+ * on chain as `inputsHash`; the download serves the exact bytes. Every refusal is a 4xx with a message naming what
+ * is wrong; nothing is stored unless all of it is valid.
  *
  *   POST /inputs/:circuitId   body: the inputs document (JSON)  -> 201 { hash, uri, inputsCommitment, publicInputs }
  *   GET  /inputs/:hash        -> the document, byte for byte
@@ -27,7 +28,7 @@ import {
   manifestFor,
 } from "../../common/circuits/registeredManifest.ts";
 
-export interface AppOptions {
+export interface HttpAppOptions {
   db: Db;
   /** The URL clients reach this service at, for the `uri` of uploads; by default the host each request names. */
   publicUrl?: string;
@@ -48,14 +49,14 @@ class HttpError extends Error {
   }
 }
 
-export function buildApp({
+export function buildHttpApp({
   db,
   publicUrl,
   maxInputBytes = 1_000_000,
   pubsub,
   responseCache,
   metrics,
-}: AppOptions): express.Express {
+}: HttpAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   if (metrics) {
