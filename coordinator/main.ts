@@ -1,6 +1,7 @@
 /**
- * The coordinator process: applies migrations, then runs the indexer (to the confirmed head, polling) beside the
- * REST server. Configuration comes from the environment, validated at start with errors naming the variable.
+ * The coordinator process: its configuration from the environment, validated at start with errors naming the
+ * variable; then the coordinator (coordinator.ts: migrations, the indexer polling to the confirmed head, the HTTP
+ * server) until SIGTERM or SIGINT.
  *
  *   DATABASE_URL     file:./coordinator.db (default, SQLite) or postgresql://...
  *   RPC_URL          the chain's JSON-RPC endpoint                      MARKET_ADDRESS  the market contract
@@ -10,16 +11,8 @@
  *   HOST, PORT       where REST listens (default 127.0.0.1:8080)        PUBLIC_URL      the URL clients use
  */
 import { z } from "zod";
-import { createProvider } from "../common/chain/provider.ts";
 import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
-import { createLogger } from "../common/log.ts";
-import { openDatabase } from "./db/client.ts";
-import { migrate } from "./db/engine.ts";
-import { createJobsPubSub } from "./graphql/resolvers.ts";
-import { createResponseCache } from "./graphql/responseCache.ts";
-import { createIndexer } from "./indexer/indexer.ts";
-import { createCoordinatorMetrics } from "./metrics.ts";
-import { buildHttpApp } from "./http/server.ts";
+import { createCoordinator } from "./coordinator.ts";
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -37,7 +30,6 @@ const envSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
 });
 
-const logger = createLogger({ component: "coordinator" });
 const fromDeployment: Record<string, string> = {};
 if (process.env.DEPLOYMENT) {
   try {
@@ -58,62 +50,22 @@ if (!parsed.success) {
 }
 const env = parsed.data;
 
-const applied = await migrate(env.DATABASE_URL);
-logger.info("database ready", { migrationsApplied: applied });
-const { db, close } = await openDatabase(env.DATABASE_URL);
-const provider = createProvider(env.RPC_URL, env.POLL_MS);
-const pubsub = createJobsPubSub();
-const indexer = createIndexer({
-  db,
-  provider,
+const coordinator = await createCoordinator({
+  databaseUrl: env.DATABASE_URL,
+  rpcUrl: env.RPC_URL,
   marketAddress: env.MARKET_ADDRESS,
   startBlock: env.START_BLOCK,
   confirmations: env.CONFIRMATIONS,
   rangeSize: env.RANGE_SIZE,
-  onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
+  pollMs: env.POLL_MS,
+  host: env.HOST,
+  port: env.PORT,
+  publicUrl: env.PUBLIC_URL,
 });
-const responseCache = createResponseCache();
-const metrics = createCoordinatorMetrics(responseCache);
-const server = buildHttpApp({ db, publicUrl: env.PUBLIC_URL, pubsub, responseCache, metrics }).listen(
-  env.PORT,
-  env.HOST,
-  () => {
-    const { port } = server.address() as { port: number };
-    logger.info("REST listening", { url: `http://${env.HOST}:${port}` });
-  },
-);
-
-let lastIndexed = (await db.indexerCheckpoint.findUnique({ where: { id: 1 } }))?.lastBlock ?? env.START_BLOCK - 1;
-let running = true;
-const stop = () => {
-  running = false;
-};
-process.once("SIGTERM", stop);
-process.once("SIGINT", stop);
-while (running) {
-  try {
-    const result = await indexer.syncOnce();
-    if (result !== null) {
-      // No GraphQL answer that read what this commit changed may be served again (after a rewind, none at all).
-      responseCache.invalidate(result.changes);
-      logger.info(result.rewoundTo !== undefined ? "reorg rewound" : "indexed range", { ...result });
-      if (result.rewoundTo !== undefined) metrics.reorgs.inc();
-      metrics.eventsIndexed.inc(result.events);
-      lastIndexed = result.to;
-      metrics.indexedBlock.set(lastIndexed);
-    } else {
-      await new Promise((r) => setTimeout(r, env.POLL_MS));
-    }
-    const head = Number(await provider.send("eth_blockNumber", []));
-    metrics.headBlock.set(head);
-    metrics.lagBlocks.set(Math.max(0, head - lastIndexed));
-  } catch (e) {
-    logger.warn("indexing failed; retrying", { error: (e as Error).message });
-    await new Promise((r) => setTimeout(r, env.POLL_MS));
-  }
-}
-server.close();
-provider.destroy();
-await close();
-logger.info("coordinator stopped");
+await coordinator.start();
+await new Promise((resolve) => {
+  process.once("SIGTERM", resolve);
+  process.once("SIGINT", resolve);
+});
+await coordinator.stop();
 process.exit(0);

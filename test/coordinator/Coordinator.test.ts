@@ -1,0 +1,121 @@
+/**
+ * The coordinator in process (createCoordinator): one step on request before it starts; once started, its own loop
+ * indexes to the head, the HTTP server serves what it indexed, a new job reaches GraphQL subscribers and drops the
+ * kept answers it changes; stop() ends the loop without waiting out its poll interval, and closes the server with
+ * a subscription still open.
+ */
+import { expect } from "chai";
+import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
+import { createCoordinator } from "../../coordinator/coordinator.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { capturingLogger } from "../helpers/capturingLogger.ts";
+import { type Devnet, postJob, startDevnet } from "../helpers/market.ts";
+
+const POLL_MS = 2_000;
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("createCoordinator", function () {
+  let devnet: Devnet;
+  let scratch: ScratchDatabase;
+
+  before(async function () {
+    devnet = await startDevnet();
+    scratch = await scratchDatabase("sqlite");
+  });
+
+  after(async function () {
+    await devnet?.chain.stop();
+    await scratch?.drop();
+  });
+
+  it("runs its loop beside the HTTP server, announces what it indexes, and stops at once", async function () {
+    const { logger, lines } = capturingLogger();
+    const coordinator = await createCoordinator({
+      databaseUrl: scratch.url,
+      rpcUrl: devnet.chain.url,
+      marketAddress: devnet.deployment.market,
+      startBlock: 0,
+      confirmations: 0,
+      rangeSize: 1_000,
+      pollMs: POLL_MS,
+      host: "127.0.0.1",
+      port: 0,
+      logger,
+    });
+    try {
+      expect(() => coordinator.url).to.throw(/not started/);
+      const first = await coordinator.syncOnce();
+      expect(first, "one step before the loop runs").to.include({ from: 0 });
+
+      await coordinator.start();
+      const { url } = coordinator;
+      expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await rejection(coordinator.syncOnce())).message).to.match(/loop is running/);
+      const head = await devnet.chain.provider.getBlockNumber();
+      const health = async () => (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
+      for (let tries = 0; ((await health()).indexedBlock ?? -1) < head; tries++) {
+        expect(tries, "indexed to the head").to.be.lessThan(100);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+
+      const graphql = (query: string, accept = "application/json") =>
+        fetch(`${url}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept },
+          body: JSON.stringify({ query }),
+        });
+      const jobIds = async () =>
+        ((await (await graphql("{ jobs(first: 5) { nodes { id } } }")).json()) as any).data.jobs.nodes.map(
+          (n: { id: string }) => n.id,
+        );
+      expect(await jobIds()).to.deep.equal([]);
+      expect(await jobIds(), "the kept answer").to.deep.equal([]);
+
+      const stream = await graphql("subscription { jobs { id status } }", "text/event-stream");
+      expect(stream.headers.get("content-type")).to.match(/text\/event-stream/);
+      const reader = stream.body!.getReader();
+      const decoder = new TextDecoder();
+      let received = "";
+      const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
+      await postJob(devnet, devnet.chain.accounts[2], circuitId, await exampleInputs("poseidon_preimage", "coord"));
+      while (!/data: \{.*"id":"1"/.test(received)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the subscription ended before the job came: ${received}`);
+        received += decoder.decode(value);
+      }
+      expect(await jobIds(), "the commit dropped the kept answer").to.deep.equal(["1"]);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).to.match(/pm_coordinator_indexed_block [1-9]/);
+      expect(metrics).to.match(/pm_coordinator_lag_blocks 0/);
+
+      // The loop has reached the head and is waiting out its poll interval; the subscription is open.
+      await new Promise((r) => setTimeout(r, 300));
+      const stopping = Date.now();
+      await coordinator.stop();
+      expect(Date.now() - stopping, "stop() cuts the loop's wait short").to.be.lessThan(POLL_MS / 2);
+      // What was already sent may still be read; then the stream ends (or fails, its connection cut).
+      const ends = async () => {
+        for (let reads = 0; reads < 10; reads++) {
+          const { done } = await reader.read().catch(() => ({ done: true }));
+          if (done) return true;
+        }
+        return false;
+      };
+      expect(await ends(), "the subscription's connection is closed").to.equal(true);
+      await rejection(fetch(`${url}/health`));
+      expect(lines.map((l) => l.msg)).to.include.members(["database ready", "REST listening", "indexed range"]);
+      expect(lines.at(-1)?.msg).to.equal("coordinator stopped");
+      await coordinator.stop(); // a second stop is the first one's
+    } finally {
+      await coordinator.stop();
+    }
+  });
+});
