@@ -10,7 +10,7 @@ import { migrate } from "../coordinator/db/engine.ts";
 import { PROVIDERS } from "../coordinator/db/schema.ts";
 import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { createIndexer } from "../coordinator/indexer/indexer.ts";
-import { postJob, startDevnet } from "../test/helpers/market.ts";
+import { postJob, startDevnet } from "../dev/devnet.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 300);
 const LAG_SAMPLES = 10;

@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseEther, type Wallet } from "ethers";
-import { DEV_MNEMONIC, isPortFree, type LocalChain, startLocalChain } from "../common/chain/localNode.ts";
+import { DEV_MNEMONIC, isPortFree, type LocalChain, startLocalChain } from "../dev/localNode.ts";
 import { REPO_ROOT } from "../common/circuits/catalog.ts";
 import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { exampleCircuitId, exampleCircuitIds } from "../common/deploy/circuitRegistration.ts";

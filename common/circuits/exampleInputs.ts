@@ -1,7 +1,8 @@
 /**
- * Valid (and deliberately invalid) inputs for the example circuits, derived from a seed so that tests, demos and
- * benchmarks can make as many distinct jobs as they need. Hashes and signatures are computed with circomlibjs,
- * the JavaScript twin of circomlib.
+ * Valid inputs for the example circuits, derived from a seed so that tests, demos and benchmarks can make as many
+ * distinct jobs as they need. Part of the product, not only of development: `proofmarket-worker bench` proves an
+ * example circuit with them when no inputs file is given, and `proofmarket-worker init` knows the example circuits
+ * by this list. Hashes and signatures are computed with circomlibjs, the JavaScript twin of circomlib.
  */
 import { buildEddsa, buildPoseidon } from "circomlibjs";
 import { createHash } from "node:crypto";

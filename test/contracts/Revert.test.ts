@@ -5,10 +5,10 @@
  */
 import { expect } from "chai";
 import { AbiCoder, Contract, concat, id, parseEther, toBeHex, Wallet, zeroPadValue } from "ethers";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { describeRevert, explainRevert, revertName } from "../../common/contracts/revert.ts";
-import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
+import { deployDevnet, type DevnetDeployment } from "../../dev/devnet.ts";
 
 /** Init code that reverts with the given data (copied from its own tail): a contract creation that always fails. */
 function revertingInitCode(data: string): string {

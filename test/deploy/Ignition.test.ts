@@ -10,7 +10,7 @@ import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts
 import { exampleCircuitRegistrations } from "../../common/deploy/circuitRegistration.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";
 
 describe("Ignition deployment to a chain given by RPC URL", function () {

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { Contract, ContractFactory } from "ethers";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { connectMarket, contractArtifact } from "../../common/contracts/artifacts.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";

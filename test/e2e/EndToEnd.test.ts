@@ -23,7 +23,7 @@ import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../../coordinator/runtime.ts";
 import { createRequester, type Requester } from "../../requester/client.ts";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { type Devnet, postJob } from "../helpers/market.ts";
 import {
   type LoggedProcess,

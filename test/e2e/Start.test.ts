@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
-import { freePort } from "../../common/chain/localNode.ts";
+import { freePort } from "../../dev/localNode.ts";
 import { type Banner, devnetPids, isRunning, parseBanner, waitForDemoJobsProved } from "../../scripts/devnetBanner.ts";
 
 const DEMO_JOBS = 2;

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "../../common/chain/localNode.ts";
+import { freePort } from "../../dev/localNode.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { checkGraphiQL } from "../helpers/graphiql.ts";

@@ -1,78 +1,12 @@
 /**
- * A devnet on a real local chain for integration tests, and the requester's side of it: fund accounts, post jobs
- * with inputs documents (inline data: URIs), wait for statuses.
+ * The devnet (dev/devnet.ts: a market on a real local chain, and posting jobs to it) as integration tests use it,
+ * with what only tests do to it: wait for a job's status, move the clock, configure a worker for it.
  */
-import { Contract, parseEther, type Wallet } from "ethers";
-import { loadManifest } from "../../common/circuits/catalog.ts";
 import type { ProofSystem } from "../../common/circuits/manifest.ts";
-import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
-import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
-import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { connectMarket } from "../../common/contracts/artifacts.ts";
+import type { Devnet } from "../../dev/devnet.ts";
 
-export interface Devnet {
-  chain: LocalChain;
-  deployment: DevnetDeployment;
-  circuitId(name: string, system: ProofSystem): bigint;
-}
-
-export async function startDevnet(): Promise<Devnet> {
-  const chain = await startLocalChain();
-  const deployment = await deployDevnet(chain.accounts[0]);
-  const mintable = new Contract(deployment.token, ["function mint(address,uint256)"], chain.accounts[0]);
-  for (const who of chain.accounts.slice(1)) await (await mintable.mint(who.address, parseEther("1000"))).wait();
-  return {
-    chain,
-    deployment,
-    circuitId(name, system) {
-      const c = deployment.circuits.find((x) => x.name === name && x.system === system);
-      if (!c) throw new Error(`no ${name}/${system} in the devnet`);
-      return c.circuitId;
-    },
-  };
-}
-
-export interface PostOptions {
-  fee?: bigint;
-  bond?: bigint;
-  provingWindow?: bigint;
-  expiresIn?: number;
-  /** Put a different hash on chain than the document's. */
-  wrongHash?: boolean;
-}
-
-export async function postJob(
-  devnet: Devnet,
-  requester: Wallet,
-  circuitId: bigint,
-  document: Record<string, unknown>,
-  o: PostOptions = {},
-): Promise<bigint> {
-  const market = connectMarket(devnet.deployment.market, requester);
-  const token = connectToken(devnet.deployment.token, requester);
-  const fee = o.fee ?? parseEther("3");
-  if ((await token.allowance(requester.address, devnet.deployment.market)) < fee) {
-    await (await token.approve(devnet.deployment.market, parseEther("1000000"))).wait();
-  }
-  const circuit = devnet.deployment.circuits.find((c) => c.circuitId === circuitId)!;
-  const { uri, bytes } = inputsDataURI(document);
-  const { inputsCommitment } = parseInputsDocument(loadManifest(circuit.name), document);
-  const now = (await devnet.chain.provider.getBlock("latest"))!.timestamp;
-  const receipt = (await (
-    await market.postJob({
-      circuitId,
-      fee,
-      bond: o.bond ?? parseEther("2"),
-      provingWindow: o.provingWindow ?? 300n,
-      expiresAt: BigInt(now + (o.expiresIn ?? 3600)),
-      inputsCommitment,
-      inputsHash: o.wrongHash ? sha256Hex("something else") : sha256Hex(bytes),
-      inputsURI: uri,
-    })
-  ).wait())!;
-  const posted = receipt.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted");
-  return posted!.args.jobId as bigint;
-}
+export { type Devnet, type PostOptions, postJob, startDevnet } from "../../dev/devnet.ts";
 
 export async function waitForStatus(devnet: Devnet, jobId: bigint, status: bigint, timeoutMs = 90_000): Promise<void> {
   const market = connectMarket(devnet.deployment.market, devnet.chain.provider);

@@ -7,12 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { formatEther, Wallet } from "ethers";
-import { freePort, type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { freePort, type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectToken } from "../../common/contracts/artifacts.ts";
 import { exampleCircuitId } from "../../common/deploy/circuitRegistration.ts";
-import { deployDevnet, type DevnetDeployment } from "../../common/deploy/devnet.ts";
+import { deployDevnet, type DevnetDeployment } from "../../dev/devnet.ts";
 import { runProcess } from "../helpers/runProcess.ts";
 
 const CLI = path.join(REPO_ROOT, "requester", "cli.ts");

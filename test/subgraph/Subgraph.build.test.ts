@@ -13,7 +13,7 @@ import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/ignitionDeploy.ts";
 import { SUBGRAPH_DIR, subgraphFiles } from "../../subgraph/tool/manifest.ts";
 import { writeNetworks } from "../../subgraph/tool/networks.ts";
-import { type LocalChain, startLocalChain } from "../../common/chain/localNode.ts";
+import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 
 const GRAPH = path.join(REPO_ROOT, "node_modules", "@graphprotocol", "graph-cli", "bin", "run.js");
 

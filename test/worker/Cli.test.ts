@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
 import { ContractFactory, JsonRpcProvider, parseEther, Wallet } from "ethers";
-import { freePort } from "../../common/chain/localNode.ts";
+import { freePort } from "../../dev/localNode.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { contractArtifact } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";

@@ -5,10 +5,10 @@
  */
 import { expect } from "chai";
 import { parseEther } from "ethers";
-import type { LocalChain } from "../../common/chain/localNode.ts";
+import type { LocalChain } from "../../dev/localNode.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import type { DevnetDeployment } from "../../common/deploy/devnet.ts";
+import type { DevnetDeployment } from "../../dev/devnet.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { type Devnet, postJob, startDevnet, waitForStatus } from "../helpers/market.ts";
 import { startWorker, workerCommand, writeWorkerConfig } from "../helpers/workerProcess.ts";

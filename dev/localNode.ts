@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
-import { createProvider } from "./provider.ts";
-import { REPO_ROOT } from "../circuits/catalog.ts";
+import { createProvider } from "../common/chain/provider.ts";
+import { REPO_ROOT } from "../common/circuits/catalog.ts";
 
 /** Hardhat's default development mnemonic (its accounts are public knowledge: never use them elsewhere). */
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
