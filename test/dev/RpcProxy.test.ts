@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { JsonRpcProvider, Network } from "ethers";
-import type { LocalChain } from "../../common/chain/localNode.ts";
+import type { LocalChain } from "../../dev/localNode.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { type ProviderImitation, type RpcProxy, startRpcProxy } from "../../dev/rpcProxy.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
