@@ -6,15 +6,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import {
-  batchArgs,
-  deployMarket,
-  postProvableJob,
-  realProof,
-  registerExample,
-  STAKE,
-} from "../test/contracts/helpers/fixture.ts";
-import { releaseSnarkjs } from "../test/helpers/releaseSnarkjs.ts";
+import { batchArgs, deployMarket, postProvableJob, realProof, registerExample, STAKE } from "../dev/marketFixture.ts";
+import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { market, requester, prover, keeper } = await deployMarket(ethers);

@@ -14,7 +14,7 @@ import { migrate } from "../coordinator/db/engine.ts";
 import { PROVIDERS } from "../coordinator/db/schema.ts";
 import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
-import { testCircuit } from "../test/helpers/rows.ts";
+import { testCircuit } from "../dev/coordinatorRows.ts";
 import { benchJobRow, STATUSES } from "./graphqlJobs.ts";
 
 const SERVER = fileURLToPath(new URL("./graphqlServer.ts", import.meta.url));

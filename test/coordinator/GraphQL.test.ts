@@ -9,7 +9,7 @@ import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
-import { testCircuit, testJob } from "../helpers/rows.ts";
+import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
 const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
 

@@ -21,7 +21,7 @@ import {
 } from "../../coordinator/graphql/yoga.ts";
 import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { checkGraphiQL } from "../helpers/graphiql.ts";
-import { testCircuit, testJob } from "../helpers/rows.ts";
+import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
 type Answer = { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
 

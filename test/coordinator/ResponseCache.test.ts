@@ -19,7 +19,7 @@ import { createResponseCache, type ResponseCache } from "../../coordinator/graph
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
 import { buildHttpApp } from "../../coordinator/http/server.ts";
-import { testCircuit, testJob } from "../helpers/rows.ts";
+import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
 type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
 type Answer = { data?: any; errors?: { message: string }[] };

@@ -1,10 +1,7 @@
 /**
- * snarkjs keeps its BN254 curve, and the worker threads behind it, in a global; a test file that proves in process
- * imports this module so that the test process can exit when the tests are done. (The gas benchmark imports the
- * contract fixture too, outside mocha: there is no `after` there.)
+ * A test file that proves in process imports this module, so that snarkjs is released (dev/releaseSnarkjs.ts)
+ * after its tests and the test process can exit.
  */
-export async function releaseSnarkjs(): Promise<void> {
-  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate();
-}
+import { releaseSnarkjs } from "../../dev/releaseSnarkjs.ts";
 
-if (typeof after === "function") after(releaseSnarkjs);
+after(releaseSnarkjs);

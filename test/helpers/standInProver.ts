@@ -6,7 +6,7 @@
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
-import { releaseSnarkjs } from "./releaseSnarkjs.ts";
+import { releaseSnarkjs } from "../../dev/releaseSnarkjs.ts";
 
 async function main(): Promise<number> {
   const [zkey, witness, proofFile, publicFile] = process.argv.slice(2);

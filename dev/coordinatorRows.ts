@@ -1,6 +1,6 @@
 /**
- * Database rows for tests that write the coordinator's tables directly (no chain): a circuit, and a job with
- * placeholder values for the fields a test does not look at.
+ * Database rows for tests and benchmarks that write the coordinator's tables directly (no chain): a circuit, and a
+ * job with placeholder values for the fields they do not look at.
  */
 export function testCircuit(id: number, name: string) {
   return {
