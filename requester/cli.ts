@@ -9,7 +9,7 @@ import { Option } from "commander";
 import { type JsonRpcProvider } from "ethers";
 import { KeyError, loadWallet } from "../common/chain/keys.ts";
 import { ManifestError, PROOF_SYSTEMS, type ProofSystem, readManifest } from "../common/circuits/manifest.ts";
-import { connectChain, marketAddressOf } from "../common/cli/chain.ts";
+import { connectChain, marketOf } from "../common/cli/chain.ts";
 import { addFaucetCommand } from "../common/cli/faucet.ts";
 import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../common/cli/program.ts";
 import { connectToken } from "../common/contracts/artifacts.ts";
@@ -22,6 +22,7 @@ interface ChainOptions {
   rpcUrl?: string;
   market?: string;
   deployment?: string;
+  startBlock?: string;
   coordinator?: string;
   keystore?: string;
 }
@@ -31,6 +32,12 @@ const program = createProgram("proofmarket-requester", "Post ProofMarket proving
   .addOption(new Option("--market <address>", "the market's address").env("PM_MARKET_ADDRESS"))
   .addOption(
     new Option("--deployment <folder>", "an Ignition deployment folder, instead of --market").env("PM_DEPLOYMENT"),
+  )
+  .addOption(
+    new Option(
+      "--start-block <n>",
+      "the market's deployment block, where a job's events are looked for (needed with --market by cancel, expire, proof)",
+    ).env("PM_START_BLOCK"),
   )
   .addOption(
     new Option("--coordinator <url>", "coordinator for inputs uploads (default: inline data: URI)").env(
@@ -53,10 +60,16 @@ Example: proofmarket-requester post --circuit 1 --inputs inputs.json --fee 3 --b
 async function connect() {
   const values = program.opts<ChainOptions>();
   if (!values.rpcUrl) throw new UsageError("no chain: give --rpc-url URL or PM_RPC_URL");
-  const marketAddress = marketAddressOf(values);
+  const { address: marketAddress, startBlock } = marketOf(values);
   const wallet = await loadWallet(values.keystore);
   provider = await connectChain(values.rpcUrl);
-  const requester = createRequester({ provider, wallet, marketAddress, coordinatorUrl: values.coordinator });
+  const requester = createRequester({
+    provider,
+    wallet,
+    marketAddress,
+    startBlock,
+    coordinatorUrl: values.coordinator,
+  });
   return { requester, wallet, provider, marketAddress };
 }
 

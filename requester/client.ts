@@ -12,6 +12,7 @@ import type { CompiledContract } from "../common/contracts/solc.ts";
 import { circuitRegistration, compileVerifiers, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { currentTerms, type JobTerms } from "../common/market/jobBook.ts";
+import { createMarketReader, jobTopics } from "../common/market/marketReader.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
 import { proofFromChain, snarkjsJson } from "./proofs.ts";
@@ -22,6 +23,11 @@ export interface RequesterOptions {
   marketAddress: string;
   /** A coordinator's base URL: inputs are uploaded there (validated, content-addressed); else sent as data: URIs. */
   coordinatorUrl?: string;
+  /**
+   * The market's deployment block: a job's events (for its current terms and its proof) are looked for from there.
+   * Commands that read events refuse to run without it.
+   */
+  startBlock?: number;
 }
 
 export interface PostRequest {
@@ -77,9 +83,20 @@ async function uploadInputs(
   return { uri: body.uri, hash: body.hash };
 }
 
-export function createRequester({ provider, wallet, marketAddress, coordinatorUrl }: RequesterOptions) {
+export function createRequester({ provider, wallet, marketAddress, coordinatorUrl, startBlock }: RequesterOptions) {
   const signer = wallet.connect(provider);
   const market = connectMarket(marketAddress, signer);
+  const reader = createMarketReader({ provider, address: marketAddress });
+
+  /** Where a job's events are looked for from: the market's deployment block. */
+  function eventsFrom(jobId: bigint): number {
+    if (startBlock === undefined)
+      throw new RequestError(
+        `finding job ${jobId}'s events needs the market's deployment block: give --start-block N with --market ` +
+          "(or --deployment FOLDER, which records it)",
+      );
+    return startBlock;
+  }
 
   /** The manifest a registered circuit points at, and its proof system. */
   async function manifestOf(
@@ -95,7 +112,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
   }
 
   async function termsOf(jobId: bigint): Promise<JobTerms> {
-    const terms = await currentTerms(provider, marketAddress, market.interface, jobId);
+    const terms = await currentTerms(reader, eventsFrom(jobId), jobId);
     if (terms === null) throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
     return terms;
   }
@@ -203,7 +220,9 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
 
     /** The proof and public signals of a proved job, from its proving transaction, verified against the vkey. */
     async fetchProof(jobId: bigint) {
-      const chainProof = await proofFromChain(market, provider, jobId);
+      const [proved] = await reader.scan(eventsFrom(jobId), jobTopics(jobId, ["JobProved"]));
+      if (proved === undefined) throw new RequestError(`job ${jobId} has not been proved`);
+      const chainProof = await proofFromChain(market, provider, jobId, proved.txHash);
       const { located, system } = await manifestOf(chainProof.circuitId);
       const json = snarkjsJson(chainProof);
       const vkey = JSON.parse(readFileSync(artifactFile(located, system, "vkey")!.path, "utf8"));

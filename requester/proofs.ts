@@ -20,10 +20,13 @@ export interface ChainProof {
 
 const WORDS: Record<ProofSystem, number> = { groth16: 8, plonk: 24, fflonk: 24 };
 
-export async function proofFromChain(market: ProofMarket, provider: Provider, jobId: bigint): Promise<ChainProof> {
-  const proved = await market.queryFilter(market.filters.JobProved(jobId), 0);
-  if (proved.length === 0) throw new Error(`job ${jobId} has not been proved`);
-  const txHash = proved[0].transactionHash;
+/** The proof of `jobId` in `txHash`, the transaction that emitted the job's JobProved event. */
+export async function proofFromChain(
+  market: ProofMarket,
+  provider: Provider,
+  jobId: bigint,
+  txHash: string,
+): Promise<ChainProof> {
   const tx = await provider.getTransaction(txHash);
   const call = market.interface.parseTransaction({ data: tx!.data, value: tx!.value });
   if (call === null) throw new Error(`transaction ${txHash} is not a call to the market`);

@@ -212,6 +212,7 @@ try {
     provider: chain.provider,
     wallet: requesterAccount as Wallet,
     marketAddress: deployment.market,
+    startBlock: deployment.startBlock,
     coordinatorUrl,
   });
   const demo = ["poseidon_preimage", "merkle_membership", "eddsa_signature"] as const;

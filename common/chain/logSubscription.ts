@@ -1,10 +1,19 @@
 /**
  * A push channel for a contract's logs: `eth_subscribe("logs")` over a WebSocket (Node's own WebSocket client).
- * It only says "something happened": callers still read the logs themselves from their checkpoint with
- * eth_getLogs, so a dropped notification or a lost connection costs latency, never an event. "subscribed" is
+ * It says "something happened", with the log: callers may act on it at once (the worker drops a job another prover
+ * was just seen claiming) but still read the logs themselves from their cursor through the chain reader, so a
+ * dropped notification or a lost connection costs latency, never an event. "subscribed" is
  * logged once the node has acknowledged the subscription, and a lost connection is re-opened after a pause.
  */
 import type { Logger } from "../log.ts";
+
+/** A log as `eth_subscription` delivers it (hex fields, as the node sends them). */
+export interface SubscribedLog {
+  topics: string[];
+  data: string;
+  blockNumber?: string;
+  removed?: boolean;
+}
 
 export interface LogSubscription {
   close(): void;
@@ -13,7 +22,7 @@ export interface LogSubscription {
 export function subscribeToLogs(
   wsUrl: string,
   address: string,
-  onLogs: () => void,
+  onLogs: (log: SubscribedLog | null) => void,
   logger: Logger,
   retryMs = 5_000,
 ): LogSubscription {
@@ -44,7 +53,13 @@ export function subscribeToLogs(
       ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["logs", { address }] })),
     );
     ws.addEventListener("message", (event) => {
-      let message: { id?: number; result?: unknown; error?: { message?: string }; method?: string };
+      let message: {
+        id?: number;
+        result?: unknown;
+        error?: { message?: string };
+        method?: string;
+        params?: { result?: SubscribedLog };
+      };
       try {
         message = JSON.parse(String(event.data));
       } catch {
@@ -56,7 +71,10 @@ export function subscribeToLogs(
           closed = true;
           ws.close();
         } else logger.info("subscribed to market logs", { wsUrl });
-      } else if (message.method === "eth_subscription") onLogs();
+      } else if (message.method === "eth_subscription") {
+        const log = message.params?.result;
+        onLogs(log !== undefined && Array.isArray(log.topics) && typeof log.data === "string" ? log : null);
+      }
     });
     ws.addEventListener("close", () => {
       if (socket === ws) reopenLater("connection closed");

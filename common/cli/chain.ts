@@ -38,11 +38,30 @@ export async function connectChain(url: string): Promise<JsonRpcProvider> {
  * The market a command acts on: --market (PM_MARKET_ADDRESS) if given, as in the worker's config, else the one an
  * Ignition deployment folder (--deployment, PM_DEPLOYMENT; relative to the current directory) records.
  */
-export function marketAddressOf({ market, deployment }: { market?: string; deployment?: string }): string {
+export function marketAddressOf(o: { market?: string; deployment?: string }): string {
+  return marketOf(o).address;
+}
+
+/**
+ * The market and its deployment block (where reading its events starts): --start-block (PM_START_BLOCK) if given,
+ * else the deployment folder's record when the market came from one; undefined with --market alone.
+ */
+export function marketOf({
+  market,
+  deployment,
+  startBlock,
+}: {
+  market?: string;
+  deployment?: string;
+  startBlock?: string;
+}): { address: string; startBlock?: number } {
   let marketAddress = market;
+  let deployedAt: number | undefined;
   if (marketAddress === undefined && deployment !== undefined) {
     try {
-      marketAddress = readIgnitionDeployment(path.resolve(deployment)).market;
+      const read = readIgnitionDeployment(path.resolve(deployment));
+      marketAddress = read.market;
+      deployedAt = read.startBlock;
     } catch (e) {
       throw new UsageError(`--deployment: ${(e as Error).message}`);
     }
@@ -51,5 +70,7 @@ export function marketAddressOf({ market, deployment }: { market?: string; deplo
     throw new UsageError(
       "no market: give --market ADDRESS (or PM_MARKET_ADDRESS) or --deployment FOLDER (or PM_DEPLOYMENT)",
     );
-  return marketAddress;
+  if (startBlock !== undefined && !/^\d+$/.test(startBlock))
+    throw new UsageError(`--start-block: expected a block number (a whole number), got ${startBlock}`);
+  return { address: marketAddress, startBlock: startBlock !== undefined ? Number(startBlock) : deployedAt };
 }

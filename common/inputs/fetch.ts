@@ -10,14 +10,14 @@ import { lookup } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
 import { isIP, type LookupFunction } from "node:net";
+import { ProofMarketError } from "../errors.ts";
 import { type AddressPermissions, judgeAddress } from "./addressPolicy.ts";
 
-export class InputsFetchError extends Error {
+export class InputsFetchError extends ProofMarketError {
   /** True when the same URI may work later (timeout, connection failure, HTTP 5xx); false when the job is at fault. */
   readonly retryable: boolean;
   constructor(message: string, retryable: boolean) {
-    super(message);
-    this.name = "InputsFetchError";
+    super("inputs", retryable ? "INPUTS_FETCH_FAILED" : "INPUTS_URI_REFUSED", message);
     this.retryable = retryable;
   }
 }

@@ -3,8 +3,9 @@
  * hash and every call must pass back) and its state. The worker uses it to find Open jobs and act on them; the
  * same fold serves anything else that reads the events.
  */
-import type { Interface, Log, LogDescription, Provider } from "ethers";
-import { foldJob, JOB_EVENTS, type JobState } from "./fold.ts";
+import type { LogReader } from "../chain/logReader.ts";
+import { foldJob, JOB_EVENTS, type JobState, type MarketEvent } from "./fold.ts";
+import { jobTopics } from "./marketReader.ts";
 
 /** `JobTerms` as the contract takes it. */
 export interface JobTerms {
@@ -37,17 +38,6 @@ function withTerms(state: JobState): JobView {
   return { ...state, terms: termsOf(state) };
 }
 
-export type JobEvent = { log: Log; parsed: LogDescription };
-
-export function parseMarketLogs(iface: Interface, logs: readonly Log[]): JobEvent[] {
-  const events: JobEvent[] = [];
-  for (const log of logs) {
-    const parsed = iface.parseLog(log);
-    if (parsed !== null) events.push({ log, parsed });
-  }
-  return events;
-}
-
 export class JobBook {
   readonly jobs = new Map<bigint, JobView>();
 
@@ -55,18 +45,12 @@ export class JobBook {
    * Applies events in chain order (the book does not read block times: `postedAt` and `provedAt` stay 0);
    * events of jobs posted before the book's start are ignored. Returns the jobs that changed.
    */
-  apply(events: readonly JobEvent[]): JobView[] {
+  apply(events: readonly MarketEvent[]): JobView[] {
     const touched: JobView[] = [];
-    for (const { log, parsed } of events) {
-      if (!JOB_EVENTS.includes(parsed.name)) continue;
-      const args = parsed.args.toObject(true) as Record<string, unknown>;
-      const jobId = args.jobId as bigint;
-      const next = foldJob(this.jobs.get(jobId) ?? null, {
-        name: parsed.name,
-        args,
-        blockNumber: log.blockNumber,
-        timestamp: 0,
-      });
+    for (const event of events) {
+      if (!JOB_EVENTS.includes(event.name)) continue;
+      const jobId = event.args.jobId as bigint;
+      const next = foldJob(this.jobs.get(jobId) ?? null, { ...event, timestamp: 0 });
       if (next === null) continue;
       const view = withTerms(next);
       this.jobs.set(jobId, view);
@@ -80,14 +64,12 @@ export class JobBook {
   }
 }
 
-/** A job's current terms (a reassignment raises its fee), folded from all the market's events; null if unknown. */
-export async function currentTerms(
-  provider: Provider,
-  marketAddress: string,
-  iface: Interface,
-  jobId: bigint,
-): Promise<JobTerms | null> {
+/**
+ * A job's current terms (a reassignment raises its fee), folded from that job's own events only (found by their
+ * indexed job id, from the market's deployment block); null if no such job was posted.
+ */
+export async function currentTerms(reader: LogReader, startBlock: number, jobId: bigint): Promise<JobTerms | null> {
   const book = new JobBook();
-  book.apply(parseMarketLogs(iface, await provider.getLogs({ address: marketAddress, fromBlock: 0 })));
+  book.apply(await reader.scan(startBlock, jobTopics(jobId)));
   return book.jobs.get(jobId)?.terms ?? null;
 }

@@ -156,8 +156,13 @@ program
 
 program
   .command("status")
-  .description("stake free/locked/unbonding, claims in flight, earnings (JSON)")
-  .action(async () => {
+  .description("stake free/locked/unbonding, claims in flight, earnings (JSON); --job N: one job as the worker sees it")
+  .option("--job <id>", "why the worker did or did not claim job N: its last decision, its claim, the job as seen")
+  .action(async (opts: { job?: string }) => {
+    if (opts.job !== undefined) {
+      if (!/^\d+$/.test(opts.job)) throw new UsageError(`--job: expected a job id (a whole number), got ${opts.job}`);
+      return printJobStatus(BigInt(opts.job));
+    }
     const { config, wallet, market, decimals } = await connect();
     const acct = await market.account(wallet.address);
     const store = openStore(config.dataDir);
@@ -186,6 +191,55 @@ program
     };
     console.log(JSON.stringify(status, null, 2));
   });
+
+/**
+ * One job as the worker sees it, from its data folder (no chain, no key): the job in its book, the last claim
+ * decision with its reason (pipeline/decision.ts), the claim it holds or held, and why it wrote the job off.
+ */
+function printJobStatus(jobId: bigint): void {
+  const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
+  const store = openStore(config.dataDir);
+  try {
+    const job = store.loadBook().find((j) => j.jobId === jobId) ?? null;
+    const decision = store.decision(jobId);
+    const claim = store.claim(jobId);
+    const skipped = store.skipped(jobId);
+    if (job === null && claim === null)
+      throw new UsageError(
+        `job ${jobId} is not in this worker's book (${config.dataDir}): not posted, not read yet, or removed by a reorg`,
+      );
+    const text = (v: unknown) => (typeof v === "bigint" ? v.toString() : v);
+    console.log(
+      JSON.stringify(
+        {
+          jobId: jobId.toString(),
+          job: job && {
+            status: job.status,
+            attempt: job.attempt,
+            circuitId: job.circuitId,
+            fee: job.fee,
+            bond: job.bond,
+            assignee: job.assignee,
+            deadline: job.deadline,
+            expiresAt: job.expiresAt,
+          },
+          decision: decision && { ...decision, at: new Date(decision.at).toISOString() },
+          claim: claim && {
+            status: claim.status,
+            attempt: claim.view.attempt,
+            txHash: claim.txHash,
+            error: claim.error,
+          },
+          skipped,
+        },
+        (_k, v) => text(v),
+        2,
+      ),
+    );
+  } finally {
+    store.close();
+  }
+}
 
 program
   .command("trust")

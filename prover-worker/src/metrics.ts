@@ -72,6 +72,35 @@ export function createMetrics() {
       registers: [registry],
     }),
     headBlock: new Gauge({ name: "pm_worker_head_block", help: "Last block read", registers: [registry] }),
+    reorgs: new Counter({
+      name: "pm_worker_reorgs_total",
+      help: "Reorgs the job book was rewound for",
+      registers: [registry],
+    }),
+    claimsRefused: new Counter({
+      name: "pm_worker_claims_refused_total",
+      help: "Claims the market refused: at gas estimation (nothing spent) or mined and reverted (gas spent, a lost race)",
+      labelNames: ["where"],
+      registers: [registry],
+    }),
+    claimsDropped: new Counter({
+      name: "pm_worker_claims_dropped_total",
+      help: "Claims the worker recorded that the chain does not show as its own (removed by a reorg, or never landed)",
+      labelNames: ["why"],
+      registers: [registry],
+    }),
+    rpcRetries: new Counter({
+      name: "pm_worker_rpc_retries_total",
+      help: "JSON-RPC requests retried after a backoff (rate limits, dropped connections, timeouts, ranges too wide)",
+      labelNames: ["stage", "kind"],
+      registers: [registry],
+    }),
+    stageRestarts: new Counter({
+      name: "pm_worker_stage_restarts_total",
+      help: "Passes of a worker stage that failed; the supervisor restarted the stage after a backoff",
+      labelNames: ["stage"],
+      registers: [registry],
+    }),
   };
   return m;
 }

@@ -1,6 +1,8 @@
 /**
  * The worker's local state in SQLite, written before each step it records is acted on, so that `kill -9` loses
- * nothing: the job book and its event checkpoint (discovery resumes where it stopped), and every claim with its
+ * nothing: the job book, the job events it was folded from and the recent block hashes (so that a reorg can be
+ * undone) with its cursor (discovery resumes where it stopped), the last claim decision on each job (for
+ * `status --job N`), and every claim with its
  * inputs (a restart re-proves and submits what it holds before the deadline, and never claims a job twice); and the
  * verdicts on circuits whose verifier refused a valid proof (a restart does not serve them again while their
  * verifiers' code is what it was).
@@ -8,6 +10,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { BlockRef, Cursor } from "../../common/chain/logReader.ts";
+import type { MarketEvent } from "../../common/market/fold.ts";
 import type { JobView } from "../../common/market/jobBook.ts";
 
 export type ClaimStatus = "claiming" | "claimed" | "submitting" | "proved" | "lost" | "abandoned" | "failed";
@@ -49,10 +53,40 @@ const encode = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigin
 const decode = <T>(s: string): T =>
   JSON.parse(s, (_k, x) => (typeof x === "string" && /^-?\d+n$/.test(x) ? BigInt(x.slice(0, -1)) : x));
 
+/** A job event as the store keeps it: enough to fold the job again after a reorg. */
+export type StoredEvent = MarketEvent & { logIndex: number };
+
+/** The last claim decision on a job (pipeline/decision.ts). */
+export interface StoredDecision {
+  code: string;
+  reason: string;
+  /** When it was first made (ms since the epoch); repeated decisions with the same code keep it. */
+  at: number;
+}
+
 export interface WorkerStore {
-  checkpoint(): number | null;
-  saveBook(checkpoint: number, touched: readonly JobView[]): void;
+  /** Where discovery stands; null before the first range. */
+  cursor(): Cursor | null;
+  /** One range read: its job events, the jobs they changed, the blocks checked, and the new cursor, together. */
+  saveRange(
+    cursor: Cursor,
+    events: readonly StoredEvent[],
+    touched: readonly JobView[],
+    blocks: readonly BlockRef[],
+  ): void;
+  /** The recent blocks kept for reorg detection, newest first. */
+  keptBlocks(): BlockRef[];
+  /**
+   * Undoes everything above `fork`: its events and blocks go; each job they touched is folded again from the events
+   * that remain (`refold`; null: the job's posting is gone, and the job with it). Returns the jobs changed and gone.
+   */
+  rewind(
+    fork: BlockRef,
+    refold: (jobId: bigint, events: StoredEvent[]) => JobView | null,
+  ): { changed: JobView[]; removed: bigint[] };
   loadBook(): JobView[];
+  putDecision(jobId: bigint, decision: { code: string; reason: string }): void;
+  decision(jobId: bigint): StoredDecision | null;
   claims(statuses?: ClaimStatus[]): ClaimRecord[];
   claim(jobId: bigint): ClaimRecord | null;
   putClaim(record: ClaimRecord): void;
@@ -71,6 +105,9 @@ export interface WorkerStore {
   close(): void;
 }
 
+/** Blocks below the cursor whose hashes are kept: a reorg deeper than this cannot be undone (the worker says so). */
+const KEEP_BLOCKS = 256;
+
 export function openStore(dataDir: string): WorkerStore {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, "worker.sqlite"));
@@ -87,6 +124,13 @@ export function openStore(dataDir: string): WorkerStore {
       circuit_id INTEGER NOT NULL, backend TEXT NOT NULL, seconds REAL NOT NULL, at INTEGER NOT NULL,
       PRIMARY KEY (circuit_id, backend));
     CREATE TABLE IF NOT EXISTS verdicts (circuit_id INTEGER PRIMARY KEY, verdict TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS job_events (
+      block INTEGER NOT NULL, log_index INTEGER NOT NULL, job_id TEXT NOT NULL, event TEXT NOT NULL,
+      PRIMARY KEY (block, log_index));
+    CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, block, log_index);
+    CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS decisions (
+      job_id TEXT PRIMARY KEY, code TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
   `);
   const putJob = db.prepare(
     "INSERT INTO jobs (job_id, view) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET view = excluded.view",
@@ -94,6 +138,11 @@ export function openStore(dataDir: string): WorkerStore {
   const putMeta = db.prepare(
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   );
+  const putEvent = db.prepare(
+    "INSERT OR REPLACE INTO job_events (block, log_index, job_id, event) VALUES (?, ?, ?, ?)",
+  );
+  const putBlock = db.prepare("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)");
+  const eventsOf = db.prepare("SELECT event FROM job_events WHERE job_id = ? ORDER BY block, log_index");
   const toRecord = (row: any): ClaimRecord => ({
     jobId: BigInt(row.job_id),
     status: row.status,
@@ -104,15 +153,69 @@ export function openStore(dataDir: string): WorkerStore {
   });
 
   return {
-    checkpoint() {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'checkpoint'").get() as { value: string } | undefined;
-      return row ? Number(row.value) : null;
+    cursor() {
+      const meta = (key: string) =>
+        (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+      const number = meta("checkpoint");
+      // A store written before block hashes were kept has a checkpoint without one: continuity starts after it.
+      return number === undefined ? null : { number: Number(number), hash: meta("checkpoint_hash") ?? null };
     },
-    // The touched jobs and the new checkpoint land together or not at all.
-    saveBook: db.transaction((checkpoint: number, touched: readonly JobView[]) => {
-      for (const view of touched) putJob.run(view.jobId.toString(), encode(view));
-      putMeta.run("checkpoint", String(checkpoint));
+    // The events, the touched jobs, the blocks and the new cursor land together or not at all.
+    saveRange: db.transaction(
+      (cursor: Cursor, events: readonly StoredEvent[], touched: readonly JobView[], blocks: readonly BlockRef[]) => {
+        for (const e of events) putEvent.run(e.blockNumber, e.logIndex, (e.args.jobId as bigint).toString(), encode(e));
+        for (const view of touched) putJob.run(view.jobId.toString(), encode(view));
+        for (const b of blocks) putBlock.run(b.number, b.hash);
+        if (cursor.hash !== null) putBlock.run(cursor.number, cursor.hash);
+        db.prepare("DELETE FROM blocks WHERE number < ?").run(cursor.number - KEEP_BLOCKS);
+        putMeta.run("checkpoint", String(cursor.number));
+        if (cursor.hash !== null) putMeta.run("checkpoint_hash", cursor.hash);
+      },
+    ),
+    keptBlocks() {
+      return db.prepare("SELECT number, hash FROM blocks ORDER BY number DESC").all() as BlockRef[];
+    },
+    rewind: db.transaction((fork: BlockRef, refold: (jobId: bigint, events: StoredEvent[]) => JobView | null) => {
+      const touched = (
+        db.prepare("SELECT DISTINCT job_id FROM job_events WHERE block > ?").all(fork.number) as { job_id: string }[]
+      ).map((r) => r.job_id);
+      db.prepare("DELETE FROM job_events WHERE block > ?").run(fork.number);
+      db.prepare("DELETE FROM blocks WHERE number > ?").run(fork.number);
+      const changed: JobView[] = [];
+      const removed: bigint[] = [];
+      for (const id of touched) {
+        const events = (eventsOf.all(id) as { event: string }[]).map((r) => decode<StoredEvent>(r.event));
+        const view = refold(BigInt(id), events);
+        if (view === null) {
+          // A job posted again under this id later is another job: nothing said about this one applies to it.
+          for (const table of ["jobs", "skipped", "decisions"])
+            db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
+          removed.push(BigInt(id));
+        } else {
+          putJob.run(id, encode(view));
+          changed.push(view);
+        }
+      }
+      putMeta.run("checkpoint", String(fork.number));
+      putMeta.run("checkpoint_hash", fork.hash);
+      return { changed, removed };
     }),
+    putDecision(jobId, { code, reason }) {
+      const current = this.decision(jobId);
+      if (current?.code === code && current.reason === reason) return;
+      db.prepare("INSERT OR REPLACE INTO decisions (job_id, code, reason, at) VALUES (?, ?, ?, ?)").run(
+        jobId.toString(),
+        code,
+        reason,
+        current?.code === code ? current.at : Date.now(),
+      );
+    },
+    decision(jobId) {
+      return (
+        (db.prepare("SELECT code, reason, at FROM decisions WHERE job_id = ?").get(jobId.toString()) as
+          StoredDecision | undefined) ?? null
+      );
+    },
     loadBook() {
       return (db.prepare("SELECT view FROM jobs").all() as { view: string }[]).map((r) => decode<JobView>(r.view));
     },

@@ -1,39 +1,50 @@
 /**
- * The worker: discovers Open jobs from the market's events (eth_getLogs from a stored checkpoint, run every poll
- * interval and at once when a WebSocket log subscription reports something new), decides
- * which to take (policy), preflights them, claims, proves in parallel slots (earliest deadline first), checks each
- * proof against the verification key and submits it. Claims are recorded before they are sent, so a restart
- * resumes them; on SIGTERM it stops claiming and settles what it holds.
+ * The worker: the wiring of its pipeline, and the supervisor that keeps its stages running.
+ *
+ *   discovery ──▶ job book ──▶ scheduling (decision) ──▶ per job: preflight ─▶ claim ─▶ prove ─▶ submit
+ *       │                                                                    ▲
+ *       └── reorg notices ──▶ reconciliation ── resumes or drops held claims ─┘      keeping (reassign stalls)
+ *
+ * Each stage is its own module under pipeline/, with its role at its top: discovery.ts (the chain reader into the
+ * job book, reorgs undone), decision.ts (whether to claim a job, and why not), preflight.ts, claim.ts, prove.ts,
+ * submission.ts (and refusal.ts), keeper.ts, and reconciliation here (the worker's claims against the chain, at
+ * start, after a reorg and periodically). Calls flow one way, from discovery to submission; the long-lived stages
+ * (discovery, scheduling, keeping, reconciliation) run under supervisor.ts, which restarts a failed one with backoff.
+ * Claims are recorded before they are sent, so a restart resumes them; on SIGTERM the worker stops claiming and
+ * settles what it holds.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Wallet } from "ethers";
-import { type LogSubscription, subscribeToLogs } from "../../common/chain/logSubscription.ts";
+import { type LogSubscription, type SubscribedLog, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { explainRevert } from "../../common/contracts/revert.ts";
-import { parseInputsDocument } from "../../common/inputs/document.ts";
-import { JobBook, type JobView, parseMarketLogs } from "../../common/market/jobBook.ts";
-import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { encodeProof } from "../../common/proofs/encoding.ts";
-import { snarkjsProver } from "../../common/proofs/prove.ts";
+import { errorCode, messageOf } from "../../common/errors.ts";
+import { JobBook, type JobView } from "../../common/market/jobBook.ts";
+import { JOB_STATUS, jobStatusName } from "../../common/market/jobStatus.ts";
+import { createMarketReader } from "../../common/market/marketReader.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
 import type { Logger } from "../../common/log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createBackends } from "./backends/index.ts";
+import { createBackoff } from "./pipeline/backoff.ts";
 import { createTxQueue } from "./pipeline/chainTx.ts";
 import { type CircuitTrust, checkServedCircuits, NoTrustedCircuitError } from "./pipeline/circuitCheck.ts";
-import { createBackoff } from "./pipeline/backoff.ts";
+import { claimJob } from "./pipeline/claim.ts";
+import { decide, type DecisionContext } from "./pipeline/decision.ts";
+import { createDiscovery, type ReorgNotice } from "./pipeline/discovery.ts";
 import { attemptKey, jobsToReassign } from "./pipeline/keeper.ts";
-import { evaluate } from "./pipeline/policy.ts";
 import { preflight } from "./pipeline/preflight.ts";
+import { InvalidProofError, proveJob } from "./pipeline/prove.ts";
 import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from "./pipeline/refusal.ts";
 import { MIN_ABANDON_SECONDS, submitUntilSettled } from "./pipeline/submission.ts";
+import { createSupervisor } from "./pipeline/supervisor.ts";
 import { createProverPool } from "./prover/pool.ts";
 import { type ClaimRecord, openStore } from "./store.ts";
 import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 
-const LOG_RANGE = 2_000;
+/** How often held claims with no task working on them are checked against the chain. */
+const RECONCILE_INTERVAL_MS = 10_000;
 
 export interface WorkerCommon {
   config: WorkerConfig;
@@ -44,76 +55,55 @@ export interface WorkerCommon {
 }
 
 export function createWorker({ config, circuits, wallet, logger, metrics }: WorkerCommon) {
-  const provider = createProvider(config.rpcUrl, config.pollIntervalMs);
+  const provider = createProvider(config.rpcUrl, config.pollIntervalMs, {
+    onRetry: ({ kind }) => metrics.rpcRetries.inc({ stage: "rpc", kind }),
+  });
   const signer = wallet.connect(provider);
   const market = connectMarket(config.marketAddress, signer);
+  const me = wallet.address.toLowerCase();
   const store = openStore(config.dataDir);
   const pool = createProverPool(config.slots);
   const send = createTxQueue();
   const book = new JobBook();
   for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
   const backends = createBackends(config, pool);
+  const reader = createMarketReader({
+    provider,
+    address: config.marketAddress,
+    onRetry: ({ kind }) => metrics.rpcRetries.inc({ stage: "discovery", kind }),
+  });
+
   /** Backends that produced a proof failing verification: no more claims for their circuits. */
   const outOfService = new Map<string, string>();
   /** Circuits whose verifiers this worker does not trust (start-up check, or a refused valid proof), with the reason:
    *  no more claims of their jobs (a refusal's verdict is also stored: later starts refuse the circuit too). */
   const circuitsOutOfService = new Map<number, string>();
-  /** Jobs already logged as not claimed because their circuit is out of service (one line per job, not per tick). */
-  const notedOutOfService = new Set<bigint>();
   let circuitTrust: CircuitTrust[] = [];
   const inFlight = new Map<bigint, Promise<void>>();
+  /** Jobs whose claim a reorg removed while a task worked on them: the task stops before it sends anything more. */
+  const revoked = new Map<bigint, string>();
+  /** Claims of other provers seen on the log subscription, by job, with the attempt they claimed. */
+  const claimSeen = new Map<bigint, bigint>();
   /** Job attempts (attemptKey) this keeper has tried to reassign; forgotten once the attempt is over. */
   const reassigned = new Set<string>();
   /** Jobs whose preflight could not run: not taken again before their next-attempt time. */
   const retries = createBackoff<bigint>();
-  const vkeys = new Map<string, unknown>();
+  /** Held claims that reconciliation resumed and failed again: resumed again only after a backoff. */
+  const resumes = createBackoff<bigint>({ initialMs: 5_000, maxMs: 120_000 });
   const provingSeconds = new Map<number, number>();
   let claiming = true;
-  let lastTick = 0;
   let subscription: LogSubscription | null = null;
-  /** Cuts the current pause between ticks short (new logs arrived, or a stop was asked for); a wake during a tick
-   *  makes the next pause end at once. */
-  let woken = false;
-  let cutPause: (() => void) | null = null;
-  const wake = () => {
-    woken = true;
-    cutPause?.();
-  };
   let stopped: () => void;
   const done = new Promise<void>((r) => (stopped = r));
 
   const now = async () => (await provider.getBlock("latest"))!.timestamp;
   /** A contract's refusal with its arguments, wherever ethers put it (a mined revert is replayed); null otherwise. */
   const refusalOf = (e: unknown) => explainRevert(e, provider).catch(() => null);
-  const reasonOf = async (e: unknown) => (await refusalOf(e)) ?? (e as Error).message;
+  const reasonOf = async (e: unknown) => (await refusalOf(e)) ?? messageOf(e);
   // Expected seconds per proof: what this process has seen, else what `bench` measured, else the configured guess.
   const estimate = (c: ServedCircuit) =>
     provingSeconds.get(c.circuitId) ?? store.bench(c.circuitId, c.backend) ?? config.policy.provingSecondsEstimate;
   const circuitOf = (id: bigint) => circuits.find((c) => BigInt(c.circuitId) === id);
-
-  async function discover(): Promise<void> {
-    const head = await provider.getBlockNumber();
-    let from = (store.checkpoint() ?? config.startBlock - 1) + 1;
-    while (from <= head) {
-      const to = Math.min(head, from + LOG_RANGE - 1);
-      const logs = await provider.getLogs({ address: config.marketAddress, fromBlock: from, toBlock: to });
-      const touched = book.apply(parseMarketLogs(market.interface, logs));
-      for (const j of touched)
-        if (j.status === "Open" && j.attempt === 0n && j.postedAtBlock >= from) metrics.jobsSeen.inc();
-      store.saveBook(to, touched);
-      from = to + 1;
-    }
-    metrics.headBlock.set(head);
-  }
-
-  function verifyingKey(circuit: ServedCircuit): unknown {
-    let vkey = vkeys.get(circuit.files.vkey);
-    if (vkey === undefined) {
-      vkey = JSON.parse(readFileSync(circuit.files.vkey, "utf8"));
-      vkeys.set(circuit.files.vkey, vkey);
-    }
-    return vkey;
-  }
 
   /** The circuit's verifiers as the start-up check read them. */
   function verifiersOf(circuit: ServedCircuit) {
@@ -147,19 +137,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
   }
 
-  /** Whether a circuit's jobs may be claimed; a job not claimed for its circuit is logged once, not every tick. */
-  function circuitInService(circuit: ServedCircuit, jobId: bigint): boolean {
-    const reason = circuitsOutOfService.get(circuit.circuitId);
-    if (reason === undefined) return true;
-    if (!notedOutOfService.has(jobId)) {
-      notedOutOfService.add(jobId);
-      logger.info("job not claimed: its circuit is out of service", { jobId, circuitId: circuit.circuitId, reason });
-    }
-    return false;
-  }
-
   async function abandon(record: ClaimRecord, reason: string): Promise<void> {
     const log = logger.child({ jobId: record.jobId });
+    if (revoked.has(record.jobId)) return log.info("not abandoning: the claim is no longer ours", { reason });
     try {
       await (await send(() => market.abandon(record.jobId, record.view.terms))).wait();
       store.setClaimStatus(record.jobId, "abandoned", { error: reason });
@@ -187,6 +167,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     logger,
   };
 
+  // ---- The per-job pipeline: preflight → claim → prove → submit ----
+
   /** Proves a claimed job and submits the proof, or abandons it if the deadline cannot be met. */
   async function proveAndSubmit(
     record: ClaimRecord,
@@ -197,135 +179,180 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     const log = logger.child({ jobId: record.jobId, circuit: circuit.manifestData.name });
     if ((await now()) + estimate(circuit) > deadline)
       return abandon(record, "not enough time left before the deadline");
-    if (witness === undefined) {
-      const parsed = parseInputsDocument(circuit.manifestData, JSON.parse(record.inputs));
-      witness = (
-        await pool.run(
-          {
-            kind: "witness",
-            wasm: circuit.files.wasm,
-            inputs: parsed.signals,
-          },
-          deadline,
-        )
-      ).witness;
-    }
-    const zkey = circuit.files.zkey;
-    const started = Date.now();
     const backend = backends.get(circuit.backend)!;
-    const timeoutMs = (deadline - (await now())) * 1000;
-    let reply;
+    const started = Date.now();
+    let proved;
     try {
-      reply = await backend.prove({ system: circuit.system, zkey, witness, deadline, timeoutMs });
-    } catch (e) {
-      log.error("backend failed to prove", { backend: backend.name, error: (e as Error).message });
-      return abandon(record, `backend ${backend.name} failed: ${(e as Error).message}`);
-    }
-    metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: backend.name }, reply.seconds);
-    // Every proof is checked against the verification key before it is submitted, whatever produced it.
-    const prover = snarkjsProver(circuit.system);
-    let valid: boolean;
-    try {
-      valid = await prover.verify(verifyingKey(circuit), reply.publicSignals, reply.proof);
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
-      outOfService.set(backend.name, `produced an invalid proof for job ${record.jobId}`);
-      metrics.backendUp.set({ backend: backend.name }, 0);
-      log.error("backend produced a proof that does not verify: taken out of service, proof not submitted", {
-        backend: backend.name,
+      proved = await proveJob({
+        jobId: record.jobId,
+        circuit,
+        inputs: record.inputs,
+        witness,
+        backend,
+        pool,
+        deadline,
+        timeoutMs: (deadline - (await now())) * 1000,
       });
-      return abandon(record, `backend ${backend.name} produced an invalid proof`);
+    } catch (e) {
+      if (e instanceof InvalidProofError) {
+        outOfService.set(backend.name, `produced an invalid proof for job ${record.jobId}`);
+        metrics.backendUp.set({ backend: backend.name }, 0);
+        log.error("backend produced a proof that does not verify: taken out of service, proof not submitted", {
+          backend: backend.name,
+        });
+      } else log.error("backend failed to prove", { backend: backend.name, error: messageOf(e) });
+      return abandon(record, messageOf(e));
     }
+    metrics.provingSeconds.observe({ circuit: circuit.manifestData.name, backend: backend.name }, proved.seconds);
     const elapsed = (Date.now() - started) / 1000;
     provingSeconds.set(
       circuit.circuitId,
       Math.max(elapsed * 1.5, (provingSeconds.get(circuit.circuitId) ?? elapsed) * 0.8),
     );
-    const encoded = await encodeProof(circuit.system, reply.proof, reply.publicSignals);
+    // A reorg may have removed the claim while the proof was made, before discovery has read it: ask the chain.
+    const lostTo = revoked.get(record.jobId) ?? (await claimGone(record));
+    if (lostTo !== null) return log.warn("proof not submitted: the claim is no longer ours", { reason: lostTo });
     store.setClaimStatus(record.jobId, "submitting");
     return submitUntilSettled({
       deadline,
       marginSeconds: Math.max(MIN_ABANDON_SECONDS, config.policy.safetyMarginSeconds),
-      send: () => send(() => market.submitProof(record.jobId, record.view.terms, encoded.proof, encoded.publicSignals)),
+      send: () => send(() => market.submitProof(record.jobId, record.view.terms, proved.proof, proved.publicSignals)),
       sent: (txHash) => store.setClaimStatus(record.jobId, "submitting", { txHash }),
       accepted: (tx) => {
         store.setClaimStatus(record.jobId, "proved");
         metrics.jobsProved.inc();
-        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: reply.seconds, tx });
+        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: proved.seconds, tx });
       },
       refusalOf,
-      refused: (refusal, txHash) => reactToRefusedSubmission({ record, circuit, refusal, txHash }, refusals),
+      refused: async (refusal, txHash) => {
+        // A reorg that removed the claim makes the market refuse the proof: that says nothing about the circuit.
+        if (revoked.has(record.jobId)) return log.warn("proof refused after a reorg removed the claim", { refusal });
+        return reactToRefusedSubmission({ record, circuit, refusal, txHash }, refusals);
+      },
       abandon: (reason) => abandon(record, reason),
       now,
       logger: log,
     });
   }
 
+  /** Why the chain no longer shows the record's claim as the worker's; null while it does. */
+  async function claimGone(record: ClaimRecord): Promise<string | null> {
+    const state = await market.jobState(record.jobId);
+    if (
+      state.status === JOB_STATUS.Claimed &&
+      state.assignee.toLowerCase() === me &&
+      state.attempt === record.view.attempt
+    )
+      return null;
+    const reason = "the claim is not on the chain any more (a reorg?)";
+    store.setClaimStatus(record.jobId, "lost", { error: reason });
+    metrics.claimsDropped.inc({ why: "reorg" });
+    return reason;
+  }
+
   /** Preflight, claim, prove, submit one job. */
   async function take(job: JobView, circuit: ServedCircuit): Promise<void> {
     const log = logger.child({ jobId: job.jobId, circuit: circuit.manifestData.name });
+    revoked.delete(job.jobId);
     const checked = await preflight(job, circuit, pool, config);
     if (!checked.ok) {
-      if (checked.final) {
-        store.recordSkip(job.jobId, checked.reason);
+      const { error } = checked;
+      if (!error.retryable) {
+        store.recordSkip(job.jobId, error.message);
         metrics.jobsSkipped.inc({ reason: "preflight" });
-        log.warn("job skipped without a claim", { reason: checked.reason });
+        log.warn("job skipped without a claim", { reason: error.message, code: error.code });
       } else {
         const retryInMs = retries.failed(job.jobId);
         metrics.preflightRetries.inc();
-        log.error("preflight could not run; will retry", { reason: checked.reason, retryInMs });
+        log.error("preflight could not run; will retry", { reason: error.message, code: error.code, retryInMs });
       }
       return;
     }
     retries.clear(job.jobId);
     if (!claiming) return;
-    const record: ClaimRecord = {
-      jobId: job.jobId,
-      status: "claiming",
-      view: structuredClone(job),
-      inputs: checked.inputs,
-      txHash: null,
-      error: null,
-    };
-    store.putClaim(record);
-    try {
-      const tx = await send(() => market.claim(job.jobId, job.terms));
-      store.setClaimStatus(job.jobId, "claiming", { txHash: tx.hash });
-      await tx.wait();
-    } catch (e) {
-      const reason = await reasonOf(e);
-      store.setClaimStatus(job.jobId, "lost", { error: reason });
-      log.info("claim not taken", { reason });
+    // Another prover's claim seen while the preflight ran: sending ours would only revert.
+    if (claimSeen.get(job.jobId) === job.attempt)
+      return log.info("claim not sent: another prover's claim of the job was seen");
+    const claimed = await claimJob(job, checked.inputs, {
+      me,
+      market,
+      send,
+      store,
+      metrics,
+      refusalOf,
+      logger: log,
+    });
+    if (!claimed.held) {
       // The market refuses claims once a verifier's code has changed since registration: stop asking.
-      if (isVerifierRefusal(reason))
-        await takeCircuitOutOfService(circuit, `claim refused: ${reason}`, { jobId: job.jobId, txHash: null });
+      if (claimed.refusal !== null && isVerifierRefusal(claimed.refusal))
+        await takeCircuitOutOfService(circuit, `claim refused: ${claimed.refusal}`, { jobId: job.jobId, txHash: null });
       return;
     }
-    store.setClaimStatus(job.jobId, "claimed");
-    metrics.jobsClaimed.inc();
-    const state = await market.jobState(job.jobId);
-    log.info("claimed", { deadline: state.deadline, bond: job.terms.bond });
-    await proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline), checked.witness);
+    const record = store.claim(job.jobId)!;
+    await proveAndSubmit(record, circuit, claimed.deadline, checked.witness);
   }
 
   function track(jobId: bigint, work: Promise<void>): void {
     const p = work
-      .catch((e) => logger.error("job pipeline failed", { jobId, error: (e as Error).message }))
+      .catch((e) => logger.error("job pipeline failed", { jobId, error: messageOf(e), code: errorCode(e) }))
       .finally(() => {
         inFlight.delete(jobId);
         metrics.inFlight.set(inFlight.size);
         // A slot is free: look for the next job now rather than after the poll interval.
-        wake();
+        supervisor.wake("scheduling");
       });
     inFlight.set(jobId, p);
     metrics.inFlight.set(inFlight.size);
   }
 
+  // ---- Reconciliation: the worker's claims against the chain ----
+
+  /**
+   * Settles one claim record by what the chain says: proved; still held (resumed if no task works on it); or not the
+   * worker's (any more): dropped, and a task working on it stopped before it sends anything more.
+   */
+  async function settleByChain(record: ClaimRecord, why: string): Promise<void> {
+    const state = await market.jobState(record.jobId);
+    const mine = state.assignee.toLowerCase() === me;
+    if (mine && state.status === JOB_STATUS.Proved) {
+      if (record.status !== "proved") store.setClaimStatus(record.jobId, "proved");
+      return;
+    }
+    if (mine && state.status === JOB_STATUS.Claimed && state.attempt === record.view.attempt) {
+      if (record.status !== "claimed" && record.status !== "submitting")
+        store.setClaimStatus(record.jobId, "claimed", { error: null });
+      if (inFlight.has(record.jobId) || !resumes.ready(record.jobId)) return;
+      const circuit = circuitOf(record.view.terms.circuitId);
+      if (circuit === undefined) return;
+      resumes.failed(record.jobId);
+      logger.warn("resuming a held claim no task was working on", { jobId: record.jobId, why });
+      track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
+      return;
+    }
+    const onChain =
+      state.status === JOB_STATUS.None ? "gone" : `as ${jobStatusName(state.status)}, attempt ${state.attempt}`;
+    const reason = `${why}: the chain shows the job ${onChain}`;
+    if (inFlight.has(record.jobId)) revoked.set(record.jobId, reason);
+    store.setClaimStatus(record.jobId, "lost", { error: reason });
+    metrics.claimsDropped.inc({ why: why.startsWith("reorg") ? "reorg" : "reconcile" });
+    logger.warn("claim dropped: not the worker's on chain", { jobId: record.jobId, previously: record.status, reason });
+  }
+
+  async function reconcileAfterReorg(notice: ReorgNotice): Promise<void> {
+    const affected = new Set([...notice.removed, ...notice.changed.map((v) => v.jobId)]);
+    for (const record of store.claims(["claiming", "claimed", "submitting", "proved"]))
+      if (affected.has(record.jobId)) await settleByChain(record, `reorg at block ${notice.fork.number}`);
+    supervisor.wake("scheduling");
+  }
+
+  /** Periodically: held claims with no task on them (a send whose fate was unknown, a task that crashed). */
+  async function reconcileHeld(): Promise<void> {
+    for (const record of store.claims(["claiming", "claimed", "submitting"]))
+      if (!inFlight.has(record.jobId)) await settleByChain(record, "reconciliation");
+  }
+
   /** After a restart: resume every claim the store holds, as the chain now sees it. */
-  async function reconcile(): Promise<void> {
-    const me = wallet.address.toLowerCase();
+  async function reconcileAtStart(): Promise<void> {
     for (const record of store.claims(["claiming", "claimed", "submitting"])) {
       const state = await market.jobState(record.jobId);
       const mine = state.assignee.toLowerCase() === me;
@@ -353,7 +380,94 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
   }
 
-  async function keep(t: number): Promise<void> {
+  // ---- Long-lived stages ----
+
+  const discovery = createDiscovery({
+    reader,
+    store,
+    book,
+    startBlock: config.startBlock,
+    metrics,
+    logger,
+    onReorg: reconcileAfterReorg,
+  });
+
+  /** Another prover's claim on the log subscription: the job leaves the candidates before discovery reads it. */
+  function onSubscribedLog(log: SubscribedLog | null): void {
+    if (log !== null && log.removed !== true) {
+      try {
+        const parsed = market.interface.parseLog(log);
+        if (parsed?.name === "JobClaimed" && String(parsed.args.prover).toLowerCase() !== me)
+          claimSeen.set(parsed.args.jobId as bigint, BigInt(parsed.args.attempt));
+      } catch {
+        // Not the market's event: the subscription is only a hint.
+      }
+    }
+    supervisor.wake("discovery");
+  }
+
+  /** One scheduling pass: every Open job through the decision; the ones to take are started. */
+  async function schedule(): Promise<void> {
+    const account = await market.account(wallet.address);
+    let freeStake = account.staked - account.locked;
+    metrics.stakeFree.set(Number(freeStake));
+    metrics.stakeLocked.set(Number(account.locked));
+    metrics.queueDepth.set(pool.queueDepth());
+    if (!claiming) return;
+    const t = await now();
+    const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
+    // A job that left Open is no longer retried, nor remembered as claimed by someone else.
+    retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
+    for (const [jobId, attempt] of claimSeen)
+      if (book.jobs.get(jobId)?.status !== "Open" || book.jobs.get(jobId)?.attempt !== attempt) claimSeen.delete(jobId);
+    let started = 0;
+    for (const job of open) {
+      const context: DecisionContext = {
+        config,
+        circuits,
+        now: t,
+        claiming,
+        freeStake,
+        freeSlots: config.slots - inFlight.size - started,
+        provingSeconds: estimate,
+        inFlight: (id) => inFlight.has(id),
+        held: (j) => {
+          const held = store.claim(j.jobId);
+          return held !== null && held.status !== "lost" && held.view.attempt === j.attempt;
+        },
+        skipped: (id) => store.skipped(id),
+        claimSeen: (id) => claimSeen.get(id) === job.attempt,
+        retryInMs: (id) => retries.waitMs(id),
+        backendOutOfService: (b) => outOfService.get(b),
+        circuitOutOfService: (id) => circuitsOutOfService.get(id),
+      };
+      const decision = decide(job, context);
+      const before = store.decision(job.jobId);
+      store.putDecision(job.jobId, decision);
+      if (before?.code !== decision.code) {
+        logger.debug("claim decision", { jobId: job.jobId, code: decision.code, reason: decision.reason });
+        if (decision.code === "CIRCUIT_OUT_OF_SERVICE")
+          logger.info("job not claimed: its circuit is out of service", {
+            jobId: job.jobId,
+            circuitId: Number(job.terms.circuitId),
+            reason: decision.reason,
+          });
+      }
+      if (!decision.claim) {
+        if (decision.final && store.skipped(job.jobId) === null) {
+          store.recordSkip(job.jobId, decision.reason);
+          logger.info("job not claimed", { jobId: job.jobId, code: decision.code, reason: decision.reason });
+        }
+        continue;
+      }
+      freeStake -= job.terms.bond;
+      started++;
+      track(job.jobId, take(job, decision.circuit));
+    }
+  }
+
+  async function keep(): Promise<void> {
+    const t = await now();
     for (const job of jobsToReassign(book.jobs.values(), { now: t, me: wallet.address, reassigned })) {
       reassigned.add(attemptKey(job));
       try {
@@ -365,67 +479,27 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
   }
 
-  async function tick(): Promise<void> {
-    await discover();
-    const t = await now();
-    const account = await market.account(wallet.address);
-    let freeStake = account.staked - account.locked;
-    metrics.stakeFree.set(Number(freeStake));
-    metrics.stakeLocked.set(Number(account.locked));
-    metrics.queueDepth.set(pool.queueDepth());
-    if (claiming) {
-      const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
-      // A job that left Open is no longer retried.
-      retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
-      for (const job of open) {
-        if (inFlight.has(job.jobId) || store.skipped(job.jobId) !== null) continue;
-        if (!retries.ready(job.jobId)) continue;
-        const held = store.claim(job.jobId);
-        if (held !== null && held.status !== "lost" && held.view.attempt === job.attempt) continue;
-        // A circuit whose backend was taken out of service is not claimed (but not written off: a restart with
-        // a working backend serves it again).
-        const served = circuitOf(job.terms.circuitId);
-        if (served !== undefined && outOfService.has(served.backend)) continue;
-        if (served !== undefined && !circuitInService(served, job.jobId)) continue;
-        const verdict = evaluate(job, {
-          config,
-          circuits,
-          now: t,
-          freeStake,
-          freeSlots: config.slots - inFlight.size,
-          provingSeconds: estimate,
-        });
-        if (!verdict.claim) {
-          if (verdict.final) store.recordSkip(job.jobId, verdict.reason);
-          continue;
-        }
-        freeStake -= job.terms.bond;
-        track(job.jobId, take(job, verdict.circuit));
-      }
-    }
-    if (config.keeper.enabled) await keep(t);
-    lastTick = Date.now();
-  }
-
-  async function loop(): Promise<void> {
-    while (claiming || inFlight.size > 0) {
-      try {
-        await tick();
-      } catch (e) {
-        logger.warn("tick failed; retrying", { error: (e as Error).message });
-      }
-      if (!woken)
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, config.pollIntervalMs);
-          cutPause = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
-      cutPause = null;
-      woken = false;
-    }
-  }
+  const running = () => claiming || inFlight.size > 0;
+  const supervisor = createSupervisor(
+    [
+      {
+        name: "discovery",
+        intervalMs: config.pollIntervalMs,
+        pass: async () => {
+          const { ranges, reorgs } = await discovery.poll();
+          if (ranges + reorgs > 0) supervisor.wake("scheduling");
+        },
+      },
+      { name: "scheduling", intervalMs: config.pollIntervalMs, pass: schedule },
+      ...(config.keeper.enabled ? [{ name: "keeping", intervalMs: config.pollIntervalMs, pass: keep }] : []),
+      { name: "reconciliation", intervalMs: RECONCILE_INTERVAL_MS, pass: reconcileHeld },
+    ],
+    {
+      running,
+      logger,
+      onRestart: (stage) => metrics.stageRestarts.inc({ stage }),
+    },
+  );
 
   return {
     async start(): Promise<void> {
@@ -455,15 +529,17 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         metrics.circuitUp.set({ circuit: String(checked.circuitId) }, checked.status === "refused" ? 0 : 1);
         if (checked.status === "refused") circuitsOutOfService.set(checked.circuitId, checked.reason);
       }
-      await reconcile();
+      await reconcileAtStart();
       if (noneLeft !== null) {
         // Nothing to serve, but the claims held on refused circuits are abandoned (reconcile) before the worker ends.
         await Promise.all(inFlight.values());
         throw noneLeft;
       }
-      if (config.wsUrl !== undefined) subscription = subscribeToLogs(config.wsUrl, config.marketAddress, wake, logger);
-      void loop().then(async () => {
-        await subscription?.close();
+      if (config.wsUrl !== undefined)
+        subscription = subscribeToLogs(config.wsUrl, config.marketAddress, onSubscribedLog, logger);
+      void supervisor.run().then(async () => {
+        await Promise.all(inFlight.values());
+        subscription?.close();
         await pool.close();
         store.close();
         provider.destroy();
@@ -474,21 +550,32 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     stop(): Promise<void> {
       if (claiming) logger.info("stopping: no new claims; settling held claims", { held: inFlight.size });
       claiming = false;
-      wake();
+      supervisor.wake();
       return done;
     },
-    health: () => ({
-      ok: Date.now() - lastTick < Math.max(30_000, config.pollIntervalMs * 10),
-      lastTick,
-      inFlight: inFlight.size,
-      queueDepth: pool.queueDepth(),
-      backendsOutOfService: Object.fromEntries(outOfService),
-      circuits: circuitTrust.map((c) => ({
-        ...c,
-        inService: !circuitsOutOfService.has(c.circuitId),
-        outOfServiceReason: circuitsOutOfService.get(c.circuitId) ?? null,
-      })),
-    }),
+    health: () => {
+      const passes = supervisor.lastPass();
+      const stale = Math.max(30_000, config.pollIntervalMs * 10);
+      const stages = Object.fromEntries(
+        Object.entries(passes).map(([name, at]) => [
+          name,
+          { lastPass: at, ok: Date.now() - at < (name === "reconciliation" ? stale + RECONCILE_INTERVAL_MS : stale) },
+        ]),
+      );
+      return {
+        ok: Object.values(stages).every((s) => s.ok),
+        lastTick: passes.scheduling,
+        stages,
+        inFlight: inFlight.size,
+        queueDepth: pool.queueDepth(),
+        backendsOutOfService: Object.fromEntries(outOfService),
+        circuits: circuitTrust.map((c) => ({
+          ...c,
+          inService: !circuitsOutOfService.has(c.circuitId),
+          outOfServiceReason: circuitsOutOfService.get(c.circuitId) ?? null,
+        })),
+      };
+    },
     done,
   };
 }

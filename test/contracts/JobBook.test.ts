@@ -3,7 +3,8 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { JobBook, parseMarketLogs } from "../../common/market/jobBook.ts";
+import { JobBook } from "../../common/market/jobBook.ts";
+import { createMarketReader } from "../../common/market/marketReader.ts";
 import { BOND, deployMarket, FEE, PARAMS, postProvableJob, registerExample, STAKE } from "./helpers/fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -20,15 +21,9 @@ describe("JobBook", function () {
     await networkHelpers.time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
 
+    const reader = createMarketReader({ provider: ethers.provider, address: await market.getAddress() });
     const book = new JobBook();
-    const read = async () =>
-      book.apply(
-        parseMarketLogs(
-          market.interface,
-          await ethers.provider.getLogs({ address: await market.getAddress(), fromBlock: 0 }),
-        ),
-      );
-    await read();
+    book.apply(await reader.scan(0, []));
     const view = book.jobs.get(job.jobId)!;
     const newFee = FEE + (BOND * PARAMS.rewardShareBps) / 10_000n;
     expect(view).to.include({ status: "Open", attempt: 1n, assignee: null });
@@ -39,12 +34,7 @@ describe("JobBook", function () {
     await market.connect(prover2).claim(job.jobId, view.terms);
     await market.connect(prover2).submitProof(job.jobId, view.terms, job.proof.proof, job.proof.publicSignals);
     const fresh = new JobBook();
-    fresh.apply(
-      parseMarketLogs(
-        market.interface,
-        await ethers.provider.getLogs({ address: await market.getAddress(), fromBlock: 0 }),
-      ),
-    );
+    fresh.apply(await reader.scan(0, []));
     expect(fresh.jobs.get(job.jobId)).to.include({ status: "Proved", assignee: prover2.address, attempt: 1n });
     expect(fresh.open().map((j) => j.jobId)).to.deep.equal([other.jobId]);
   });

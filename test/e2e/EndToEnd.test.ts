@@ -83,6 +83,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
       provider: chain.provider,
       wallet: chain.accounts[4] as Wallet,
       marketAddress: deployment.market,
+      startBlock: deployment.startBlock,
       coordinatorUrl,
     });
   });

@@ -35,6 +35,8 @@ describe("requester CLI", function () {
     env = {
       PM_RPC_URL: devnet.chain.url,
       PM_MARKET_ADDRESS: devnet.deployment.market,
+      // The devnet's market is deployed on a fresh chain: its events start at block 0 or later.
+      PM_START_BLOCK: "0",
       PM_PRIVATE_KEY: devnet.chain.accounts[2].privateKey,
     };
   });
@@ -126,6 +128,12 @@ describe("requester CLI", function () {
     const requester = devnet.chain.accounts[2].address;
 
     const toCancel = await post("3600");
+    // With --market alone, the job's events cannot be looked for without the market's deployment block.
+    const withoutStart = Object.fromEntries(Object.entries(env).filter(([name]) => name !== "PM_START_BLOCK"));
+    const unplaced = await run(["cancel", toCancel], withoutStart);
+    expect(unplaced.code, unplaced.stderr).to.equal(2);
+    expect(unplaced.stderr).to.match(/needs the market's deployment block: give --start-block N with --market/);
+    expect(await run(["cancel", toCancel, "--start-block", "x"], withoutStart)).to.include({ code: 2 });
     const before = await market.withdrawable(requester);
     expect((await run(["cancel", toCancel], env)).code).to.equal(0);
     expect(JSON.parse((await run(["status", toCancel], env)).stdout).status).to.equal("Cancelled");

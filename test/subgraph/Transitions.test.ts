@@ -12,6 +12,7 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
 import { currentTerms } from "../../common/market/jobBook.ts";
+import { createMarketReader } from "../../common/market/marketReader.ts";
 import { proveWithSnarkjs } from "../../common/proofs/prove.ts";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
@@ -39,8 +40,8 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
     const manifest = loadManifest("poseidon_preimage");
     const as = (who: typeof alice) => connectMarket(devnet.deployment.market, who);
     // A job's current terms (a reassignment raises the fee), as the job book folds them from the events.
-    const terms = async (jobId: bigint) =>
-      (await currentTerms(devnet.chain.provider, devnet.deployment.market, as(alice).interface, jobId))!;
+    const reader = createMarketReader({ provider: devnet.chain.provider, address: devnet.deployment.market });
+    const terms = async (jobId: bigint) => (await currentTerms(reader, 0, jobId))!;
     const post = async (seed: string, o: Parameters<typeof postJob>[4] = {}) => {
       const inputs = await exampleInputs("poseidon_preimage", seed);
       return { jobId: await postJob(devnet, requester, circuitId, inputs, o), inputs };

@@ -10,6 +10,7 @@ import { expect } from "chai";
 import { once } from "node:events";
 import http from "node:http";
 import net, { isIP, type LookupFunction } from "node:net";
+import { FatalError, RetryableError } from "../../common/errors.ts";
 import { isLoopbackURL, judgeAddress } from "../../common/inputs/addressPolicy.ts";
 import { fetchInputs, InputsFetchError, type InputsFetchOptions, type Resolver } from "../../common/inputs/fetch.ts";
 import type { JobView } from "../../common/market/jobBook.ts";
@@ -412,24 +413,28 @@ describe("worker: fetching a job's inputs URI", function () {
 
     it("skips a job whose inputs URI is refused (final: never claimed), with the config's remedy", async function () {
       const checked = await preflight(job("http://10.0.0.5/x"), circuit, pool, limits(false));
-      expect(checked).to.deep.equal({
-        ok: false,
-        final: true,
-        reason:
-          "inputs unavailable: inputs URI http://10.0.0.5/x names 10.0.0.5, a private-network address: refused " +
+      if (checked.ok) throw new Error("preflight passed a refused URI");
+      expect(checked.error).to.be.instanceOf(FatalError);
+      expect(checked.error).to.include({ retryable: false, code: "INPUTS_REFUSED", stage: "preflight" });
+      expect(checked.error.message).to.equal(
+        "inputs unavailable: inputs URI http://10.0.0.5/x names 10.0.0.5, a private-network address: refused " +
           "(a job's poster chooses this URI); set inputsFetch.allowPrivateNetworks in the worker config to allow it",
-      });
+      );
+      expect(checked.error.cause).to.be.instanceOf(InputsFetchError);
       expect(connects).to.deep.equal([]);
     });
 
     it("tries again later after an HTTP 503; fetches from loopback when allowed", async function () {
       handle = (_req, res) => res.writeHead(503).end();
       const unavailable = await preflight(job(`${base}/x`), circuit, pool, limits(true));
-      expect(unavailable).to.include({ ok: false, final: false });
+      if (unavailable.ok) throw new Error("preflight passed unavailable inputs");
+      expect(unavailable.error).to.be.instanceOf(RetryableError);
+      expect(unavailable.error).to.include({ retryable: true, code: "INPUTS_UNAVAILABLE" });
       handle = (_req, res) => res.end(DOC);
       const fetched = await preflight(job(`${base}/x`), circuit, pool, limits(true));
-      expect(fetched).to.include({ ok: false, final: true });
-      expect((fetched as { reason: string }).reason).to.match(/^inputs hash 0x[0-9a-f]{64} does not match the job's/);
+      if (fetched.ok) throw new Error("preflight passed inputs with the wrong hash");
+      expect(fetched.error).to.include({ retryable: false, code: "INPUTS_HASH_MISMATCH" });
+      expect(fetched.error.message).to.match(/^inputs hash 0x[0-9a-f]{64} does not match the job's/);
     });
   });
 });

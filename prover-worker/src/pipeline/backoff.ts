@@ -25,6 +25,11 @@ export function createBackoff<K>(o: BackoffOptions = {}) {
       const e = entries.get(key);
       return e === undefined || now() >= e.nextAt;
     },
+    /** Milliseconds until the key may be tried (0: now). */
+    waitMs(key: K): number {
+      const e = entries.get(key);
+      return e === undefined ? 0 : Math.max(0, e.nextAt - now());
+    },
     /** Records a retryable failure; returns the delay in ms before the next attempt. */
     failed(key: K): number {
       const failures = (entries.get(key)?.failures ?? 0) + 1;
