@@ -7,13 +7,17 @@
  *
  * Public providers drop connections, time out and answer 5xx now and then. A request that failed that way before
  * any answer came (ethers retries HTTP 429 itself) is sent again after a backoff with jitter, a bounded number of
- * times, unless it sends a transaction: a dropped `eth_sendRawTransaction` may have reached the node, and whoever
- * sent it must ask the chain rather than send it twice (the worker's claim does: pipeline/claim.ts).
+ * times. A signed transaction may be sent again too: it is the same transaction (same hash, same nonce), so the
+ * node either takes it or says it has it already ("already known", or "nonce too low" once it is mined). Those
+ * answers to a repeat are taken as the success they are, after checking that the node does know the transaction;
+ * any other error is the caller's.
  */
-import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, keccak256 } from "ethers";
 import { classifyRpcFailure } from "./rpcErrors.ts";
 
-const SENDS = new Set(["eth_sendRawTransaction", "eth_sendTransaction"]);
+/** What nodes answer a transaction they already have: geth, erigon, Hardhat/EDR, Nethermind, Besu wordings. */
+const ALREADY_SENT =
+  /already known|known transaction|already imported|nonce too low|AlreadyKnown|transaction already exists/i;
 
 export interface ProviderRetry {
   /** Attempts per request in all (default 5). */
@@ -34,20 +38,48 @@ class RetryingProvider extends JsonRpcProvider {
   }
 
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const methods = (Array.isArray(payload) ? payload : [payload]).map((p) => p.method);
-    const sends = methods.some((m) => SENDS.has(m));
+    const payloads = Array.isArray(payload) ? payload : [payload];
+    const methods = payloads.map((p) => p.method);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await super._send(payload);
+        const results = await super._send(payload);
+        return attempt === 1 ? results : await this.#knownRepeats(payloads, results);
       } catch (e) {
         const failure = classifyRpcFailure(e);
         const passing = failure.kind === "transient" || failure.kind === "rateLimited";
-        if (sends || !passing || attempt >= this.#retry.attempts || this.destroyed) throw e;
+        if (!passing || attempt >= this.#retry.attempts || this.destroyed) throw e;
         this.#retry.onRetry?.({ method: methods.join(","), attempt, kind: failure.kind });
         const base = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** (attempt - 1));
         await new Promise((r) => setTimeout(r, Math.round(base * (0.8 + 0.4 * Math.random()))));
       }
     }
+  }
+
+  /**
+   * A repeated eth_sendRawTransaction that the node refuses because it has the transaction already (the first
+   * attempt reached it): answered with the transaction's hash, once the node confirms it knows that hash.
+   */
+  async #knownRepeats(payloads: JsonRpcPayload[], results: JsonRpcResult[]): Promise<JsonRpcResult[]> {
+    const answered: JsonRpcResult[] = [];
+    for (const result of results) {
+      const sent = payloads.find((p) => p.id === result.id);
+      const error = (result as { error?: { message?: string } }).error;
+      if (sent?.method === "eth_sendRawTransaction" && error && ALREADY_SENT.test(String(error.message))) {
+        const hash = keccak256((sent.params as string[])[0]);
+        const known = await super._send({
+          method: "eth_getTransactionByHash",
+          params: [hash],
+          id: sent.id,
+          jsonrpc: "2.0",
+        });
+        if ((known[0] as { result?: unknown }).result != null) {
+          answered.push({ id: result.id, result: hash });
+          continue;
+        }
+      }
+      answered.push(result);
+    }
+    return answered;
   }
 }
 

@@ -18,7 +18,7 @@ import type { Wallet } from "ethers";
 import { type LogSubscription, type SubscribedLog, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { explainRevert } from "../../common/contracts/revert.ts";
+import { explainRevert, isContractRevert } from "../../common/contracts/revert.ts";
 import { errorCode, messageOf } from "../../common/errors.ts";
 import { JobBook, type JobView } from "../../common/market/jobBook.ts";
 import { JOB_STATUS, jobStatusName } from "../../common/market/jobStatus.ts";
@@ -474,6 +474,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         await (await send(() => market.reassign(job.jobId, job.terms))).wait();
         logger.info("reassigned a stalled job as keeper", { jobId: job.jobId, prover: job.assignee });
       } catch (e) {
+        // Refused (another keeper was first, the job moved on): this attempt is done. Not sent (the RPC failed):
+        // tried again at the next pass.
+        if (!isContractRevert(e)) reassigned.delete(attemptKey(job));
         logger.info("reassign not taken", { jobId: job.jobId, reason: await reasonOf(e) });
       }
     }

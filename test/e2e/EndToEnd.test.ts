@@ -1,6 +1,9 @@
 /**
  * ProofMarket end to end, as real processes: a local chain node, the market deployed with Ignition through the
- * RPC-URL network (as on a testnet), the coordinator, and three workers reading the deployment's folder. Twenty
+ * RPC-URL network (as on a testnet), the coordinator, and three workers reading the deployment's folder. The
+ * coordinator, the workers and the requester reach the chain through a proxy that behaves like a public RPC provider
+ * (dev/rpcProxy.ts: eth_getLogs capped at 500 blocks, 429s, latency, dropped connections, stale heads), over a chain
+ * with a long history of empty blocks, so that every reader must page its logs. Twenty
  * jobs across the example circuits (Groth16, PLONK, FFLONK). One worker is killed with SIGKILL while it holds a
  * claim; after the deadline a keeper reassigns the job and another worker proves it. At the end every job is
  * Proved, GraphQL shows each job's full history, the killed worker's stake shows the slash, and the token
@@ -20,10 +23,13 @@ import { deployWithIgnition, ignitionDeploymentDir } from "../../common/deploy/i
 import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
 import type { IgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import { createMarketReader, jobTopics } from "../../common/market/marketReader.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../../coordinator/runtime.ts";
 import { createRequester, type Requester } from "../../requester/client.ts";
+import { createProvider } from "../../common/chain/provider.ts";
 import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
+import { type RpcProxy, startRpcProxy } from "../../dev/rpcProxy.ts";
 import { type Devnet, postJob } from "../helpers/market.ts";
 import {
   type LoggedProcess,
@@ -53,6 +59,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
   let coordinator: LoggedProcess;
   let coordinatorUrl: string;
   let requester: Requester;
+  let proxy: RpcProxy;
   const deploymentId = `test-e2e-${process.pid}`;
   const workers: LoggedProcess[] = [];
 
@@ -66,11 +73,28 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     });
     const mintable = new Contract(deployment.token!, ["function mint(address,uint256)"], chain.accounts[0]);
     for (const who of chain.accounts.slice(1, 6)) await (await mintable.mint(who.address, parseEther("1000"))).wait();
+    // History: 1,500 empty blocks after the deployment, more than a public provider serves in one eth_getLogs. Mined
+    // one by one (in one batch request), since hardhat_mine's reserved blocks do not name their parent.
+    await fetch(chain.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(Array.from({ length: 1500 }, (_, id) => ({ jsonrpc: "2.0", id, method: "evm_mine" }))),
+    });
+    proxy = await startRpcProxy(chain.url, {
+      maxBlockRange: 500,
+      maxResults: 10_000,
+      rateLimitRate: 0.03,
+      latencyMs: [0, 15],
+      dropRate: 0.02,
+      staleHeadRate: 0.05,
+      staleBlocks: 2,
+      seed: 13,
+    });
 
     scratch = await scratchDatabase("sqlite");
     coordinator = spawnLogged([...COORDINATOR_NODE_FLAGS, path.join(REPO_ROOT, "coordinator", "main.ts")], {
       DATABASE_URL: scratch.url,
-      RPC_URL: chain.url,
+      RPC_URL: proxy.url,
       DEPLOYMENT: deployment.dir,
       CONFIRMATIONS: "0",
       POLL_MS: "200",
@@ -80,7 +104,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     // Uploads are checked against circuits the coordinator has indexed.
     await coordinator.waitForLog((l) => l.msg === "indexed range");
     requester = createRequester({
-      provider: chain.provider,
+      provider: createProvider(proxy.url),
       wallet: chain.accounts[4] as Wallet,
       marketAddress: deployment.market,
       startBlock: deployment.startBlock,
@@ -93,6 +117,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     coordinator?.proc.kill("SIGTERM");
     await coordinator?.exited;
     await scratch?.drop();
+    await proxy?.close();
     rmSync(ignitionDeploymentDir(deploymentId), { recursive: true, force: true });
     await chain?.stop();
   });
@@ -100,7 +125,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
   async function worker(account: Wallet, keeper: boolean): Promise<LoggedProcess> {
     const circuits = exampleCircuitIds();
     const { file } = writeWorkerConfig({
-      rpcUrl: chain.url,
+      rpcUrl: proxy.url,
       deployment: deployment.dir,
       circuits,
       slots: 1,
@@ -114,6 +139,16 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     const started = startWorker(file, account.privateKey);
     workers.push(started);
     return started;
+  }
+
+  /** A worker's refused claims by where they were refused (estimate, mined), from its /metrics. */
+  async function claimsRefused(w: LoggedProcess): Promise<Record<string, number>> {
+    const url = String(w.logs.find((l) => l.msg === "metrics and health listening")!.url);
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const counts: Record<string, number> = {};
+    for (const m of text.matchAll(/^pm_worker_claims_refused_total\{where="(\w+)"\} (\d+)/gm))
+      counts[m[1]] = Number(m[2]);
+    return counts;
   }
 
   async function post(name: ExampleCircuit, system: ProofSystem, seed: string, provingWindow = 300n): Promise<bigint> {
@@ -273,11 +308,25 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     // Every fee and the slash are accounted for: the provers were paid the twenty fees, one raised by the reward
     // share of the slash; the keeper, the treasury and the requester got the other shares; the requester also
     // got back the escrow of the two cancelled jobs.
-    const fees = (await Promise.all(jobs.map((id) => market.queryFilter(market.filters.JobProved(id), 0)))).reduce(
-      (sum, [e]) => sum + e.args.fee,
-      0n,
+    const reader = createMarketReader({ provider: chain.provider, address: deployment.market });
+    const proofs = await Promise.all(
+      jobs.map((id) => reader.scan(deployment.startBlock, jobTopics(id, ["JobProved"]))),
     );
+    const fees = proofs.reduce((sum, [e]) => sum + (e.args.fee as bigint), 0n);
     expect(fees).to.equal(20n * FEE + (slashed * DEV_MARKET_PARAMS.rewardShareBps) / 10_000n);
     expect(withdrawable.reduce((x, y) => x + y, 0n)).to.equal(22n * FEE + slashed);
+
+    // What the provider imitation did to them, and how many claims were lost to another prover's.
+    const faults = proxy.stats();
+    const refused = await Promise.all(workers.slice(1).map(claimsRefused));
+    console.log(
+      `      through the provider imitation: ${faults.requests} requests, ${faults.rangeRefusals} getLogs ranges ` +
+        `refused, ${faults.rateLimited} rate-limited, ${faults.dropped} dropped, ${faults.staleHeads} stale heads; ` +
+        `claims refused: ${JSON.stringify(refused)}`,
+    );
+    expect(faults.rangeRefusals).to.be.greaterThan(0);
+    expect(faults.rateLimited).to.be.greaterThan(0);
+    expect(faults.dropped).to.be.greaterThan(0);
+    expect(faults.staleHeads).to.be.greaterThan(0);
   });
 });
