@@ -15,7 +15,7 @@ import { FaucetRefused } from "../../common/deploy/faucet.ts";
 import { createLogger } from "../../common/log.ts";
 import { createBackends } from "./backends/index.ts";
 import { benchCircuits } from "./bench.ts";
-import { CONFIG_OVERRIDES, configDefault, ConfigError, loadConfig, type OverrideFlag } from "./config.ts";
+import { CONFIG_OVERRIDES, configDefault, ConfigError, loadConfig, loadDataDir, type OverrideFlag } from "./config.ts";
 import { initWorkerConfig } from "./init.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { createProverPool } from "./prover/pool.ts";
@@ -197,8 +197,8 @@ program
  * decision with its reason (pipeline/decision.ts), the claim it holds or held, and why it wrote the job off.
  */
 function printJobStatus(jobId: bigint): void {
-  const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
-  const store = openStore(config.dataDir);
+  const dataDir = loadDataDir(configFile(), overrides());
+  const store = openStore(dataDir);
   try {
     const job = store.loadBook().find((j) => j.jobId === jobId) ?? null;
     const decision = store.decision(jobId);
@@ -206,7 +206,7 @@ function printJobStatus(jobId: bigint): void {
     const skipped = store.skipped(jobId);
     if (job === null && claim === null)
       throw new UsageError(
-        `job ${jobId} is not in this worker's book (${config.dataDir}): not posted, not read yet, or removed by a reorg`,
+        `job ${jobId} is not in this worker's book (${dataDir}): not posted, not read yet, or removed by a reorg`,
       );
     const text = (v: unknown) => (typeof v === "bigint" ? v.toString() : v);
     console.log(
@@ -259,15 +259,15 @@ again. Clear a verdict only once you know why the proof was refused. Reads the d
   .action((opts: { clear?: string }) => {
     if (opts.clear !== undefined && !/^\d+$/.test(opts.clear))
       throw new UsageError(`--clear: expected a circuit id, got ${opts.clear}`);
-    const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
-    const store = openStore(config.dataDir);
+    const dataDir = loadDataDir(configFile(), overrides());
+    const store = openStore(dataDir);
     try {
       if (opts.clear === undefined) {
         console.log(JSON.stringify(store.verdicts().map(verdictSummary), null, 2));
         return;
       }
       if (!store.clearVerdict(Number(opts.clear)))
-        throw new UsageError(`no verdict is stored for circuit ${opts.clear} in ${config.dataDir}`);
+        throw new UsageError(`no verdict is stored for circuit ${opts.clear} in ${dataDir}`);
       console.log(
         `cleared the verdict on circuit ${opts.clear}: the worker's next start checks it and serves it again`,
       );

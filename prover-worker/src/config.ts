@@ -258,18 +258,12 @@ export function resolveManifest(
   }
 }
 
-/**
- * @param file the JSONC config file (optional when everything comes from the environment and flags)
- * @param overrides flag name (CONFIG_OVERRIDES) -> value as typed on the command line
- * @param servesCircuits false for the commands that only talk to the chain: an operator stakes or gets test tokens
- *   before choosing circuits, so they need no `circuits` (the chain's settings still come from file, env and flags)
- */
-export function loadConfig(
+/** The raw config: the file's contents, paths resolved against its folder, then the environment and the flags. */
+function assemble(
   file: string | undefined,
-  overrides: Partial<Record<OverrideFlag, string>> = {},
-  env: NodeJS.ProcessEnv = process.env,
-  { servesCircuits = true }: { servesCircuits?: boolean } = {},
-): { config: WorkerConfig; circuits: ServedCircuit[] } {
+  overrides: Partial<Record<OverrideFlag, string>>,
+  env: NodeJS.ProcessEnv,
+): { raw: Record<string, unknown>; base: string } {
   const raw = file === undefined ? {} : readConfigFile(file);
   const base = file === undefined ? process.cwd() : path.dirname(path.resolve(file));
   resolveFilePaths(raw, base);
@@ -292,14 +286,41 @@ export function loadConfig(
     raw.marketAddress ??= deployment.market;
     raw.startBlock ??= deployment.startBlock;
   }
+  return { raw, base };
+}
+
+function invalid(error: z.ZodError, file: string | undefined): ConfigError {
+  const lines = error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}${whereToSet(i.path)}`);
+  const start = file ? "" : "\n  (no config file: `proofmarket-worker init` writes one; give it with --config FILE)";
+  return new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}${start}`);
+}
+
+/** The data folder alone, for the commands that read nothing else (`trust`, `status --job`): no chain needed. */
+export function loadDataDir(
+  file: string | undefined,
+  overrides: Partial<Record<OverrideFlag, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const parsed = configSchema.pick({ dataDir: true }).safeParse(assemble(file, overrides, env).raw);
+  if (!parsed.success) throw invalid(parsed.error, file);
+  return parsed.data.dataDir;
+}
+
+/**
+ * @param file the JSONC config file (optional when everything comes from the environment and flags)
+ * @param overrides flag name (CONFIG_OVERRIDES) -> value as typed on the command line
+ * @param servesCircuits false for the commands that only talk to the chain: an operator stakes or gets test tokens
+ *   before choosing circuits, so they need no `circuits` (the chain's settings still come from file, env and flags)
+ */
+export function loadConfig(
+  file: string | undefined,
+  overrides: Partial<Record<OverrideFlag, string>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  { servesCircuits = true }: { servesCircuits?: boolean } = {},
+): { config: WorkerConfig; circuits: ServedCircuit[] } {
+  const { raw, base } = assemble(file, overrides, env);
   const parsed = (servesCircuits ? configSchema : chainOnlySchema).safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (i) => `  ${i.path.join(".") || "(root)"}: ${i.message}${whereToSet(i.path)}`,
-    );
-    const start = file ? "" : "\n  (no config file: `proofmarket-worker init` writes one; give it with --config FILE)";
-    throw new ConfigError(`invalid worker configuration${file ? ` in ${file}` : ""}:\n${lines.join("\n")}${start}`);
-  }
+  if (!parsed.success) throw invalid(parsed.error, file);
   const config = parsed.data;
   const circuits = config.circuits.map((c, i) => {
     const resolved = resolveManifest(c.manifest, base);

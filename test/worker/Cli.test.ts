@@ -209,6 +209,15 @@ describe("proofmarket-worker CLI", function () {
     const again = await trust("--clear", "1");
     expect(again.code).to.equal(2);
     expect(again.stderr).to.match(/^no verdict is stored for circuit 1 in /);
+
+    // It reads the data folder only: a config that names nothing else (no chain, no market) will do.
+    const dataOnly = path.join(path.dirname(out), "data-only.json");
+    writeFileSync(dataOnly, JSON.stringify({ dataDir: loadConfig(out).config.dataDir }));
+    const local = await workerCommand(["trust", "--config", dataOnly], "");
+    expect([local.code, local.stderr, JSON.parse(local.stdout)]).to.deep.equal([0, "", []]);
+    const unknownJob = await workerCommand(["status", "--job", "12", "--config", dataOnly], "");
+    expect(unknownJob.code).to.equal(2);
+    expect(unknownJob.stderr).to.match(/^job 12 is not in this worker's book \(.*\): not posted, not read yet/);
   });
 
   it("init offers a rapidsnark found on the PATH to Groth16 circuits, and no other program named prover", async function () {
