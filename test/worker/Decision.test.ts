@@ -1,0 +1,267 @@
+/**
+ * The worker's claim decision (prover-worker/src/pipeline/decision.ts): one case per gate, each with its stable code,
+ * whether it writes the job off (`final`), and a reason that names the numbers involved; the gates' order (a job
+ * failing several gates reports the first); and the boundaries at which a job is claimed.
+ */
+import { expect } from "chai";
+import type { JobView } from "../../common/market/jobBook.ts";
+import type { ServedCircuit } from "../../prover-worker/src/config.ts";
+import {
+  type Decision,
+  type DecisionCode,
+  type DecisionContext,
+  decide,
+} from "../../prover-worker/src/pipeline/decision.ts";
+
+/** Chain time of every case (seconds). */
+const NOW = 1_000_000;
+const JOB_ID = 7n;
+
+const served = { circuitId: 3, backend: "snarkjs" } as ServedCircuit;
+const other = { circuitId: 4, backend: "rapidsnark" } as ServedCircuit;
+
+/** An Open job of the served circuit, fee 10, bond 2, a 300 s window, expiring in an hour: claimable. */
+function openJob(): JobView {
+  return {
+    jobId: JOB_ID,
+    status: "Open",
+    attempt: 0n,
+    terms: {
+      requester: "0x" + "cc".repeat(20),
+      circuitId: 3n,
+      expiresAt: BigInt(NOW + 3600),
+      provingWindow: 300n,
+      fee: 10n,
+      bond: 2n,
+      inputsCommitment: "0x00",
+    },
+  } as unknown as JobView;
+}
+
+/** A context with every gate open: claiming, nothing held or seen, minimum fee 5, maximum bond 50, 20 s to prove. */
+function openContext(): DecisionContext {
+  return {
+    config: { policy: { minFee: 5n, maxBond: 50n, safetyMarginSeconds: 10, provingSecondsEstimate: 15 }, slots: 2 },
+    circuits: [other, served],
+    now: NOW,
+    claiming: true,
+    freeStake: 100n,
+    freeSlots: 2,
+    provingSeconds: () => 20,
+    inFlight: () => false,
+    held: () => false,
+    skipped: () => null,
+    claimSeen: () => false,
+    retryInMs: () => 0,
+    backendOutOfService: () => undefined,
+    circuitOutOfService: () => undefined,
+  };
+}
+
+interface Gate {
+  code: DecisionCode;
+  final: boolean;
+  /** Makes the job fail this gate (and only this one). The context's callbacks answer only for the job's own id
+   *  (and the served circuit's backend and id), so a gate that asked about something else would stay open. */
+  close(job: JobView, ctx: DecisionContext): void;
+  /** What the reason must say: the numbers (and words) this gate's refusal is about. */
+  reason: RegExp;
+}
+
+/** Every gate, in the order decide() checks them. */
+const GATES: Gate[] = [
+  {
+    code: "STOPPING",
+    final: false,
+    close: (_job, ctx) => (ctx.claiming = false),
+    reason: /stopping/,
+  },
+  {
+    code: "NOT_OPEN",
+    final: false,
+    close: (job) => (job.status = "Claimed"),
+    reason: /\bClaimed\b/,
+  },
+  {
+    code: "IN_FLIGHT",
+    final: false,
+    close: (job, ctx) => (ctx.inFlight = (id) => id === job.jobId),
+    reason: /already working/,
+  },
+  {
+    code: "HELD",
+    final: false,
+    close: (job, ctx) => {
+      job.attempt = 2n;
+      ctx.held = (j) => j.jobId === job.jobId && j.attempt === 2n;
+    },
+    reason: /attempt 2\b/,
+  },
+  {
+    code: "SKIPPED",
+    final: false,
+    close: (job, ctx) => (ctx.skipped = (id) => (id === job.jobId ? "inputs hash 0xab does not match" : null)),
+    reason: /inputs hash 0xab does not match/,
+  },
+  {
+    code: "CLAIM_SEEN",
+    final: false,
+    close: (job, ctx) => (ctx.claimSeen = (id) => id === job.jobId),
+    reason: /another prover's claim/,
+  },
+  {
+    code: "RETRY_LATER",
+    final: false,
+    close: (job, ctx) => (ctx.retryInMs = (id) => (id === job.jobId ? 2_500 : 0)),
+    // 2.5 s rounds up.
+    reason: /\b3 s\b/,
+  },
+  {
+    code: "NOT_SERVED",
+    final: true,
+    close: (job) => (job.terms.circuitId = 99n),
+    reason: /circuit 99\b/,
+  },
+  {
+    code: "BACKEND_OUT_OF_SERVICE",
+    final: false,
+    close: (_job, ctx) =>
+      (ctx.backendOutOfService = (b) => (b === "snarkjs" ? "produced an invalid proof for job 5" : undefined)),
+    reason: /backend snarkjs .*produced an invalid proof for job 5/,
+  },
+  {
+    code: "CIRCUIT_OUT_OF_SERVICE",
+    final: false,
+    close: (_job, ctx) =>
+      (ctx.circuitOutOfService = (id) => (id === 3 ? "claim refused: VerifierCodeChanged(3)" : undefined)),
+    reason: /circuit 3 .*VerifierCodeChanged\(3\)/,
+  },
+  {
+    code: "FEE_BELOW_MINIMUM",
+    final: false,
+    close: (job) => (job.terms.fee = 4n),
+    reason: /fee 4 .*minimum 5\b/,
+  },
+  {
+    code: "BOND_ABOVE_MAXIMUM",
+    final: true,
+    close: (job) => (job.terms.bond = 51n),
+    reason: /bond 51 .*maximum 50\b/,
+  },
+  {
+    code: "NOT_ENOUGH_TIME",
+    final: false,
+    // 30 s of window; 20 s proving + 10 s margin would fit, 25 s + 10 s does not.
+    close: (job, ctx) => {
+      job.terms.provingWindow = 30n;
+      ctx.provingSeconds = (c) => (c === served ? 25 : 0);
+    },
+    reason: /\b30 s to the deadline, 35 s needed/,
+  },
+  {
+    code: "NO_FREE_SLOT",
+    final: false,
+    close: (_job, ctx) => {
+      ctx.freeSlots = 0;
+      ctx.config = { ...ctx.config, slots: 3 };
+    },
+    reason: /all 3 proving slots/,
+  },
+  {
+    code: "NOT_ENOUGH_STAKE",
+    final: false,
+    close: (_job, ctx) => (ctx.freeStake = 1n),
+    reason: /free stake 1 .*bond 2\b/,
+  },
+];
+
+function refusal(d: Decision): Extract<Decision, { claim: false }> {
+  if (d.claim) throw new Error(`expected a refusal, got a claim (${d.reason})`);
+  return d;
+}
+
+describe("worker claim decision", function () {
+  it("claims a job that passes every gate, with its served circuit", function () {
+    const d = decide(openJob(), openContext());
+    expect(d.claim).to.equal(true);
+    expect(d.code).to.equal("CLAIM");
+    expect(d.claim && d.circuit).to.equal(served);
+  });
+
+  describe("each gate, alone", function () {
+    for (const gate of GATES)
+      it(`${gate.code}${gate.final ? " (final: the job is written off)" : ""}`, function () {
+        const job = openJob();
+        const ctx = openContext();
+        gate.close(job, ctx);
+        const d = refusal(decide(job, ctx));
+        expect(d.code).to.equal(gate.code);
+        expect(d.final, "final").to.equal(gate.final);
+        expect(d.reason).to.match(gate.reason);
+      });
+  });
+
+  it("checks the gates in order: with several closed, the first reports, and opening it reveals the next", function () {
+    for (let first = 0; first < GATES.length; first++) {
+      const job = openJob();
+      const ctx = openContext();
+      for (const gate of GATES.slice(first)) gate.close(job, ctx);
+      expect(refusal(decide(job, ctx)).code, `gates ${first}.. closed`).to.equal(GATES[first].code);
+    }
+    // Any two gates: the earlier one reports.
+    for (let a = 0; a < GATES.length; a++)
+      for (let b = a + 1; b < GATES.length; b++) {
+        const job = openJob();
+        const ctx = openContext();
+        GATES[b].close(job, ctx);
+        GATES[a].close(job, ctx);
+        expect(refusal(decide(job, ctx)).code, `${GATES[a].code} and ${GATES[b].code}`).to.equal(GATES[a].code);
+      }
+  });
+
+  it("claims at the boundaries: fee equal to the minimum, bond equal to the maximum and to the free stake", function () {
+    const job = openJob();
+    const ctx = openContext();
+    job.terms.fee = 5n;
+    job.terms.bond = 50n;
+    ctx.freeStake = 50n;
+    expect(decide(job, ctx).code).to.equal("CLAIM");
+    // No maximum bond in the policy: any bond the stake covers.
+    job.terms.bond = 10n ** 24n;
+    ctx.freeStake = 10n ** 24n;
+    ctx.config = { ...ctx.config, policy: { ...ctx.config.policy, maxBond: undefined } };
+    expect(decide(job, ctx).code).to.equal("CLAIM");
+    ctx.freeSlots = 1;
+    expect(decide(job, ctx).code).to.equal("CLAIM");
+  });
+
+  it("measures time to the earlier of the proving window's end and the job's expiry, with the margin", function () {
+    const ctx = openContext();
+    // Exactly enough: 30 s of window for 20 s of proving and a 10 s margin.
+    const exact = openJob();
+    exact.terms.provingWindow = 30n;
+    expect(decide(exact, ctx).code).to.equal("CLAIM");
+    // A 300 s window, but the job expires in 25 s.
+    const expiring = openJob();
+    expiring.terms.expiresAt = BigInt(NOW + 25);
+    const d = refusal(decide(expiring, ctx));
+    expect(d.code).to.equal("NOT_ENOUGH_TIME");
+    expect(d.reason).to.match(/\b25 s to the deadline, 30 s needed/);
+    // Already expired: no negative seconds in the reason.
+    expiring.terms.expiresAt = BigInt(NOW - 100);
+    expect(refusal(decide(expiring, ctx)).reason).to.match(/^0 s to the deadline/);
+    // A fractional estimate is rounded up in the reason.
+    ctx.provingSeconds = () => 20.2;
+    expect(refusal(decide(exact, ctx)).reason).to.match(/\b31 s needed/);
+  });
+
+  it("does not wait out a retry whose time has come", function () {
+    const ctx = openContext();
+    ctx.retryInMs = () => 0;
+    expect(decide(openJob(), ctx).code).to.equal("CLAIM");
+    ctx.retryInMs = () => -500;
+    expect(decide(openJob(), ctx).code).to.equal("CLAIM");
+    ctx.retryInMs = () => 1;
+    expect(refusal(decide(openJob(), ctx)).reason).to.match(/\b1 s\b/);
+  });
+});
