@@ -2,9 +2,9 @@
  * Why a transaction or call reverted, named with its arguments (e.g. `ERC20InsufficientBalance(0x…, 0, 5e18)`),
  * wherever the node or ethers put the revert data: on a CALL_EXCEPTION from gas estimation or a call, nested in an
  * UNKNOWN_ERROR ("could not coalesce error") when a node refuses a transaction it mined reverted, or nowhere but a
- * receipt (then `explainRevert` replays the call at the block before it). One Interface knows every error a call
- * into the market can surface: the market's own (with OpenZeppelin's Ownable and SafeERC20 errors, which its ABI
- * carries), the ERC-20 token's (IERC20Errors, from TestToken's ABI), Panic(uint256) and Error(string).
+ * receipt (then `explainRevert` replays the call at the block before it, or after it). One Interface knows every
+ * error a call into the market can surface: the market's own (with OpenZeppelin's Ownable and SafeERC20 errors,
+ * which its ABI carries), the ERC-20 token's (IERC20Errors, from TestToken's ABI), Panic(uint256) and Error(string).
  */
 import { Interface, isError, type JsonFragment, type Provider } from "ethers";
 import { contractArtifact } from "./artifacts.ts";
@@ -122,7 +122,8 @@ export function revertName(error: unknown): string | null {
 
 /**
  * Like describeRevert, and where ethers gives only the receipt of a mined transaction that reverted (a
- * CALL_EXCEPTION without data), replays the transaction as a call on the state before its block to get the data.
+ * CALL_EXCEPTION without data), replays the transaction as a call on the state before its block, then (when that
+ * passes) on the state after it, to get the data.
  */
 export async function explainRevert(error: unknown, provider: Provider): Promise<string | null> {
   const known = describeRevert(error);
@@ -131,17 +132,21 @@ export async function explainRevert(error: unknown, provider: Provider): Promise
   if (!receipt) return null;
   const tx = await provider.getTransaction(receipt.hash);
   if (tx === null) return null;
-  try {
-    await provider.call({
-      from: tx.from,
-      to: tx.to,
-      data: tx.data,
-      value: tx.value,
-      gasLimit: tx.gasLimit,
-      blockTag: receipt.blockNumber - 1,
-    });
-  } catch (replayed) {
-    return describeRevert(replayed);
+  // On the state before its block; then on the state after it, for a refusal caused by a transaction mined before
+  // it in the same block (a lost race: the other claim went first).
+  for (const blockTag of [receipt.blockNumber - 1, receipt.blockNumber]) {
+    try {
+      await provider.call({
+        from: tx.from,
+        to: tx.to,
+        data: tx.data,
+        value: tx.value,
+        gasLimit: tx.gasLimit,
+        blockTag,
+      });
+    } catch (replayed) {
+      return describeRevert(replayed);
+    }
   }
   return null;
 }

@@ -283,6 +283,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       logger: log,
     });
     if (!claimed.held) {
+      // Refused because the job is no longer Open (another prover's claim came first, maybe in the same block):
+      // not taken again before discovery has read that claim.
+      if (claimed.refusal?.startsWith("WrongStatus(")) claimSeen.set(job.jobId, job.attempt);
       // The market refuses claims once a verifier's code has changed since registration: stop asking.
       if (claimed.refusal !== null && isVerifierRefusal(claimed.refusal))
         await takeCircuitOutOfService(circuit, `claim refused: ${claimed.refusal}`, { jobId: job.jobId, txHash: null });
@@ -418,8 +421,14 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
     // A job that left Open is no longer retried, nor remembered as claimed by someone else.
     retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
+    // Kept while a task works on the job: its preflight may still be running, and take() checks the mark before
+    // it sends the claim (discovery reading the other claim, which makes the job leave Open, comes first).
     for (const [jobId, attempt] of claimSeen)
-      if (book.jobs.get(jobId)?.status !== "Open" || book.jobs.get(jobId)?.attempt !== attempt) claimSeen.delete(jobId);
+      if (
+        !inFlight.has(jobId) &&
+        (book.jobs.get(jobId)?.status !== "Open" || book.jobs.get(jobId)?.attempt !== attempt)
+      )
+        claimSeen.delete(jobId);
     let started = 0;
     for (const job of open) {
       const context: DecisionContext = {
