@@ -123,7 +123,7 @@ const TRANSIENT = [
   /no backend is currently healthy/i,
   /not valid JSON|invalid JSON|unexpected token/i, // a proxy's error page where JSON was expected
 ];
-const TIMEOUT = /timeout|timed out|ETIMEDOUT/i;
+const TIMEOUT = /time-?out|timed out|ETIMEDOUT/i;
 
 /** A suggested range such as "[0x1a, 0x2b]" or "this block range should work: [0x1a, 0x2b]": its end block. */
 function suggestedEnd(text: string): number | undefined {
