@@ -99,6 +99,7 @@ class TooLarge extends Error {
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 interface RawLog {
   blockNumber: string;
@@ -274,7 +275,12 @@ export function createLogReader(o: LogReaderOptions) {
     const first = blocks.get(from);
     const last = blocks.get(end);
     if (first === undefined || last === undefined) return null; // the node answering is behind: try again later
-    if (cursor.hash !== null && first.parentHash !== cursor.hash) return reorg(cursor, kept);
+    if (cursor.hash !== null && first.parentHash !== cursor.hash) {
+      // A block that names no parent (hardhat_mine's reserved blocks on a development node): the cursor's own block
+      // is checked instead.
+      if (first.parentHash !== ZERO_HASH) return reorg(cursor, kept);
+      if ((await header(cursor.number))?.hash !== cursor.hash) return reorg(cursor, kept);
+    }
     const raced =
       after?.hash !== before.hash || logs.some((l) => blocks.get(Number(l.blockNumber))?.hash !== l.blockHash);
     if (raced) return null; // the chain changed while the range was read: read it again next time
