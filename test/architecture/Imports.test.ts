@@ -6,6 +6,9 @@
  *   - Production code (common/, coordinator/, prover-worker/src/, requester/, bin/, ignition/) imports neither the
  *     development scaffolding (dev/) nor the tests (test/).
  *   - Nothing outside test/ imports test/.
+ *   - The market's events are read through the one chain reader (common/chain/logReader.ts): no other production
+ *     code, script or bench calls eth_getLogs or ethers' getLogs/queryFilter (a bench measuring the node alone says
+ *     so where it does).
  */
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
@@ -27,6 +30,8 @@ const SKIPPED = new Set([
 ]);
 const SOURCE = /\.(ts|js|mjs|cjs)$/;
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g;
+/** The backfill bench times raw eth_getLogs to show what the node alone costs, beside the reader. */
+const BENCH_OF_THE_NODE_ALONE = "bench/backfill.ts";
 const PRODUCTION = ["common/", "coordinator/", "prover-worker/src/", "requester/", "bin/", "ignition/"];
 
 interface Import {
@@ -81,6 +86,19 @@ describe("architecture: imports", function () {
   it("production code imports neither dev/ nor test/", function () {
     const found = IMPORTS.filter((i) => under(PRODUCTION)(i.file) && under(["dev/", "test/"])(i.target));
     expect(shown(found)).to.deep.equal([]);
+  });
+
+  it("only the chain reader reads logs: no eth_getLogs, getLogs or queryFilter elsewhere outside the tests", function () {
+    const READS = /\bqueryFilter\s*\(|\.getLogs\s*\(|["']eth_getLogs["']/;
+    // The provider imitation answers eth_getLogs (it imitates a provider); it reads no market events.
+    const allowed = new Set(["common/chain/logReader.ts", BENCH_OF_THE_NODE_ALONE, "dev/rpcProxy.ts"]);
+    const found = sourceFiles(REPO_ROOT)
+      .map((full) => path.relative(REPO_ROOT, full).split(path.sep).join("/"))
+      .filter((file) => !file.startsWith("test/") && !allowed.has(file))
+      .filter((file) => READS.test(readFileSync(path.join(REPO_ROOT, file), "utf8")));
+    expect(found).to.deep.equal([]);
+    // The pattern does find what it looks for.
+    expect(READS.test(readFileSync(path.join(REPO_ROOT, "common/chain/logReader.ts"), "utf8"))).to.equal(true);
   });
 
   it("nothing outside test/ imports test/", function () {
