@@ -18,6 +18,7 @@
  */
 import type { Interface } from "ethers";
 import { FatalError, RetryableError } from "../errors.ts";
+import { createEventDecoder } from "./eventDecoder.ts";
 import { classifyRpcFailure, type RpcFailure } from "./rpcErrors.ts";
 
 export interface BlockRef {
@@ -62,7 +63,7 @@ export interface RpcSender {
 export interface LogReaderOptions {
   provider: RpcSender;
   address: string;
-  /** Decodes the contract's logs; logs it does not know are skipped. */
+  /** The contract's ABI: its logs are decoded with it (common/chain/eventDecoder.ts); logs it does not know are skipped. */
   iface: Interface;
   /** Blocks below the head that are not read yet (0: read to the head). */
   confirmations?: number;
@@ -127,6 +128,7 @@ export function createLogReader(o: LogReaderOptions) {
   const growAfter = o.growAfter ?? 4;
   const random = o.random ?? Math.random;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const decodeLog = createEventDecoder(o.iface);
 
   /** One JSON-RPC call, retried on rate limits and passing failures; a too-large eth_getLogs is thrown as TooLarge. */
   async function call<T>(method: string, params: unknown[]): Promise<T> {
@@ -177,12 +179,12 @@ export function createLogReader(o: LogReaderOptions) {
     const events: ChainEvent[] = [];
     for (const log of logs) {
       if (log.removed === true) continue;
-      const parsed = o.iface.parseLog({ topics: log.topics, data: log.data });
+      const parsed = decodeLog(log);
       if (parsed === null) continue;
       const blockNumber = Number(log.blockNumber);
       events.push({
         name: parsed.name,
-        args: parsed.args.toObject(true) as Record<string, unknown>,
+        args: parsed.args,
         blockNumber,
         blockHash: log.blockHash,
         logIndex: Number(log.logIndex),
