@@ -1,14 +1,17 @@
 /**
- * The chain indexer: reads the market's events up to `confirmations` blocks behind the head, in ranges, and writes
- * them with the state they derive (jobs, provers, circuits) in one database transaction per range, with the
- * checkpoint. Writing is idempotent (an event id already stored is skipped, so a restart, an overlap or a
- * duplicate delivery changes nothing). Before each range it checks that the checkpoint's block is still on the
- * chain; if not, it finds the fork point among the recent blocks it kept and rewinds: events above it are
- * deleted and the jobs and provers they touched are rebuilt from the events that remain.
+ * The chain indexer: reads the market's events through the one chain reader (common/chain/logReader.ts, with the
+ * market's ABI), up to `confirmations` blocks behind the head, from the stored checkpoint, and writes them with the
+ * state they derive (jobs, provers, circuits) in one database transaction per range, with the blocks the reader
+ * checked and the new checkpoint. Writing is idempotent (an event id already stored is skipped, so a restart, an
+ * overlap or a duplicate delivery changes nothing). The reader checks that each range continues the checkpoint's
+ * block; when the chain forked, it names the fork point (the newest block kept here that is still on the chain) and
+ * the indexer rewinds to it: events above it are deleted and the jobs and provers they touched are rebuilt from the
+ * events that remain. A fork below every kept block is a ReorgTooDeepError (re-index from the start block).
  */
-import type { JsonRpcProvider, Log } from "ethers";
+import { join, raw, sqltag } from "@prisma/client/runtime/client";
 import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
-import { connectMarket } from "../../common/contracts/artifacts.ts";
+import type { BlockRef, ChainEvent, LogReaderOptions, RpcSender } from "../../common/chain/logReader.ts";
+import { createMarketReader } from "../../common/market/marketReader.ts";
 import {
   emptyProver,
   foldJob,
@@ -23,27 +26,55 @@ import type { Db } from "../db/client.ts";
 import { type ChangeRecorder, changeRecorder, type CommitChanges } from "../commitChanges.ts";
 import { decodeArgs, encodeArgs, jobRow, jobState, lowercaseAddresses, proverRow, proverState } from "./rows.ts";
 
-interface BlockHeader {
-  number: number;
-  hash: string;
-  parentHash: string;
-  timestamp: number;
-}
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+/** Rows per INSERT: within SQLite's 32,766 bound parameters (PostgreSQL's are 65,535), and short to parse. */
+const ROWS_PER_STATEMENT = (columns: number) => Math.max(1, Math.min(1_000, Math.floor(30_000 / columns)));
+
+/**
+ * Writes rows with one multi-row INSERT per thousand (an upsert by `key` when given: `ON CONFLICT DO UPDATE`, as
+ * SQLite and PostgreSQL both say it). Prisma's createMany and update spend some 250 µs on each row in its query
+ * compiler, more than a backfill's whole budget for an event. The rows are the indexer's own (rows.ts): their keys
+ * are the tables' columns.
+ */
+async function writeRows(tx: Tx, table: string, rows: Record<string, unknown>[], key?: string): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
+  const names = raw(columns.map((c) => `"${c}"`).join(", "));
+  const conflict = raw(
+    key === undefined
+      ? ""
+      : ` ON CONFLICT ("${key}") DO UPDATE SET ${columns
+          .filter((c) => c !== key)
+          .map((c) => `"${c}" = excluded."${c}"`)
+          .join(", ")}`,
+  );
+  const step = ROWS_PER_STATEMENT(columns.length);
+  for (let i = 0; i < rows.length; i += step) {
+    const values = rows.slice(i, i + step).map((r) => sqltag`(${join(columns.map((c) => r[c] ?? null))})`);
+    await tx.$executeRaw`INSERT INTO ${raw(`"${table}"`)} (${names}) VALUES ${join(values)}${conflict}`;
+  }
+}
 
 export interface IndexerOptions {
   db: Db;
-  provider: JsonRpcProvider;
+  /** The chain's JSON-RPC endpoint (an ethers JsonRpcProvider, or anything that sends JSON-RPC). */
+  provider: RpcSender;
   marketAddress: string;
   /** The market's deployment block: backfill starts here. */
   startBlock: number;
   confirmations: number;
-  /** Blocks per eth_getLogs request and per transaction. */
+  /**
+   * Blocks per eth_getLogs request and per database transaction, at most: the reader narrows it when the provider
+   * refuses a range and widens it again after answers, up to this.
+   */
   rangeSize: number;
   /** How many recent blocks to keep for reorg detection (at least `confirmations`). */
   keepBlocks?: number;
   /** Called with the ids of the jobs a range (or a rewind) changed, once its transaction has committed. */
   onJobsChanged?: (jobIds: string[]) => void;
+  /** Called on each request the reader retries (rate limit, dropped connection, timeout) or narrows (for metrics). */
+  onRetry?: LogReaderOptions["onRetry"];
 }
 
 export interface SyncResult {
@@ -56,52 +87,37 @@ export interface SyncResult {
 }
 
 export function createIndexer(o: IndexerOptions) {
-  const iface = connectMarket(o.marketAddress, o.provider).interface;
   const keep = Math.max(o.keepBlocks ?? 64, o.confirmations + 1);
+  const reader = createMarketReader({
+    provider: o.provider,
+    address: o.marketAddress,
+    confirmations: o.confirmations,
+    initialRange: o.rangeSize,
+    maxRange: o.rangeSize,
+    onRetry: o.onRetry,
+  });
+  let chainId: number | undefined;
+  /** A range's transaction may take longer than Prisma's default 5 s (thousands of events on a busy database). */
+  const TRANSACTION = { maxWait: 10_000, timeout: 120_000 };
 
   /**
-   * A block header, read uncached: ethers answers getBlock() from a short-lived cache, and a reorg check must
-   * see what the node says now.
+   * Writes one range's events: those not stored yet, and the jobs, provers and circuits they change (a circuit's
+   * registration is an upsert, written again on a re-index). The range's jobs and provers are read once, folded in
+   * memory in chain order, and written once each, and its events are inserted together: a handful of statements per
+   * range instead of several per event. Returns how many events were written.
    */
-  async function blockAt(n: number): Promise<BlockHeader | null> {
-    const b = await o.provider.send("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
-    return b === null
-      ? null
-      : { number: Number(b.number), hash: b.hash, parentHash: b.parentHash, timestamp: Number(b.timestamp) };
-  }
-
-  async function blocks(numbers: number[]): Promise<Map<number, BlockHeader>> {
-    const found = await Promise.all([...new Set(numbers)].map(blockAt));
-    return new Map(found.map((b) => [b!.number, b!]));
-  }
-
-  /**
-   * Writes one range's logs: the events not stored yet, and the jobs, provers and circuits they change (a circuit's
-   * registration is an upsert, written again on a re-index). The
-   * range's jobs and provers are read once, folded in memory in log order, and written once each, and its events
-   * are inserted together: a handful of statements per range instead of several per event. Returns how many
-   * events were written.
-   */
-  async function writeRange(
-    tx: Tx,
-    logs: Log[],
-    blockOf: Map<number, BlockHeader>,
-    changed: ChangeRecorder,
-  ): Promise<number> {
-    const decoded = logs.flatMap((log) => {
-      const parsed = iface.parseLog(log);
-      if (parsed === null) return [];
-      const args = lowercaseAddresses(parsed.args.toObject(true) as Record<string, unknown>);
-      const block = blockOf.get(log.blockNumber)!;
-      const event: MarketEvent = { name: parsed.name, args, blockNumber: log.blockNumber, timestamp: block.timestamp };
+  async function writeRange(tx: Tx, events: ChainEvent[], changed: ChangeRecorder): Promise<number> {
+    const decoded = events.map((e) => {
+      const args = lowercaseAddresses(e.args);
+      const event: MarketEvent = { name: e.name, args, blockNumber: e.blockNumber, timestamp: e.timestamp };
       const where = {
-        blockNumber: log.blockNumber,
-        blockHash: log.blockHash,
-        logIndex: log.index,
-        txHash: log.transactionHash,
-        timestamp: block.timestamp,
+        blockNumber: e.blockNumber,
+        blockHash: e.blockHash,
+        logIndex: e.logIndex,
+        txHash: e.txHash,
+        timestamp: e.timestamp,
       };
-      return [{ id: `${log.transactionHash}:${log.index}`, event, where }];
+      return { id: `${e.txHash}:${e.logIndex}`, event, where };
     });
     // Most polls of a live chain find no market event: nothing to look up.
     if (decoded.length === 0) return 0;
@@ -122,7 +138,6 @@ export function createIndexer(o: IndexerOptions) {
     const jobs = new Map<string, JobState>(
       (await tx.job.findMany({ where: { id: { in: jobIds } } })).map((r) => [r.id, jobState(r)]),
     );
-    const jobsBefore = new Set(jobs.keys());
     const addresses = [...new Set(decoded.map((d) => proverOf(d.event)).filter((a): a is string => a !== null))];
     const provers = new Map(
       (await tx.prover.findMany({ where: { address: { in: addresses } } })).map((r) => [r.address, proverState(r)]),
@@ -187,11 +202,9 @@ export function createIndexer(o: IndexerOptions) {
     // Each job the range changed, as it stands after the range: written once, and reported as changed.
     const touched = [...new Set(jobEventRows.map((e) => e.jobId))].map((id) => jobRow(jobs.get(id)!));
     for (const row of touched) changed.job(row);
-    const created = touched.filter((row) => !jobsBefore.has(row.id));
-    if (created.length > 0) await tx.job.createMany({ data: created });
-    for (const row of touched) if (jobsBefore.has(row.id)) await tx.job.update({ where: { id: row.id }, data: row });
-    if (jobEventRows.length > 0) await tx.jobEvent.createMany({ data: jobEventRows });
-    if (stakeEventRows.length > 0) await tx.stakeEvent.createMany({ data: stakeEventRows });
+    await writeRows(tx, "Job", touched, "id");
+    await writeRows(tx, "JobEvent", jobEventRows);
+    await writeRows(tx, "StakeEvent", stakeEventRows);
     for (const address of proversTouched) {
       const data = proverRow(provers.get(address)!);
       await tx.prover.upsert({ where: { address }, create: data, update: data });
@@ -249,20 +262,8 @@ export function createIndexer(o: IndexerOptions) {
     }
   }
 
-  /** Finds the newest kept block still on the chain and deletes everything above it. */
-  async function rewind(): Promise<number> {
-    const kept = await o.db.indexedBlock.findMany({ orderBy: { number: "desc" } });
-    let fork: { number: number; hash: string } | undefined;
-    for (const b of kept) {
-      const onChain = await blockAt(b.number);
-      if (onChain?.hash === b.hash) {
-        fork = b;
-        break;
-      }
-    }
-    if (fork === undefined)
-      throw new Error(`reorg deeper than the ${kept.length} blocks kept: re-index from the start block`);
-    const forkBlock = fork;
+  /** Deletes everything above the fork point (the newest kept block still on the chain) and rebuilds what it touched. */
+  async function rewind(forkBlock: BlockRef): Promise<number> {
     const touched = new Set<string>();
     await o.db.$transaction(async (tx) => {
       const above = { blockNumber: { gt: forkBlock.number } };
@@ -281,47 +282,50 @@ export function createIndexer(o: IndexerOptions) {
         where: { id: 1 },
         data: { lastBlock: forkBlock.number, lastHash: forkBlock.hash },
       });
-    });
+    }, TRANSACTION);
     if (touched.size > 0) o.onJobsChanged?.([...touched]);
     return forkBlock.number;
   }
 
-  /** Indexes the next range (or rewinds a reorg). */
+  /** The blocks kept for reorg detection, newest first (read only when the reader suspects a fork). */
+  const kept = (): Promise<BlockRef[]> =>
+    o.db.indexedBlock.findMany({ orderBy: { number: "desc" }, select: { number: true, hash: true } });
+
+  /**
+   * Indexes the next range (or rewinds a reorg). Throws the reader's ReorgTooDeepError (a FatalError) when the chain
+   * forked below every kept block, and its ChainReadError (retryable) when the provider keeps failing.
+   */
   async function syncOnce(): Promise<SyncResult | null> {
-    // Uncached: ethers' getBlockNumber() may answer from a cache up to a polling interval old.
-    const head = Number(await o.provider.send("eth_blockNumber", []));
-    const safe = head - o.confirmations;
     const checkpoint = await o.db.indexerCheckpoint.findUnique({ where: { id: 1 } });
-    if (checkpoint !== null) {
-      const onChain = await blockAt(checkpoint.lastBlock);
-      if (onChain?.hash !== checkpoint.lastHash) {
-        const rewoundTo = await rewind();
-        return { from: rewoundTo, to: rewoundTo, events: 0, rewoundTo, changes: null };
-      }
+    const cursor =
+      checkpoint === null
+        ? { number: o.startBlock - 1, hash: null }
+        : { number: checkpoint.lastBlock, hash: checkpoint.lastHash };
+    const step = await reader.next(cursor, kept);
+    if (step === null) return null;
+    if (step.kind === "reorg") {
+      const rewoundTo = await rewind(step.fork);
+      return { from: rewoundTo, to: rewoundTo, events: 0, rewoundTo, changes: null };
     }
-    const from = checkpoint === null ? o.startBlock : checkpoint.lastBlock + 1;
-    const to = Math.min(safe, from + o.rangeSize - 1);
-    if (from > to) return null;
-    const logs = await o.provider.getLogs({ address: o.marketAddress, fromBlock: from, toBlock: to });
-    const byNumber = await blocks([...logs.map((l) => l.blockNumber), to]);
-    const last = byNumber.get(to)!;
-    const { chainId } = await o.provider.getNetwork();
+    const { from, to, events, blocks } = step;
+    chainId ??= Number(await o.provider.send("eth_chainId", []));
     let written = 0;
     const changed = changeRecorder();
     await o.db.$transaction(async (tx) => {
-      written = await writeRange(tx, logs, byNumber, changed);
-      for (const b of byNumber.values()) {
-        const data = { hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp };
-        await tx.indexedBlock.upsert({
-          where: { number: b.number },
-          create: { number: b.number, ...data },
-          update: data,
-        });
-      }
-      await tx.indexedBlock.deleteMany({ where: { number: { lt: to - keep } } });
-      const cp = { chainId: Number(chainId), market: o.marketAddress, lastBlock: to, lastHash: last.hash };
+      written = await writeRange(tx, events, changed);
+      // The headers the reader checked (the range's ends and every block with an event), replacing any kept from an
+      // earlier read of the same blocks (a restart without its checkpoint): two statements, whatever their number.
+      await tx.indexedBlock.deleteMany({ where: { OR: [{ number: { lt: to - keep } }, { number: { gte: from } }] } });
+      await writeRows(
+        tx,
+        "IndexedBlock",
+        blocks
+          .filter((b) => b.number >= to - keep)
+          .map((b) => ({ number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp })),
+      );
+      const cp = { chainId: chainId!, market: o.marketAddress, lastBlock: to, lastHash: step.cursor.hash! };
       await tx.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...cp }, update: cp });
-    });
+    }, TRANSACTION);
     const jobIds = changed.jobIds();
     if (jobIds.length > 0) o.onJobsChanged?.(jobIds);
     return { from, to, events: written, changes: changed.changes() };
