@@ -81,7 +81,8 @@ console.log(
 );
 
 // ---- Where the time goes ----
-const rate = (n: number, ms: number) => `${((n / ms) * 1000).toFixed(0).padStart(6)} events/s (${(ms / 1000).toFixed(2)} s)`;
+const rate = (n: number, ms: number) =>
+  `${((n / ms) * 1000).toFixed(0).padStart(6)} events/s (${(ms / 1000).toFixed(2)} s)`;
 
 /** The node alone: raw eth_getLogs over RANGE-block ranges, nothing decoded. */
 async function nodeAlone(url: string): Promise<number> {
@@ -115,7 +116,7 @@ async function readerAlone(url: string, label: string): Promise<void> {
     cursor = step.cursor;
   }
   provider.destroy();
-  console.log(`chain reader, ${label.padEnd(29)} ${rate(decoded, performance.now() - started)}`);
+  console.log(`chain reader, ${label.padEnd(35)} ${rate(decoded, performance.now() - started)}`);
 }
 
 /** The whole indexer into a fresh database. */
@@ -131,7 +132,7 @@ async function indexer(url: string, database: string, label: string): Promise<vo
   const ms = performance.now() - started;
   const stored = (await db.jobEvent.count()) + (await db.stakeEvent.count()) + (await db.circuit.count());
   if (stored !== events) throw new Error(`indexed ${stored} events, the chain has ${events}`);
-  console.log(`indexer, ${database.padEnd(10)} ${label.padEnd(24)} ${rate(stored, ms)}`);
+  console.log(`indexer, ${database.padEnd(10)} ${label.padEnd(27)} ${rate(stored, ms)}`);
   provider.destroy();
   await close();
   await scratch.drop();

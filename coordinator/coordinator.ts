@@ -61,7 +61,11 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
   const applied = await migrate(config.databaseUrl);
   logger.info("database ready", { migrationsApplied: applied });
   const { db, close } = await openDatabase(config.databaseUrl);
-  const provider = createProvider(config.rpcUrl, config.pollMs);
+  const responseCache = createResponseCache();
+  const metrics = createCoordinatorMetrics(responseCache);
+  const provider = createProvider(config.rpcUrl, config.pollMs, {
+    onRetry: ({ kind }) => metrics.rpcRetries.inc({ source: "transport", kind }),
+  });
   const pubsub = createJobsPubSub();
   const indexer = createIndexer({
     db,
@@ -71,9 +75,8 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
     confirmations: config.confirmations,
     rangeSize: config.rangeSize,
     onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
+    onRetry: ({ kind }) => metrics.rpcRetries.inc({ source: "reader", kind }),
   });
-  const responseCache = createResponseCache();
-  const metrics = createCoordinatorMetrics(responseCache);
   let lastIndexed = (await db.indexerCheckpoint.findUnique({ where: { id: 1 } }))?.lastBlock ?? config.startBlock - 1;
 
   async function step(): Promise<SyncResult | null> {

@@ -71,6 +71,12 @@ export function createCoordinatorMetrics(responseCache?: ResponseCache) {
       registers: [registry],
     }),
     reorgs: new Counter({ name: "pm_coordinator_reorgs_total", help: "Reorgs rewound", registers: [registry] }),
+    rpcRetries: new Counter({
+      name: "pm_coordinator_rpc_retries_total",
+      help: "JSON-RPC requests retried or narrowed (rate limits, dropped connections, timeouts, getLogs ranges too wide)",
+      labelNames: ["source", "kind"],
+      registers: [registry],
+    }),
     httpSeconds: new Histogram({
       name: "pm_coordinator_http_seconds",
       help: "HTTP request duration by route",
