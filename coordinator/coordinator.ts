@@ -7,6 +7,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createProvider } from "../common/chain/provider.ts";
+import { errorCode, isRetryable, messageOf } from "../common/errors.ts";
 import { createLogger, type Logger } from "../common/log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
@@ -117,7 +118,14 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
       try {
         if ((await step()) === null) await pause();
       } catch (e) {
-        logger.warn("indexing failed; retrying", { error: (e as Error).message });
+        // A fatal failure (a reorg deeper than the blocks kept) will not pass by itself: said at error level, with
+        // what to do, on every try, and /health stays behind; a passing one is a warning.
+        if (isRetryable(e)) logger.warn("indexing failed; retrying", { error: messageOf(e), code: errorCode(e) });
+        else
+          logger.error("indexing cannot go on: re-index into a fresh database from START_BLOCK", {
+            error: messageOf(e),
+            code: errorCode(e),
+          });
         await pause();
       }
     }

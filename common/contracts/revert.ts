@@ -117,7 +117,13 @@ export function isContractRevert(error: unknown): boolean {
 
 /** Just the error's name (e.g. "JobNotOpen"), for logs and for telling a final refusal from a transient failure. */
 export function revertName(error: unknown): string | null {
-  return describeRevert(error)?.split("(")[0] ?? null;
+  const described = describeRevert(error);
+  return described === null ? null : refusalName(described);
+}
+
+/** The error's name in a refusal as describeRevert/explainRevert word it (`WrongStatus(1, 2)` → `WrongStatus`). */
+export function refusalName(described: string): string {
+  return described.split("(")[0];
 }
 
 /**

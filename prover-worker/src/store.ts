@@ -24,6 +24,8 @@ export interface ClaimRecord {
   inputs: string;
   txHash: string | null;
   error: string | null;
+  /** When the record last changed (ms since the epoch); set by the store. */
+  updatedAt?: number;
 }
 
 /** The code a circuit's verifiers had on chain: what a verdict on them holds for. */
@@ -85,6 +87,8 @@ export interface WorkerStore {
     refold: (jobId: bigint, events: StoredEvent[]) => JobView | null,
   ): { changed: JobView[]; removed: bigint[] };
   loadBook(): JobView[];
+  /** Forgets the job book, its events, blocks and cursor (claims stay): discovery reads from the start again. */
+  resetChainState(): void;
   putDecision(jobId: bigint, decision: { code: string; reason: string }): void;
   decision(jobId: bigint): StoredDecision | null;
   claims(statuses?: ClaimStatus[]): ClaimRecord[];
@@ -150,6 +154,7 @@ export function openStore(dataDir: string): WorkerStore {
     inputs: row.inputs,
     txHash: row.tx_hash,
     error: row.error,
+    updatedAt: row.updated_at,
   });
 
   return {
@@ -200,14 +205,19 @@ export function openStore(dataDir: string): WorkerStore {
       putMeta.run("checkpoint_hash", fork.hash);
       return { changed, removed };
     }),
+    resetChainState: db.transaction(() => {
+      for (const table of ["jobs", "job_events", "blocks"]) db.prepare(`DELETE FROM ${table}`).run();
+      db.prepare("DELETE FROM meta WHERE key IN ('checkpoint', 'checkpoint_hash')").run();
+    }),
     putDecision(jobId, { code, reason }) {
+      // Written when the decision changes; a reason whose figures move (seconds left) keeps the first wording.
       const current = this.decision(jobId);
-      if (current?.code === code && current.reason === reason) return;
+      if (current?.code === code) return;
       db.prepare("INSERT OR REPLACE INTO decisions (job_id, code, reason, at) VALUES (?, ?, ?, ?)").run(
         jobId.toString(),
         code,
         reason,
-        current?.code === code ? current.at : Date.now(),
+        Date.now(),
       );
     },
     decision(jobId) {

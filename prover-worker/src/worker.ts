@@ -14,14 +14,13 @@
  * settles what it holds.
  */
 import path from "node:path";
-import type { Wallet } from "ethers";
+import { solidityPackedKeccak256, type Wallet } from "ethers";
 import { type LogSubscription, type SubscribedLog, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { explainRevert, isContractRevert } from "../../common/contracts/revert.ts";
+import { explainRevert, isContractRevert, refusalName } from "../../common/contracts/revert.ts";
 import { errorCode, messageOf } from "../../common/errors.ts";
 import { JobBook, type JobView } from "../../common/market/jobBook.ts";
-import { JOB_STATUS, jobStatusName } from "../../common/market/jobStatus.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
 import type { ServedCircuit, WorkerConfig } from "./config.ts";
 import type { Logger } from "../../common/log.ts";
@@ -30,11 +29,12 @@ import { createBackends } from "./backends/index.ts";
 import { createBackoff } from "./pipeline/backoff.ts";
 import { createTxQueue } from "./pipeline/chainTx.ts";
 import { type CircuitTrust, checkServedCircuits, NoTrustedCircuitError } from "./pipeline/circuitCheck.ts";
-import { claimJob } from "./pipeline/claim.ts";
+import { ClaimUnconfirmedError, claimJob, heldBy } from "./pipeline/claim.ts";
 import { decide, type DecisionContext } from "./pipeline/decision.ts";
-import { createDiscovery, type ReorgNotice } from "./pipeline/discovery.ts";
+import { createDiscovery } from "./pipeline/discovery.ts";
 import { attemptKey, jobsToReassign } from "./pipeline/keeper.ts";
 import { preflight } from "./pipeline/preflight.ts";
+import { createReconciliation } from "./pipeline/reconciliation.ts";
 import { InvalidProofError, proveJob } from "./pipeline/prove.ts";
 import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from "./pipeline/refusal.ts";
 import { MIN_ABANDON_SECONDS, submitUntilSettled } from "./pipeline/submission.ts";
@@ -45,6 +45,8 @@ import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 
 /** How often held claims with no task working on them are checked against the chain. */
 const RECONCILE_INTERVAL_MS = 10_000;
+/** How long another prover's claim seen on the subscription keeps a job from the candidates, at most. */
+const CLAIM_SEEN_MS = 60_000;
 
 export interface WorkerCommon {
   config: WorkerConfig;
@@ -82,16 +84,20 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const inFlight = new Map<bigint, Promise<void>>();
   /** Jobs whose claim a reorg removed while a task worked on them: the task stops before it sends anything more. */
   const revoked = new Map<bigint, string>();
-  /** Claims of other provers seen on the log subscription, by job, with the attempt they claimed. */
-  const claimSeen = new Map<bigint, bigint>();
+  /** Claims of other provers seen on the log subscription (or a claim refused as WrongStatus), by job: the attempt
+   *  claimed and when it was seen. Forgotten once the book shows the job moved on, or after CLAIM_SEEN_MS (a claim a
+   *  reorg removed must not keep the job from the worker for ever). */
+  const claimSeen = new Map<bigint, { attempt: bigint; at: number }>();
+  const seeClaim = (jobId: bigint, attempt: bigint) => claimSeen.set(jobId, { attempt, at: Date.now() });
+  const sawClaim = (jobId: bigint, attempt: bigint) => claimSeen.get(jobId)?.attempt === attempt;
   /** Job attempts (attemptKey) this keeper has tried to reassign; forgotten once the attempt is over. */
   const reassigned = new Set<string>();
   /** Jobs whose preflight could not run: not taken again before their next-attempt time. */
   const retries = createBackoff<bigint>();
-  /** Held claims that reconciliation resumed and failed again: resumed again only after a backoff. */
-  const resumes = createBackoff<bigint>({ initialMs: 5_000, maxMs: 120_000 });
   const provingSeconds = new Map<number, number>();
   let claiming = true;
+  /** Whether discovery has caught up with the chain once since the start. */
+  let synced = false;
   let subscription: LogSubscription | null = null;
   let stopped: () => void;
   const done = new Promise<void>((r) => (stopped = r));
@@ -139,7 +145,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
 
   async function abandon(record: ClaimRecord, reason: string): Promise<void> {
     const log = logger.child({ jobId: record.jobId });
-    if (revoked.has(record.jobId)) return log.info("not abandoning: the claim is no longer ours", { reason });
+    // A reorg said the claim is gone: the chain confirms it before the abandon is skipped.
+    if (revoked.has(record.jobId) && (await claimGone(record)) !== null)
+      return log.info("not abandoning: the claim is no longer ours", { reason });
     try {
       await (await send(() => market.abandon(record.jobId, record.view.terms))).wait();
       store.setClaimStatus(record.jobId, "abandoned", { error: reason });
@@ -209,8 +217,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       circuit.circuitId,
       Math.max(elapsed * 1.5, (provingSeconds.get(circuit.circuitId) ?? elapsed) * 0.8),
     );
-    // A reorg may have removed the claim while the proof was made, before discovery has read it: ask the chain.
-    const lostTo = revoked.get(record.jobId) ?? (await claimGone(record));
+    // A reorg may have removed the claim while the proof was made (discovery may not have read it yet): the chain
+    // says whether it is still the worker's.
+    const lostTo = await claimGone(record);
     if (lostTo !== null) return log.warn("proof not submitted: the claim is no longer ours", { reason: lostTo });
     store.setClaimStatus(record.jobId, "submitting");
     return submitUntilSettled({
@@ -238,12 +247,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   /** Why the chain no longer shows the record's claim as the worker's; null while it does. */
   async function claimGone(record: ClaimRecord): Promise<string | null> {
     const state = await market.jobState(record.jobId);
-    if (
-      state.status === JOB_STATUS.Claimed &&
-      state.assignee.toLowerCase() === me &&
-      state.attempt === record.view.attempt
-    )
+    if (heldBy(state, me, record.view.attempt)) {
+      revoked.delete(record.jobId);
       return null;
+    }
     const reason = "the claim is not on the chain any more (a reorg?)";
     store.setClaimStatus(record.jobId, "lost", { error: reason });
     metrics.claimsDropped.inc({ why: "reorg" });
@@ -271,21 +278,19 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     retries.clear(job.jobId);
     if (!claiming) return;
     // Another prover's claim seen while the preflight ran: sending ours would only revert.
-    if (claimSeen.get(job.jobId) === job.attempt)
-      return log.info("claim not sent: another prover's claim of the job was seen");
-    const claimed = await claimJob(job, checked.inputs, {
-      me,
-      market,
-      send,
-      store,
-      metrics,
-      refusalOf,
-      logger: log,
-    });
+    if (sawClaim(job.jobId, job.attempt)) return log.info("claim not sent: another prover's claim of the job was seen");
+    let claimed;
+    try {
+      claimed = await claimJob(job, checked.inputs, { me, market, send, store, metrics, refusalOf, logger: log });
+    } catch (e) {
+      // Sent but not confirmed: the record stays "claiming" and reconciliation adopts the claim if it lands.
+      if (e instanceof ClaimUnconfirmedError) return;
+      throw e;
+    }
     if (!claimed.held) {
       // Refused because the job is no longer Open (another prover's claim came first, maybe in the same block):
       // not taken again before discovery has read that claim.
-      if (claimed.refusal?.startsWith("WrongStatus(")) claimSeen.set(job.jobId, job.attempt);
+      if (claimed.refusal !== null && refusalName(claimed.refusal) === "WrongStatus") seeClaim(job.jobId, job.attempt);
       // The market refuses claims once a verifier's code has changed since registration: stop asking.
       if (claimed.refusal !== null && isVerifierRefusal(claimed.refusal))
         await takeCircuitOutOfService(circuit, `claim refused: ${claimed.refusal}`, { jobId: job.jobId, txHash: null });
@@ -310,78 +315,22 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
 
   // ---- Reconciliation: the worker's claims against the chain ----
 
-  /**
-   * Settles one claim record by what the chain says: proved; still held (resumed if no task works on it); or not the
-   * worker's (any more): dropped, and a task working on it stopped before it sends anything more.
-   */
-  async function settleByChain(record: ClaimRecord, why: string): Promise<void> {
-    const state = await market.jobState(record.jobId);
-    const mine = state.assignee.toLowerCase() === me;
-    if (mine && state.status === JOB_STATUS.Proved) {
-      if (record.status !== "proved") store.setClaimStatus(record.jobId, "proved");
-      return;
-    }
-    if (mine && state.status === JOB_STATUS.Claimed && state.attempt === record.view.attempt) {
-      if (record.status !== "claimed" && record.status !== "submitting")
-        store.setClaimStatus(record.jobId, "claimed", { error: null });
-      if (inFlight.has(record.jobId) || !resumes.ready(record.jobId)) return;
-      const circuit = circuitOf(record.view.terms.circuitId);
-      if (circuit === undefined) return;
-      resumes.failed(record.jobId);
-      logger.warn("resuming a held claim no task was working on", { jobId: record.jobId, why });
-      track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
-      return;
-    }
-    const onChain =
-      state.status === JOB_STATUS.None ? "gone" : `as ${jobStatusName(state.status)}, attempt ${state.attempt}`;
-    const reason = `${why}: the chain shows the job ${onChain}`;
-    if (inFlight.has(record.jobId)) revoked.set(record.jobId, reason);
-    store.setClaimStatus(record.jobId, "lost", { error: reason });
-    metrics.claimsDropped.inc({ why: why.startsWith("reorg") ? "reorg" : "reconcile" });
-    logger.warn("claim dropped: not the worker's on chain", { jobId: record.jobId, previously: record.status, reason });
-  }
-
-  async function reconcileAfterReorg(notice: ReorgNotice): Promise<void> {
-    const affected = new Set([...notice.removed, ...notice.changed.map((v) => v.jobId)]);
-    for (const record of store.claims(["claiming", "claimed", "submitting", "proved"]))
-      if (affected.has(record.jobId)) await settleByChain(record, `reorg at block ${notice.fork.number}`);
-    supervisor.wake("scheduling");
-  }
-
-  /** Periodically: held claims with no task on them (a send whose fate was unknown, a task that crashed). */
-  async function reconcileHeld(): Promise<void> {
-    for (const record of store.claims(["claiming", "claimed", "submitting"]))
-      if (!inFlight.has(record.jobId)) await settleByChain(record, "reconciliation");
-  }
-
-  /** After a restart: resume every claim the store holds, as the chain now sees it. */
-  async function reconcileAtStart(): Promise<void> {
-    for (const record of store.claims(["claiming", "claimed", "submitting"])) {
-      const state = await market.jobState(record.jobId);
-      const mine = state.assignee.toLowerCase() === me;
-      const circuit = circuitOf(record.view.terms.circuitId);
-      if (mine && state.status === JOB_STATUS.Proved) {
-        store.setClaimStatus(record.jobId, "proved");
-      } else if (mine && state.status === JOB_STATUS.Claimed && circuit) {
-        const distrusted = circuitsOutOfService.get(circuit.circuitId);
-        if (distrusted === undefined) {
-          store.setClaimStatus(record.jobId, "claimed");
-          logger.info("resuming claim after restart", { jobId: record.jobId, deadline: state.deadline });
-          track(record.jobId, proveAndSubmit({ ...record, status: "claimed" }, circuit, Number(state.deadline)));
-        } else {
-          // Refused at start-up: the worker no longer trusts the verifier that would check the proof, so the smaller
-          // slash now rather than the risk of the whole bond.
-          logger.warn("abandoning a claim held at restart: the worker no longer trusts its circuit's verifier", {
-            jobId: record.jobId,
-            circuitId: circuit.circuitId,
-          });
-          track(record.jobId, abandon(record, `its circuit is out of service: ${distrusted}`));
-        }
-      } else {
-        store.setClaimStatus(record.jobId, "lost", { error: "not held after restart" });
-      }
-    }
-  }
+  const reconciliation = createReconciliation({
+    me,
+    market,
+    pending: async (txHash) =>
+      (await provider.getTransaction(txHash)) !== null && (await provider.getTransactionReceipt(txHash)) === null,
+    store,
+    metrics,
+    logger,
+    working: (jobId) => inFlight.has(jobId),
+    revoke: (jobId, reason) => revoked.set(jobId, reason),
+    unrevoke: (jobId) => revoked.delete(jobId),
+    resume: (record, circuit, deadline) => track(record.jobId, proveAndSubmit(record, circuit, deadline)),
+    abandon: (record, reason) => track(record.jobId, abandon(record, reason)),
+    circuitOf,
+    distrusted: (circuitId) => circuitsOutOfService.get(circuitId),
+  });
 
   // ---- Long-lived stages ----
 
@@ -392,16 +341,27 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     startBlock: config.startBlock,
     metrics,
     logger,
-    onReorg: reconcileAfterReorg,
+    onReorg: async (notice) => {
+      await reconciliation.afterReorg(notice);
+      supervisor.wake("scheduling");
+    },
+    onEvents: async (events) => {
+      for (const e of events)
+        if (e.name === "JobClaimed" && String(e.args.prover).toLowerCase() === me)
+          await reconciliation.ownClaimSeen(e.args.jobId as bigint, BigInt(e.args.attempt as bigint));
+    },
   });
 
   /** Another prover's claim on the log subscription: the job leaves the candidates before discovery reads it. */
   function onSubscribedLog(log: SubscribedLog | null): void {
-    if (log !== null && log.removed !== true) {
+    if (log !== null) {
       try {
         const parsed = market.interface.parseLog(log);
-        if (parsed?.name === "JobClaimed" && String(parsed.args.prover).toLowerCase() !== me)
-          claimSeen.set(parsed.args.jobId as bigint, BigInt(parsed.args.attempt));
+        if (parsed?.name === "JobClaimed" && String(parsed.args.prover).toLowerCase() !== me) {
+          // A claim a reorg removed (`removed`) no longer keeps the job from the worker.
+          if (log.removed === true) claimSeen.delete(parsed.args.jobId as bigint);
+          else seeClaim(parsed.args.jobId as bigint, BigInt(parsed.args.attempt));
+        }
       } catch {
         // Not the market's event: the subscription is only a hint.
       }
@@ -409,8 +369,20 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     supervisor.wake("discovery");
   }
 
+  /**
+   * Earliest expiry first, by the minute; within a minute, in an order of this worker's own (a hash of its address
+   * and the job), so that workers looking at the same jobs do not all go for the same one first.
+   */
+  const spread = (jobId: bigint) => solidityPackedKeccak256(["address", "uint256"], [wallet.address, jobId]);
+  const byUrgency = (a: JobView, b: JobView) => {
+    const minute = (j: JobView) => j.terms.expiresAt / 60n;
+    const m = minute(a) - minute(b);
+    return m !== 0n ? (m < 0n ? -1 : 1) : spread(a.jobId) < spread(b.jobId) ? -1 : 1;
+  };
+
   /** One scheduling pass: every Open job through the decision; the ones to take are started. */
   async function schedule(): Promise<void> {
+    if (!synced) return;
     const account = await market.account(wallet.address);
     let freeStake = account.staked - account.locked;
     metrics.stakeFree.set(Number(freeStake));
@@ -418,17 +390,16 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     metrics.queueDepth.set(pool.queueDepth());
     if (!claiming) return;
     const t = await now();
-    const open = book.open().sort((a, b) => Number(a.terms.expiresAt - b.terms.expiresAt));
+    const open = book.open().sort(byUrgency);
     // A job that left Open is no longer retried, nor remembered as claimed by someone else.
     retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
     // Kept while a task works on the job: its preflight may still be running, and take() checks the mark before
     // it sends the claim (discovery reading the other claim, which makes the job leave Open, comes first).
-    for (const [jobId, attempt] of claimSeen)
-      if (
-        !inFlight.has(jobId) &&
-        (book.jobs.get(jobId)?.status !== "Open" || book.jobs.get(jobId)?.attempt !== attempt)
-      )
-        claimSeen.delete(jobId);
+    for (const [jobId, seen] of claimSeen) {
+      const job = book.jobs.get(jobId);
+      const movedOn = job?.status !== "Open" || job.attempt !== seen.attempt;
+      if (!inFlight.has(jobId) && (movedOn || Date.now() - seen.at > CLAIM_SEEN_MS)) claimSeen.delete(jobId);
+    }
     let started = 0;
     for (const job of open) {
       const context: DecisionContext = {
@@ -445,7 +416,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
           return held !== null && held.status !== "lost" && held.view.attempt === j.attempt;
         },
         skipped: (id) => store.skipped(id),
-        claimSeen: (id) => claimSeen.get(id) === job.attempt,
+        claimSeen: (id) => sawClaim(id, job.attempt),
         retryInMs: (id) => retries.waitMs(id),
         backendOutOfService: (b) => outOfService.get(b),
         circuitOutOfService: (id) => circuitsOutOfService.get(id),
@@ -476,6 +447,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   }
 
   async function keep(): Promise<void> {
+    if (!synced) return;
     const t = await now();
     for (const job of jobsToReassign(book.jobs.values(), { now: t, me: wallet.address, reassigned })) {
       reassigned.add(attemptKey(job));
@@ -498,13 +470,19 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         name: "discovery",
         intervalMs: config.pollIntervalMs,
         pass: async () => {
-          const { ranges, reorgs } = await discovery.poll();
-          if (ranges + reorgs > 0) supervisor.wake("scheduling");
+          const { ranges, reorgs, caughtUp } = await discovery.poll();
+          // Scheduling and keeping act on the book: not before it has caught up with the chain once.
+          if (caughtUp && !synced) {
+            synced = true;
+            logger.info("job book caught up with the chain", { cursor: store.cursor()?.number ?? null });
+          }
+          if (synced && ranges + reorgs > 0) supervisor.wake("scheduling");
+          if (!caughtUp) supervisor.wake("discovery");
         },
       },
       { name: "scheduling", intervalMs: config.pollIntervalMs, pass: schedule },
       ...(config.keeper.enabled ? [{ name: "keeping", intervalMs: config.pollIntervalMs, pass: keep }] : []),
-      { name: "reconciliation", intervalMs: RECONCILE_INTERVAL_MS, pass: reconcileHeld },
+      { name: "reconciliation", intervalMs: RECONCILE_INTERVAL_MS, pass: reconciliation.periodically },
     ],
     {
       running,
@@ -541,7 +519,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         metrics.circuitUp.set({ circuit: String(checked.circuitId) }, checked.status === "refused" ? 0 : 1);
         if (checked.status === "refused") circuitsOutOfService.set(checked.circuitId, checked.reason);
       }
-      await reconcileAtStart();
+      await reconciliation.atStart();
       if (noneLeft !== null) {
         // Nothing to serve, but the claims held on refused circuits are abandoned (reconcile) before the worker ends.
         await Promise.all(inFlight.values());

@@ -126,6 +126,8 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     const circuits = exampleCircuitIds();
     const { file } = writeWorkerConfig({
       rpcUrl: proxy.url,
+      // The proxy serves HTTP only: the log subscription goes to the node itself.
+      wsUrl: chain.url.replace(/^http/, "ws"),
       deployment: deployment.dir,
       circuits,
       slots: 1,

@@ -4,11 +4,13 @@
  *
  * A claim the contract refuses is counted by where it was refused: at gas estimation (ethers estimates before
  * sending: nothing was spent) or mined and reverted (the gas was spent: another prover's claim was mined first).
- * A claim that fails for any other reason (the node dropped the connection, the receipt did not come) may or may
- * not be on the chain: the chain is asked, and the worker acts on what it says, so it neither misses a claim it
- * holds (and would be slashed for) nor believes in one it does not.
+ * A claim that fails for any other reason (the node dropped the connection, the receipt did not come) may be on
+ * the chain, pending, or nowhere: unless the chain already shows it, the record stays "claiming" and reconciliation
+ * settles it later (worker.ts), adopting the claim if it lands, so the worker never forgets a claim it holds (and
+ * would be slashed for). The deadline comes from the claim's own JobClaimed event, not from a read that a lagging
+ * node could answer from before the claim.
  */
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Interface } from "ethers";
 import { isContractRevert } from "../../../common/contracts/revert.ts";
 import { RetryableError } from "../../../common/errors.ts";
 import type { JobView } from "../../../common/market/jobBook.ts";
@@ -30,6 +32,7 @@ export interface ClaimContext {
   market: {
     claim(jobId: bigint, terms: JobView["terms"]): Promise<ContractTransactionResponse>;
     jobState(jobId: bigint): Promise<{ status: bigint; assignee: string; attempt: bigint; deadline: bigint }>;
+    interface: Interface;
   };
   send(fn: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionResponse>;
   store: WorkerStore;
@@ -43,6 +46,13 @@ export interface ClaimContext {
 /** The claim could not be sent or confirmed, and the chain could not say whether it is there. */
 export class ClaimUnconfirmedError extends RetryableError {}
 
+/** Whether the chain shows this attempt of the job claimed by `me`. */
+export const heldBy = (
+  state: { status: bigint; assignee: string; attempt: bigint },
+  me: string,
+  attempt: bigint,
+): boolean => state.status === JOB_STATUS.Claimed && state.assignee.toLowerCase() === me && state.attempt === attempt;
+
 export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext): Promise<ClaimOutcome> {
   const record: ClaimRecord = {
     jobId: job.jobId,
@@ -54,10 +64,17 @@ export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext):
   };
   ctx.store.putClaim(record);
   let tx: ContractTransactionResponse | null = null;
+  let deadline: number | null = null;
   try {
     tx = await ctx.send(() => ctx.market.claim(job.jobId, job.terms));
     ctx.store.setClaimStatus(job.jobId, "claiming", { txHash: tx.hash });
-    await tx.wait(1, ctx.receiptTimeoutMs ?? CLAIM_RECEIPT_TIMEOUT_MS);
+    const receipt = await tx.wait(1, ctx.receiptTimeoutMs ?? CLAIM_RECEIPT_TIMEOUT_MS);
+    // The deadline the market set, from the claim's own event: a read of the job could come from a node that has
+    // not seen the claim yet.
+    for (const log of receipt?.logs ?? []) {
+      const parsed = ctx.market.interface.parseLog(log);
+      if (parsed?.name === "JobClaimed") deadline = Number(parsed.args.deadline);
+    }
   } catch (e) {
     if (isContractRevert(e)) {
       const refusal = (await ctx.refusalOf(e)) ?? "reverted without a reason";
@@ -67,34 +84,36 @@ export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext):
       ctx.logger.info("claim not taken", { reason: refusal, mined, tx: tx?.hash ?? null });
       return { held: false, reason: refusal, refusal };
     }
-    // Not a refusal: the claim may be on the chain or not. The chain says which.
-    const failure = (e as Error).message;
-    let state;
-    try {
-      state = await ctx.market.jobState(job.jobId);
-    } catch (readError) {
-      // Neither sent-and-confirmed nor known to be absent: the record stays "claiming" and reconciliation (at the
-      // next start, or the next reorg) settles it; the job is not claimed again meanwhile (decision: HELD).
+    // Not a refusal: the claim may be on the chain, pending, or nowhere. Only the chain can say, and a pending claim
+    // may still be mined: the record stays "claiming" (the job is not claimed again meanwhile: decision HELD) and
+    // reconciliation settles it by the chain, adopting it if it lands.
+    const state = await ctx.market.jobState(job.jobId).catch(() => null);
+    if (state === null || !heldBy(state, ctx.me, job.attempt)) {
+      ctx.logger.warn("claim not confirmed: left to reconciliation", {
+        jobId: job.jobId,
+        tx: tx?.hash ?? null,
+        failure: (e as Error).message,
+      });
       throw new ClaimUnconfirmedError("claim", "CLAIM_UNCONFIRMED", `claim of job ${job.jobId} not confirmed`, {
-        cause: readError,
-        details: { jobId: job.jobId, sendError: failure },
+        cause: e,
+        details: { jobId: job.jobId, tx: tx?.hash ?? null },
       });
     }
-    if (
-      state.status === JOB_STATUS.Claimed &&
-      state.assignee.toLowerCase() === ctx.me.toLowerCase() &&
-      state.attempt === job.attempt
-    ) {
-      ctx.logger.warn("claim confirmed by reading the chain after its send failed", { jobId: job.jobId, failure });
-    } else {
-      ctx.store.setClaimStatus(job.jobId, "lost", { error: `claim not sent: ${failure}` });
-      ctx.logger.warn("claim not sent", { jobId: job.jobId, reason: failure });
-      return { held: false, reason: failure, refusal: null };
-    }
+    ctx.logger.warn("claim confirmed by reading the chain after its send failed", { jobId: job.jobId });
+    deadline = Number(state.deadline);
+  }
+  if (deadline === null) {
+    // A receipt without the event (it cannot be: the claim succeeded): read the job, and only trust a read that
+    // shows the claim.
+    const state = await ctx.market.jobState(job.jobId);
+    if (!heldBy(state, ctx.me, job.attempt))
+      throw new ClaimUnconfirmedError("claim", "CLAIM_UNCONFIRMED", `claim of job ${job.jobId} not visible yet`, {
+        details: { jobId: job.jobId, tx: tx?.hash ?? null },
+      });
+    deadline = Number(state.deadline);
   }
   ctx.store.setClaimStatus(job.jobId, "claimed");
   ctx.metrics.jobsClaimed.inc();
-  const state = await ctx.market.jobState(job.jobId);
-  ctx.logger.info("claimed", { deadline: state.deadline, bond: job.terms.bond });
-  return { held: true, deadline: Number(state.deadline) };
+  ctx.logger.info("claimed", { deadline, bond: job.terms.bond });
+  return { held: true, deadline };
 }

@@ -8,7 +8,7 @@
  * It reads to the head (no confirmation depth): a worker must see a job as soon as it is posted to win it, and a
  * reorg is undone rather than waited out.
  */
-import type { BlockRef, LogReader } from "../../../common/chain/logReader.ts";
+import { type BlockRef, type ChainEvent, type LogReader, ReorgTooDeepError } from "../../../common/chain/logReader.ts";
 import { JOB_EVENTS } from "../../../common/market/fold.ts";
 import { JobBook, type JobView } from "../../../common/market/jobBook.ts";
 import type { Logger } from "../../../common/log.ts";
@@ -33,6 +33,8 @@ export interface DiscoveryOptions {
   logger: Logger;
   /** Told of every reorg once the store and the book are rewound. */
   onReorg(notice: ReorgNotice): Promise<void> | void;
+  /** Told of each range's job events once they are stored (the worker looks for claims of its own among them). */
+  onEvents?(events: readonly ChainEvent[]): Promise<void> | void;
 }
 
 export function createDiscovery(o: DiscoveryOptions) {
@@ -43,14 +45,33 @@ export function createDiscovery(o: DiscoveryOptions) {
     return fresh.jobs.get(jobId) ?? null;
   }
 
-  /** Reads every range up to the head. Returns how many ranges and reorgs it went through. */
-  async function poll(): Promise<{ ranges: number; reorgs: number }> {
+  /**
+   * Reads ranges toward the head, at most `maxRanges` in one pass (so that a long backfill does not hold the stage:
+   * the caller passes again at once while `caughtUp` is false). A reorg deeper than the blocks kept cannot be undone
+   * piecemeal: the book, its events and its cursor are dropped and read again from the start block (claims stay, and
+   * reconciliation checks them against the chain).
+   */
+  async function poll(maxRanges = 50): Promise<{ ranges: number; reorgs: number; caughtUp: boolean }> {
     let ranges = 0;
     let reorgs = 0;
-    for (;;) {
+    while (ranges < maxRanges) {
       const cursor = o.store.cursor() ?? { number: o.startBlock - 1, hash: null };
-      const step = await o.reader.next(cursor, () => o.store.keptBlocks());
-      if (step === null) break;
+      let step;
+      try {
+        step = await o.reader.next(cursor, () => o.store.keptBlocks());
+      } catch (e) {
+        if (!(e instanceof ReorgTooDeepError)) throw e;
+        o.logger.error("reorg deeper than the blocks kept: reading the market's events again from the start block", {
+          error: e.message,
+          startBlock: o.startBlock,
+        });
+        o.store.resetChainState();
+        o.book.jobs.clear();
+        o.metrics.reorgs.inc();
+        reorgs++;
+        continue;
+      }
+      if (step === null) return { ranges, reorgs, caughtUp: true };
       if (step.kind === "reorg") {
         reorgs++;
         const { changed, removed } = o.store.rewind(step.fork, refold);
@@ -73,8 +94,9 @@ export function createDiscovery(o: DiscoveryOptions) {
         if (j.status === "Open" && j.attempt === 0n && j.postedAtBlock >= step.from) o.metrics.jobsSeen.inc();
       o.store.saveRange(step.cursor, events, touched, step.blocks);
       o.metrics.headBlock.set(step.to);
+      await o.onEvents?.(events);
     }
-    return { ranges, reorgs };
+    return { ranges, reorgs, caughtUp: false };
   }
 
   return { poll };

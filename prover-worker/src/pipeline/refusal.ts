@@ -14,6 +14,7 @@
  * Any other refusal (ClaimExpired, NotAssignee, WrongStatus, ...) says nothing about the circuit: the claim is
  * abandoned if it is still live (the smaller slash again), else recorded failed with the reason.
  */
+import { refusalName } from "../../../common/contracts/revert.ts";
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
 import type { Logger } from "../../../common/log.ts";
 import type { ServedCircuit } from "../config.ts";
@@ -30,7 +31,7 @@ export const VERIFIER_REFUSALS: ReadonlySet<string> = new Set([
 export const UNKNOWN_REVERT = "unknown revert (no data)";
 
 /** Whether a decoded refusal (e.g. `InvalidProof(7)`) is the verifier's. */
-export const isVerifierRefusal = (refusal: string) => VERIFIER_REFUSALS.has(refusal.split("(")[0]);
+export const isVerifierRefusal = (refusal: string) => VERIFIER_REFUSALS.has(refusalName(refusal));
 
 export interface RefusedSubmission {
   record: ClaimRecord;

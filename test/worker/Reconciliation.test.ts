@@ -1,0 +1,175 @@
+/**
+ * Reconciliation (prover-worker/src/pipeline/reconciliation.ts) against a real claim store and a chain that answers
+ * as scripted: a claim the worker held but thought lost is adopted and proved (its send failed but it landed; a
+ * second claim of the job was refused because the first won); a claim still pending is left to land; a proof or an
+ * abandon a reorg removed is taken up again; a job whose posting is gone drops its claim whatever it was; a circuit
+ * no longer trusted gets the abandon, not the proof; a stale "not ours" mark is lifted when the chain says it is.
+ */
+import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { JobView } from "../../common/market/jobBook.ts";
+import { JOB_STATUS } from "../../common/market/jobStatus.ts";
+import type { ServedCircuit } from "../../prover-worker/src/config.ts";
+import { createMetrics } from "../../prover-worker/src/metrics.ts";
+import { createReconciliation, RECHECK_SETTLED_MS } from "../../prover-worker/src/pipeline/reconciliation.ts";
+import { type ClaimRecord, type ClaimStatus, openStore, type WorkerStore } from "../../prover-worker/src/store.ts";
+import { capturingLogger } from "../helpers/capturingLogger.ts";
+
+const ME = "0x" + "aa".repeat(20);
+const OTHER = "0x" + "bb".repeat(20);
+const circuit = { circuitId: 3 } as ServedCircuit;
+
+type ChainState = { status: bigint; assignee: string; attempt: bigint; deadline: bigint };
+const held = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Claimed, assignee: ME, attempt, deadline: 5_000n });
+const open = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Open, assignee: OTHER, attempt, deadline: 0n });
+const gone: ChainState = { status: JOB_STATUS.None, assignee: "0x" + "00".repeat(20), attempt: 0n, deadline: 0n };
+
+describe("worker reconciliation: the claim store against the chain", function () {
+  let store: WorkerStore;
+  let chain: Map<bigint, ChainState>;
+  let pendingTxs: Set<string>;
+  let working: Set<bigint>;
+  let done: string[];
+  let revoked: Map<bigint, string>;
+  let distrusted: string | undefined;
+  let clock: number;
+
+  function reconciliation() {
+    const { logger } = capturingLogger();
+    return createReconciliation({
+      me: ME,
+      market: { jobState: async (id) => chain.get(id)! },
+      pending: async (hash) => pendingTxs.has(hash),
+      store,
+      metrics: createMetrics(),
+      logger,
+      working: (id) => working.has(id),
+      revoke: (id, reason) => revoked.set(id, reason),
+      unrevoke: (id) => revoked.delete(id),
+      resume: (record, _c, deadline) => void done.push(`resume ${record.jobId} by ${deadline}`),
+      abandon: (record, reason) => void done.push(`abandon ${record.jobId}: ${reason}`),
+      circuitOf: () => circuit,
+      distrusted: () => distrusted,
+      now: () => clock,
+    });
+  }
+
+  function record(jobId: bigint, status: ClaimStatus, txHash: string | null = null, attempt = 0n): void {
+    const view = { jobId, attempt, terms: { circuitId: 3n } } as unknown as JobView;
+    const r: ClaimRecord = { jobId, status, view, inputs: "{}", txHash, error: null };
+    store.putClaim(r);
+  }
+  const statusOf = (jobId: bigint) => store.claim(jobId)!.status;
+
+  beforeEach(function () {
+    store = openStore(mkdtempSync(path.join(os.tmpdir(), "pm-reconcile-")));
+    chain = new Map();
+    pendingTxs = new Set();
+    working = new Set();
+    done = [];
+    revoked = new Map();
+    distrusted = undefined;
+    clock = Date.now();
+  });
+
+  afterEach(function () {
+    store.close();
+  });
+
+  it("leaves a claim whose transaction is still pending to land, and adopts it once it has", async function () {
+    record(1n, "claiming", "0xc1");
+    chain.set(1n, open());
+    pendingTxs.add("0xc1");
+    const r = reconciliation();
+    await r.periodically();
+    expect([statusOf(1n), done]).to.deep.equal(["claiming", []]);
+
+    // Mined: the chain shows it held; no task works on it, so one is started.
+    pendingTxs.clear();
+    chain.set(1n, held());
+    await r.periodically();
+    expect([statusOf(1n), done]).to.deep.equal(["claimed", ["resume 1 by 5000"]]);
+  });
+
+  it("drops a claim that is neither pending nor on the chain", async function () {
+    record(2n, "claiming", "0xc2");
+    chain.set(2n, open());
+    await reconciliation().periodically();
+    expect(statusOf(2n)).to.equal("lost");
+    expect(store.claim(2n)!.error).to.equal("reconciliation: the chain shows the job as Open, attempt 0");
+  });
+
+  it("adopts a claim it recorded lost when discovery reads it on the chain (a send that failed but landed)", async function () {
+    record(3n, "lost");
+    chain.set(3n, held());
+    const r = reconciliation();
+    await r.ownClaimSeen(3n, 0n);
+    expect([statusOf(3n), done]).to.deep.equal(["claimed", ["resume 3 by 5000"]]);
+    // A claim by its key for an attempt it has no record of is reported, not proved.
+    await r.ownClaimSeen(3n, 1n);
+    await r.ownClaimSeen(9n, 0n);
+    expect(done).to.have.length(1);
+  });
+
+  it("takes up a proof or an abandon a reorg removed (recent records), and leaves older ones alone", async function () {
+    record(4n, "proved");
+    record(5n, "abandoned");
+    chain.set(4n, held());
+    chain.set(5n, held());
+    const r = reconciliation();
+    await r.periodically();
+    expect(statusOf(4n)).to.equal("claimed");
+    expect(statusOf(5n)).to.equal("claimed");
+    expect(done).to.deep.equal(["resume 4 by 5000", "resume 5 by 5000"]);
+
+    // Long settled: not read again.
+    record(6n, "proved");
+    chain.set(6n, held());
+    clock += RECHECK_SETTLED_MS + 60_000;
+    done = [];
+    await r.periodically();
+    expect([statusOf(6n), done]).to.deep.equal(["proved", []]);
+  });
+
+  it("keeps an abandon that the chain shows done (the job reopened for the next attempt)", async function () {
+    record(7n, "abandoned");
+    chain.set(7n, open(1n));
+    await reconciliation().periodically();
+    expect([statusOf(7n), done]).to.deep.equal(["abandoned", []]);
+  });
+
+  it("after a reorg: a job whose posting is gone drops its claim whatever it was, and stops a task working on it", async function () {
+    record(8n, "proved");
+    record(9n, "failed");
+    chain.set(8n, gone);
+    chain.set(9n, gone);
+    working.add(8n);
+    await reconciliation().afterReorg({ fork: { number: 10, hash: "0x10" }, removed: [8n, 9n], changed: [] });
+    expect([statusOf(8n), statusOf(9n)]).to.deep.equal(["lost", "lost"]);
+    expect(revoked.get(8n)).to.equal("reorg at block 10: the chain shows the job gone");
+  });
+
+  it("lifts a stale 'not ours' mark when the chain shows the claim held, without starting a second task", async function () {
+    record(10n, "claimed");
+    chain.set(10n, held());
+    working.add(10n);
+    revoked.set(10n, "reorg at block 3: the chain shows the job as Open, attempt 0");
+    await reconciliation().afterReorg({ fork: { number: 3, hash: "0x3" }, removed: [], changed: [] });
+    await reconciliation().afterReorg({
+      fork: { number: 3, hash: "0x3" },
+      removed: [],
+      changed: [{ jobId: 10n } as JobView],
+    });
+    expect([revoked.has(10n), done]).to.deep.equal([false, []]);
+  });
+
+  it("at start, abandons a held claim whose circuit it no longer trusts instead of proving it", async function () {
+    record(11n, "claimed");
+    chain.set(11n, held());
+    distrusted = "the verifier's code changed";
+    await reconciliation().atStart();
+    expect(done).to.deep.equal(["abandon 11: its circuit is out of service: the verifier's code changed"]);
+  });
+});
