@@ -14,13 +14,11 @@
  * - Result cap: the call is forwarded, and an answer with more than `maxResults` logs is replaced by an error in
  *   Infura's or Alchemy's format, each suggesting a narrower range that would pass.
  * - 429: HTTP 429 with `Retry-After: 1` and the body `{"jsonrpc":"2.0","error":{"code":-32005,"message":"Too Many
- *   Requests"},"id":…}`, for the whole HTTP request (a whole batch). ethers v6 (FetchRequest) retries a 429 by
- *   itself, up to 12 attempts, then fails with SERVER_ERROR "exceeded maximum retry limit". It reads Retry-After as
- *   milliseconds (RFC 9110 says seconds), so `1` makes its retries immediate; without the header it would back off
- *   250 ms × random(0..2^attempt), which can add up to minutes. So tests stay fast, and a client that honours the
- *   RFC waits the one second a real provider asks for.
- * - Dropped connection: the socket is destroyed without an answer (Node's fetch: TypeError "fetch failed";
- *   ethers: Node's ECONNRESET "socket hang up", not retried). A request that sends a transaction or changes the
+ *   Requests"},"id":…}`, for the whole HTTP request (a whole batch). The project's provider (common/chain/provider.ts)
+ *   retries it after a backoff of at least Retry-After (capped); ethers' own FetchRequest, which a test may use
+ *   directly, retries it up to 12 times and reads Retry-After as milliseconds (RFC 9110 says seconds).
+ * - Dropped connection: the socket is destroyed without an answer (Node's fetch: TypeError "fetch failed", which
+ *   the project's provider retries; ethers' own HTTP client: ECONNRESET "socket hang up"). A request that sends a transaction or changes the
  *   node's state (eth_send*, hardhat_*, evm_*) is only ever dropped before it is forwarded, so a drop never hides a
  *   transaction that was really sent; read-only requests are dropped before or after forwarding, as a real provider
  *   does.
