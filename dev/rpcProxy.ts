@@ -18,10 +18,10 @@
  *   retries it after a backoff of at least Retry-After (capped); ethers' own FetchRequest, which a test may use
  *   directly, retries it up to 12 times and reads Retry-After as milliseconds (RFC 9110 says seconds).
  * - Dropped connection: the socket is destroyed without an answer (Node's fetch: TypeError "fetch failed", which
- *   the project's provider retries; ethers' own HTTP client: ECONNRESET "socket hang up"). A request that sends a transaction or changes the
- *   node's state (eth_send*, hardhat_*, evm_*) is only ever dropped before it is forwarded, so a drop never hides a
- *   transaction that was really sent; read-only requests are dropped before or after forwarding, as a real provider
- *   does.
+ *   the project's provider retries; ethers' own HTTP client: ECONNRESET "socket hang up"). A request that sends a
+ *   transaction or changes the node's state (eth_send*, hardhat_*, evm_*) is only ever dropped before it is
+ *   forwarded, so a drop never hides a transaction that was really sent; read-only requests are dropped before or
+ *   after forwarding, as a real provider does.
  * - Stale head: eth_blockNumber, and eth_getBlockByNumber("latest"), answer as if the head were 1..staleBlocks
  *   blocks behind (the older block itself, from the node), never ahead of it.
  * - Latency: each HTTP request waits uniformly within `latencyMs` before it is handled.
