@@ -3,13 +3,15 @@
  *
  *   discovery ──▶ job book ──▶ scheduling (decision) ──▶ per job: preflight ─▶ claim ─▶ prove ─▶ submit
  *       │                                                                    ▲
- *       └── reorg notices ──▶ reconciliation ── resumes or drops held claims ─┘      keeping (reassign stalls)
+ *       └── reorg notices, own claims ──▶ reconciliation ── adopts, resumes or drops ─┘   keeping (reassign stalls)
  *
  * Each stage is its own module under pipeline/, with its role at its top: discovery.ts (the chain reader into the
  * job book, reorgs undone), decision.ts (whether to claim a job, and why not), preflight.ts, claim.ts, prove.ts,
- * submission.ts (and refusal.ts), keeper.ts, and reconciliation here (the worker's claims against the chain, at
- * start, after a reorg and periodically). Calls flow one way, from discovery to submission; the long-lived stages
- * (discovery, scheduling, keeping, reconciliation) run under supervisor.ts, which restarts a failed one with backoff.
+ * submission.ts (and refusal.ts), keeper.ts, reconciliation.ts (the worker's claims against the chain, at start,
+ * after a reorg, when its own claim is read and periodically). Here: the per-job task that strings preflight to
+ * submission together, and the services the stages share (the transaction queue, abandoning, taking a circuit out
+ * of service). Calls flow one way, from discovery to submission; the long-lived stages (discovery, scheduling,
+ * keeping, reconciliation) run under supervisor.ts, which restarts a failed one with backoff.
  * Claims are recorded before they are sent, so a restart resumes them; on SIGTERM the worker stops claiming and
  * settles what it holds.
  */
@@ -18,7 +20,7 @@ import { solidityPackedKeccak256, type Wallet } from "ethers";
 import { type LogSubscription, type SubscribedLog, subscribeToLogs } from "../../common/chain/logSubscription.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
-import { explainRevert, isContractRevert, refusalName } from "../../common/contracts/revert.ts";
+import { explainRevert, refusalName } from "../../common/contracts/revert.ts";
 import { errorCode, messageOf } from "../../common/errors.ts";
 import { JobBook, type JobView } from "../../common/market/jobBook.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
@@ -32,7 +34,7 @@ import { type CircuitTrust, checkServedCircuits, NoTrustedCircuitError } from ".
 import { ClaimUnconfirmedError, claimJob, heldBy } from "./pipeline/claim.ts";
 import { decide, type DecisionContext } from "./pipeline/decision.ts";
 import { createDiscovery } from "./pipeline/discovery.ts";
-import { attemptKey, jobsToReassign } from "./pipeline/keeper.ts";
+import { createKeeper } from "./pipeline/keeper.ts";
 import { preflight } from "./pipeline/preflight.ts";
 import { createReconciliation } from "./pipeline/reconciliation.ts";
 import { InvalidProofError, proveJob } from "./pipeline/prove.ts";
@@ -90,8 +92,6 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const claimSeen = new Map<bigint, { attempt: bigint; at: number }>();
   const seeClaim = (jobId: bigint, attempt: bigint) => claimSeen.set(jobId, { attempt, at: Date.now() });
   const sawClaim = (jobId: bigint, attempt: bigint) => claimSeen.get(jobId)?.attempt === attempt;
-  /** Job attempts (attemptKey) this keeper has tried to reassign; forgotten once the attempt is over. */
-  const reassigned = new Set<string>();
   /** Jobs whose preflight could not run: not taken again before their next-attempt time. */
   const retries = createBackoff<bigint>();
   const provingSeconds = new Map<number, number>();
@@ -446,22 +446,16 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     }
   }
 
-  async function keep(): Promise<void> {
-    if (!synced) return;
-    const t = await now();
-    for (const job of jobsToReassign(book.jobs.values(), { now: t, me: wallet.address, reassigned })) {
-      reassigned.add(attemptKey(job));
-      try {
-        await (await send(() => market.reassign(job.jobId, job.terms))).wait();
-        logger.info("reassigned a stalled job as keeper", { jobId: job.jobId, prover: job.assignee });
-      } catch (e) {
-        // Refused (another keeper was first, the job moved on): this attempt is done. Not sent (the RPC failed):
-        // tried again at the next pass.
-        if (!isContractRevert(e)) reassigned.delete(attemptKey(job));
-        logger.info("reassign not taken", { jobId: job.jobId, reason: await reasonOf(e) });
-      }
-    }
-  }
+  const keepPass = createKeeper({
+    me: wallet.address,
+    jobs: () => book.jobs.values(),
+    now,
+    reassign: async (job) => void (await (await send(() => market.reassign(job.jobId, job.terms))).wait()),
+    reasonOf,
+    logger,
+  });
+  // Keeping acts on the book: not before it has caught up with the chain.
+  const keep = async () => (synced ? keepPass() : undefined);
 
   const running = () => claiming || inFlight.size > 0;
   const supervisor = createSupervisor(

@@ -1,10 +1,12 @@
 /**
  * The keeper's decision over the job book: which claimed jobs of other provers to reassign now, remembered by
- * (job id, attempt) so that a later stalled attempt of the same job is reassigned again.
+ * (job id, attempt) so that a later stalled attempt of the same job is reassigned again; and a keeping pass, which
+ * tries again a reassign that was not sent.
  */
 import { expect } from "chai";
 import type { JobView } from "../../common/market/jobBook.ts";
-import { attemptKey, jobsToReassign } from "../../prover-worker/src/pipeline/keeper.ts";
+import { attemptKey, createKeeper, jobsToReassign } from "../../prover-worker/src/pipeline/keeper.ts";
+import { capturingLogger } from "../helpers/capturingLogger.ts";
 
 const ME = "0x" + "aa".repeat(20);
 const STALLER = "0x" + "bb".repeat(20);
@@ -77,5 +79,34 @@ describe("worker keeper: jobs to reassign", function () {
     const reassigned = new Set<string>(["1:0", "2:3", "7:0"]);
     jobsToReassign([job({ jobId: 7n, attempt: 0n })], { now: 50, me: ME, reassigned });
     expect([...reassigned]).to.deep.equal(["7:0"]);
+  });
+});
+
+describe("worker keeper: a keeping pass", function () {
+  it("tries a reassign that was not sent again at the next pass, and one the market refused never again", async function () {
+    const { logger } = capturingLogger();
+    const stalled = [job({ jobId: 1n }), job({ jobId: 2n })];
+    const sent: string[] = [];
+    // Job 1: the RPC fails (not sent). Job 2: the market refuses (another keeper was first).
+    let rpcUp = false;
+    const keep = createKeeper({
+      me: ME,
+      jobs: () => stalled,
+      now: async () => 200,
+      reassign: async (j) => {
+        sent.push(String(j.jobId));
+        if (j.jobId === 1n && !rpcUp) throw Object.assign(new Error("fetch failed"), { code: "NETWORK_ERROR" });
+        if (j.jobId === 2n) throw Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION" });
+      },
+      reasonOf: async (e) => (e as Error).message,
+      logger,
+    });
+    await keep();
+    expect(sent).to.deep.equal(["1", "2"]);
+    rpcUp = true;
+    await keep();
+    expect(sent).to.deep.equal(["1", "2", "1"]);
+    await keep();
+    expect(sent).to.deep.equal(["1", "2", "1"]);
   });
 });
