@@ -69,6 +69,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const pool = createProverPool(config.slots);
   const send = createTxQueue();
   const book = new JobBook();
+  // A store written before the job events and block hashes were kept (a checkpoint without a hash) cannot undo a
+  // reorg: its book is read again from the start block, with them.
+  if (store.cursor()?.hash === null) store.resetChainState();
   for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
   const backends = createBackends(config, pool);
   const reader = createMarketReader({
