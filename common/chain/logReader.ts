@@ -231,8 +231,9 @@ export function createLogReader(o: LogReaderOptions) {
         const suggested =
           failure.suggestedTo !== undefined && failure.suggestedTo >= from ? failure.suggestedTo - from + 1 : undefined;
         if (failure.limit === "blocks") {
-          // A cap on blocks refuses this span (and any wider) every time: never ask for as many again.
-          const cap = failure.maxRange ?? span - 1;
+          // A cap on blocks refuses this span (and any wider) every time: never ask for as many again, whatever cap
+          // the provider states (some state one more block than they take).
+          const cap = Math.min(failure.maxRange ?? span - 1, span - 1);
           if (cap < ceiling || (ceilingGuessed && failure.maxRange !== undefined)) {
             ceiling = Math.max(1, Math.min(cap, span - 1));
             ceilingGuessed = failure.maxRange === undefined;

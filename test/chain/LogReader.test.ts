@@ -9,9 +9,9 @@
  * one job's events by their indexed id.
  */
 import { expect } from "chai";
-import { type JsonRpcProvider, parseEther, type Wallet } from "ethers";
+import { Interface, type JsonRpcProvider, parseEther, type Wallet } from "ethers";
 import type { BlockRef, ChainEvent, Cursor, LogReader, LogReaderOptions } from "../../common/chain/logReader.ts";
-import { ChainReadError, ReorgTooDeepError } from "../../common/chain/logReader.ts";
+import { ChainReadError, createLogReader, ReorgTooDeepError } from "../../common/chain/logReader.ts";
 import { classifyRpcFailure } from "../../common/chain/rpcErrors.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
@@ -319,5 +319,40 @@ describe("chain reader: ranged eth_getLogs on a real local chain, through a prov
     expect(error).to.be.instanceOf(ReorgTooDeepError).and.instanceOf(FatalError);
     expect(error).to.include({ code: "REORG_TOO_DEEP", retryable: false });
     expect((error as Error).message).to.match(/forked below the \d+ block\(s\) kept/);
+  });
+});
+
+describe("chain reader: a provider that states one block more than it takes", function () {
+  it("learns the cap from its refusals, not from its statement: refused twice (2,000, then 500 blocks), then never again", async function () {
+    let refusals = 0;
+    const spans: number[] = [];
+    const provider = {
+      async send(method: string, params: unknown[]): Promise<unknown> {
+        if (method === "eth_blockNumber") return "0xbb7"; // 2,999
+        if (method !== "eth_getLogs") throw new Error(`unexpected ${method}`);
+        const filter = params[0] as { fromBlock: string; toBlock: string };
+        const span = Number(filter.toBlock) - Number(filter.fromBlock) + 1;
+        spans.push(span);
+        // It says 500, and refuses 500.
+        if (span >= 500) {
+          refusals++;
+          throw Object.assign(new Error("could not coalesce error"), {
+            error: { code: -32600, message: "You can make eth_getLogs requests with up to a 500 block range." },
+          });
+        }
+        return [];
+      },
+    };
+    const reader = createLogReader({
+      provider,
+      address: "0x" + "11".repeat(20),
+      iface: new Interface([]),
+      initialRange: 2_000,
+      growAfter: 1,
+    });
+    expect(await reader.scan(0, [])).to.deep.equal([]);
+    expect(refusals).to.equal(2);
+    expect(spans.slice(0, 2)).to.deep.equal([2_000, 500]);
+    expect(Math.max(...spans.slice(2))).to.equal(499);
   });
 });
