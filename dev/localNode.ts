@@ -68,6 +68,11 @@ export async function startLocalChain(port?: number, options: LocalChainOptions 
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], detached: options.ownProcessGroup ?? false },
   );
+  // A script that ends without stopping its chain (an uncaught error in a bench) takes the node with it, instead of
+  // leaving a `hardhat node` running on its port.
+  const killOnExit = () => proc.kill();
+  process.on("exit", killOnExit);
+  proc.once("exit", () => process.off("exit", killOnExit));
   let output = "";
   proc.stdout!.on("data", (d) => (output += d));
   proc.stderr!.on("data", (d) => (output += d));
