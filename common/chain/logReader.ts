@@ -16,6 +16,7 @@
  * the fork point (the newest block the caller kept that is still canonical); the caller rewinds to it and reads on
  * from there.
  */
+import { backoffDelay } from "../backoff.ts";
 import type { Interface } from "ethers";
 import { FatalError, RetryableError } from "../errors.ts";
 import { createEventDecoder } from "./eventDecoder.ts";
@@ -144,8 +145,7 @@ export function createLogReader(o: LogReaderOptions) {
             details: { method, kind: failure.kind },
           });
         }
-        const base = Math.min(backoff.max, backoff.initial * 2 ** (attempt - 1));
-        const delayMs = Math.round(base * (0.8 + 0.4 * random()));
+        const delayMs = backoffDelay(attempt, { initialMs: backoff.initial, maxMs: backoff.max }, random);
         o.onRetry?.({ method, kind: failure.kind, attempt, delayMs, message: failure.message });
         await sleep(delayMs);
       }

@@ -15,6 +15,7 @@
  * answers to a repeat are taken as the success they are, after checking that the node does know the transaction;
  * any other error is the caller's.
  */
+import { backoffDelay } from "../backoff.ts";
 import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult, keccak256 } from "ethers";
 import { classifyRpcFailure } from "./rpcErrors.ts";
 
@@ -101,9 +102,8 @@ class RetryingProvider extends JsonRpcProvider {
         const passing = failure.kind === "transient" || failure.kind === "rateLimited";
         if (!passing || attempt >= this.#retry.attempts || this.destroyed) throw e;
         this.#retry.onRetry?.({ method: methods.join(","), attempt, kind: failure.kind });
-        const base = Math.min(this.#retry.maxMs, this.#retry.initialMs * 2 ** (attempt - 1));
         const asked = e instanceof RpcHttpError ? (e.retryAfterMs ?? 0) : 0;
-        const delay = Math.max(Math.min(asked, this.#retry.maxMs), Math.round(base * (0.8 + 0.4 * Math.random())));
+        const delay = Math.max(Math.min(asked, this.#retry.maxMs), backoffDelay(attempt, this.#retry));
         await new Promise((r) => setTimeout(r, delay));
       }
     }

@@ -3,6 +3,8 @@
  * again before its next-attempt time, which doubles with each failure from `initialMs` up to `maxMs`, with ±`jitter`
  * so that many workers do not retry in step. A success, or the job leaving Open, forgets it.
  */
+import { backoffDelay } from "../../../common/backoff.ts";
+
 export interface BackoffOptions {
   initialMs?: number;
   maxMs?: number;
@@ -33,8 +35,7 @@ export function createBackoff<K>(o: BackoffOptions = {}) {
     /** Records a retryable failure; returns the delay in ms before the next attempt. */
     failed(key: K): number {
       const failures = (entries.get(key)?.failures ?? 0) + 1;
-      const base = Math.min(maxMs, initialMs * 2 ** (failures - 1));
-      const delay = Math.round(base * (1 + jitter * (2 * random() - 1)));
+      const delay = backoffDelay(failures, { initialMs, maxMs, jitter }, random);
       entries.set(key, { failures, nextAt: now() + delay });
       return delay;
     },

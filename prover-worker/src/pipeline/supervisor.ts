@@ -4,6 +4,7 @@
  * after a pass that succeeds. One stage failing (the RPC down for discovery) never stops the others (proving and
  * submitting what is held). Each pass ends with a pause that `wake()` cuts short.
  */
+import { backoffDelay } from "../../../common/backoff.ts";
 import { errorCode, messageOf } from "../../../common/errors.ts";
 import type { Logger } from "../../../common/log.ts";
 
@@ -69,8 +70,7 @@ export function createSupervisor(
         await pause(stage.name, stage.intervalMs);
       } catch (e) {
         failures++;
-        const base = Math.min(maxMs, initialMs * 2 ** (failures - 1));
-        const delayMs = Math.round(base * (0.8 + 0.4 * Math.random()));
+        const delayMs = backoffDelay(failures, { initialMs, maxMs });
         o.onRestart?.(stage.name, e);
         o.logger.warn("stage failed; restarting after a backoff", {
           stage: stage.name,
