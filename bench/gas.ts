@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import { batchArgs, deployMarket, postProvableJob, realProof, registerExample, STAKE } from "../dev/marketFixture.ts";
 import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
+import { deadlineFrom } from "../common/market/price.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { market, requester, prover, keeper } = await deployMarket(ethers);
@@ -51,7 +52,7 @@ const submitAfterWithdrawal = await gasOf(
 );
 
 const stalled = await postAndClaim();
-await networkHelpers.time.increaseTo((await market.jobState(stalled.jobId)).deadline + 1n);
+await networkHelpers.time.increaseTo(deadlineFrom(stalled.terms, (await market.jobState(stalled.jobId)).claimedAt) + 1n);
 const reassign = await gasOf(market.connect(keeper).reassign(stalled.jobId, stalled.terms));
 
 const batch: Record<number, bigint> = {};

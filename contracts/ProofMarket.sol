@@ -22,7 +22,7 @@ import {ProverAccount} from "./types/ProverAccount.sol";
 ///         then the event; every entry point that moves tokens holds a transient reentrancy lock. Payouts are
 ///         credited to withdrawable balances (pull payments), so a reverting recipient only blocks itself.
 /// @dev Accounting invariant (test/contracts/invariants): token.balanceOf(this) ==
-///      Σ fees of Open and Claimed jobs + Σ (staked + unbonding) + Σ withdrawable (the treasury's included).
+///      Σ maxFee of Open and Claimed jobs + Σ (staked + unbonding) + Σ withdrawable (the treasury's included).
 contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -38,9 +38,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     /// bond's slash is at least one token unit.
     uint96 public constant MIN_BOND_FLOOR = 10_000;
     /// Claims a job can have. The claim numbered MAX_ATTEMPTS - 1 is the last: if it fails the job closes as
-    /// Expired (fee refunded) instead of reopening. Posting bounds the fee so that every escalation before then
+    /// Expired (escrow refunded) instead of reopening. Posting bounds `maxFee` so that every escalation before then
     /// fits in uint96.
     uint16 public constant MAX_ATTEMPTS = 1_000;
+    /// The largest `minBond` (it is stored in 80 bits): 1.2 million tokens of 18 decimals.
+    uint96 public constant MAX_MIN_BOND = type(uint80).max;
 
     IERC20 private immutable _token;
     uint32 private immutable _unbondingDelay;
@@ -49,7 +51,6 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     address private _treasury;
     /// Every set of slash terms there has been, by id; a claim records the id in force when it was made.
     mapping(uint24 => SlashTerms) private _slashTerms;
-    uint256 private _jobCount;
     uint32 private _circuitCount;
 
     mapping(CircuitId => Circuit) private _circuits;
@@ -185,13 +186,14 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         // A registered circuit's verifier has code, so its recorded code hash is never zero.
         bytes32 codeHash = _circuits[request.circuitId].verifierCodeHash;
         if (codeHash == bytes32(0)) revert UnknownCircuit(request.circuitId);
-        if (request.fee == 0) revert ZeroAmount();
+        if (request.maxFee == 0) revert ZeroAmount();
+        if (request.minFee > request.maxFee) revert FeeRangeInverted(request.minFee, request.maxFee);
         if (request.bond < p.minBond) revert BondBelowMinimum(request.bond, p.minBond);
-        // Each reopening adds at most one bond to the fee (the reward share of a slash), so this is the largest the
-        // fee can ever grow to; refusing it here keeps every later escalation free of overflow.
-        uint256 largestFee = request.fee + uint256(request.bond) * (MAX_ATTEMPTS - 1);
+        // Each reopening adds at most one bond to both fees (the reward share of a slash), so this is the largest
+        // `maxFee` can ever grow to; refusing it here keeps every later escalation free of overflow.
+        uint256 largestFee = request.maxFee + uint256(request.bond) * (MAX_ATTEMPTS - 1);
         if (largestFee > type(uint96).max) {
-            revert AmountTooLarge("fee + (MAX_ATTEMPTS - 1) * bond", largestFee, type(uint96).max);
+            revert AmountTooLarge("maxFee + (MAX_ATTEMPTS - 1) * bond", largestFee, type(uint96).max);
         }
         if (request.provingWindow < p.minProvingWindow || request.provingWindow > p.maxProvingWindow) {
             revert ProvingWindowOutOfBounds(request.provingWindow, p.minProvingWindow, p.maxProvingWindow);
@@ -199,25 +201,35 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         uint256 earliestExpiry = block.timestamp + request.provingWindow;
         if (request.expiresAt < earliestExpiry) revert ExpiryTooSoon(request.expiresAt, earliestExpiry);
 
-        jobId = JobId.wrap(++_jobCount);
+        uint40 rampStart = request.rampStart == 0 ? uint40(block.timestamp) : request.rampStart;
+
+        if (p.jobCount == type(uint40).max) revert ParamAboveCap("job count", p.jobCount, type(uint40).max);
+        _params.jobCount = p.jobCount + 1;
+        jobId = JobId.wrap(p.jobCount + 1);
         JobTerms memory terms = JobTerms({
             requester: msg.sender,
             circuitId: request.circuitId,
             expiresAt: request.expiresAt,
             provingWindow: request.provingWindow,
-            fee: request.fee,
+            minFee: request.minFee,
+            maxFee: request.maxFee,
+            rampStart: rampStart,
+            rampDuration: request.rampDuration,
             bond: request.bond,
             inputsCommitment: request.inputsCommitment
         });
         // Only the terms hash is written: the job's state slot stays zero (read as Open while the terms hash is
         // set, see `_stateOf`) until the claim writes it, which saves touching one slot twice.
         _termsHash[jobId] = terms.hash(codeHash);
-        _pullExact(msg.sender, request.fee);
+        _pullExact(msg.sender, request.maxFee);
         emit JobPosted(
             jobId,
             request.circuitId,
             msg.sender,
-            request.fee,
+            request.minFee,
+            request.maxFee,
+            rampStart,
+            request.rampDuration,
             request.bond,
             request.provingWindow,
             request.expiresAt,
@@ -228,7 +240,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IProofMarket
-    function claim(JobId jobId, JobTerms calldata terms) external nonReentrant {
+    /// @dev No reentrancy lock: it moves no tokens and calls no contract (it reads the verifier's code hash only).
+    function claim(JobId jobId, JobTerms calldata terms) external {
         StoredMarketParams memory p = _params;
         if (p.paused) revert MarketPaused();
         Circuit storage c = _circuits[terms.circuitId];
@@ -241,27 +254,35 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (free < terms.bond) revert InsufficientStake(msg.sender, free, terms.bond);
         acct.locked += terms.bond;
 
-        uint40 deadline = terms.deadlineFrom(block.timestamp);
         _jobState[jobId] = JobState({
             status: JobStatus.Claimed,
             attempt: state.attempt,
-            deadline: deadline,
+            claimedAt: uint40(block.timestamp),
             assignee: msg.sender,
             slashTermsId: p.slashTermsId
         });
-        emit JobClaimed(jobId, msg.sender, state.attempt, deadline, terms.bond);
+        emit JobClaimed(
+            jobId,
+            msg.sender,
+            state.attempt,
+            terms.deadlineFrom(block.timestamp),
+            terms.bond,
+            terms.priceAt(block.timestamp)
+        );
     }
 
     /// @inheritdoc IProofMarket
+    /// @dev No reentrancy lock (here and in `submitProofs`): they move no tokens, and their only calls are
+    ///      staticcalls to verifiers, in which no state can change.
     function submitProof(
         JobId jobId,
         JobTerms calldata terms,
         bytes calldata proof,
         uint256[] calldata publicSignals
-    ) external nonReentrant {
+    ) external {
         Circuit storage c = _circuits[terms.circuitId];
-        _proveOne(jobId, terms, c, c.verifier.codehash, proof, publicSignals, true);
-        _settleProofs(terms.bond, terms.fee);
+        uint96 price = _proveOne(jobId, terms, c, c.verifier.codehash, proof, publicSignals, true);
+        _settleProofs(terms.bond, price);
     }
 
     /// @inheritdoc IProofMarket
@@ -272,7 +293,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobTerms[] calldata terms,
         bytes calldata proofs,
         uint256[] calldata publicSignals
-    ) external nonReentrant {
+    ) external {
         uint256 n = jobIds.length;
         if (n == 0) revert EmptyBatch();
         // Checked before `terms[0]` is read, so that a short array is a named error rather than a panic.
@@ -294,7 +315,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             if (CircuitId.unwrap(t.circuitId) != CircuitId.unwrap(circuitId)) {
                 revert BatchMixesCircuits(jobIds[i], circuitId, t.circuitId);
             }
-            _proveOne(
+            feeTotal += _proveOne(
                 jobIds[i],
                 t,
                 c,
@@ -303,7 +324,6 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
                 publicSignals[i * nPublic:(i + 1) * nPublic],
                 batchVerifier == address(0)
             );
-            feeTotal += t.fee;
             bondTotal += t.bond;
         }
         if (batchVerifier != address(0) && !IGroth16BatchVerifier(batchVerifier).verifyBatch(proofs, publicSignals)) {
@@ -316,7 +336,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function reassign(JobId jobId, JobTerms calldata terms) external nonReentrant {
         JobState memory state = _activeJob(jobId, terms);
         if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
-        if (block.timestamp <= state.deadline) revert ClaimStillLive(jobId, state.deadline);
+        uint40 deadline = terms.deadlineFrom(state.claimedAt);
+        if (block.timestamp <= deadline) revert ClaimStillLive(jobId, deadline);
         if (terms.isExpired(block.timestamp)) revert JobPastExpiry(jobId, terms.expiresAt);
         if (msg.sender == state.assignee) revert AssigneeCannotReassign(jobId);
 
@@ -325,14 +346,14 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         SlashSplit memory split = SlashMath.split(st, _slashable(terms, terms.bond), true, last);
         _slash(state.assignee, terms.bond, split, msg.sender, terms.requester, st.treasury);
         if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
-        uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
-        emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, newFee, split);
+        JobTerms memory next = _reopen(jobId, terms, state, split.rewardShare);
+        emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
     }
 
     /// @inheritdoc IProofMarket
     function abandon(JobId jobId, JobTerms calldata terms) external nonReentrant {
         JobState memory state = _activeJob(jobId, terms);
-        _requireLiveAssignee(jobId, state);
+        _requireLiveAssignee(jobId, state, terms);
 
         SlashTerms memory st = _slashTerms[state.slashTermsId];
         bool last = _isLastAttempt(state);
@@ -340,8 +361,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         SlashSplit memory split = SlashMath.split(st, amount, false, last);
         _slash(msg.sender, terms.bond, split, address(0), terms.requester, st.treasury);
         if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
-        uint96 newFee = _reopen(jobId, terms, state, split.rewardShare);
-        emit JobAbandoned(jobId, msg.sender, state.attempt + 1, newFee, split);
+        JobTerms memory next = _reopen(jobId, terms, state, split.rewardShare);
+        emit JobAbandoned(jobId, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
     }
 
     /// @inheritdoc IProofMarket
@@ -351,8 +372,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (msg.sender != terms.requester) revert NotRequester(jobId, msg.sender);
 
         _close(jobId, state, JobStatus.Cancelled);
-        _withdrawable[terms.requester] += terms.fee;
-        emit JobCancelled(jobId, terms.requester, terms.fee);
+        _withdrawable[terms.requester] += terms.maxFee;
+        emit JobCancelled(jobId, terms.requester, terms.maxFee);
     }
 
     /// @inheritdoc IProofMarket
@@ -372,8 +393,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             _slash(prover, terms.bond, split, msg.sender, terms.requester, st.treasury);
         }
         _close(jobId, state, JobStatus.Expired);
-        _withdrawable[terms.requester] += terms.fee;
-        emit JobExpired(jobId, terms.requester, prover, terms.fee, split);
+        _withdrawable[terms.requester] += terms.maxFee;
+        emit JobExpired(jobId, terms.requester, prover, terms.maxFee, split);
     }
 
     // ================================================================== administration
@@ -438,7 +459,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     function jobCount() external view returns (uint256) {
-        return _jobCount;
+        return _params.jobCount;
     }
 
     function jobTermsHash(JobId jobId) external view returns (bytes32) {
@@ -486,7 +507,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             // The job's own circuit (the terms match once bound to its registered code) with changed code, or terms
             // that are not the job's: a wrong circuit id must not read as that circuit's verifier having changed.
             bytes32 registered = c.verifierCodeHash;
-            if (currentCodeHash != registered && terms.hash(registered) == _termsHash[jobId]) {
+            if (currentCodeHash != registered && terms.hashCalldata(registered) == _termsHash[jobId]) {
                 revert VerifierCodeChanged(terms.circuitId, c.verifier, registered, currentCodeHash);
             }
             revert TermsMismatch(jobId);
@@ -503,7 +524,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             if (state.status == JobStatus.None) revert UnknownJob(jobId);
             revert WrongStatus(jobId, state.status);
         }
-        termsMatch = terms.hash(verifierCodeHash) == _termsHash[jobId];
+        termsMatch = terms.hashCalldata(verifierCodeHash) == _termsHash[jobId];
     }
 
     /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from it
@@ -517,10 +538,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         else if (state.status == JobStatus.Claimed && !active) state.status = JobStatus.Proved;
     }
 
-    function _requireLiveAssignee(JobId jobId, JobState memory state) private view {
+    function _requireLiveAssignee(JobId jobId, JobState memory state, JobTerms calldata terms) private view {
         if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
         if (msg.sender != state.assignee) revert NotAssignee(jobId, msg.sender, state.assignee);
-        if (block.timestamp > state.deadline) revert ClaimExpired(jobId, state.deadline);
+        uint40 deadline = terms.deadlineFrom(state.claimedAt);
+        if (block.timestamp > deadline) revert ClaimExpired(jobId, deadline);
     }
 
     /// @dev A final job keeps its state slot (status, attempt, last assignee) and drops its terms hash: nothing can
@@ -532,7 +554,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Checks one submission (live claim by the caller, public-input binding, and the proof itself unless a
-    ///      batch check follows) and marks the job Proved. The caller settles the fee and bond.
+    ///      batch check follows), marks the job Proved and credits the requester what the price leaves of the escrow.
+    ///      Returns the price the claim locked; the caller credits it to the prover and releases the bond.
     function _proveOne(
         JobId jobId,
         JobTerms calldata terms,
@@ -541,9 +564,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         bytes calldata proof,
         uint256[] calldata publicSignals,
         bool verifyNow
-    ) private {
+    ) private returns (uint96 price) {
         JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, verifierCodeHash);
-        _requireLiveAssignee(jobId, state);
+        _requireLiveAssignee(jobId, state, terms);
         uint256 nOutputs = c.nPublicOutputs;
         PublicSignals.check(jobId, nOutputs, c.nPublicInputs, terms.inputsCommitment, publicSignals);
         if (verifyNow && !SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
@@ -551,7 +574,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         }
         // Proved is recorded by dropping the terms hash alone (see `_stateOf`): one storage write fewer per proof.
         delete _termsHash[jobId];
-        emit JobProved(jobId, state.assignee, state.attempt, terms.fee, publicSignals[:nOutputs]);
+        price = terms.priceAt(state.claimedAt);
+        // A fixed-price job (and one claimed at the ramp's top) leaves nothing to refund, and writes nothing more.
+        uint96 refund = terms.maxFee - price;
+        if (refund > 0) _withdrawable[terms.requester] += refund;
+        emit JobProved(jobId, state.assignee, state.attempt, price, publicSignals[:nOutputs]);
     }
 
     /// @dev Releases the bonds of the caller's proved jobs and credits their fees as earnings (in the same slot, so
@@ -582,16 +609,17 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (split.requesterShare > 0) _withdrawable[requester] += split.requesterShare;
     }
 
-    /// @dev Open again for the next prover, the reward share of the slash added to the fee.
+    /// @dev Open again for the next prover, the reward share of the slash added to both ends of the price ramp: the
+    ///      next prover is offered the ramp's price now plus every reward share, and the escrow (`maxFee`) holds them.
     function _reopen(
         JobId jobId,
         JobTerms calldata terms,
         JobState memory state,
         uint96 rewardShare
-    ) private returns (uint96 newFee) {
-        JobTerms memory next = terms;
-        newFee = next.fee + rewardShare;
-        next.fee = newFee;
+    ) private returns (JobTerms memory next) {
+        next = terms;
+        next.minFee += rewardShare;
+        next.maxFee += rewardShare;
         _termsHash[jobId] = next.hash(_circuits[terms.circuitId].verifierCodeHash);
         _jobState[jobId] = state.reopened();
     }
@@ -623,7 +651,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         return state.attempt + 1 >= MAX_ATTEMPTS;
     }
 
-    /// @dev The last claim a job can have failed: instead of reopening, the job closes as Expired and its fee
+    /// @dev The last claim a job can have failed: instead of reopening, the job closes as Expired and its escrow
     ///      (with the reward share, there being no next prover: see the split) is refunded to the requester.
     function _closeAtAttemptLimit(
         JobId jobId,
@@ -632,8 +660,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         SlashSplit memory split
     ) private {
         _close(jobId, state, JobStatus.Expired);
-        _withdrawable[terms.requester] += terms.fee;
-        emit JobExpired(jobId, terms.requester, state.assignee, terms.fee, split);
+        _withdrawable[terms.requester] += terms.maxFee;
+        emit JobExpired(jobId, terms.requester, state.assignee, terms.maxFee, split);
     }
 
     /// @dev `a + b`, refused with a named error where it would not fit in uint96.
@@ -665,9 +693,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         uint16 rewardBps,
         uint16 treasuryBps,
         uint16 abandonBps
-    ) private returns (uint24 id) {
-        uint24 last = _params.slashTermsId;
-        if (last == type(uint24).max) revert ParamAboveCap("slash terms updates", last, type(uint24).max);
+    ) private returns (uint16 id) {
+        uint16 last = _params.slashTermsId;
+        if (last == type(uint16).max) revert ParamAboveCap("slash terms updates", last, type(uint16).max);
         id = last + 1;
         _slashTerms[id] = SlashTerms({
             keeperShareBps: keeperBps,
@@ -697,18 +725,21 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             revert ProvingWindowNotBelowUnbondingDelay(p.maxProvingWindow, _unbondingDelay);
         }
         if (p.minBond < MIN_BOND_FLOOR) revert ParamBelowFloor("minBond", p.minBond, MIN_BOND_FLOOR);
+        if (p.minBond > MAX_MIN_BOND) revert ParamAboveCap("minBond", p.minBond, MAX_MIN_BOND);
         p.paused = paused_;
-        uint24 id = _newSlashTerms(p.keeperShareBps, p.rewardShareBps, p.treasuryShareBps, p.abandonSlashBps);
+        uint16 id = _newSlashTerms(p.keeperShareBps, p.rewardShareBps, p.treasuryShareBps, p.abandonSlashBps);
         _params = StoredMarketParams({
             keeperShareBps: p.keeperShareBps,
             rewardShareBps: p.rewardShareBps,
             treasuryShareBps: p.treasuryShareBps,
             abandonSlashBps: p.abandonSlashBps,
-            minProvingWindow: p.minProvingWindow,
-            maxProvingWindow: p.maxProvingWindow,
-            minBond: p.minBond,
+            // Below the unbonding delay (checked above), at most MAX_UNBONDING_DELAY: 24 bits hold them.
+            minProvingWindow: uint24(p.minProvingWindow),
+            maxProvingWindow: uint24(p.maxProvingWindow),
+            minBond: uint80(p.minBond),
             paused: paused_,
-            slashTermsId: id
+            slashTermsId: id,
+            jobCount: _params.jobCount
         });
         emit ParamsUpdated(p);
     }

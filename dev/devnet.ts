@@ -78,7 +78,13 @@ export async function startDevnet(): Promise<Devnet> {
 }
 
 export interface PostOptions {
+  /** A fixed price (minFee = maxFee); 3 tokens unless a ramp is given. */
   fee?: bigint;
+  /** A price ramp (reverse Dutch auction): from minFee at rampStart (0: at posting) to maxFee over rampDuration s. */
+  minFee?: bigint;
+  maxFee?: bigint;
+  rampStart?: bigint;
+  rampDuration?: bigint;
   bond?: bigint;
   provingWindow?: bigint;
   expiresIn?: number;
@@ -95,8 +101,8 @@ export async function postJob(
 ): Promise<bigint> {
   const market = connectMarket(devnet.deployment.market, requester);
   const token = connectToken(devnet.deployment.token, requester);
-  const fee = o.fee ?? parseEther("3");
-  if ((await token.allowance(requester.address, devnet.deployment.market)) < fee) {
+  const maxFee = o.maxFee ?? o.fee ?? parseEther("3");
+  if ((await token.allowance(requester.address, devnet.deployment.market)) < maxFee) {
     await (await token.approve(devnet.deployment.market, parseEther("1000000"))).wait();
   }
   const circuit = devnet.deployment.circuits.find((c) => c.circuitId === circuitId)!;
@@ -106,7 +112,10 @@ export async function postJob(
   const receipt = (await (
     await market.postJob({
       circuitId,
-      fee,
+      minFee: o.minFee ?? o.fee ?? maxFee,
+      maxFee,
+      rampStart: o.rampStart ?? 0n,
+      rampDuration: o.rampDuration ?? 0n,
       bond: o.bond ?? parseEther("2"),
       provingWindow: o.provingWindow ?? 300n,
       expiresAt: BigInt(now + (o.expiresIn ?? 3600)),

@@ -124,12 +124,26 @@ export async function postJob(
   requester: HardhatEthersSigner,
   circuitId: bigint,
   publicInputs: bigint[],
-  overrides: Partial<{ fee: bigint; bond: bigint; provingWindow: bigint; expiresIn: bigint }> = {},
+  overrides: Partial<{
+    /** A fixed price: minFee = maxFee = fee (the default, FEE). */
+    fee: bigint;
+    minFee: bigint;
+    maxFee: bigint;
+    /** 0n: the ramp starts at posting. */
+    rampStart: bigint;
+    rampDuration: bigint;
+    bond: bigint;
+    provingWindow: bigint;
+    expiresIn: bigint;
+  }> = {},
 ): Promise<{ jobId: bigint; terms: Terms; receipt: ContractTransactionReceipt }> {
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   const tx = await market.connect(requester).postJob({
     circuitId,
-    fee: overrides.fee ?? FEE,
+    minFee: overrides.minFee ?? overrides.fee ?? FEE,
+    maxFee: overrides.maxFee ?? overrides.fee ?? FEE,
+    rampStart: overrides.rampStart ?? 0n,
+    rampDuration: overrides.rampDuration ?? 0n,
     bond: overrides.bond ?? BOND,
     provingWindow: overrides.provingWindow ?? WINDOW,
     expiresAt: now + (overrides.expiresIn ?? 3600n),

@@ -23,7 +23,14 @@ export interface JobState {
   circuitId: bigint;
   requester: string;
   status: JobStatusName;
-  fee: bigint;
+  /** The price ramp (reverse Dutch auction): `minFee` at `rampStart`, rising to `maxFee` (the escrow) over
+   *  `rampDuration` seconds. A reopening raises both fees by the slash's reward share. */
+  minFee: bigint;
+  maxFee: bigint;
+  rampStart: bigint;
+  rampDuration: bigint;
+  /** The price the current claim locked (while Claimed) or the price paid (Proved); null otherwise. */
+  price: bigint | null;
   bond: bigint;
   provingWindow: bigint;
   expiresAt: bigint;
@@ -61,7 +68,11 @@ export function foldJob(job: JobState | null, event: MarketEvent): JobState | nu
       circuitId: a.circuitId,
       requester: a.requester,
       status: "Open",
-      fee: a.fee,
+      minFee: a.minFee,
+      maxFee: a.maxFee,
+      rampStart: a.rampStart,
+      rampDuration: a.rampDuration,
+      price: null,
       bond: a.bond,
       provingWindow: a.provingWindow,
       expiresAt: a.expiresAt,
@@ -80,23 +91,40 @@ export function foldJob(job: JobState | null, event: MarketEvent): JobState | nu
   if (job === null) return null;
   switch (event.name) {
     case "JobClaimed":
-      return { ...job, status: "Claimed", assignee: a.prover, deadline: a.deadline, attempt: a.attempt };
+      return {
+        ...job,
+        status: "Claimed",
+        assignee: a.prover,
+        deadline: a.deadline,
+        attempt: a.attempt,
+        price: a.price,
+      };
     case "JobReassigned":
     case "JobAbandoned":
-      return { ...job, status: "Open", fee: a.newFee, assignee: null, deadline: null, attempt: a.attempt };
+      return {
+        ...job,
+        status: "Open",
+        minFee: a.newMinFee,
+        maxFee: a.newMaxFee,
+        price: null,
+        assignee: null,
+        deadline: null,
+        attempt: a.attempt,
+      };
     case "JobProved":
       // (ethers decodes an empty array to an empty object: Object.values reads both.)
       return {
         ...job,
         status: "Proved",
         assignee: a.prover,
+        price: a.price,
         outputs: Object.values(a.outputs) as bigint[],
         provedAt: event.timestamp,
       };
     case "JobCancelled":
       return { ...job, status: "Cancelled" };
     case "JobExpired":
-      return { ...job, status: "Expired", assignee: null, deadline: null };
+      return { ...job, status: "Expired", assignee: null, deadline: null, price: null };
     default:
       return job;
   }
@@ -162,7 +190,7 @@ export function foldProver(prover: ProverState, event: MarketEvent, job: JobStat
         ...prover,
         locked: prover.locked - bond,
         jobsProved: prover.jobsProved + 1,
-        earned: prover.earned + a.fee,
+        earned: prover.earned + a.price,
       };
     case "JobReassigned":
     case "JobExpired":

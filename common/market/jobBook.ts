@@ -13,7 +13,10 @@ export interface JobTerms {
   circuitId: bigint;
   expiresAt: bigint;
   provingWindow: bigint;
-  fee: bigint;
+  minFee: bigint;
+  maxFee: bigint;
+  rampStart: bigint;
+  rampDuration: bigint;
   bond: bigint;
   inputsCommitment: string;
 }
@@ -28,7 +31,10 @@ export function termsOf(a: JobTerms): JobTerms {
     circuitId: a.circuitId,
     expiresAt: a.expiresAt,
     provingWindow: a.provingWindow,
-    fee: a.fee,
+    minFee: a.minFee,
+    maxFee: a.maxFee,
+    rampStart: a.rampStart,
+    rampDuration: a.rampDuration,
     bond: a.bond,
     inputsCommitment: a.inputsCommitment,
   };
@@ -65,7 +71,7 @@ export class JobBook {
 }
 
 /**
- * A job's current terms (a reassignment raises its fee), folded from that job's own events only (found by their
+ * A job's current terms (a reassignment raises its fees), folded from that job's own events only (found by their
  * indexed job id, from the market's deployment block); null if no such job was posted.
  */
 export async function currentTerms(reader: LogReader, startBlock: number, jobId: bigint): Promise<JobTerms | null> {

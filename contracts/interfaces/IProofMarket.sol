@@ -14,7 +14,15 @@ import {IProofMarketEvents} from "./IProofMarketEvents.sol";
 /// @notice What a requester supplies to post a job.
 struct JobRequest {
     CircuitId circuitId;
-    uint96 fee;
+    /// The price offered at and before `rampStart` (may be 0).
+    uint96 minFee;
+    /// The most the requester will pay: the price from the ramp's end on, escrowed at posting. `minFee == maxFee` is
+    /// a fixed fee.
+    uint96 maxFee;
+    /// When the price starts to rise; 0 means at posting (the block's timestamp).
+    uint40 rampStart;
+    /// Seconds the price takes to rise from `minFee` to `maxFee`.
+    uint32 rampDuration;
     uint96 bond;
     uint32 provingWindow;
     uint40 expiresAt;
@@ -59,19 +67,22 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
 
     // ------------------------------------------------------------------ jobs
 
-    /// @notice Posts a job, pulling `request.fee` from the caller into escrow.
+    /// @notice Posts a job, pulling `request.maxFee` from the caller into escrow. The job is offered at a price that
+    ///         rises from `minFee` to `maxFee` over its ramp (see `JobTerms.priceAt`).
     /// @return jobId the new job's id
     function postJob(JobRequest calldata request) external returns (JobId jobId);
 
-    /// @notice Claims an Open job: locks `terms.bond` of the caller's free stake and sets its deadline to
-    ///         `now + provingWindow`, capped at the job's expiry. The claim is slashed, if ever, by the slash terms
-    ///         in force now (`slashTermsId`), whatever the owner sets later.
-    /// @param terms the job's current terms (from `JobPosted`, with `fee` from the latest reassignment)
+    /// @notice Claims an Open job at its price now (`JobTerms.priceAt`), which the claim locks: a proof is paid that
+    ///         price. Locks `terms.bond` of the caller's free stake and sets the deadline to `now + provingWindow`,
+    ///         capped at the job's expiry. The claim is slashed, if ever, by the slash terms in force now
+    ///         (`slashTermsId`), whatever the owner sets later.
+    /// @param terms the job's current terms (from `JobPosted`, with the fees of the latest reassignment)
     function claim(JobId jobId, JobTerms calldata terms) external;
 
     /// @notice Submits the assignee's proof. Checks that the public-input part of `publicSignals` matches the
     ///         job's commitment, verifies the proof with the circuit's verifier, records the outputs, credits the
-    ///         fee to the caller and releases its bond.
+    ///         locked price to the caller, credits the rest of the escrow (`maxFee` - price) to the requester and
+    ///         releases the caller's bond.
     /// @param proof the proof in the encoding of the circuit's proof system (see `SnarkjsVerifierCall`)
     /// @param publicSignals outputs then inputs, as snarkjs lists them
     function submitProof(
@@ -93,16 +104,17 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     ) external;
 
     /// @notice After a claim's deadline, anyone may slash the assignee's bond (keeper share to the caller, a share
-    ///         added to the fee, the treasury share, the rest to the requester) and reopen the job.
+    ///         added to both ends of the price ramp, the treasury share, the rest to the requester) and reopen the job
+    ///         at the ramp's price now, which is never below the price the failed claim locked.
     function reassign(JobId jobId, JobTerms calldata terms) external;
 
     /// @notice The assignee hands the job back before its deadline, for a smaller slash than `reassign`.
     function abandon(JobId jobId, JobTerms calldata terms) external;
 
-    /// @notice The requester withdraws an Open job; the fee becomes withdrawable by the requester.
+    /// @notice The requester withdraws an Open job; the escrow (`maxFee`) becomes withdrawable by the requester.
     function cancel(JobId jobId, JobTerms calldata terms) external;
 
-    /// @notice After a job's expiry anyone may close it: its fee is refunded to the requester; a claim still held
+    /// @notice After a job's expiry anyone may close it: its escrow (`maxFee`) is refunded to the requester; a claim still held
     ///         is slashed (keeper share to the caller, the reward share to the requester too).
     function expire(JobId jobId, JobTerms calldata terms) external;
 
@@ -141,7 +153,9 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     function jobCount() external view returns (uint256);
     /// @notice keccak256(abi.encode(terms)) of an active job's current terms; zero once it is final.
     function jobTermsHash(JobId jobId) external view returns (bytes32 termsHash);
-    /// @notice A job's status, attempt, deadline and assignee (after Proved: the prover that was paid).
+    /// @notice A job's status, attempt, claim second and assignee (after Proved: the prover that was paid). The
+    ///         claim's deadline and locked price follow from its terms: `JobTerms.deadlineFrom` / `priceAt`, and
+    ///         `JobClaimed` carries both.
     function jobState(JobId jobId) external view returns (JobState memory);
     /// @notice A prover's staked, locked and unbonding amounts.
     function account(address prover) external view returns (ProverAccount memory);

@@ -47,6 +47,8 @@ interface IProofMarketErrors {
     error WrongStatus(JobId jobId, JobStatus status);
     error ProvingWindowOutOfBounds(uint32 provingWindow, uint32 min, uint32 max);
     error BondBelowMinimum(uint96 bond, uint96 minBond);
+    /// A job's price ramp must rise: `minFee` ≤ `maxFee`.
+    error FeeRangeInverted(uint96 minFee, uint96 maxFee);
     error ExpiryTooSoon(uint40 expiresAt, uint256 earliest);
     error JobPastExpiry(JobId jobId, uint40 expiresAt);
     error JobNotExpired(JobId jobId, uint40 expiresAt);

@@ -10,7 +10,7 @@ import {IProofMarket, JobRequest} from "../interfaces/IProofMarket.sol";
 contract JobBatchPoster {
     function postMany(IProofMarket market, JobRequest calldata request, uint256 count) external {
         IERC20 token = market.token();
-        uint256 total = uint256(request.fee) * count;
+        uint256 total = uint256(request.maxFee) * count;
         require(token.transferFrom(msg.sender, address(this), total), "transfer failed");
         require(token.approve(address(market), total), "approve failed");
         for (uint256 i = 0; i < count; i++) market.postJob(request);

@@ -18,12 +18,15 @@ enum JobStatus {
 }
 
 /// @notice The mutable part of a job, packed into one storage slot (8 + 16 + 40 + 160 + 24 = 248 bits).
+/// @dev The claim's second is kept rather than its deadline: with the job's terms it gives both the deadline
+///      (`JobTerms.deadlineFrom`) and the locked price (`JobTerms.priceAt`), so locking the price costs no storage.
 struct JobState {
     JobStatus status;
     /// 0 for the first claim; + 1 each time the job returns to Open by reassignment or abandonment.
     uint16 attempt;
-    /// While Claimed: the last second (inclusive) at which the assignee may submit.
-    uint40 deadline;
+    /// While Claimed: the second the claim was made. It locks the price (the ramp's price at that second) and starts
+    /// the proving window.
+    uint40 claimedAt;
     /// While Claimed: the only address that may submit; after Proved: the prover that was paid.
     address assignee;
     /// While Claimed: the id of the slash terms in force at the claim (`ProofMarket.slashTerms`), which decide
@@ -34,17 +37,13 @@ struct JobState {
 using JobStateLibrary for JobState global;
 
 library JobStateLibrary {
-    function isClaimLive(JobState memory state, uint256 timestamp) internal pure returns (bool) {
-        return state.status == JobStatus.Claimed && timestamp <= state.deadline;
-    }
-
     /// @notice Back to Open for the next prover, one attempt later.
     function reopened(JobState memory state) internal pure returns (JobState memory) {
         return
             JobState({
                 status: JobStatus.Open,
                 attempt: state.attempt + 1,
-                deadline: 0,
+                claimedAt: 0,
                 assignee: address(0),
                 slashTermsId: 0
             });

@@ -21,18 +21,22 @@ struct MarketParams {
     bool paused;
 }
 
-/// @notice `MarketParams` as the market stores them: the same fields in the same single slot, with the id of the
-///         slash terms now in force, so that `claim` learns it from the word it reads for the pause flag.
+/// @notice `MarketParams` as the market stores them, in one slot with the id of the slash terms now in force and the
+///         number of jobs posted: `claim` learns the slash terms from the word it reads for the pause flag, and
+///         `postJob` numbers its job from it, without a slot of its own to read. The windows fit 24 bits (the
+///         longest is below the unbonding delay, at most 60 days) and `minBond` is capped to 80 bits.
 struct StoredMarketParams {
     uint16 keeperShareBps;
     uint16 rewardShareBps;
     uint16 treasuryShareBps;
     uint16 abandonSlashBps;
-    uint32 minProvingWindow;
-    uint32 maxProvingWindow;
-    uint96 minBond;
+    uint24 minProvingWindow;
+    uint24 maxProvingWindow;
+    uint80 minBond;
     bool paused;
-    uint24 slashTermsId;
+    uint16 slashTermsId;
+    /// Jobs posted; ids run from 1 to this.
+    uint40 jobCount;
 }
 
 /// @notice What a claim can cost its prover, and where the treasury's share of it goes: the terms in force when the

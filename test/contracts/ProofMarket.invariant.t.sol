@@ -24,21 +24,21 @@ interface Vm {
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
 // `_jobState`'s declaration slot in ProofMarket (Ownable `_owner` 0, Ownable2Step `_pendingOwner` 1, `_params` 2,
-// `_treasury` 3, `_slashTerms` 4, `_jobCount` 5, `_circuitCount` 6, `_circuits` 7, `_termsHash` 8, `_jobState` 9):
-// `_jobState[id]` is at keccak256(abi.encode(id, 9)). `test_jobStateSlot` checks it against the market's view.
-uint256 constant JOB_STATE_MAPPING_SLOT = 9;
+// `_treasury` 3, `_slashTerms` 4, `_circuitCount` 5, `_circuits` 6, `_termsHash` 7, `_jobState` 8):
+// `_jobState[id]` is at keccak256(abi.encode(id, 8)). `test_jobStateSlot` checks it against the market's view.
+uint256 constant JOB_STATE_MAPPING_SLOT = 8;
 
 function jobStateSlot(uint256 jobId) pure returns (bytes32) {
     return keccak256(abi.encode(jobId, JOB_STATE_MAPPING_SLOT));
 }
 
-/// `JobState` as stored: status (8 bits), attempt (16), deadline (40), assignee (160), slashTermsId (24).
+/// `JobState` as stored: status (8 bits), attempt (16), claimedAt (40), assignee (160), slashTermsId (24).
 function packJobState(JobState memory s) pure returns (bytes32) {
     return
         bytes32(
             uint256(uint8(s.status)) |
                 (uint256(s.attempt) << 8) |
-                (uint256(s.deadline) << 24) |
+                (uint256(s.claimedAt) << 24) |
                 (uint256(uint160(s.assignee)) << 64) |
                 (uint256(s.slashTermsId) << 224)
         );
@@ -80,6 +80,15 @@ contract MarketHandler {
     uint256 public releasedWithoutSlash;
     uint256 public closedAtAttemptLimit;
     uint256 public reprices;
+
+    /// Price discovery (issue #14). The price each job's last claim locked, as the handler computes it from the terms
+    /// (its own formula, not the market's), and the breaches of the price rules it saw: a claim locked below an
+    /// earlier claim's price or outside [minFee, maxFee]; a proof that paid its prover other than the locked price or
+    /// refunded its requester other than `maxFee` minus it. Must stay 0.
+    mapping(uint256 => uint256) public lockedPrice;
+    uint256 public priceBreaches;
+    uint256 public proofsPaid;
+    uint256 public refundsOnProof;
 
     constructor(
         ProofMarket market_,
@@ -138,9 +147,23 @@ contract MarketHandler {
         JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
         bool claimed = s.status == JobStatus.Claimed;
         if (want == Want.Claimable) return s.status == JobStatus.Open && block.timestamp < _terms[i].expiresAt;
-        if (want == Want.Live) return claimed && block.timestamp <= s.deadline;
+        if (want == Want.Live) return claimed && block.timestamp <= _deadline(i, s);
         if (want == Want.Held) return claimed;
         return claimed || s.status == JobStatus.Open;
+    }
+
+    /// A claim's deadline: its proving window from the claim's second, never past expiry.
+    function _deadline(uint256 i, JobState memory s) private view returns (uint256) {
+        uint256 end = uint256(s.claimedAt) + _terms[i].provingWindow;
+        return end < _terms[i].expiresAt ? end : _terms[i].expiresAt;
+    }
+
+    /// The ramp's price at `t`, computed here from the terms, apart from the market's `JobTerms.priceAt`.
+    function priceOf(uint256 i, uint256 t) public view returns (uint256) {
+        JobTerms memory x = _terms[i];
+        if (t <= x.rampStart || x.minFee == x.maxFee) return x.minFee;
+        if (t >= uint256(x.rampStart) + x.rampDuration) return x.maxFee;
+        return x.minFee + ((uint256(x.maxFee) - x.minFee) * (t - x.rampStart)) / x.rampDuration;
     }
 
     /// The first actor from `seed` on with free stake for `bond` (else the one at `seed`).
@@ -214,15 +237,39 @@ contract MarketHandler {
         }
     }
 
-    /// One post in four asks for a fee at the bound, so that escalations and earnings near 2^96 are driven too.
+    /// A fixed-price job (minFee = maxFee).
     function post(uint256 actorSeed, uint96 fee, uint96 bond, uint32 window) external {
+        _post(actorSeed, fee, type(uint256).max, 0, bond, window);
+    }
+
+    /// A job sold by reverse Dutch auction: `minSeed` picks the minimum below the maximum, `rampSeed` the ramp's
+    /// length (up to two days, zero included) and whether it starts now or later.
+    function postRamped(
+        uint256 actorSeed,
+        uint96 fee,
+        uint256 minSeed,
+        uint256 rampSeed,
+        uint96 bond,
+        uint32 window
+    ) external {
+        _post(actorSeed, fee, minSeed, rampSeed, bond, window);
+    }
+
+    /// One post in four asks for a maximum fee at the bound, so that escalations and earnings near 2^96 are driven
+    /// too. `minSeed` = max: a fixed price.
+    function _post(uint256 actorSeed, uint96 fee, uint256 minSeed, uint256 rampSeed, uint96 bond, uint32 window) private {
         calls++;
         MarketParams memory p = market.params();
         uint96 b = uint96(bound(bond, p.minBond, 1e22));
-        uint256 maxFee = fee % 4 == 0 ? type(uint96).max - uint256(b) * (market.MAX_ATTEMPTS() - 1) : 1e22;
+        uint256 feeCap = fee % 4 == 0 ? type(uint96).max - uint256(b) * (market.MAX_ATTEMPTS() - 1) : 1e22;
+        uint96 maxFee = uint96(bound(fee, 1, feeCap));
+        uint96 minFee = minSeed == type(uint256).max ? maxFee : uint96(bound(minSeed, 0, maxFee));
         JobRequest memory r = JobRequest({
             circuitId: circuitId,
-            fee: uint96(bound(fee, 1, maxFee)),
+            minFee: minFee,
+            maxFee: maxFee,
+            rampStart: rampSeed % 3 == 2 ? uint40(block.timestamp + (rampSeed % 1 days)) : 0,
+            rampDuration: uint32(bound(rampSeed >> 8, 0, 2 days)),
             bond: b,
             provingWindow: uint32(bound(window, p.minProvingWindow, p.maxProvingWindow)),
             expiresAt: 0,
@@ -240,7 +287,10 @@ contract MarketHandler {
                 circuitId: circuitId,
                 expiresAt: r.expiresAt,
                 provingWindow: r.provingWindow,
-                fee: r.fee,
+                minFee: r.minFee,
+                maxFee: r.maxFee,
+                rampStart: r.rampStart == 0 ? uint40(block.timestamp) : r.rampStart,
+                rampDuration: r.rampDuration,
                 bond: r.bond,
                 inputsCommitment: r.inputsCommitment
             })
@@ -256,6 +306,10 @@ contract MarketHandler {
         vm.prank(_claimer(actorSeed, _terms[i].bond));
         try market.claim(JobId.wrap(jobIds[i]), _terms[i]) {
             if (!intact) acceptedOnChangedCode++;
+            uint256 price = priceOf(i, block.timestamp);
+            JobTerms memory t = _terms[i];
+            if (price < lockedPrice[jobIds[i]] || price < t.minFee || price > t.maxFee) priceBreaches++;
+            lockedPrice[jobIds[i]] = price;
         } catch (bytes memory reason) {
             _countPanic(reason);
         }
@@ -269,11 +323,32 @@ contract MarketHandler {
         uint256[] memory signals = new uint256[](1);
         signals[0] = 7;
         bool intact = _verifierIntact();
+        address requester = _terms[i].requester;
+        uint256 proverBefore = market.withdrawable(s.assignee);
+        uint256 requesterBefore = market.withdrawable(requester);
         vm.prank(s.assignee);
         try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(256), signals) {
             if (!intact) acceptedOnChangedCode++;
+            _checkPaid(i, s, proverBefore, requesterBefore);
         } catch (bytes memory reason) {
             _countPanic(reason);
+        }
+    }
+
+    /// A proof paid its prover the price its claim locked (the ramp's price at the claim's second) and refunded the
+    /// requester the rest of the escrow; both to the same account when the requester proved its own job.
+    function _checkPaid(uint256 i, JobState memory s, uint256 proverBefore, uint256 requesterBefore) private {
+        uint256 price = priceOf(i, s.claimedAt);
+        uint256 refund = _terms[i].maxFee - price;
+        proofsPaid++;
+        if (refund > 0) refundsOnProof++;
+        address requester = _terms[i].requester;
+        if (price != lockedPrice[jobIds[i]]) priceBreaches++;
+        if (requester == s.assignee) {
+            if (market.withdrawable(requester) != requesterBefore + _terms[i].maxFee) priceBreaches++;
+        } else {
+            if (market.withdrawable(s.assignee) != proverBefore + price) priceBreaches++;
+            if (market.withdrawable(requester) != requesterBefore + refund) priceBreaches++;
         }
     }
 
@@ -283,7 +358,7 @@ contract MarketHandler {
         (bool any, uint256 i) = _job(jobSeed, Want.Held);
         if (!any) return;
         (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
-        if (waitForDeadline && block.timestamp <= s.deadline) vm.warp(uint256(s.deadline) + 1);
+        if (waitForDeadline && block.timestamp <= _deadline(i, s)) vm.warp(_deadline(i, s) + 1);
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.reassign(id, _terms[i]) {
             _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, true);
@@ -331,8 +406,8 @@ contract MarketHandler {
     }
 
     /// Books a slash of `amount` of job `i`'s assignee under the claim's terms: the stake it takes and the treasury
-    /// share to the claim's treasury; after a reassign or abandon (`reopens`), the reward share added to the fee if
-    /// the job reopened, nothing if it closed at the attempt limit.
+    /// share to the claim's treasury; after a reassign or abandon (`reopens`), the reward share added to both ends of
+    /// the price ramp if the job reopened, nothing if it closed at the attempt limit.
     function _slashed(uint256 i, address prover, SlashTerms memory st, uint256 amount, bool reopens) private {
         // A slash larger than the stake booked is recorded as an impossible stake rather than reverted here: a revert
         // would undo the market's call too and hide the difference from the invariant.
@@ -342,7 +417,9 @@ contract MarketHandler {
         if (amount == 0) releasedWithoutSlash++;
         if (!reopens) return;
         if (market.jobState(JobId.wrap(jobIds[i])).status == JobStatus.Open) {
-            _terms[i].fee += uint96((amount * st.rewardShareBps) / BPS);
+            uint96 reward = uint96((amount * st.rewardShareBps) / BPS);
+            _terms[i].minFee += reward;
+            _terms[i].maxFee += reward;
         } else {
             closedAtAttemptLimit++;
         }
@@ -412,7 +489,7 @@ contract MarketHandler {
     }
 }
 
-/// @notice DESIGN.md rule 8: the market's token balance equals Σ escrowed fees + Σ stakes (bonded and unbonding)
+/// @notice DESIGN.md rule 8: the market's token balance equals Σ escrowed maximum fees + Σ stakes (bonded and unbonding)
 ///         + Σ withdrawable balances (both treasuries' included), under random sequences of every action, the
 ///         owner's re-pricing and a verifier whose code changes among them; and a prover's stake moves only by its own
 ///         stakes, unstakes and the slashes of its own claims, each by the terms the claim was made under.
@@ -465,7 +542,7 @@ contract ProofMarketInvariantTest {
         for (uint256 i; i < handler.jobCount(); ++i) {
             JobState memory s = market.jobState(JobId.wrap(handler.jobIds(i)));
             JobTerms memory t = handler.termsOf(i);
-            if (s.status == JobStatus.Open || s.status == JobStatus.Claimed) escrow += t.fee;
+            if (s.status == JobStatus.Open || s.status == JobStatus.Claimed) escrow += t.maxFee;
             if (s.status == JobStatus.Claimed) bonds += t.bond;
         }
         uint256 stakes;
@@ -508,6 +585,12 @@ contract ProofMarketInvariantTest {
         require(handler.acceptedOnChangedCode() == 0, "claim or proof accepted on a changed verifier");
     }
 
+    /// Issue #14: every claim locks the ramp's price at its second, never below an earlier claim's price of the same
+    /// job; every proof pays exactly that price and refunds the requester the rest of its escrow.
+    function invariant_claimsLockTheRampPrice() public view {
+        require(handler.priceBreaches() == 0, "a claim or proof broke the price rules");
+    }
+
     /// Every live claim holds slash terms that exist: one set the owner made, at or before the current one.
     function invariant_claimsHoldExistingSlashTerms() public view {
         uint24 current = market.slashTermsId();
@@ -517,6 +600,11 @@ contract ProofMarketInvariantTest {
             require(s.slashTermsId >= 1 && s.slashTermsId <= current, "claim without slash terms");
             require(market.slashTerms(s.slashTermsId).treasury != address(0), "slash terms never set");
         }
+    }
+
+    function _deadlineOf(JobId id, JobTerms memory t) private view returns (uint256) {
+        uint256 end = uint256(market.jobState(id).claimedAt) + t.provingWindow;
+        return end < t.expiresAt ? end : t.expiresAt;
     }
 
     /// The slot the handler writes to move a claim's attempt is the job's state word.
@@ -541,7 +629,7 @@ contract ProofMarketInvariantTest {
         handler.claim(0, 0);
         JobId id = JobId.wrap(handler.jobIds(0));
         require(market.jobState(id).status == JobStatus.Claimed, "claim failed");
-        vm.warp(market.jobState(id).deadline + 1);
+        vm.warp(_deadlineOf(id, handler.termsOf(0)) + 1);
         handler.reassign(2, 0, false);
         require(market.jobState(id).status == JobStatus.Open, "reassign failed");
         require(token.balanceOf(address(market)) == before, "reassign moved tokens");
@@ -563,7 +651,7 @@ contract ProofMarketInvariantTest {
         if (abandonIt) {
             handler.abandon(0);
         } else {
-            vm.warp(market.jobState(id).deadline + 1);
+            vm.warp(_deadlineOf(id, handler.termsOf(0)) + 1);
             handler.reassign(2, 0, false);
         }
         require(market.jobState(id).status == JobStatus.Open, "slash failed");
@@ -603,7 +691,7 @@ contract ProofMarketInvariantTest {
         if (abandonIt) handler.abandon(0);
         else handler.reassign(3, 0, true);
         require(market.jobState(id).status == JobStatus.Expired, "the last failed claim did not close the job");
-        require(market.withdrawable(requester) == owedBefore + t.fee + requesterShare, "fee not refunded");
+        require(market.withdrawable(requester) == owedBefore + t.maxFee + requesterShare, "escrow not refunded");
         invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
         invariant_slashesFollowTheClaimsTerms();
     }

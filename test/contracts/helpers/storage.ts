@@ -1,15 +1,15 @@
 /**
- * Writing a job's storage directly, for states that no short sequence of calls reaches (a job's 999th claim, a fee
+ * Writing a job's storage directly, for states that no short sequence of calls reaches (a job's 999th claim, fees
  * grown by 998 reopenings).
  *
  * The build does not ask solc for storage layouts (no `storageLayout` in the build info), so slots are found rather
  * than assumed: a mapping entry `m[jobId]` lives at keccak256(abi.encode(jobId, p)) where p is the mapping's
  * declaration slot, so `findJobSlot` tries p = 0, 1, 2, ... and keeps the slot whose stored word equals the word the
  * market's views say it holds. By declaration order (Ownable's `_owner` 0, Ownable2Step's `_pendingOwner` 1,
- * `_params` 2, `_treasury` 3, `_slashTerms` 4, `_jobCount` 5, `_circuitCount` 6, `_circuits` 7) that is p = 8 for
- * `_termsHash` and p = 9 for `_jobState`; the scan keeps the tests right if the layout moves.
+ * `_params` 2, `_treasury` 3, `_slashTerms` 4, `_circuitCount` 5, `_circuits` 6) that is p = 7 for `_termsHash`
+ * and p = 8 for `_jobState`; the scan keeps the tests right if the layout moves.
  *
- * `JobState` packs into one word from the low-order bits: status (8), attempt (16), deadline (40), assignee (160),
+ * `JobState` packs into one word from the low-order bits: status (8), attempt (16), claimedAt (40), assignee (160),
  * slashTermsId (24). Its word is only a rich value (found unambiguously) while the job is Claimed.
  */
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
@@ -21,13 +21,13 @@ const MAX_DECLARATION_SLOT = 64;
 export interface JobStateWord {
   status: bigint;
   attempt: bigint;
-  deadline: bigint;
+  claimedAt: bigint;
   assignee: string;
   slashTermsId: bigint;
 }
 
 export function packJobState(s: JobStateWord): bigint {
-  return s.status | (s.attempt << 8n) | (s.deadline << 24n) | (BigInt(s.assignee) << 64n) | (s.slashTermsId << 224n);
+  return s.status | (s.attempt << 8n) | (s.claimedAt << 24n) | (BigInt(s.assignee) << 64n) | (s.slashTermsId << 224n);
 }
 
 /** The slot of `m[jobId]` for the mapping `m` whose entry for `jobId` holds `word`. */
@@ -71,7 +71,7 @@ export async function setClaimedAttempt(
   }
 }
 
-/** Replaces a job's terms commitment (e.g. to a fee that many reopenings would have reached). */
+/** Replaces a job's terms commitment (e.g. to fees that many reopenings would have reached). */
 export async function setTermsHash(ethers: HardhatEthers, market: any, jobId: bigint, hash: string): Promise<void> {
   const slot = await findJobSlot(ethers, market, jobId, BigInt(await market.jobTermsHash(jobId)));
   await writeWord(ethers, market, slot, BigInt(hash));

@@ -1,0 +1,52 @@
+/**
+ * A job's price ramp (reverse Dutch auction), as the market computes it (`JobTerms.priceAt` and `deadlineFrom` in
+ * contracts/types/JobTerms.sol): the price rises every second from `minFee` at `rampStart` to `maxFee` at
+ * `rampStart + rampDuration`, rounded down, and a claim locks the price of its second. Everything off chain that
+ * prices a job (the worker's bids, the requester's quotes, the coordinator's current price, the simulation) uses
+ * these, and test/contracts/CommonMirrors.test.ts checks them against the contract.
+ */
+
+/** The fields of a job's terms that fix its price. */
+export interface PriceRamp {
+  minFee: bigint;
+  maxFee: bigint;
+  /** Unix seconds. */
+  rampStart: bigint;
+  /** Seconds; 0 means `maxFee` from `rampStart` on. */
+  rampDuration: bigint;
+}
+
+/** The price at `timestamp` (unix seconds): what a claim mined in a block of that timestamp locks. */
+export function priceAt(ramp: PriceRamp, timestamp: bigint): bigint {
+  if (timestamp <= ramp.rampStart) return ramp.minFee;
+  const elapsed = timestamp - ramp.rampStart;
+  if (elapsed >= ramp.rampDuration) return ramp.maxFee;
+  return ramp.minFee + ((ramp.maxFee - ramp.minFee) * elapsed) / ramp.rampDuration;
+}
+
+/**
+ * The first second at which the price is at least `price` (null if it never gets there): a prover whose
+ * reservation price is `price` claims in the first block at or after it.
+ */
+export function firstSecondAtPrice(ramp: PriceRamp, price: bigint): bigint | null {
+  if (price <= ramp.minFee) return ramp.rampStart;
+  if (price > ramp.maxFee) return null;
+  if (ramp.rampDuration === 0n) return ramp.rampStart + 1n;
+  // Smallest elapsed e with minFee + floor(span·e / d) ≥ price, i.e. span·e ≥ (price − minFee)·d.
+  const span = ramp.maxFee - ramp.minFee;
+  const need = (price - ramp.minFee) * ramp.rampDuration;
+  const elapsed = (need + span - 1n) / span;
+  return ramp.rampStart + elapsed;
+}
+
+/** How much the price rises in `seconds` while it is rising: the ramp's step over one block of that length. */
+export function rampStep(ramp: PriceRamp, seconds: bigint): bigint {
+  if (ramp.rampDuration === 0n) return ramp.maxFee - ramp.minFee;
+  return ((ramp.maxFee - ramp.minFee) * seconds + ramp.rampDuration - 1n) / ramp.rampDuration;
+}
+
+/** A claim's deadline: its proving window from the claim's second, never past the job's expiry. */
+export function deadlineFrom(terms: { provingWindow: bigint; expiresAt: bigint }, claimedAt: bigint): bigint {
+  const end = claimedAt + terms.provingWindow;
+  return end < terms.expiresAt ? end : terms.expiresAt;
+}
