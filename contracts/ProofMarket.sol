@@ -281,7 +281,17 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         uint256[] calldata publicSignals
     ) external {
         Circuit storage c = _circuits[terms.circuitId];
-        uint96 price = _proveOne(jobId, terms, c, c.verifier.codehash, proof, publicSignals, true);
+        uint96 price = _proveOne(
+            jobId,
+            terms,
+            c,
+            c.verifier.codehash,
+            c.nPublicOutputs,
+            c.nPublicInputs,
+            proof,
+            publicSignals,
+            true
+        );
         _settleProofs(terms.bond, price);
     }
 
@@ -301,7 +311,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         CircuitId circuitId = terms[0].circuitId;
         Circuit storage c = _circuits[circuitId];
         uint256 proofBytes = SnarkjsVerifierCall.proofLength(c.system);
-        uint256 nPublic = c.nPublicSignals();
+        uint256 nOutputs = c.nPublicOutputs;
+        uint256 nInputs = c.nPublicInputs;
+        uint256 nPublic = nOutputs + nInputs;
         if (proofs.length != n * proofBytes || publicSignals.length != n * nPublic) revert BatchLengthMismatch();
         address batchVerifier = c.batchVerifier;
         // Each job's commitment checks the single verifier's code (`_proveOne`); the batch verifier's is checked here.
@@ -320,6 +332,8 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
                 t,
                 c,
                 verifierCodeHash,
+                nOutputs,
+                nInputs,
                 proofs[i * proofBytes:(i + 1) * proofBytes],
                 publicSignals[i * nPublic:(i + 1) * nPublic],
                 batchVerifier == address(0)
@@ -519,12 +533,13 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobTerms calldata terms,
         bytes32 verifierCodeHash
     ) private view returns (JobState memory state, bool termsMatch) {
-        state = _stateOf(jobId);
+        bytes32 termsHash;
+        (state, termsHash) = _stateAndTermsHash(jobId);
         if (state.status != JobStatus.Open && state.status != JobStatus.Claimed) {
             if (state.status == JobStatus.None) revert UnknownJob(jobId);
             revert WrongStatus(jobId, state.status);
         }
-        termsMatch = terms.hashCalldata(verifierCodeHash) == _termsHash[jobId];
+        termsMatch = terms.hashCalldata(verifierCodeHash) == termsHash;
     }
 
     /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from it
@@ -532,8 +547,13 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     ///      has an empty state slot (Open), and a claimed job whose terms hash was dropped was proved (Proved; its
     ///      state slot keeps the prover and attempt). Every other status is written explicitly.
     function _stateOf(JobId jobId) private view returns (JobState memory state) {
+        (state, ) = _stateAndTermsHash(jobId);
+    }
+
+    function _stateAndTermsHash(JobId jobId) private view returns (JobState memory state, bytes32 termsHash) {
         state = _jobState[jobId];
-        bool active = _termsHash[jobId] != bytes32(0);
+        termsHash = _termsHash[jobId];
+        bool active = termsHash != bytes32(0);
         if (state.status == JobStatus.None && active) state.status = JobStatus.Open;
         else if (state.status == JobStatus.Claimed && !active) state.status = JobStatus.Proved;
     }
@@ -561,14 +581,15 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         JobTerms calldata terms,
         Circuit storage c,
         bytes32 verifierCodeHash,
+        uint256 nOutputs,
+        uint256 nInputs,
         bytes calldata proof,
         uint256[] calldata publicSignals,
         bool verifyNow
     ) private returns (uint96 price) {
         JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, verifierCodeHash);
         _requireLiveAssignee(jobId, state, terms);
-        uint256 nOutputs = c.nPublicOutputs;
-        PublicSignals.check(jobId, nOutputs, c.nPublicInputs, terms.inputsCommitment, publicSignals);
+        PublicSignals.check(jobId, nOutputs, nInputs, terms.inputsCommitment, publicSignals);
         if (verifyNow && !SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
             revert InvalidProof(jobId);
         }

@@ -26,7 +26,15 @@ library PublicSignals {
         for (uint256 i; i < publicSignals.length; ++i) {
             if (publicSignals[i] >= SNARK_SCALAR_FIELD) revert IProofMarketErrors.SignalNotInField(jobId, i);
         }
-        bytes32 given = keccak256(abi.encodePacked(publicSignals[nOutputs:]));
+        // keccak256(abi.encodePacked(publicSignals[nOutputs:])), hashed in scratch memory past the free-memory pointer
+        // (not allocated: nothing else uses it before the hash is taken).
+        bytes32 given;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let inputsBytes := mul(nInputs, 32)
+            calldatacopy(m, add(publicSignals.offset, mul(nOutputs, 32)), inputsBytes)
+            given := keccak256(m, inputsBytes)
+        }
         if (given != commitment) revert IProofMarketErrors.PublicInputsMismatch(jobId, commitment, given);
     }
 }
