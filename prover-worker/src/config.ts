@@ -17,11 +17,26 @@ import {
   readManifest,
 } from "../../common/circuits/manifest.ts";
 import { readIgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
+import { type CircuitPrice, MEASURED_GAS } from "./pricing.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address");
 const tokenAmount = z
   .union([z.string().regex(/^\d+$/, "expected an integer amount in token base units"), z.number().int().nonnegative()])
   .transform((v) => BigInt(v));
+const gasAmount = z
+  .union([z.string().regex(/^\d+$/, "expected a whole number of gas units"), z.number().int().positive()])
+  .transform((v) => BigInt(v));
+
+/** A served circuit's reservation price (pricing.ts): the least the worker takes for one of its jobs. */
+const priceSchema = z
+  .object({
+    /** Never claim below this (token base units). Default: the deprecated policy.minFee, else 0. */
+    floor: tokenAmount.optional(),
+    /** What a second of proving is worth (token base units): the price derived from the measured proving time. */
+    perProvingSecond: tokenAmount.default("0"),
+  })
+  .strict()
+  .default({});
 
 const circuitSchema = z.object({
   /** The circuit's id in the market's registry. */
@@ -33,6 +48,7 @@ const circuitSchema = z.object({
   backend: z.enum(["snarkjs", "rapidsnark", "command"]).default("snarkjs"),
   /** A valid inputs document for `bench` (example circuits need none). */
   benchInputs: z.string().optional(),
+  price: priceSchema,
 });
 
 export const configSchema = z.object({
@@ -50,13 +66,25 @@ export const configSchema = z.object({
   slots: z.number().int().min(1).max(64).default(2),
   policy: z
     .object({
-      minFee: tokenAmount.default("0"),
+      /** Deprecated (fixed fees are gone): read as the `price.floor` of every circuit that sets none. */
+      minFee: tokenAmount.optional(),
       maxBond: tokenAmount.optional(),
       /** Seconds kept in hand between the expected end of proving and the claim's deadline. */
       safetyMarginSeconds: z.number().int().min(0).default(10),
       /** Expected seconds per proof (witness + proof + submission) until `bench` has measured it. */
       provingSecondsEstimate: z.number().positive().default(15),
     })
+    .default({}),
+  /** How reservation prices count gas (pricing.ts). */
+  pricing: z
+    .object({
+      /** Token base units that 1 ETH of gas is worth; absent: gas is left out of reservation prices. */
+      tokensPerEth: tokenAmount.optional(),
+      /** Gas of one claim and of one proof's submission; default: what `npm run gas` measured. */
+      claimGas: gasAmount.default(String(MEASURED_GAS.claim)),
+      submitGas: gasAmount.default(String(MEASURED_GAS.submit)),
+    })
+    .strict()
     .default({}),
   pollIntervalMs: z.number().int().min(100).default(1000),
   /** The block to start reading the market's events from (its deployment block). */
@@ -105,7 +133,9 @@ export const configSchema = z.object({
 const chainOnlySchema = configSchema.extend({ circuits: z.array(circuitSchema).default([]) });
 
 export type WorkerConfig = z.output<typeof configSchema>;
-export type ServedCircuit = WorkerConfig["circuits"][number] & {
+export type ServedCircuit = Omit<WorkerConfig["circuits"][number], "price"> & {
+  /** The configured price with its floor resolved (the circuit's, else the deprecated policy.minFee, else 0). */
+  price: CircuitPrice;
   manifestData: CircuitManifest;
   manifestFile: string;
   /** Absolute paths of the artifacts the worker reads, resolved once from the manifest. */
@@ -168,6 +198,10 @@ function whereToSet(fieldPath: PropertyKey[]): string {
   const o = CONFIG_OVERRIDES.find((x) => x.field === field);
   if (o !== undefined) return ` (set "${field}" in the config, --${o.flag} or ${o.env})`;
   if (field === "circuits") return " (the circuits to serve: `proofmarket-worker init --circuit ID` lists them)";
+  if (/^circuits\.\d+\.price\b/.test(field))
+    return ' (a circuit\'s "price" is { "floor": "...", "perProvingSecond": "..." }, in token base units)';
+  if (/^pricing\b/.test(field))
+    return ' ("pricing" is { "tokensPerEth": "...", "claimGas": N, "submitGas": N }: token base units per ETH, gas units)';
   return "";
 }
 
@@ -317,7 +351,7 @@ export function loadConfig(
   overrides: Partial<Record<OverrideFlag, string>> = {},
   env: NodeJS.ProcessEnv = process.env,
   { servesCircuits = true }: { servesCircuits?: boolean } = {},
-): { config: WorkerConfig; circuits: ServedCircuit[] } {
+): { config: WorkerConfig; circuits: ServedCircuit[]; warnings: string[] } {
   const { raw, base } = assemble(file, overrides, env);
   const parsed = (servesCircuits ? configSchema : chainOnlySchema).safeParse(raw);
   if (!parsed.success) throw invalid(parsed.error, file);
@@ -339,10 +373,29 @@ export function loadConfig(
     const system = resolved.manifestData.systems[c.system]!;
     const at = (a: ArtifactFile) => artifactPath(resolved.manifestFile, a);
     const files = { wasm: at(resolved.manifestData.wasm), zkey: at(system.zkey), vkey: at(system.vkey) };
-    return { ...c, ...resolved, files };
+    const price = { ...c.price, floor: c.price.floor ?? config.policy.minFee ?? 0n };
+    return { ...c, price, ...resolved, files };
   });
   const ids = circuits.map((c) => c.circuitId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup !== undefined) throw new ConfigError(`circuits: circuitId ${dup} is listed twice`);
-  return { config, circuits };
+  return { config, circuits, warnings: configWarnings(config, circuits) };
+}
+
+/** What a config that loads still gets wrong, or will stop accepting: `run` logs each at start. */
+function configWarnings(config: WorkerConfig, circuits: ServedCircuit[]): string[] {
+  const warnings: string[] = [];
+  if (config.policy.minFee !== undefined)
+    // An old config keeps working: a fixed fee of at least minFee is a price of at least the floor.
+    warnings.push(
+      `policy.minFee is deprecated (jobs are sold by reverse Dutch auction now): it is read as the floor of every ` +
+        `circuit without one; write it as "price": { "floor": "${config.policy.minFee}" } on each circuit instead`,
+    );
+  if (circuits.length > 0 && config.pricing.tokensPerEth === undefined)
+    warnings.push(
+      `pricing.tokensPerEth is not set: the gas of a claim and a submission (${config.pricing.claimGas + config.pricing.submitGas} ` +
+        `gas) is left out of reservation prices, so each circuit's price.floor must cover it; set it to the token ` +
+        `base units that 1 ETH is worth ("0" if gas costs you nothing, e.g. on a devnet)`,
+    );
+  return warnings;
 }

@@ -1,10 +1,12 @@
 /**
  * The worker's claim decision (prover-worker/src/pipeline/decision.ts): one case per gate, each with its stable code,
  * whether it writes the job off (`final`), and a reason that names the numbers involved; the gates' order (a job
- * failing several gates reports the first); and the boundaries at which a job is claimed.
+ * failing several gates reports the first); and the boundaries at which a job is claimed: the price of the block a
+ * claim can first land in against the reservation price (not a second before the price reaches it, at that second).
  */
 import { expect } from "chai";
 import type { JobView } from "../../common/market/jobBook.ts";
+import { firstSecondAtPrice, priceAt } from "../../common/market/price.ts";
 import type { ServedCircuit } from "../../prover-worker/src/config.ts";
 import {
   type Decision,
@@ -20,7 +22,10 @@ const JOB_ID = 7n;
 const served = { circuitId: 3, backend: "snarkjs" } as ServedCircuit;
 const other = { circuitId: 4, backend: "rapidsnark" } as ServedCircuit;
 
-/** An Open job of the served circuit, fee 10, bond 2, a 300 s window, expiring in an hour: claimable. */
+/**
+ * An Open job of the served circuit, its price rising from 10 (10 s ago) to 20 over 100 s, so 11 in the next block;
+ * bond 2, a 300 s window, expiring in an hour: claimable.
+ */
 function openJob(): JobView {
   return {
     jobId: JOB_ID,
@@ -31,19 +36,27 @@ function openJob(): JobView {
       circuitId: 3n,
       expiresAt: BigInt(NOW + 3600),
       provingWindow: 300n,
-      fee: 10n,
+      minFee: 10n,
+      maxFee: 20n,
+      rampStart: BigInt(NOW - 10),
+      rampDuration: 100n,
       bond: 2n,
       inputsCommitment: "0x00",
     },
   } as unknown as JobView;
 }
 
-/** A context with every gate open: claiming, nothing held or seen, minimum fee 5, maximum bond 50, 20 s to prove. */
+/**
+ * A context with every gate open: claiming, nothing held or seen, a reservation price of 5 for the served circuit, a
+ * claim landing in the next second, maximum bond 50, 20 s to prove.
+ */
 function openContext(): DecisionContext {
   return {
-    config: { policy: { minFee: 5n, maxBond: 50n, safetyMarginSeconds: 10, provingSecondsEstimate: 15 }, slots: 2 },
+    config: { policy: { maxBond: 50n, safetyMarginSeconds: 10, provingSecondsEstimate: 15 }, slots: 2 },
     circuits: [other, served],
     now: NOW,
+    claimAt: NOW + 1,
+    reservation: (c) => (c === served ? 5n : 1000n),
     claiming: true,
     freeStake: 100n,
     freeSlots: 2,
@@ -137,16 +150,27 @@ const GATES: Gate[] = [
     reason: /circuit 3 .*VerifierCodeChanged\(3\)/,
   },
   {
-    code: "FEE_BELOW_MINIMUM",
-    final: false,
-    close: (job) => (job.terms.fee = 4n),
-    reason: /fee 4 .*minimum 5\b/,
-  },
-  {
     code: "BOND_ABOVE_MAXIMUM",
     final: true,
     close: (job) => (job.terms.bond = 51n),
     reason: /bond 51 .*maximum 50\b/,
+  },
+  {
+    // Not final: a reassignment reopens the job with both ends of its ramp raised.
+    code: "PRICE_NEVER_REACHES_RESERVATION",
+    final: false,
+    close: (job) => {
+      job.terms.minFee = 2n;
+      job.terms.maxFee = 4n;
+    },
+    reason: /rises to 4 at most, below .*reservation price 5\b/,
+  },
+  {
+    // 11 now; 15 is reached 50 s into the ramp, at NOW + 40, 39 s after the second a claim could land in.
+    code: "PRICE_BELOW_RESERVATION",
+    final: false,
+    close: (_job, ctx) => (ctx.reservation = (c) => (c === served ? 15n : 0n)),
+    reason: new RegExp(`price 11 .*reservation price 15; it reaches it at second ${NOW + 40}, in 39 s`),
   },
   {
     code: "NOT_ENOUGH_TIME",
@@ -219,10 +243,10 @@ describe("worker claim decision", function () {
       }
   });
 
-  it("claims at the boundaries: fee equal to the minimum, bond equal to the maximum and to the free stake", function () {
+  it("claims at the boundaries: price equal to the reservation, bond equal to the maximum and to the free stake", function () {
     const job = openJob();
     const ctx = openContext();
-    job.terms.fee = 5n;
+    ctx.reservation = () => 11n;
     job.terms.bond = 50n;
     ctx.freeStake = 50n;
     expect(decide(job, ctx).code).to.equal("CLAIM");
@@ -253,6 +277,78 @@ describe("worker claim decision", function () {
     // A fractional estimate is rounded up in the reason.
     ctx.provingSeconds = () => 20.2;
     expect(refusal(decide(exact, ctx)).reason).to.match(/\b31 s needed/);
+  });
+
+  describe("the price against the reservation price", function () {
+    /** The served circuit's reservation R; T, the first second whose price is at least R. */
+    const R = 15n;
+    const T = Number(firstSecondAtPrice(openJob().terms, R));
+
+    const at = (claimAt: number, job = openJob()) => {
+      const ctx = openContext();
+      ctx.reservation = () => R;
+      ctx.claimAt = claimAt;
+      ctx.now = claimAt - 1;
+      return decide(job, ctx);
+    };
+
+    it("a claim that could land at T − 1 waits, one that lands at T is sent", function () {
+      expect(priceAt(openJob().terms, BigInt(T - 1))).to.be.below(R);
+      expect(priceAt(openJob().terms, BigInt(T))).to.be.at.least(R);
+      const before = refusal(at(T - 1));
+      expect(before.code).to.equal("PRICE_BELOW_RESERVATION");
+      expect(before.crossesAt).to.equal(T);
+      expect(before.reason).to.match(/\bin 1 s$/);
+      expect(at(T).code).to.equal("CLAIM");
+      // Later still (the price higher): claimed.
+      expect(at(T + 30).code).to.equal("CLAIM");
+    });
+
+    it("a ramp that is not a whole number per second: T is the first second at or above R, never one below", function () {
+      const job = openJob();
+      // 10 to 17 over 100 s: 0.07 per second, 15 reached at 71.43 s, so at 72 s.
+      job.terms.maxFee = 17n;
+      const t = Number(firstSecondAtPrice(job.terms, R));
+      expect(t).to.equal(NOW - 10 + 72);
+      expect(refusal(at(t - 1, job)).crossesAt).to.equal(t);
+      expect(at(t, job).code).to.equal("CLAIM");
+    });
+
+    it("before the ramp starts the price is minFee: claimed at once when that meets the reservation", function () {
+      const job = openJob();
+      job.terms.rampStart = BigInt(NOW + 500);
+      job.terms.minFee = R;
+      job.terms.maxFee = R + 10n;
+      expect(at(NOW + 1, job).code).to.equal("CLAIM");
+      // One below, rising by 1 a second: reached one second into the ramp.
+      job.terms.minFee = R - 1n;
+      job.terms.maxFee = R - 1n + 100n;
+      const wait = refusal(at(NOW + 1, job));
+      expect([wait.code, wait.crossesAt]).to.deep.equal(["PRICE_BELOW_RESERVATION", NOW + 501]);
+    });
+
+    it("a fixed price (minFee = maxFee): claimed when it meets the reservation, else never reaches it", function () {
+      const job = openJob();
+      job.terms.minFee = R;
+      job.terms.maxFee = R;
+      job.terms.rampDuration = 0n;
+      expect(at(NOW + 1, job).code).to.equal("CLAIM");
+      job.terms.minFee = R - 1n;
+      job.terms.maxFee = R - 1n;
+      const d = refusal(at(NOW + 1, job));
+      expect([d.code, d.final, d.crossesAt]).to.deep.equal(["PRICE_NEVER_REACHES_RESERVATION", false, undefined]);
+      expect(d.reason).to.match(new RegExp(`rises to ${R - 1n} at most, below .* ${R}$`));
+    });
+
+    it("maxFee exactly the reservation is reached (at the ramp's end); one below never is", function () {
+      const job = openJob();
+      job.terms.maxFee = R;
+      const end = NOW - 10 + 100;
+      expect(refusal(at(end - 1, job)).crossesAt).to.equal(end);
+      expect(at(end, job).code).to.equal("CLAIM");
+      job.terms.maxFee = R - 1n;
+      expect(refusal(at(end + 100, job)).code).to.equal("PRICE_NEVER_REACHES_RESERVATION");
+    });
   });
 
   it("does not wait out a retry whose time has come", function () {

@@ -2,11 +2,17 @@
  * Decision: the one place that says whether the worker claims a job now, and if not, why. Every gate is here, in
  * the order they are checked: the job must be Open and not already in the worker's hands, not written off, not
  * waiting out a retry backoff, not seen claimed by someone else; its circuit served, its backend and verifiers in
- * service; its fee and bond within the policy; enough time to prove before the deadline with a margin; a free
+ * service; its bond within the policy; its price, in the block the claim can first land in, at least the worker's
+ * reservation price for the circuit (pricing.ts); enough time to prove before the deadline with a margin; a free
  * proving slot and free stake for the bond. The reason (a stable code and a sentence) is what `status --job N` and
- * the debug log show.
+ * the debug log show. It is pure: the chain's time and the reservation prices come in the context.
+ *
+ * The price gate comes before the time, slot and stake gates: a job whose price has not reached the reservation
+ * says when it will (`crossesAt`), and the scheduler wakes then (pipeline/crossing.ts); at that moment the other
+ * gates are checked again, so a worker without a free slot or free stake lets the next cheapest prover take it.
  */
 import type { JobView } from "../../../common/market/jobBook.ts";
+import { firstSecondAtPrice, priceAt } from "../../../common/market/price.ts";
 import type { ServedCircuit, WorkerConfig } from "../config.ts";
 
 export type DecisionCode =
@@ -20,23 +26,32 @@ export type DecisionCode =
   | "NOT_SERVED"
   | "BACKEND_OUT_OF_SERVICE"
   | "CIRCUIT_OUT_OF_SERVICE"
-  | "FEE_BELOW_MINIMUM"
   | "BOND_ABOVE_MAXIMUM"
+  | "PRICE_NEVER_REACHES_RESERVATION"
+  | "PRICE_BELOW_RESERVATION"
   | "NOT_ENOUGH_TIME"
   | "NO_FREE_SLOT"
   | "NOT_ENOUGH_STAKE";
 
 export type Decision =
   | { claim: true; code: "CLAIM"; reason: string; circuit: ServedCircuit }
-  /** `final`: the job will never be claimed by this worker (it is written off, one line in the log). */
-  | { claim: false; code: DecisionCode; reason: string; final: boolean };
+  /** `final`: the job will never be claimed by this worker (it is written off, one line in the log).
+   *  `crossesAt` (PRICE_BELOW_RESERVATION): the chain second from which the job's price is the reservation's. */
+  | { claim: false; code: DecisionCode; reason: string; final: boolean; crossesAt?: number };
 
 /** What the decision looks at besides the job: the worker's state at this moment. */
 export interface DecisionContext {
   config: Pick<WorkerConfig, "policy" | "slots">;
   circuits: readonly ServedCircuit[];
-  /** Chain time (seconds). */
+  /** Chain time (seconds): the latest block's timestamp. */
   now: number;
+  /**
+   * The earliest timestamp the block of a claim sent now can have (pipeline/crossing.ts): the price the claim would
+   * lock is at least the job's price at this second, since a price never falls.
+   */
+  claimAt: number;
+  /** The least the worker takes for a job of the circuit (pricing.ts), in token base units. */
+  reservation(circuit: ServedCircuit): bigint;
   /** Whether the worker takes new claims at all (false while it stops). */
   claiming: boolean;
   freeStake: bigint;
@@ -76,10 +91,29 @@ export function decide(job: JobView, ctx: DecisionContext): Decision {
   if (circuitDown !== undefined)
     return no("CIRCUIT_OUT_OF_SERVICE", `circuit ${circuit.circuitId} is out of service: ${circuitDown}`);
   const { policy } = ctx.config;
-  if (job.terms.fee < policy.minFee)
-    return no("FEE_BELOW_MINIMUM", `fee ${job.terms.fee} is below the policy's minimum ${policy.minFee}`);
   if (policy.maxBond !== undefined && job.terms.bond > policy.maxBond)
     return no("BOND_ABOVE_MAXIMUM", `bond ${job.terms.bond} is above the policy's maximum ${policy.maxBond}`, true);
+  const reservation = ctx.reservation(circuit);
+  const price = priceAt(job.terms, BigInt(ctx.claimAt));
+  if (price < reservation) {
+    const crossesAt = firstSecondAtPrice(job.terms, reservation);
+    // Not final: a reassignment reopens the job with both ends of its ramp raised, and the reservation moves with
+    // the gas price and the proving time.
+    if (crossesAt === null)
+      return no(
+        "PRICE_NEVER_REACHES_RESERVATION",
+        `its price rises to ${job.terms.maxFee} at most, below this worker's reservation price ${reservation}`,
+      );
+    return {
+      claim: false,
+      code: "PRICE_BELOW_RESERVATION",
+      reason:
+        `price ${price} (at second ${ctx.claimAt}) is below this worker's reservation price ${reservation}; ` +
+        `it reaches it at second ${crossesAt}, in ${crossesAt - BigInt(ctx.claimAt)} s`,
+      final: false,
+      crossesAt: Number(crossesAt),
+    };
+  }
   const windowEnd = Math.min(ctx.now + Number(job.terms.provingWindow), Number(job.terms.expiresAt));
   const needed = ctx.provingSeconds(circuit) + policy.safetyMarginSeconds;
   if (windowEnd - ctx.now < needed)
