@@ -1,8 +1,10 @@
 /**
- * Prometheus metrics and the health endpoint, served on loopback by default.
+ * Prometheus metrics and the health endpoint, served on loopback by default. Token amounts are in the token's base
+ * units (as floats: Prometheus has no other numbers); circuits are labelled by their on-chain id.
  */
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { earnedPerProvingSecond } from "./pricing.ts";
 
 export function createMetrics() {
   const registry = new Registry();
@@ -21,6 +23,36 @@ export function createMetrics() {
       registers: [registry],
     }),
     jobsClaimed: new Counter({ name: "pm_worker_jobs_claimed_total", help: "Jobs claimed", registers: [registry] }),
+    claimPrice: new Gauge({
+      name: "pm_worker_claim_price",
+      help: "Price locked by the worker's latest claim of the circuit's jobs (token base units)",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
+    claimedPrices: new Counter({
+      name: "pm_worker_claimed_price_total",
+      help: "Prices locked by the worker's claims, summed (token base units); over pm_worker_jobs_claimed_total: the average",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
+    reservationPrice: new Gauge({
+      name: "pm_worker_reservation_price",
+      help: "The least the worker claims a job of the circuit for (token base units): `status` shows how it is made up",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
+    earned: new Counter({
+      name: "pm_worker_earned_total",
+      help: "Prices paid for the worker's accepted proofs (token base units)",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
+    earnedPerProvingSecond: new Gauge({
+      name: "pm_worker_earned_per_proving_second",
+      help: "Prices paid for the circuit's accepted proofs over the seconds they took to prove, since the data folder began (token base units per second)",
+      labelNames: ["circuit"],
+      registers: [registry],
+    }),
     jobsProved: new Counter({
       name: "pm_worker_jobs_proved_total",
       help: "Proofs accepted on chain",
@@ -102,7 +134,21 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
-  return m;
+  return {
+    ...m,
+    /** A claim confirmed, at the price it locked. */
+    claimed(circuitId: bigint | number, price: bigint) {
+      const labels = { circuit: String(circuitId) };
+      m.jobsClaimed.inc();
+      m.claimPrice.set(labels, Number(price));
+      m.claimedPrices.inc(labels, Number(price));
+    },
+    /** The circuit's earnings per proving second, from its totals (the claim store's: they survive restarts). */
+    earnings(circuitId: bigint | number, earned: bigint, provingSeconds: number) {
+      const perSecond = earnedPerProvingSecond(earned, provingSeconds);
+      if (perSecond !== null) m.earnedPerProvingSecond.set({ circuit: String(circuitId) }, Number(perSecond));
+    },
+  };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 

@@ -3,9 +3,11 @@
  * nothing: the job book, the job events it was folded from and the recent block hashes (so that a reorg can be
  * undone) with its cursor (discovery resumes where it stopped), the last claim decision on each job (for
  * `status --job N`), and every claim with its
- * inputs (a restart re-proves and submits what it holds before the deadline, and never claims a job twice); and the
- * verdicts on circuits whose verifier refused a valid proof (a restart does not serve them again while their
- * verifiers' code is what it was).
+ * inputs (a restart re-proves and submits what it holds before the deadline, and never claims a job twice) and the
+ * price it locked (and, once proved, the seconds its proof took: what `status` and the earnings metrics show after a
+ * restart); the verdicts on circuits whose verifier refused a valid proof (a restart does not serve them again while
+ * their verifiers' code is what it was); and the reservation price the running worker last used for each circuit,
+ * with the chain's clock as it last read it (for `status`, which reads no chain for them).
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -13,6 +15,7 @@ import path from "node:path";
 import type { BlockRef, Cursor } from "../../common/chain/logReader.ts";
 import type { MarketEvent } from "../../common/market/fold.ts";
 import type { JobView } from "../../common/market/jobBook.ts";
+import type { Reservation } from "./pricing.ts";
 
 export type ClaimStatus = "claiming" | "claimed" | "submitting" | "proved" | "lost" | "abandoned" | "failed";
 
@@ -24,9 +27,16 @@ export interface ClaimRecord {
   inputs: string;
   txHash: string | null;
   error: string | null;
+  /** The price the claim locked (its JobClaimed event), token base units; null until the claim is confirmed. */
+  price?: bigint | null;
+  /** Seconds the accepted proof took to compute (proving only); null until proved. */
+  provingSeconds?: number | null;
   /** When the record last changed (ms since the epoch); set by the store. */
   updatedAt?: number;
 }
+
+/** A circuit's reservation price as the running worker last computed it. */
+export type StoredReservation = Reservation & { circuitId: number; at: number };
 
 /** The code a circuit's verifiers had on chain: what a verdict on them holds for. */
 export interface VerifierCode {
@@ -94,7 +104,11 @@ export interface WorkerStore {
   claims(statuses?: ClaimStatus[]): ClaimRecord[];
   claim(jobId: bigint): ClaimRecord | null;
   putClaim(record: ClaimRecord): void;
-  setClaimStatus(jobId: bigint, status: ClaimStatus, fields?: { txHash?: string | null; error?: string | null }): void;
+  setClaimStatus(
+    jobId: bigint,
+    status: ClaimStatus,
+    fields?: { txHash?: string | null; error?: string | null; price?: bigint | null; provingSeconds?: number | null },
+  ): void;
   recordSkip(jobId: bigint, reason: string): void;
   skipped(jobId: bigint): string | null;
   /** Measured seconds per proof (witness + proof) of a circuit with a backend, from `prover-worker bench`. */
@@ -106,7 +120,32 @@ export interface WorkerStore {
   verdicts(): CircuitVerdict[];
   /** Forgets a circuit's verdict; whether there was one. */
   clearVerdict(circuitId: number): boolean;
+  /** The reservation price the worker uses for a circuit now, replacing the last one. */
+  putReservation(reservation: StoredReservation): void;
+  reservations(): StoredReservation[];
+  /** The chain's clock minus the local one (ms), as the worker last estimated it; null if it never did. */
+  putChainOffset(offsetMs: number): void;
+  chainOffset(): number | null;
   close(): void;
+}
+
+/**
+ * Claims gained their locked price and proving seconds with the reverse Dutch auction. A store from before has
+ * neither column: they are added, and each older claim's price is its job's fixed fee (what it paid), read from the
+ * terms the record kept.
+ */
+function addClaimPrices(db: Database.Database): void {
+  const columns = (db.prepare("PRAGMA table_info(claims)").all() as { name: string }[]).map((c) => c.name);
+  if (columns.includes("price")) return;
+  db.transaction(() => {
+    db.exec("ALTER TABLE claims ADD COLUMN price TEXT");
+    db.exec("ALTER TABLE claims ADD COLUMN proving_seconds REAL");
+    const setPrice = db.prepare("UPDATE claims SET price = ? WHERE job_id = ?");
+    for (const row of db.prepare("SELECT job_id, view FROM claims").all() as { job_id: string; view: string }[]) {
+      const fee = decode<{ terms: { fee?: unknown } }>(row.view).terms.fee;
+      if (typeof fee === "bigint") setPrice.run(fee.toString(), row.job_id);
+    }
+  })();
 }
 
 /** Blocks below the cursor whose hashes are kept: a reorg deeper than this cannot be undone (the worker says so). */
@@ -135,7 +174,9 @@ export function openStore(dataDir: string): WorkerStore {
     CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS decisions (
       job_id TEXT PRIMARY KEY, code TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS reservations (circuit_id INTEGER PRIMARY KEY, reservation TEXT NOT NULL);
   `);
+  addClaimPrices(db);
   const putJob = db.prepare(
     "INSERT INTO jobs (job_id, view) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET view = excluded.view",
   );
@@ -154,6 +195,8 @@ export function openStore(dataDir: string): WorkerStore {
     inputs: row.inputs,
     txHash: row.tx_hash,
     error: row.error,
+    price: row.price === null ? null : BigInt(row.price),
+    provingSeconds: row.proving_seconds,
     updatedAt: row.updated_at,
   });
 
@@ -239,10 +282,22 @@ export function openStore(dataDir: string): WorkerStore {
     },
     putClaim(r) {
       db.prepare(
-        `INSERT INTO claims (job_id, status, view, inputs, tx_hash, error, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO claims (job_id, status, view, inputs, tx_hash, error, price, proving_seconds, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(job_id) DO UPDATE SET status = excluded.status, view = excluded.view, inputs = excluded.inputs,
-           tx_hash = excluded.tx_hash, error = excluded.error, updated_at = excluded.updated_at`,
-      ).run(r.jobId.toString(), r.status, encode(r.view), r.inputs, r.txHash, r.error, Date.now());
+           tx_hash = excluded.tx_hash, error = excluded.error, price = excluded.price,
+           proving_seconds = excluded.proving_seconds, updated_at = excluded.updated_at`,
+      ).run(
+        r.jobId.toString(),
+        r.status,
+        encode(r.view),
+        r.inputs,
+        r.txHash,
+        r.error,
+        r.price == null ? null : r.price.toString(),
+        r.provingSeconds ?? null,
+        Date.now(),
+      );
     },
     setClaimStatus(jobId, status, fields = {}) {
       const current = this.claim(jobId);
@@ -292,6 +347,26 @@ export function openStore(dataDir: string): WorkerStore {
     },
     clearVerdict(circuitId) {
       return db.prepare("DELETE FROM verdicts WHERE circuit_id = ?").run(circuitId).changes > 0;
+    },
+    putReservation(reservation) {
+      db.prepare("INSERT OR REPLACE INTO reservations (circuit_id, reservation) VALUES (?, ?)").run(
+        reservation.circuitId,
+        encode(reservation),
+      );
+    },
+    reservations() {
+      const rows = db.prepare("SELECT reservation FROM reservations ORDER BY circuit_id").all() as {
+        reservation: string;
+      }[];
+      return rows.map((r) => decode<StoredReservation>(r.reservation));
+    },
+    putChainOffset(offsetMs) {
+      putMeta.run("chain_offset_ms", String(Math.round(offsetMs)));
+    },
+    chainOffset() {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'chain_offset_ms'").get() as
+        { value: string } | undefined;
+      return row === undefined ? null : Number(row.value);
     },
     close() {
       db.close();

@@ -109,3 +109,13 @@ export async function stakedWorkerConfig(
   if (staked.code !== 0) throw new Error(`prover-worker stake failed (${staked.code}): ${staked.stderr}`);
   return written;
 }
+
+/** The value of each sample of a metric in a Prometheus text exposition, keyed by its labels ("" for none). */
+export function metricSamples(exposition: string, name: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of exposition.split("\n")) {
+    const m = line.match(/^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/);
+    if (m !== null && m[1] === name) found.set(m[2] ?? "", Number(m[3]));
+  }
+  return found;
+}

@@ -53,6 +53,7 @@ function served(
     manifest: "poseidon_preimage",
     system,
     backend: "snarkjs",
+    price: { floor: 0n, perProvingSecond: 0n },
     manifestFile,
     manifestData,
     files: {

@@ -17,12 +17,16 @@ function job(over: Partial<JobView>): JobView {
     circuitId: 1n,
     expiresAt: 10_000n,
     provingWindow: 30n,
-    fee: 3n,
+    minFee: 3n,
+    maxFee: 3n,
+    rampStart: 0n,
+    rampDuration: 0n,
     bond: 2n,
     inputsCommitment: "0x00",
   };
   return {
     ...terms,
+    price: 3n,
     jobId: 7n,
     status: "Claimed",
     inputsHash: "0x00",

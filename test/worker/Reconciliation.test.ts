@@ -4,6 +4,8 @@
  * second claim of the job was refused because the first won); a claim still pending is left to land; a proof or an
  * abandon a reorg removed is taken up again; a job whose posting is gone drops its claim whatever it was; a circuit
  * no longer trusted gets the abandon, not the proof; a stale "not ours" mark is lifted when the chain says it is.
+ * A held claim's deadline and locked price follow from the second it was claimed (the chain's jobState keeps that,
+ * not the deadline) and the terms of its attempt.
  */
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
@@ -21,10 +23,28 @@ const ME = "0x" + "aa".repeat(20);
 const OTHER = "0x" + "bb".repeat(20);
 const circuit = { circuitId: 3 } as ServedCircuit;
 
-type ChainState = { status: bigint; assignee: string; attempt: bigint; deadline: bigint };
-const held = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Claimed, assignee: ME, attempt, deadline: 5_000n });
-const open = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Open, assignee: OTHER, attempt, deadline: 0n });
-const gone: ChainState = { status: JOB_STATUS.None, assignee: "0x" + "00".repeat(20), attempt: 0n, deadline: 0n };
+/** Every record's terms: a 300 s proving window, and a price ramp from 10 at second 4,500 to 20 at 4,600. */
+const TERMS = {
+  circuitId: 3n,
+  provingWindow: 300n,
+  expiresAt: 100_000n,
+  minFee: 10n,
+  maxFee: 20n,
+  rampStart: 4_500n,
+  rampDuration: 100n,
+};
+/** Claimed at second 4,700: the deadline is 5,000, the price locked the ramp's end, 20. */
+const CLAIMED_AT = 4_700n;
+
+type ChainState = { status: bigint; assignee: string; attempt: bigint; claimedAt: bigint };
+const held = (attempt = 0n, claimedAt = CLAIMED_AT): ChainState => ({
+  status: JOB_STATUS.Claimed,
+  assignee: ME,
+  attempt,
+  claimedAt,
+});
+const open = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Open, assignee: OTHER, attempt, claimedAt: 0n });
+const gone: ChainState = { status: JOB_STATUS.None, assignee: "0x" + "00".repeat(20), attempt: 0n, claimedAt: 0n };
 
 describe("worker reconciliation: the claim store against the chain", function () {
   let store: WorkerStore;
@@ -57,7 +77,7 @@ describe("worker reconciliation: the claim store against the chain", function ()
   }
 
   function record(jobId: bigint, status: ClaimStatus, txHash: string | null = null, attempt = 0n): void {
-    const view = { jobId, attempt, terms: { circuitId: 3n } } as unknown as JobView;
+    const view = { jobId, attempt, terms: TERMS } as unknown as JobView;
     const r: ClaimRecord = { jobId, status, view, inputs: "{}", txHash, error: null };
     store.putClaim(r);
   }
@@ -107,6 +127,8 @@ describe("worker reconciliation: the claim store against the chain", function ()
     const r = reconciliation();
     await r.ownClaimSeen(3n, 0n);
     expect([statusOf(3n), done]).to.deep.equal(["claimed", ["resume 3 by 5000"]]);
+    // The price the claim locked, which its failed send never reported: the ramp's at the claim's second.
+    expect(store.claim(3n)!.price).to.equal(20n);
     // A claim by its key for an attempt it has no record of is reported, not proved.
     await r.ownClaimSeen(3n, 1n);
     await r.ownClaimSeen(9n, 0n);
@@ -163,6 +185,19 @@ describe("worker reconciliation: the claim store against the chain", function ()
       changed: [{ jobId: 10n } as JobView],
     });
     expect([revoked.has(10n), done]).to.deep.equal([false, []]);
+  });
+
+  it("at start, resumes a held claim by the deadline and with the price that follow from the claim's second", async function () {
+    record(12n, "claimed");
+    record(13n, "claiming", "0xc13");
+    // Claimed halfway up the ramp: price 15, deadline 4,550 + 300.
+    chain.set(12n, held(0n, 4_550n));
+    // Claimed at 99,900: the window would end past the job's expiry, which is the deadline then.
+    chain.set(13n, held(0n, 99_900n));
+    await reconciliation().atStart();
+    expect(done).to.deep.equal(["resume 12 by 4850", "resume 13 by 100000"]);
+    expect([store.claim(12n)!.price, store.claim(13n)!.price]).to.deep.equal([15n, 20n]);
+    expect([statusOf(12n), statusOf(13n)]).to.deep.equal(["claimed", "claimed"]);
   });
 
   it("at start, abandons a held claim whose circuit it no longer trusts instead of proving it", async function () {

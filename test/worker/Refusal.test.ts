@@ -30,9 +30,14 @@ const circuit = {
   system: "groth16",
   ...resolveManifest("poseidon_preimage", REPO_ROOT),
 } as ServedCircuit;
-const record = { jobId: 7n, status: "submitting" } as ClaimRecord;
+/** A claim of a 500 s proving window: its deadline is the claim's second plus 500 (the job expires much later). */
+const record = {
+  jobId: 7n,
+  status: "submitting",
+  view: { terms: { provingWindow: 500n, expiresAt: 100_000n } },
+} as ClaimRecord;
 
-function recordingContext(state: { status: bigint; assignee: string; deadline: bigint } | Error, now = 1_000) {
+function recordingContext(state: { status: bigint; assignee: string; claimedAt: bigint } | Error, now = 1_000) {
   const done: string[] = [];
   const { logger, lines: logs } = capturingLogger();
   const ctx: RefusalContext = {
@@ -49,7 +54,10 @@ function recordingContext(state: { status: bigint; assignee: string; deadline: b
   return { ctx, done, logs };
 }
 
-const live = { status: JOB_STATUS.Claimed, assignee: PROVER, deadline: 2_000n };
+/** Claimed at second 1,500 (deadline 2,000); the chain's time is 1,000. */
+const live = { status: JOB_STATUS.Claimed, assignee: PROVER, claimedAt: 1_500n };
+/** Claimed at second 499: its deadline, 999, has passed. */
+const PAST_DEADLINE = 499n;
 
 describe("worker reaction to a refused submission", function () {
   it("tells the verifier's refusals from the others", function () {
@@ -91,7 +99,7 @@ describe("worker reaction to a refused submission", function () {
 
   it("another refusal with the claim no longer live (expired, not ours, not Claimed): recorded failed", async function () {
     for (const state of [
-      { ...live, deadline: 999n },
+      { ...live, claimedAt: PAST_DEADLINE },
       { ...live, assignee: VERIFIER },
       { ...live, status: JOB_STATUS.Proved },
     ]) {
@@ -122,7 +130,7 @@ describe("worker reaction to a refused submission", function () {
 
     it("with the claim over (past its deadline, reassigned): recorded failed, the circuit stays in service", async function () {
       for (const state of [
-        { ...live, deadline: 999n },
+        { ...live, claimedAt: PAST_DEADLINE },
         { ...live, assignee: VERIFIER },
       ]) {
         const { ctx, done } = recordingContext(state);

@@ -2,13 +2,17 @@
  * The worker's store as discovery and reconciliation use it (prover-worker/src/store.ts): a range saved with its
  * events, blocks and cursor together; a rewind that folds each touched job again from the events that remain and
  * forgets a job whose posting is gone (with what was said about it); a reset that makes discovery read from the
- * start again, keeping the claims; the last decision per job, written when it changes.
+ * start again, keeping the claims; the last decision per job, written when it changes; the price each claim locked
+ * and its proving seconds (a store from before them migrated, its claims' prices their fixed fees); the reservation
+ * prices and the chain clock's offset the worker last used.
  */
+import Database from "better-sqlite3";
 import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JobBook, type JobView } from "../../common/market/jobBook.ts";
+import { MEASURED_GAS, reservationPrice } from "../../prover-worker/src/pricing.ts";
 import { openStore, type StoredEvent, type WorkerStore } from "../../prover-worker/src/store.ts";
 
 const posted = (jobId: bigint, block: number): StoredEvent => ({
@@ -17,7 +21,10 @@ const posted = (jobId: bigint, block: number): StoredEvent => ({
     jobId,
     circuitId: 1n,
     requester: "0x" + "cc".repeat(20),
-    fee: 3n,
+    minFee: 3n,
+    maxFee: 3n,
+    rampStart: 0n,
+    rampDuration: 0n,
     bond: 2n,
     provingWindow: 30n,
     expiresAt: 10_000n,
@@ -31,7 +38,7 @@ const posted = (jobId: bigint, block: number): StoredEvent => ({
 });
 const claimed = (jobId: bigint, block: number): StoredEvent => ({
   name: "JobClaimed",
-  args: { jobId, prover: "0x" + "aa".repeat(20), attempt: 0n, deadline: 500n, bond: 2n },
+  args: { jobId, prover: "0x" + "aa".repeat(20), attempt: 0n, deadline: 500n, bond: 2n, price: 3n },
   blockNumber: block,
   timestamp: 0,
   logIndex: 0,
@@ -44,9 +51,11 @@ const refold = (jobId: bigint, events: StoredEvent[]): JobView | null => {
 
 describe("worker store: the job book's events, rewinds and decisions", function () {
   let store: WorkerStore;
+  let dir: string;
 
   beforeEach(function () {
-    store = openStore(mkdtempSync(path.join(os.tmpdir(), "pm-store-")));
+    dir = mkdtempSync(path.join(os.tmpdir(), "pm-store-"));
+    store = openStore(dir);
   });
 
   afterEach(function () {
@@ -97,5 +106,52 @@ describe("worker store: the job book's events, rewinds and decisions", function 
     expect(store.decision(5n)).to.deep.equal(first);
     store.putDecision(5n, { code: "NO_FREE_SLOT", reason: "all 2 proving slots are busy" });
     expect(store.decision(5n)).to.include({ code: "NO_FREE_SLOT", reason: "all 2 proving slots are busy" });
+  });
+
+  it("keeps the price each claim locked and, once proved, its proving seconds, across a reopening", async function () {
+    save([posted(1n, 10)], 10);
+    const view = store.loadBook()[0];
+    store.putClaim({ jobId: 1n, status: "claiming", view, inputs: "{}", txHash: null, error: null });
+    expect(store.claim(1n)).to.include({ price: null, provingSeconds: null });
+    store.setClaimStatus(1n, "claimed", { price: 2_500_000_000_000_000_123n });
+    store.setClaimStatus(1n, "proved", { provingSeconds: 1.25 });
+    store.close();
+    store = openStore(dir);
+    expect(store.claim(1n)).to.include({ status: "proved", price: 2_500_000_000_000_000_123n, provingSeconds: 1.25 });
+  });
+
+  it("migrates a store from before prices: its claims' prices are their jobs' fixed fees", async function () {
+    store.close();
+    const old = mkdtempSync(path.join(os.tmpdir(), "pm-store-old-"));
+    const db = new Database(path.join(old, "worker.sqlite"));
+    // The claims table as it was, and a record of a job with a fixed fee (its view encoded as the store did).
+    db.exec(`CREATE TABLE claims (
+      job_id TEXT PRIMARY KEY, status TEXT NOT NULL, view TEXT NOT NULL, inputs TEXT NOT NULL,
+      tx_hash TEXT, error TEXT, updated_at INTEGER NOT NULL)`);
+    const view = JSON.stringify({ jobId: "4n", attempt: "0n", terms: { circuitId: "1n", fee: "3000n", bond: "2n" } });
+    db.prepare("INSERT INTO claims VALUES ('4', 'proved', ?, '{}', NULL, NULL, 1)").run(view);
+    db.close();
+    store = openStore(old);
+    expect(store.claim(4n)).to.include({ status: "proved", price: 3000n, provingSeconds: null });
+    // Opened again: nothing to migrate, nothing changed.
+    store.close();
+    store = openStore(old);
+    expect(store.claim(4n)!.price).to.equal(3000n);
+  });
+
+  it("keeps each circuit's reservation price as last used, and the chain clock's offset", async function () {
+    expect([store.reservations(), store.chainOffset()]).to.deep.equal([[], null]);
+    const pricing = { tokensPerEth: 2000n * 10n ** 18n, claimGas: MEASURED_GAS.claim, submitGas: MEASURED_GAS.submit };
+    const r = reservationPrice({ floor: 5n, perProvingSecond: 7n }, pricing, { seconds: 2, source: "bench" }, 3n);
+    store.putReservation({ ...r, circuitId: 2, at: 1000 });
+    store.putReservation({ ...r, price: 9n, circuitId: 2, at: 2000 });
+    store.putReservation({ ...r, circuitId: 1, at: 3000 });
+    expect(store.reservations().map((x) => [x.circuitId, x.price, x.at])).to.deep.equal([
+      [1, r.price, 3000],
+      [2, 9n, 2000],
+    ]);
+    expect(store.reservations()[0]).to.deep.equal({ ...r, circuitId: 1, at: 3000 });
+    store.putChainOffset(-2_345.6);
+    expect(store.chainOffset()).to.equal(-2_346);
   });
 });

@@ -16,11 +16,11 @@ import { loadManifest } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket, connectToken } from "../../common/contracts/artifacts.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
-import type { JobTerms } from "../../common/market/jobBook.ts";
+import { type JobTerms, termsOf } from "../../common/market/jobBook.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { type Devnet, startDevnet, workerConfigFor } from "../helpers/market.ts";
 import { trackedWorkers } from "../helpers/trackedWorkers.ts";
-import { stakedWorkerConfig, type WorkerProcess } from "../helpers/workerProcess.ts";
+import { metricSamples, stakedWorkerConfig, type WorkerProcess } from "../helpers/workerProcess.ts";
 
 const NOT_SENT = "claim not sent: another prover's claim of the job was seen";
 
@@ -51,16 +51,6 @@ function heldInputsServer(bytes: Uint8Array) {
     requests: () => requests,
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
-}
-
-/** The value of each sample of a metric in a Prometheus text exposition, keyed by its labels ("" for none). */
-function samples(exposition: string, name: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of exposition.split("\n")) {
-    const m = line.match(/^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/);
-    if (m !== null && m[1] === name) found.set(m[2] ?? "", Number(m[3]));
-  }
-  return found;
 }
 
 describe("prover-worker and another prover's claim of a job it is preflighting", function () {
@@ -101,18 +91,21 @@ describe("prover-worker and another prover's claim of a job it is preflighting",
     const token = connectToken(devnet.deployment.token, requester);
     await (await token.approve(devnet.deployment.market, parseEther("100"))).wait();
     const now = (await devnet.chain.provider.getBlock("latest"))!.timestamp;
-    const terms: JobTerms = {
-      requester: requester.address,
+    const request = {
       circuitId: devnet.circuitId("poseidon_preimage", "groth16"),
+      minFee: parseEther("3"),
+      maxFee: parseEther("3"),
+      rampStart: 0n,
+      rampDuration: 0n,
       expiresAt: BigInt(now + 3600),
       provingWindow: 300n,
-      fee: parseEther("3"),
       bond: parseEther("2"),
       inputsCommitment: parseInputsDocument(loadManifest("poseidon_preimage"), document).inputsCommitment,
     };
-    // The request is the terms (the market takes the requester from the sender) with the inputs' hash and URI.
-    const receipt = (await (await market.postJob({ ...terms, inputsHash: sha256Hex(bytes), inputsURI })).wait())!;
+    const receipt = (await (await market.postJob({ ...request, inputsHash: sha256Hex(bytes), inputsURI })).wait())!;
     const posted = receipt.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!;
+    // The terms as posted: the market fills in the requester, and the ramp's start (0: the posting's second).
+    const terms: JobTerms = termsOf(posted.args as unknown as JobTerms);
     return { jobId: posted.args.jobId as bigint, terms, inputs };
   }
 
@@ -135,14 +128,14 @@ describe("prover-worker and another prover's claim of a job it is preflighting",
       worker,
       metrics,
       sent: async () => (await provider.getTransactionCount(prover.address)) - nonce,
-      refused: async () => Object.fromEntries(samples(await metrics(), "pm_worker_claims_refused_total")),
+      refused: async () => Object.fromEntries(metricSamples(await metrics(), "pm_worker_claims_refused_total")),
     };
   }
 
   /** Resolves once the worker's discovery has read the chain up to `block` (its head-block gauge). */
   async function discoveryRead(metrics: () => Promise<string>, block: number): Promise<void> {
     for (let started = Date.now(); Date.now() - started < 30_000;) {
-      if ((samples(await metrics(), "pm_worker_head_block").get("") ?? -1) >= block) return;
+      if ((metricSamples(await metrics(), "pm_worker_head_block").get("") ?? -1) >= block) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`the worker's discovery did not read block ${block} within 30 s`);

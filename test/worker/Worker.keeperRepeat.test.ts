@@ -79,8 +79,11 @@ describe("prover-worker keeper: repeated stalls of the same job", function () {
     expect(first.args.prover).to.equal(stallerWallet.address);
     expect(first.args.attempt).to.equal(1n);
 
-    // Second stall: claim the reopened job (attempt 1) on its current terms, the fee raised by the reassignment.
-    await (await staller.claim(jobId, { ...posted, fee: first.args.newFee })).wait();
+    // Second stall: claim the reopened job (attempt 1) on its current terms, both ends of its price ramp raised by
+    // the reassignment.
+    await (
+      await staller.claim(jobId, { ...posted, minFee: first.args.newMinFee, maxFee: first.args.newMaxFee })
+    ).wait();
     const claimed = await staller.jobState(jobId);
     expect(claimed.status).to.equal(JOB_STATUS.Claimed);
     expect(claimed.attempt).to.equal(1n);

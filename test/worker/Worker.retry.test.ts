@@ -58,7 +58,10 @@ describe("prover-worker retries a job whose inputs cannot be fetched, with backo
     const receipt = (await (
       await market.postJob({
         circuitId,
-        fee: parseEther("3"),
+        minFee: parseEther("3"),
+        maxFee: parseEther("3"),
+        rampStart: 0n,
+        rampDuration: 0n,
         bond: parseEther("2"),
         provingWindow: 300n,
         expiresAt: BigInt(now + 3600),

@@ -7,14 +7,17 @@
  * A claim that fails for any other reason (the node dropped the connection, the receipt did not come) may be on
  * the chain, pending, or nowhere: unless the chain already shows it, the record stays "claiming" and reconciliation
  * settles it later (worker.ts), adopting the claim if it lands, so the worker never forgets a claim it holds (and
- * would be slashed for). The deadline comes from the claim's own JobClaimed event, not from a read that a lagging
- * node could answer from before the claim.
+ * would be slashed for). The deadline and the price the claim locked come from its own JobClaimed event, not from
+ * a read that a lagging node could answer from before the claim; when only a read can say (the send failed but the
+ * claim landed), both follow from the claim's second and the terms (common/market/price.ts), as the market
+ * computes them.
  */
 import type { ContractTransactionResponse, Interface } from "ethers";
 import { isContractRevert } from "../../../common/contracts/revert.ts";
 import { RetryableError } from "../../../common/errors.ts";
 import type { JobView } from "../../../common/market/jobBook.ts";
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
+import { deadlineFrom, priceAt } from "../../../common/market/price.ts";
 import type { Logger } from "../../../common/log.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ClaimRecord, WorkerStore } from "../store.ts";
@@ -22,8 +25,22 @@ import type { ClaimRecord, WorkerStore } from "../store.ts";
 /** How long a claim's receipt is waited for before the chain is asked whether the claim is there. */
 export const CLAIM_RECEIPT_TIMEOUT_MS = 60_000;
 
+/** What the chain's `jobState` view says of a job, as the worker reads it. */
+export interface ChainJobState {
+  status: bigint;
+  assignee: string;
+  attempt: bigint;
+  /** The live claim's second: the deadline and the locked price follow from it and the terms. */
+  claimedAt: bigint;
+}
+
+/** A held claim's deadline and locked price, from the second it was claimed and the terms of its attempt. */
+export function claimTerms(terms: JobView["terms"], claimedAt: bigint): { deadline: number; price: bigint } {
+  return { deadline: Number(deadlineFrom(terms, claimedAt)), price: priceAt(terms, claimedAt) };
+}
+
 export type ClaimOutcome =
-  | { held: true; deadline: number }
+  | { held: true; deadline: number; price: bigint }
   /** `refusal`: the contract's refusal decoded (e.g. `JobNotOpen(7, 2)`), null when it did not refuse. */
   | { held: false; reason: string; refusal: string | null };
 
@@ -31,7 +48,7 @@ export interface ClaimContext {
   me: string;
   market: {
     claim(jobId: bigint, terms: JobView["terms"]): Promise<ContractTransactionResponse>;
-    jobState(jobId: bigint): Promise<{ status: bigint; assignee: string; attempt: bigint; deadline: bigint }>;
+    jobState(jobId: bigint): Promise<ChainJobState>;
     interface: Interface;
   };
   send(fn: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionResponse>;
@@ -64,16 +81,17 @@ export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext):
   };
   ctx.store.putClaim(record);
   let tx: ContractTransactionResponse | null = null;
-  let deadline: number | null = null;
+  let held: { deadline: number; price: bigint } | null = null;
   try {
     tx = await ctx.send(() => ctx.market.claim(job.jobId, job.terms));
     ctx.store.setClaimStatus(job.jobId, "claiming", { txHash: tx.hash });
     const receipt = await tx.wait(1, ctx.receiptTimeoutMs ?? CLAIM_RECEIPT_TIMEOUT_MS);
-    // The deadline the market set, from the claim's own event: a read of the job could come from a node that has
-    // not seen the claim yet.
+    // The deadline the market set and the price it locked, from the claim's own event: a read of the job could
+    // come from a node that has not seen the claim yet.
     for (const log of receipt?.logs ?? []) {
       const parsed = ctx.market.interface.parseLog(log);
-      if (parsed?.name === "JobClaimed") deadline = Number(parsed.args.deadline);
+      if (parsed?.name === "JobClaimed")
+        held = { deadline: Number(parsed.args.deadline), price: BigInt(parsed.args.price) };
     }
   } catch (e) {
     if (isContractRevert(e)) {
@@ -100,9 +118,9 @@ export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext):
       });
     }
     ctx.logger.warn("claim confirmed by reading the chain after its send failed", { jobId: job.jobId });
-    deadline = Number(state.deadline);
+    held = claimTerms(job.terms, state.claimedAt);
   }
-  if (deadline === null) {
+  if (held === null) {
     // A receipt without the event (it cannot be: the claim succeeded): read the job, and only trust a read that
     // shows the claim.
     const state = await ctx.market.jobState(job.jobId);
@@ -110,10 +128,10 @@ export async function claimJob(job: JobView, inputs: string, ctx: ClaimContext):
       throw new ClaimUnconfirmedError("claim", "CLAIM_UNCONFIRMED", `claim of job ${job.jobId} not visible yet`, {
         details: { jobId: job.jobId, tx: tx?.hash ?? null },
       });
-    deadline = Number(state.deadline);
+    held = claimTerms(job.terms, state.claimedAt);
   }
-  ctx.store.setClaimStatus(job.jobId, "claimed");
-  ctx.metrics.jobsClaimed.inc();
-  ctx.logger.info("claimed", { deadline, bond: job.terms.bond });
-  return { held: true, deadline };
+  ctx.store.setClaimStatus(job.jobId, "claimed", { price: held.price });
+  ctx.metrics.claimed(job.terms.circuitId, held.price);
+  ctx.logger.info("claimed", { deadline: held.deadline, price: held.price, bond: job.terms.bond });
+  return { held: true, ...held };
 }

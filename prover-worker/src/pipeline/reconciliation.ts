@@ -16,7 +16,7 @@ import type { ServedCircuit } from "../config.ts";
 import type { Metrics } from "../metrics.ts";
 import type { ClaimRecord, WorkerStore } from "../store.ts";
 import { createBackoff } from "./backoff.ts";
-import { heldBy } from "./claim.ts";
+import { type ChainJobState, claimTerms, heldBy } from "./claim.ts";
 import type { ReorgNotice } from "./discovery.ts";
 
 /** How long a proved or abandoned record is checked again: its transaction could still be removed by a reorg. */
@@ -25,9 +25,7 @@ export const RECHECK_SETTLED_MS = 15 * 60_000;
 export interface ReconciliationContext {
   /** The worker's address, lower case. */
   me: string;
-  market: {
-    jobState(jobId: bigint): Promise<{ status: bigint; assignee: string; attempt: bigint; deadline: bigint }>;
-  };
+  market: { jobState(jobId: bigint): Promise<ChainJobState> };
   /** Whether the node has the transaction and has not mined it. */
   pending(txHash: string): Promise<boolean>;
   store: WorkerStore;
@@ -54,6 +52,18 @@ export function createReconciliation(ctx: ReconciliationContext) {
   const now = ctx.now ?? Date.now;
   /** Claims of the worker's key it has no record of: reported once each. */
   const unknownReported = new Set<string>();
+
+  /**
+   * Marks a record the chain shows held as claimed, with the price its claim locked (a claim adopted after its send
+   * failed has none yet): both follow from the claim's second and the terms of the record's attempt.
+   */
+  function markHeld(record: ClaimRecord, state: ChainJobState): { record: ClaimRecord; deadline: number } {
+    const { deadline, price } = claimTerms(record.view.terms, state.claimedAt);
+    if (record.status !== "claimed" && record.status !== "submitting")
+      ctx.store.setClaimStatus(record.jobId, "claimed", { error: null, price });
+    else if (record.price == null) ctx.store.setClaimStatus(record.jobId, record.status, { price });
+    return { record: { ...record, price }, deadline };
+  }
 
   /** Starts work on a claim the chain shows held: proving it, or abandoning it if its circuit is distrusted. */
   function takeUp(record: ClaimRecord, deadline: number, why: string, message: string): void {
@@ -87,11 +97,10 @@ export function createReconciliation(ctx: ReconciliationContext) {
     }
     if (heldBy(state, ctx.me, record.view.attempt)) {
       ctx.unrevoke(record.jobId);
-      const idle = record.status !== "claimed" && record.status !== "submitting";
-      if (idle) ctx.store.setClaimStatus(record.jobId, "claimed", { error: null });
+      const held = markHeld(record, state);
       if (ctx.working(record.jobId) || !resumes.ready(record.jobId)) return;
       resumes.failed(record.jobId);
-      takeUp(record, Number(state.deadline), why, "resuming a held claim no task was working on");
+      takeUp(held.record, held.deadline, why, "resuming a held claim no task was working on");
       return;
     }
     // Not the worker's at this attempt. A claim still pending may land yet; a settled refusal stays as it is.
@@ -118,8 +127,8 @@ export function createReconciliation(ctx: ReconciliationContext) {
       for (const record of ctx.store.claims(["claiming", "claimed", "submitting"])) {
         const state = await ctx.market.jobState(record.jobId);
         if (heldBy(state, ctx.me, record.view.attempt)) {
-          ctx.store.setClaimStatus(record.jobId, "claimed");
-          takeUp(record, Number(state.deadline), "restart", "resuming claim after restart");
+          const held = markHeld({ ...record, status: "claiming" }, state);
+          takeUp(held.record, held.deadline, "restart", "resuming claim after restart");
         } else if (state.assignee.toLowerCase() === ctx.me && state.status === JOB_STATUS.Proved) {
           ctx.store.setClaimStatus(record.jobId, "proved");
         } else if (record.status === "claiming" && record.txHash !== null && (await ctx.pending(record.txHash))) {

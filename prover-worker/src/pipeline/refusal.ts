@@ -16,6 +16,7 @@
  */
 import { refusalName } from "../../../common/contracts/revert.ts";
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
+import { deadlineFrom } from "../../../common/market/price.ts";
 import type { Logger } from "../../../common/log.ts";
 import type { ServedCircuit } from "../config.ts";
 import type { ClaimRecord } from "../store.ts";
@@ -44,7 +45,7 @@ export interface RefusedSubmission {
 
 export interface RefusalContext {
   prover: string;
-  market: { jobState(jobId: bigint): Promise<{ status: bigint; assignee: string; deadline: bigint }> };
+  market: { jobState(jobId: bigint): Promise<{ status: bigint; assignee: string; claimedAt: bigint }> };
   now(): Promise<number>;
   /** The worker's abandon: records the claim abandoned, or failed if the market refuses that too. */
   abandon(record: ClaimRecord, reason: string): Promise<void>;
@@ -67,7 +68,7 @@ async function claimIsLive(record: ClaimRecord, ctx: RefusalContext): Promise<bo
     return (
       state.status === JOB_STATUS.Claimed &&
       state.assignee.toLowerCase() === ctx.prover.toLowerCase() &&
-      now <= Number(state.deadline)
+      BigInt(now) <= deadlineFrom(record.view.terms, state.claimedAt)
     );
   } catch {
     return null;
