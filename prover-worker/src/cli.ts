@@ -18,7 +18,9 @@ import { benchCircuits } from "./bench.ts";
 import { CONFIG_OVERRIDES, configDefault, ConfigError, loadConfig, loadDataDir, type OverrideFlag } from "./config.ts";
 import { initWorkerConfig } from "./init.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
+import { expectedProvingTime, gasPriceOf, reservationPrice } from "./pricing.ts";
 import { createProverPool } from "./prover/pool.ts";
+import { circuitsStatus, jobPricing, recentClaims } from "./status.ts";
 import { openStore } from "./store.ts";
 import { verdictSummary } from "./trust/verdicts.ts";
 import { createWorker } from "./worker.ts";
@@ -60,13 +62,13 @@ const load = () => loadConfig(configFile(), overrides());
 
 /** The configured chain, the key's wallet on it, the market and its token (no circuits needed). */
 async function connect() {
-  const { config } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
+  const { config, circuits } = loadConfig(configFile(), overrides(), process.env, { servesCircuits: false });
   const wallet = await loadWallet(config.keystore);
   provider = await connectChain(config.rpcUrl);
   const signer = wallet.connect(provider);
   const market = connectMarket(config.marketAddress, signer);
   const token = connectToken(await market.token(), signer);
-  return { config, wallet, provider, signer, market, token, decimals: Number(await token.decimals()) };
+  return { config, circuits, wallet, provider, signer, market, token, decimals: Number(await token.decimals()) };
 }
 
 function port(text: string): number {
@@ -156,21 +158,42 @@ program
 
 program
   .command("status")
-  .description("stake free/locked/unbonding, claims in flight, earnings (JSON); --job N: one job as the worker sees it")
-  .option("--job <id>", "why the worker did or did not claim job N: its last decision, its claim, the job as seen")
+  .description(
+    "stake free/locked/unbonding, claims and the prices they locked, reservation prices, earnings (JSON); " +
+      "--job N: one job as the worker sees it",
+  )
+  .option(
+    "--job <id>",
+    "why the worker did or did not claim job N: its last decision, its price against the reservation, its claim",
+  )
   .action(async (opts: { job?: string }) => {
     if (opts.job !== undefined) {
       if (!/^\d+$/.test(opts.job)) throw new UsageError(`--job: expected a job id (a whole number), got ${opts.job}`);
       return printJobStatus(BigInt(opts.job));
     }
-    const { config, wallet, market, decimals } = await connect();
+    const { config, circuits, wallet, provider, market, decimals } = await connect();
     const acct = await market.account(wallet.address);
     const store = openStore(config.dataDir);
     const claims = store.claims();
     const verdicts = store.verdicts();
+    const stored = store.reservations();
+    const benched = new Map(circuits.map((c) => [c.circuitId, store.bench(c.circuitId, c.backend)]));
     store.close();
     const count = (s: string) => claims.filter((c) => c.status === s).length;
     const units = (v: bigint) => formatUnits(v, decimals);
+    // The reservation the running worker last used; else (it has not run) what it would use now.
+    const gasPrice = stored.length < circuits.length ? gasPriceOf(await provider.getFeeData()) : 0n;
+    const reservationOf = (c: (typeof circuits)[number]) => {
+      const last = stored.find((r) => r.circuitId === c.circuitId);
+      if (last !== undefined) return { reservation: last, at: last.at, by: "the worker, when it last priced it" };
+      const proving = expectedProvingTime(
+        undefined,
+        benched.get(c.circuitId) ?? null,
+        config.policy.provingSecondsEstimate,
+      );
+      const reservation = reservationPrice(c.price, config.pricing, proving, gasPrice);
+      return { reservation, at: Date.now(), by: "status, now (the worker has not priced it yet)" };
+    };
     const status = {
       prover: wallet.address,
       staked: units(acct.staked),
@@ -185,7 +208,11 @@ program
         abandoned: count("abandoned"),
         failed: count("failed"),
       },
-      earned: units(claims.filter((c) => c.status === "proved").reduce((s, c) => s + c.view.terms.fee, 0n)),
+      earned: units(claims.filter((c) => c.status === "proved").reduce((s, c) => s + (c.price ?? 0n), 0n)),
+      // Each served circuit's reservation price and how it is made up, and what it earned per proving second.
+      circuits: circuitsStatus(circuits, claims, reservationOf, units),
+      // The newest claims, with the price each locked.
+      recentClaims: recentClaims(claims, units),
       // Circuits whose verifier refused a valid proof: not served while their verifiers' code stays (see `trust`).
       circuitsOutOfService: verdicts.map(verdictSummary),
     };
@@ -194,7 +221,10 @@ program
 
 /**
  * One job as the worker sees it, from its data folder (no chain, no key): the job in its book, the last claim
- * decision with its reason (pipeline/decision.ts), the claim it holds or held, and why it wrote the job off.
+ * decision with its reason (pipeline/decision.ts), its price now against the reservation price the worker last used
+ * for its circuit and when the price crosses it, the claim it holds or held (with the price it locked), and why it
+ * wrote the job off. Amounts are in token base units (no chain: no decimals). "Now" is the chain's clock as the
+ * worker last estimated it (crossing.ts), else this machine's.
  */
 function printJobStatus(jobId: bigint): void {
   const dataDir = loadDataDir(configFile(), overrides());
@@ -204,6 +234,14 @@ function printJobStatus(jobId: bigint): void {
     const decision = store.decision(jobId);
     const claim = store.claim(jobId);
     const skipped = store.skipped(jobId);
+    const offset = store.chainOffset();
+    const now = Math.floor((Date.now() + (offset ?? 0)) / 1000);
+    const clock =
+      offset === null
+        ? "this machine's (the worker has not read the chain)"
+        : "the chain's, as the worker last read it";
+    const reservation =
+      job === null ? null : (store.reservations().find((r) => BigInt(r.circuitId) === job.circuitId) ?? null);
     if (job === null && claim === null)
       throw new UsageError(
         `job ${jobId} is not in this worker's book (${dataDir}): not posted, not read yet, or removed by a reorg`,
@@ -217,16 +255,24 @@ function printJobStatus(jobId: bigint): void {
             status: job.status,
             attempt: job.attempt,
             circuitId: job.circuitId,
-            fee: job.fee,
+            minFee: job.minFee,
+            maxFee: job.maxFee,
+            rampStart: job.rampStart,
+            rampDuration: job.rampDuration,
+            // Locked by the live claim, or paid; null while Open.
+            price: job.price,
             bond: job.bond,
             assignee: job.assignee,
             deadline: job.deadline,
             expiresAt: job.expiresAt,
           },
           decision: decision && { ...decision, at: new Date(decision.at).toISOString() },
+          pricing: job?.status === "Open" ? jobPricing(job, now, clock, reservation) : null,
           claim: claim && {
             status: claim.status,
             attempt: claim.view.attempt,
+            price: claim.price ?? null,
+            provingSeconds: claim.provingSeconds ?? null,
             txHash: claim.txHash,
             error: claim.error,
           },
@@ -299,11 +345,12 @@ program
   .command("run")
   .description("the daemon: discover, preflight, claim, prove, submit (SIGTERM: settle held claims, then exit)")
   .action(async () => {
-    const { config, circuits } = load();
+    const { config, circuits, warnings } = load();
     const wallet = await loadWallet(config.keystore);
     // Fail fast on a wrong URL; the worker keeps its own providers.
     (await connectChain(config.rpcUrl)).destroy();
     const logger = createLogger({ component: "prover-worker" });
+    for (const warning of warnings) logger.warn("config", { warning });
     const metrics = createMetrics();
     const worker = createWorker({ config, circuits, wallet, logger, metrics });
     // Before anything is announced: a SIGTERM that comes right after "listening" must find the handler in place.

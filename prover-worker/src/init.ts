@@ -17,6 +17,7 @@ import { UsageError } from "../../common/cli/program.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { isLoopbackURL } from "../../common/inputs/addressPolicy.ts";
 import { configSchema } from "./config.ts";
+import { DEV_CHAIN_IDS } from "./pipeline/crossing.ts";
 
 export interface InitOptions {
   provider: Provider;
@@ -107,9 +108,6 @@ async function resolveCircuit(options: InitOptions, marketAddress: string, spec:
   };
 }
 
-/** The chain ids of local development chains: Hardhat's and Anvil's, and Ganache's and `geth --dev`'s. */
-export const DEV_CHAIN_IDS: ReadonlySet<bigint> = new Set([31337n, 1337n]);
-
 /**
  * Whether the config should let jobs' inputs come from this machine: only for a development chain on this machine (a
  * devnet, whose coordinator serves inputs from 127.0.0.1). A URL on loopback alone does not say so: operators run
@@ -151,6 +149,8 @@ function renderConfig(
   const defaults = configSchema.shape;
   const slots = defaults.slots.parse(undefined);
   const policy = defaults.policy.parse(undefined);
+  const pricing = defaults.pricing.parse(undefined);
+  const price = configSchema.shape.circuits.element.shape.price.parse(undefined);
   const metrics = {
     ...defaults.metrics.parse(undefined),
     ...(options.metricsPort !== undefined && { port: options.metricsPort }),
@@ -158,6 +158,11 @@ function renderConfig(
   const dataDir = defaults.dataDir.parse(undefined);
   const inputsFetch = defaults.inputsFetch.parse(undefined);
   const localChain = allowsLoopbackInputs(options.rpcUrl, chainId);
+  const tokensPerEthLine = DEV_CHAIN_IDS.has(chainId)
+    ? `// A development chain's test token has no price in ETH, and its gas costs nothing real.
+    "tokensPerEth": "0",`
+    : `// e.g. 3000 tokens of 18 decimals per ETH:
+    // "tokensPerEth": "3000000000000000000000",`;
   const loopbackNote = localChain
     ? `The chain is a development chain (id ${chainId}) on this machine: a devnet, whose coordinator serves
   // inputs from 127.0.0.1, so loopback is allowed; turn it off before pointing this worker at a public market.`
@@ -186,6 +191,10 @@ function renderConfig(
       "manifest": ${json(c.manifest)},
       "system": ${json(c.system)},
       "backend": ${json(backend)},${bench}
+      // The least this worker takes for one of its jobs (token base units): the larger of the floor and the
+      // seconds a proof takes (\`bench\` measures them) times perProvingSecond plus the gas of claim and submit.
+      // With both 0 it claims every job at once, at its starting price: set them to what a proof costs you.
+      "price": { "floor": ${json(String(price.floor ?? 0n))}, "perProvingSecond": ${json(String(price.perProvingSecond))} },
     }${comma}`;
   });
   const rapidsnarkNote =
@@ -215,10 +224,15 @@ ${rapidsnarkNote}
   },
   // How many proofs are computed at once.
   "slots": ${slots},
+  // How reservation prices count the gas of a claim and a submission (${pricing.claimGas} and ${pricing.submitGas} gas as
+  // measured; set claimGas and submitGas for a circuit whose verifier costs more), at the chain's gas price.
+  "pricing": {
+    // Token base units that 1 ETH is worth: the gas is converted at this rate. Left out, gas is not counted
+    // (the worker warns at start) and the floors must cover it.
+    ${tokensPerEthLine}
+  },
   // Which jobs to claim. Amounts are in the token's base units (a string of digits).
   "policy": {
-    // Jobs paying less than this are left alone.
-    "minFee": ${json(String(policy.minFee))},
     // Jobs asking a larger bond than this are left alone (no limit when absent).
     // "maxBond": "10000000000000000000",
     // Seconds kept in hand between the expected end of proving and the claim's deadline.

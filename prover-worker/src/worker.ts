@@ -6,14 +6,19 @@
  *       └── reorg notices, own claims ──▶ reconciliation ── adopts, resumes or drops ─┘   keeping (reassign stalls)
  *
  * Each stage is its own module under pipeline/, with its role at its top: discovery.ts (the chain reader into the
- * job book, reorgs undone), decision.ts (whether to claim a job, and why not), preflight.ts, claim.ts, prove.ts,
+ * job book, reorgs undone), decision.ts (whether to claim a job, and why not), crossing.ts (when a job's rising
+ * price reaches the reservation price: the scheduler wakes for that block, not the next poll), preflight.ts,
+ * claim.ts, prove.ts,
  * submission.ts (and refusal.ts), keeper.ts, reconciliation.ts (the worker's claims against the chain, at start,
  * after a reorg, when its own claim is read and periodically). Here: the per-job task that strings preflight to
  * submission together, and the services the stages share (the transaction queue, abandoning, taking a circuit out
  * of service). Calls flow one way, from discovery to submission; the long-lived stages (discovery, scheduling,
  * keeping, reconciliation) run under supervisor.ts, which restarts a failed one with backoff.
  * Claims are recorded before they are sent, so a restart resumes them; on SIGTERM the worker stops claiming and
- * settles what it holds.
+ * settles what it holds. Reservation prices (pricing.ts) are computed here, at each scheduling pass, from the
+ * expected proving time and the chain's gas price (refreshed every GAS_PRICE_REFRESH_MS, not per job). A job whose
+ * price will cross the reservation soon is preflighted ahead (inputs fetched and checked, witness computed), so
+ * that the claim goes out the moment the crossing comes.
  */
 import path from "node:path";
 import { solidityPackedKeccak256, type Wallet } from "ethers";
@@ -42,6 +47,8 @@ import { isVerifierRefusal, reactToRefusedSubmission, type RefusalContext } from
 import { MIN_ABANDON_SECONDS, submitUntilSettled } from "./pipeline/submission.ts";
 import { createSupervisor } from "./pipeline/supervisor.ts";
 import { createProverPool } from "./prover/pool.ts";
+import { expectedProvingTime, gasPriceOf, type Reservation, reservationPrice } from "./pricing.ts";
+import { type ChainTime, chainTime, createChainClock, DEV_CHAIN_IDS, wakeDelayMs } from "./pipeline/crossing.ts";
 import { type ClaimRecord, openStore } from "./store.ts";
 import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 
@@ -49,6 +56,10 @@ import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 const RECONCILE_INTERVAL_MS = 10_000;
 /** How long another prover's claim seen on the subscription keeps a job from the candidates, at most. */
 const CLAIM_SEEN_MS = 60_000;
+/** How long a gas price quote is used for reservation prices before the chain is asked again. */
+const GAS_PRICE_REFRESH_MS = 60_000;
+/** A job whose price reaches the reservation within this many seconds is preflighted ahead of its crossing. */
+const PREPARE_AHEAD_SECONDS = 30;
 
 export interface WorkerCommon {
   config: WorkerConfig;
@@ -98,6 +109,16 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   /** Jobs whose preflight could not run: not taken again before their next-attempt time. */
   const retries = createBackoff<bigint>();
   const provingSeconds = new Map<number, number>();
+  /** Jobs preflighted ahead of their crossing (at most `slots` at once: a witness each), by job; and being so. */
+  const prepared = new Map<bigint, { attempt: bigint; inputs: string; witness: Uint8Array }>();
+  const preparing = new Map<bigint, Promise<void>>();
+  /** The reservation price of each served circuit as the last scheduling pass computed it. */
+  const reservations = new Map<number, Reservation>();
+  let gasQuote: { price: bigint; at: number } | null = null;
+  const chainClock = createChainClock();
+  /** Whether the chain is a development chain, whose pending block's timestamp can be trusted (crossing.ts). */
+  let devChain: boolean | null = null;
+  let crossingTimer: NodeJS.Timeout | null = null;
   let claiming = true;
   /** Whether discovery has caught up with the chain once since the start. */
   let synced = false;
@@ -110,8 +131,13 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const refusalOf = (e: unknown) => explainRevert(e, provider).catch(() => null);
   const reasonOf = async (e: unknown) => (await refusalOf(e)) ?? messageOf(e);
   // Expected seconds per proof: what this process has seen, else what `bench` measured, else the configured guess.
-  const estimate = (c: ServedCircuit) =>
-    provingSeconds.get(c.circuitId) ?? store.bench(c.circuitId, c.backend) ?? config.policy.provingSecondsEstimate;
+  const expectedProving = (c: ServedCircuit) =>
+    expectedProvingTime(
+      provingSeconds.get(c.circuitId),
+      store.bench(c.circuitId, c.backend),
+      config.policy.provingSecondsEstimate,
+    );
+  const estimate = (c: ServedCircuit) => expectedProving(c).seconds;
   const circuitOf = (id: bigint) => circuits.find((c) => BigInt(c.circuitId) === id);
 
   /** The circuit's verifiers as the start-up check read them. */
@@ -231,9 +257,12 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       send: () => send(() => market.submitProof(record.jobId, record.view.terms, proved.proof, proved.publicSignals)),
       sent: (txHash) => store.setClaimStatus(record.jobId, "submitting", { txHash }),
       accepted: (tx) => {
-        store.setClaimStatus(record.jobId, "proved");
+        store.setClaimStatus(record.jobId, "proved", { provingSeconds: proved.seconds });
         metrics.jobsProved.inc();
-        log.info("proof accepted", { fee: record.view.terms.fee, provingSeconds: proved.seconds, tx });
+        const price = store.claim(record.jobId)?.price ?? null;
+        if (price !== null) metrics.earned.inc({ circuit: String(circuit.circuitId) }, Number(price));
+        updateEarnings(circuit.circuitId);
+        log.info("proof accepted", { price, provingSeconds: proved.seconds, tx });
       },
       refusalOf,
       refused: async (refusal, txHash) => {
@@ -260,10 +289,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     return reason;
   }
 
-  /** Preflight, claim, prove, submit one job. */
-  async function take(job: JobView, circuit: ServedCircuit): Promise<void> {
+  /** The job's preflight; a failure is recorded (written off, or retried after a backoff) and gives null. */
+  async function checkJob(job: JobView, circuit: ServedCircuit) {
     const log = logger.child({ jobId: job.jobId, circuit: circuit.manifestData.name });
-    revoked.delete(job.jobId);
     const checked = await preflight(job, circuit, pool, config);
     if (!checked.ok) {
       const { error } = checked;
@@ -276,9 +304,33 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         metrics.preflightRetries.inc();
         log.error("preflight could not run; will retry", { reason: error.message, code: error.code, retryInMs });
       }
-      return;
+      return null;
     }
     retries.clear(job.jobId);
+    return checked;
+  }
+
+  /** Preflights a job ahead of its crossing, so that its claim goes out at once when the price gets there. */
+  function prepare(job: JobView, circuit: ServedCircuit): void {
+    const work = checkJob(job, circuit)
+      .then((checked) => {
+        if (checked !== null) prepared.set(job.jobId, { attempt: job.attempt, ...checked });
+      })
+      .catch((e) => logger.error("preflight ahead of a crossing failed", { jobId: job.jobId, error: messageOf(e) }))
+      .finally(() => preparing.delete(job.jobId));
+    preparing.set(job.jobId, work);
+  }
+
+  /** Preflight (unless done ahead of the crossing), claim, prove, submit one job. */
+  async function take(job: JobView, circuit: ServedCircuit): Promise<void> {
+    const log = logger.child({ jobId: job.jobId, circuit: circuit.manifestData.name });
+    revoked.delete(job.jobId);
+    // The crossing came while its preflight ran ahead: that one finishes rather than a second starting.
+    await preparing.get(job.jobId);
+    const ready = prepared.get(job.jobId);
+    prepared.delete(job.jobId);
+    const checked = ready?.attempt === job.attempt ? ready : await checkJob(job, circuit);
+    if (checked === null) return;
     if (!claiming) return;
     // Another prover's claim seen while the preflight ran: sending ours would only revert.
     if (sawClaim(job.jobId, job.attempt)) return log.info("claim not sent: another prover's claim of the job was seen");
@@ -383,6 +435,94 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     return m !== 0n ? (m < 0n ? -1 : 1) : spread(a.jobId) < spread(b.jobId) ? -1 : 1;
   };
 
+  /** The chain's time for a scheduling pass; each reading also sets the chain clock's offset (crossing.ts). */
+  async function readChainTime(): Promise<ChainTime> {
+    devChain ??= DEV_CHAIN_IDS.has((await provider.getNetwork()).chainId);
+    const latest = (await provider.getBlock("latest"))!.timestamp;
+    let pending: number | null = null;
+    if (devChain) {
+      const block = (await provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null)) as {
+        timestamp?: string;
+      } | null;
+      if (typeof block?.timestamp === "string") pending = Number(block.timestamp);
+    }
+    const time = chainTime(latest, pending);
+    chainClock.observe(time.reading);
+    // For `status --job N` (which reads no chain), when the estimate has moved by more than a second.
+    const offset = chainClock.offsetMs()!;
+    const stored = store.chainOffset();
+    if (stored === null || Math.abs(stored - offset) > 1000) store.putChainOffset(offset);
+    return time;
+  }
+
+  /** The chain's gas price, asked again every GAS_PRICE_REFRESH_MS; a failed refresh keeps the last quote. */
+  async function gasPrice(): Promise<bigint> {
+    if (gasQuote !== null && Date.now() - gasQuote.at < GAS_PRICE_REFRESH_MS) return gasQuote.price;
+    try {
+      gasQuote = { price: gasPriceOf(await provider.getFeeData()), at: Date.now() };
+    } catch (e) {
+      if (gasQuote === null) throw e;
+      logger.warn("could not refresh the gas price: reservation prices keep the last quote", {
+        gasPrice: gasQuote.price,
+        error: messageOf(e),
+      });
+      gasQuote.at = Date.now();
+    }
+    return gasQuote.price;
+  }
+
+  /** Each served circuit's reservation price now; a change is logged, stored (for `status`) and exported. */
+  function updateReservations(gas: bigint): void {
+    for (const c of circuits) {
+      const r = reservationPrice(c.price, config.pricing, expectedProving(c), gas);
+      const last = reservations.get(c.circuitId);
+      reservations.set(c.circuitId, r);
+      if (last?.price === r.price && last.gasPrice === r.gasPrice && last.provingSeconds === r.provingSeconds) continue;
+      store.putReservation({ ...r, circuitId: c.circuitId, at: Date.now() });
+      metrics.reservationPrice.set({ circuit: String(c.circuitId) }, Number(r.price));
+      // At info when it is first known and when the proving time moves it; a gas price's drift (every refresh on a
+      // busy chain) at debug.
+      const level = last === undefined || last.provingSeconds !== r.provingSeconds ? "info" : "debug";
+      if (last?.price !== r.price)
+        logger[level]("reservation price", {
+          circuitId: c.circuitId,
+          price: r.price,
+          floor: r.floor,
+          proving: r.proving,
+          gas: r.gas,
+          provingSeconds: r.provingSeconds,
+          provingSource: r.provingSource,
+          gasPrice: r.gasPrice,
+        });
+    }
+  }
+
+  /** The circuit's earnings per proving second, from the claim store (so they survive restarts). */
+  function updateEarnings(circuitId: number): void {
+    let earned = 0n;
+    let seconds = 0;
+    for (const c of store.claims(["proved"]))
+      if (Number(c.view.terms.circuitId) === circuitId && c.price != null && c.provingSeconds != null) {
+        earned += c.price;
+        seconds += c.provingSeconds;
+      }
+    metrics.earnings(circuitId, earned, seconds);
+  }
+
+  /** Wakes the scheduler for the earliest crossing (crossing.ts), rather than at its next poll. */
+  function armCrossing(time: ChainTime | null, crossesAt: number | null = null): void {
+    if (crossingTimer !== null) clearTimeout(crossingTimer);
+    crossingTimer = null;
+    if (time === null || crossesAt === null || !claiming) return;
+    crossingTimer = setTimeout(
+      () => {
+        crossingTimer = null;
+        supervisor.wake("scheduling");
+      },
+      wakeDelayMs(chainClock, time, crossesAt),
+    );
+  }
+
   /** One scheduling pass: every Open job through the decision; the ones to take are started. */
   async function schedule(): Promise<void> {
     if (!synced) return;
@@ -391,11 +531,16 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     metrics.stakeFree.set(Number(freeStake));
     metrics.stakeLocked.set(Number(account.locked));
     metrics.queueDepth.set(pool.queueDepth());
-    if (!claiming) return;
-    const t = await now();
+    if (!claiming) return armCrossing(null);
+    const time = await readChainTime();
+    updateReservations(await gasPrice());
     const open = book.open().sort(byUrgency);
-    // A job that left Open is no longer retried, nor remembered as claimed by someone else.
+    // A job that left Open is no longer retried, nor remembered as claimed by someone else, nor kept preflighted.
     retries.prune((jobId) => book.jobs.get(jobId)?.status === "Open");
+    for (const [jobId, ready] of prepared) {
+      const job = book.jobs.get(jobId);
+      if (job?.status !== "Open" || job.attempt !== ready.attempt) prepared.delete(jobId);
+    }
     // Kept while a task works on the job: its preflight may still be running, and take() checks the mark before
     // it sends the claim (discovery reading the other claim, which makes the job leave Open, comes first).
     for (const [jobId, seen] of claimSeen) {
@@ -404,11 +549,14 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       if (!inFlight.has(jobId) && (movedOn || Date.now() - seen.at > CLAIM_SEEN_MS)) claimSeen.delete(jobId);
     }
     let started = 0;
+    let crossing: number | null = null;
     for (const job of open) {
       const context: DecisionContext = {
         config,
         circuits,
-        now: t,
+        now: time.now,
+        claimAt: time.claimAt,
+        reservation: (c) => reservations.get(c.circuitId)!.price,
         claiming,
         freeStake,
         freeSlots: config.slots - inFlight.size - started,
@@ -425,6 +573,8 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
         circuitOutOfService: (id) => circuitsOutOfService.get(id),
       };
       const decision = decide(job, context);
+      // A stop decides nothing about the job: `status --job N` keeps showing why it was (not) claimed before.
+      if (decision.code === "STOPPING") return armCrossing(null);
       const before = store.decision(job.jobId);
       store.putDecision(job.jobId, decision);
       if (before?.code !== decision.code) {
@@ -435,8 +585,26 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
             circuitId: Number(job.terms.circuitId),
             reason: decision.reason,
           });
+        if (decision.code === "PRICE_BELOW_RESERVATION" || decision.code === "PRICE_NEVER_REACHES_RESERVATION")
+          logger.info("job not claimed yet: its price is below the reservation price", {
+            jobId: job.jobId,
+            code: decision.code,
+            reason: decision.reason,
+          });
       }
       if (!decision.claim) {
+        if (decision.crossesAt !== undefined) {
+          if (crossing === null || decision.crossesAt < crossing) crossing = decision.crossesAt;
+          // Soon to cross: preflighted now, so that the claim is sent the moment the price gets there.
+          const circuit = circuitOf(job.terms.circuitId)!;
+          if (
+            decision.crossesAt - time.claimAt <= PREPARE_AHEAD_SECONDS &&
+            !prepared.has(job.jobId) &&
+            !preparing.has(job.jobId) &&
+            prepared.size + preparing.size < config.slots
+          )
+            prepare(job, circuit);
+        }
         if (decision.final && store.skipped(job.jobId) === null) {
           store.recordSkip(job.jobId, decision.reason);
           logger.info("job not claimed", { jobId: job.jobId, code: decision.code, reason: decision.reason });
@@ -447,6 +615,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       started++;
       track(job.jobId, take(job, decision.circuit));
     }
+    armCrossing(time, crossing);
   }
 
   const keepPass = createKeeper({
@@ -491,6 +660,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   return {
     async start(): Promise<void> {
       for (const name of backends.keys()) metrics.backendUp.set({ backend: name }, 1);
+      for (const c of circuits) updateEarnings(c.circuitId);
       logger.info("worker starting", {
         prover: wallet.address,
         market: config.marketAddress,
@@ -525,7 +695,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
       if (config.wsUrl !== undefined)
         subscription = subscribeToLogs(config.wsUrl, config.marketAddress, onSubscribedLog, logger);
       void supervisor.run().then(async () => {
-        await Promise.all(inFlight.values());
+        await Promise.all([...inFlight.values(), ...preparing.values()]);
         subscription?.close();
         await pool.close();
         store.close();
@@ -537,6 +707,7 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
     stop(): Promise<void> {
       if (claiming) logger.info("stopping: no new claims; settling held claims", { held: inFlight.size });
       claiming = false;
+      armCrossing(null);
       supervisor.wake();
       return done;
     },

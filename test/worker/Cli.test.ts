@@ -16,6 +16,7 @@ import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { contractArtifact } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS, DEV_UNBONDING_DELAY } from "../../common/deploy/marketParams.ts";
 import { loadConfig } from "../../prover-worker/src/config.ts";
+import { MEASURED_GAS } from "../../prover-worker/src/pricing.ts";
 import { initWorkerConfig } from "../../prover-worker/src/init.ts";
 import { openStore } from "../../prover-worker/src/store.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
@@ -103,8 +104,19 @@ describe("proofmarket-worker CLI", function () {
     const text = readFileSync(out, "utf8");
     expect(text).to.match(/^\s*\/\/ .*keeper/m);
     expect(text).to.contain("rapidsnark");
-    const { config, circuits } = loadConfig(out);
+    const { config, circuits, warnings } = loadConfig(out);
     expect(config.marketAddress).to.equal(devnet.deployment.market);
+    // Prices: each circuit's floor and per proving second, written out to be set; a devnet's gas counted as free
+    // (its test token has no price in ETH), at the measured gas; nothing to warn about.
+    expect(circuits[0].price).to.deep.equal({ floor: 0n, perProvingSecond: 0n });
+    expect(config.pricing).to.deep.equal({
+      tokensPerEth: 0n,
+      claimGas: MEASURED_GAS.claim,
+      submitGas: MEASURED_GAS.submit,
+    });
+    expect(text).to.match(/"price": \{ "floor": "0", "perProvingSecond": "0" \}/);
+    expect(text).not.to.contain("minFee");
+    expect(warnings).to.deep.equal([]);
     expect(config.dataDir).to.equal(path.join(path.dirname(out), ".prover-worker"));
     // A development chain (Hardhat's, 31337) on this machine: a devnet, whose coordinator serves inputs locally.
     expect(config.inputsFetch.allowLoopback).to.equal(true);
@@ -120,7 +132,13 @@ describe("proofmarket-worker CLI", function () {
 
     const status = await workerCommand(["status", "--config", out], fresh.privateKey);
     expect(status.code, status.stderr).to.equal(0);
-    expect(JSON.parse(status.stdout).prover).to.equal(fresh.address);
+    const shown = JSON.parse(status.stdout);
+    expect(shown.prover).to.equal(fresh.address);
+    // The worker has not run: status prices the circuit itself, from the configured estimate (no bench yet).
+    expect(shown.circuits[0].reservation).to.deep.include({ price: "0.0", floor: "0.0" });
+    expect(shown.circuits[0].reservation.proving).to.deep.include({ seconds: 15, source: "estimate" });
+    expect(shown.circuits[0].reservation.by).to.match(/^status, now/);
+    expect(shown.recentClaims).to.deep.equal([]);
     expect(existsSync(path.join(path.dirname(out), ".prover-worker"))).to.equal(true);
 
     // The metrics port taken (another worker on this machine): one line saying what to change.
@@ -154,7 +172,13 @@ describe("proofmarket-worker CLI", function () {
         out,
         force: false,
       });
-      expect(loadConfig(out).config.inputsFetch.allowLoopback).to.equal(false);
+      const loaded = loadConfig(out);
+      expect(loaded.config.inputsFetch.allowLoopback).to.equal(false);
+      // Not a devnet: the token's price in ETH is the operator's to write; until then gas is not counted, and
+      // `run` warns saying what to set.
+      expect(loaded.config.pricing.tokensPerEth).to.equal(undefined);
+      expect(readFileSync(out, "utf8")).to.match(/\/\/ "tokensPerEth": "\d+",/);
+      expect(loaded.warnings.join("\n")).to.contain("pricing.tokensPerEth is not set");
       expect(readFileSync(out, "utf8").replace(/\s*\/\/\s*/g, " ")).to.contain(
         "init turns it on only for a development chain (id 31337 or 1337) on this machine, and this is chain 1.",
       );
