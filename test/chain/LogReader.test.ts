@@ -296,7 +296,7 @@ describe("chain reader: ranged eth_getLogs on a real local chain, through a prov
     // The caller drops what it kept above the fork, and reads on from it: the new branch's events only.
     for (const n of kept.keys()) if (n > forkNumber) kept.delete(n);
     const reread = await readAll(r, { number: forkNumber, hash: forkHash }, kept);
-    expect(reread.events.map((e) => [e.name, e.args.jobId, e.args.fee])).to.deep.equal([
+    expect(reread.events.map((e) => [e.name, e.args.jobId, e.args.maxFee])).to.deep.equal([
       ["JobPosted", replacement, parseEther("4")],
     ]);
     expect(idsOf(reread.events)).to.not.include.members(idsOf(onBranch.events));

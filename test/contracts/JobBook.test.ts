@@ -6,11 +6,12 @@ import { network } from "hardhat";
 import { JobBook } from "../../common/market/jobBook.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
 import { BOND, deployMarket, FEE, PARAMS, postProvableJob, registerExample, STAKE } from "./helpers/fixture.ts";
+import { claimDeadline, raised } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
 describe("JobBook", function () {
-  it("follows post, claim, reassign (new fee), claim again and proof", async function () {
+  it("follows post, claim, reassign (new fees), claim again and proof", async function () {
     const { market, requester, prover, prover2, keeper } = await deployMarket(ethers);
     const circuitId = await registerExample(ethers, market, "poseidon_preimage", "groth16");
     await market.connect(prover).stake(STAKE);
@@ -18,7 +19,7 @@ describe("JobBook", function () {
     const job = await postProvableJob(ethers, market, requester, circuitId, 1);
     const other = await postProvableJob(ethers, market, requester, circuitId, 2);
     await market.connect(prover).claim(job.jobId, job.terms);
-    await networkHelpers.time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await networkHelpers.time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
 
     const reader = createMarketReader({ provider: ethers.provider, address: await market.getAddress() });
@@ -26,8 +27,8 @@ describe("JobBook", function () {
     book.apply(await reader.scan(0, []));
     const view = book.jobs.get(job.jobId)!;
     const newFee = FEE + (BOND * PARAMS.rewardShareBps) / 10_000n;
-    expect(view).to.include({ status: "Open", attempt: 1n, assignee: null });
-    expect(view.terms.fee).to.equal(newFee);
+    expect(view).to.include({ status: "Open", attempt: 1n, assignee: null, price: null });
+    expect([view.terms.minFee, view.terms.maxFee]).to.deep.equal([newFee, newFee]);
     expect(book.open().map((j) => j.jobId)).to.deep.equal([job.jobId, other.jobId]);
 
     // The terms the book holds are the ones the market accepts.
@@ -35,7 +36,12 @@ describe("JobBook", function () {
     await market.connect(prover2).submitProof(job.jobId, view.terms, job.proof.proof, job.proof.publicSignals);
     const fresh = new JobBook();
     fresh.apply(await reader.scan(0, []));
-    expect(fresh.jobs.get(job.jobId)).to.include({ status: "Proved", assignee: prover2.address, attempt: 1n });
+    expect(fresh.jobs.get(job.jobId)).to.include({
+      status: "Proved",
+      assignee: prover2.address,
+      attempt: 1n,
+      price: newFee,
+    });
     expect(fresh.open().map((j) => j.jobId)).to.deep.equal([other.jobId]);
   });
 });
@@ -55,9 +61,9 @@ describe("foldProver", function () {
     // reassigned away from prover, abandoned by prover2
     const b = await postProvableJob(ethers, market, requester, circuitId, 12);
     await market.connect(prover).claim(b.jobId, b.terms);
-    await time.increaseTo((await market.jobState(b.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, b.jobId, b.terms)) + 1n);
     await market.connect(keeper).reassign(b.jobId, b.terms);
-    const bTerms = { ...b.terms, fee: FEE + (BOND * PARAMS.rewardShareBps) / 10_000n };
+    const bTerms = raised(b.terms, (BOND * PARAMS.rewardShareBps) / 10_000n);
     await market.connect(prover2).claim(b.jobId, bTerms);
     await market.connect(prover2).abandon(b.jobId, bTerms);
     // expired while prover2 held it

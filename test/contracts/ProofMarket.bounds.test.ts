@@ -2,7 +2,7 @@
  * Issue #12's bounds: `minBond` has a floor above zero; no amount overflows (fees are bounded at posting so that every
  * escalation fits, stakes and unbonding stop at uint96 with a named error, earnings that would not fit in the
  * account slot are still paid); and a job's attempt counter stops at MAX_ATTEMPTS, its last failed claim closing the
- * job as Expired with the fee refunded. Every refusal is a named error, never a panic.
+ * job as Expired with the escrow (maxFee) refunded. Every refusal is a named error, never a panic.
  *
  * The attempt limit is reached by writing the job's state word (helpers/storage.ts says how its slot is found)
  * rather than by a thousand reopenings.
@@ -10,17 +10,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { expectAccounting, termsHash } from "./helpers/accounting.ts";
-import {
-  BOND,
-  deployStakedMarket,
-  FEE,
-  PARAMS,
-  postJob,
-  postProvableJob,
-  STAKE,
-  UNBONDING_DELAY,
-} from "./helpers/fixture.ts";
+import { deployCheckedMarket, termsHash } from "./helpers/accounting.ts";
+import { BOND, FEE, PARAMS, postJob, postProvableJob, STAKE, UNBONDING_DELAY } from "./helpers/fixture.ts";
+import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { bps, slashSplit } from "./helpers/splits.ts";
 import { setClaimedAttempt, setTermsHash } from "./helpers/storage.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -29,24 +22,12 @@ const { time, loadFixture } = networkHelpers;
 const Status = JOB_STATUS;
 const MAX96 = 2n ** 96n - 1n;
 const MAX_ATTEMPTS = 1_000n;
-const FEE_BOUND = "fee + (MAX_ATTEMPTS - 1) * bond";
-const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
+const FEE_BOUND = "maxFee + (MAX_ATTEMPTS - 1) * bond";
 
-async function fixture() {
-  const base = await deployStakedMarket(ethers);
-  const accounts = [base.owner, base.treasury, base.requester, base.prover, base.prover2, base.keeper, base.stranger];
-  const check = (jobs: Parameters<typeof expectAccounting>[2]) =>
-    expectAccounting(base.market, base.token, jobs, accounts);
-  return { ...base, check };
-}
+const fixture = () => deployCheckedMarket(ethers);
 
 /** The split of a full-bond slash by a keeper under PARAMS, the reward share going to the requester when `last`. */
-function keeperSplit(amount: bigint, last: boolean) {
-  const keeper = bps(amount, PARAMS.keeperShareBps);
-  const reward = last ? 0n : bps(amount, PARAMS.rewardShareBps);
-  const treasury = bps(amount, PARAMS.treasuryShareBps);
-  return [amount, keeper, reward, treasury, amount - keeper - reward - treasury];
-}
+const keeperSplit = (amount: bigint, last: boolean) => slashSplit(PARAMS, amount, { keeper: true, reopens: !last });
 
 describe("ProofMarket: minBond floor", function () {
   it("setParams and the constructor refuse a minBond below MIN_BOND_FLOOR; at the floor a claim still costs something", async function () {
@@ -78,7 +59,7 @@ describe("ProofMarket: minBond floor", function () {
 });
 
 describe("ProofMarket: amounts never overflow", function () {
-  it("postJob refuses a fee whose escalations could pass 2^96-1 (AmountTooLarge), by fee or by bond", async function () {
+  it("postJob refuses a maxFee whose escalations could pass 2^96-1 (AmountTooLarge), by maxFee or by bond", async function () {
     const { market, token, requester, circuitId, check } = await loadFixture(fixture);
     await token.mint(requester.address, MAX96);
     const atBound = MAX96 - (MAX_ATTEMPTS - 1n) * BOND;
@@ -90,11 +71,11 @@ describe("ProofMarket: amounts never overflow", function () {
       .to.be.revertedWithCustomError(market, "AmountTooLarge")
       .withArgs(FEE_BOUND, 1n + (MAX_ATTEMPTS - 1n) * bigBond, MAX96);
     const job = await postJob(ethers, market, requester, circuitId, [1n], { fee: atBound });
-    expect(job.terms.fee).to.equal(atBound);
+    expect(job.terms.maxFee).to.equal(atBound);
     await check([job.jobId]);
   });
 
-  it("a job posted at the bound is reassigned and abandoned without panic, its fee escalating by a whole bond each time and still fitting after 999 reopenings", async function () {
+  it("a job posted at the bound is reassigned and abandoned without panic, its fees escalating by a whole bond each time and still fitting after 999 reopenings", async function () {
     const { market, token, requester, prover, prover2, keeper, circuitId, check } = await loadFixture(fixture);
     // The worst escalation: the whole slashed amount goes to the next prover's fee.
     const shares = { keeperShareBps: 0n, rewardShareBps: 10_000n, treasuryShareBps: 0n };
@@ -105,23 +86,29 @@ describe("ProofMarket: amounts never overflow", function () {
 
     // Two real reopenings: a reassign (the whole bond to the fee) and an abandon (the abandon fraction).
     await market.connect(prover).claim(job.jobId, job.terms);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, [BOND, 0n, BOND, 0n, 0n]);
-    const terms1 = { ...job.terms, fee: fee0 + BOND };
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, fee0 + BOND, [BOND, 0n, BOND, 0n, 0n]);
+    const terms1 = raised(job.terms, BOND);
     await market.connect(prover2).claim(job.jobId, terms1);
     const abandoned = bps(BOND, PARAMS.abandonSlashBps);
     await expect(market.connect(prover2).abandon(job.jobId, terms1))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, [abandoned, 0n, abandoned, 0n, 0n]);
+      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, fee0 + BOND + abandoned, [
+        abandoned,
+        0n,
+        abandoned,
+        0n,
+        0n,
+      ]);
     await check([job.jobId]);
 
     // Then as if every reopening but the last had added a whole bond: claim 998 holds the fee fee0 + 998 bonds (the
     // market minted what those 998 slashes would have brought in, so the books still balance).
-    const terms2 = { ...job.terms, fee: fee0 + BOND + abandoned };
+    const terms2 = raised(job.terms, BOND + abandoned);
     await market.connect(prover).claim(job.jobId, terms2);
-    const terms998 = { ...job.terms, fee: fee0 + 998n * BOND };
+    const terms998 = raised(job.terms, 998n * BOND);
     await setClaimedAttempt(ethers, market, job.jobId, MAX_ATTEMPTS - 2n);
     await setTermsHash(
       ethers,
@@ -129,17 +116,17 @@ describe("ProofMarket: amounts never overflow", function () {
       job.jobId,
       termsHash(terms998, (await market.circuit(circuitId)).verifierCodeHash),
     );
-    await token.mint(await market.getAddress(), terms998.fee - terms2.fee);
+    await token.mint(await market.getAddress(), terms998.maxFee - terms2.maxFee);
     await check([{ jobId: job.jobId, terms: terms998 }]);
 
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, terms998))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, [BOND, 0n, BOND, 0n, 0n]);
-    const termsMax = { ...job.terms, fee: MAX96 };
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, MAX96, [BOND, 0n, BOND, 0n, 0n]);
+    const termsMax = raised(job.terms, MAX96 - fee0);
     await check([{ jobId: job.jobId, terms: termsMax }]);
 
-    // The last claim fails: the job closes with the whole (largest possible) fee refunded.
+    // The last claim fails: the job closes with the whole (largest possible) escrow refunded.
     await market.connect(prover2).claim(job.jobId, termsMax);
     await expect(market.connect(prover2).abandon(job.jobId, termsMax))
       .to.emit(market, "JobExpired")
@@ -213,7 +200,7 @@ describe("ProofMarket: the attempt limit", function () {
   it("a reassign of the claim numbered MAX_ATTEMPTS-1 closes the job as Expired, the fee and the reward share refunded", async function () {
     const { market, requester, prover, keeper, job, check } = await claimedAt(MAX_ATTEMPTS - 1n);
     expect(await market.MAX_ATTEMPTS()).to.equal(MAX_ATTEMPTS);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const s = keeperSplit(BOND, true);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobExpired")
@@ -251,18 +238,18 @@ describe("ProofMarket: the attempt limit", function () {
 
   it("the claim numbered MAX_ATTEMPTS-2 still reopens the job once, for one last claim", async function () {
     const { market, requester, prover, prover2, keeper, job, check } = await claimedAt(MAX_ATTEMPTS - 2n);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const s = keeperSplit(BOND, false);
     const fee = FEE + s[2];
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, s);
-    const last = { ...job.terms, fee };
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, fee, s);
+    const last = raised(job.terms, s[2]);
     await expect(market.connect(prover2).claim(job.jobId, last))
       .to.emit(market, "JobClaimed")
-      .withArgs(job.jobId, prover2.address, MAX_ATTEMPTS - 1n, (n: bigint) => n > 0n, BOND);
+      .withArgs(job.jobId, prover2.address, MAX_ATTEMPTS - 1n, (n: bigint) => n > 0n, BOND, fee);
     await check([job.jobId]);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const s2 = keeperSplit(BOND, true);
     await expect(market.connect(keeper).reassign(job.jobId, last))
       .to.emit(market, "JobExpired")

@@ -6,13 +6,13 @@
  */
 import { expect } from "chai";
 import { network } from "hardhat";
-import { expectAccounting } from "./helpers/accounting.ts";
-import { BOND, deployStakedMarket, FEE, PARAMS, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
+import { deployCheckedMarket } from "./helpers/accounting.ts";
+import { BOND, FEE, PARAMS, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
+import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { bps, type Shares, slashSplit } from "./helpers/splits.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
-
-const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
 
 /** Every slash term moved: the abandon fraction doubled, keeper and treasury shares doubled, the reward share cut. */
 const NEW_PARAMS = {
@@ -22,22 +22,14 @@ const NEW_PARAMS = {
   treasuryShareBps: 2_000n,
   abandonSlashBps: 5_000n,
 };
-type Shares = Pick<typeof PARAMS, "keeperShareBps" | "rewardShareBps" | "treasuryShareBps">;
 
-/** How `amount` splits under `shares`: [slashed, keeper, reward, treasury, requester]. */
-function split(shares: Shares, amount: bigint, withKeeper: boolean, rewardToRequester: boolean) {
-  const keeper = withKeeper ? bps(amount, shares.keeperShareBps) : 0n;
-  const reward = rewardToRequester ? 0n : bps(amount, shares.rewardShareBps);
-  const treasury = bps(amount, shares.treasuryShareBps);
-  return [amount, keeper, reward, treasury, amount - keeper - reward - treasury];
-}
+/** How `amount` splits under `shares` (the market's SlashMath.split arguments). */
+const split = (shares: Shares, amount: bigint, withKeeper: boolean, rewardToRequester: boolean) =>
+  slashSplit(shares, amount, { keeper: withKeeper, reopens: !rewardToRequester });
 
 async function fixture() {
-  const base = await deployStakedMarket(ethers);
   const treasury2 = (await ethers.getSigners())[7];
-  const accounts = [base.owner, base.treasury, treasury2, base.requester, base.prover, base.prover2, base.keeper];
-  const check = (jobs: bigint[]) => expectAccounting(base.market, base.token, jobs, accounts);
-  return { ...base, treasury2, check };
+  return { ...(await deployCheckedMarket(ethers, [treasury2])), treasury2 };
 }
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 
@@ -96,20 +88,20 @@ describe("ProofMarket: a claim keeps the slash terms it was made under", functio
     const oldSplit = split(PARAMS, bps(BOND, PARAMS.abandonSlashBps), false, false);
     await expect(market.connect(prover).abandon(before.jobId, before.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(before.jobId, prover.address, 1n, FEE + oldSplit[2], oldSplit);
+      .withArgs(before.jobId, prover.address, 1n, FEE + oldSplit[2], FEE + oldSplit[2], oldSplit);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
 
     const betweenSplit = split(NEW_PARAMS, bps(BOND, NEW_PARAMS.abandonSlashBps), false, false);
     await expect(market.connect(prover).abandon(between.jobId, between.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(between.jobId, prover.address, 1n, FEE + betweenSplit[2], betweenSplit);
+      .withArgs(between.jobId, prover.address, 1n, FEE + betweenSplit[2], FEE + betweenSplit[2], betweenSplit);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3] + betweenSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
 
     await expect(market.connect(prover).abandon(after.jobId, after.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(after.jobId, prover.address, 1n, FEE + betweenSplit[2], betweenSplit);
+      .withArgs(after.jobId, prover.address, 1n, FEE + betweenSplit[2], FEE + betweenSplit[2], betweenSplit);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3] + betweenSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(betweenSplit[3]);
 
@@ -125,25 +117,25 @@ describe("ProofMarket: a claim keeps the slash terms it was made under", functio
     await market.connect(prover).claim(job.jobId, job.terms);
     await reprice(f);
 
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const oldSplit = split(PARAMS, BOND, true, false);
     const fee1 = FEE + oldSplit[2];
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee1, oldSplit);
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee1, fee1, oldSplit);
     expect(await market.withdrawable(keeper.address)).to.equal(oldSplit[1]);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
     expect(await market.withdrawable(requester.address)).to.equal(oldSplit[4]);
     expect((await market.account(prover.address)).staked).to.equal(STAKE - BOND);
 
-    const terms1 = { ...job.terms, fee: fee1 };
+    const terms1 = raised(job.terms, oldSplit[2]);
     await market.connect(prover2).claim(job.jobId, terms1);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const newSplit = split(NEW_PARAMS, BOND, true, false);
     await expect(market.connect(keeper).reassign(job.jobId, terms1))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover2.address, keeper.address, 2n, fee1 + newSplit[2], newSplit);
+      .withArgs(job.jobId, prover2.address, keeper.address, 2n, fee1 + newSplit[2], fee1 + newSplit[2], newSplit);
     expect(await market.withdrawable(keeper.address)).to.equal(oldSplit[1] + newSplit[1]);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(newSplit[3]);

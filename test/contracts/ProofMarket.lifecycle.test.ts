@@ -4,6 +4,7 @@ import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { ZeroAddress } from "ethers";
 import { BOND, deployStakedMarket, FEE, PARAMS, postJob, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
+import { claimDeadline } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -18,7 +19,7 @@ async function fixture() {
 
 describe("ProofMarket: job lifecycle", function () {
   describe("postJob", function () {
-    it("escrows the fee and opens the job", async function () {
+    it("escrows the fee (maxFee) and opens the job", async function () {
       const { market, token, requester, circuitId } = await loadFixture(fixture);
       const before = await token.balanceOf(await market.getAddress());
       const { jobId, terms, receipt } = await postJob(ethers, market, requester, circuitId, [1n, 2n]);
@@ -55,18 +56,19 @@ describe("ProofMarket: job lifecycle", function () {
   });
 
   describe("claim", function () {
-    it("locks the bond out of free stake and sets the deadline to now + provingWindow", async function () {
+    it("locks the bond out of free stake, records the claim's second and sets the deadline to now + provingWindow", async function () {
       const { market, requester, prover, circuitId } = await loadFixture(fixture);
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n]);
       const tx = await market.connect(prover).claim(jobId, terms);
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       await expect(tx)
         .to.emit(market, "JobClaimed")
-        .withArgs(jobId, prover.address, 0n, now + WINDOW, BOND);
+        .withArgs(jobId, prover.address, 0n, now + WINDOW, BOND, FEE);
       const state = await market.jobState(jobId);
       expect(state.status).to.equal(Status.Claimed);
       expect(state.assignee).to.equal(prover.address);
-      expect(state.deadline).to.equal(now + WINDOW);
+      expect(state.claimedAt).to.equal(now);
+      expect(await claimDeadline(market, jobId, terms)).to.equal(now + WINDOW);
       expect(await market.freeStake(prover.address)).to.equal(STAKE - BOND);
       expect((await market.account(prover.address)).locked).to.equal(BOND);
     });
@@ -75,8 +77,10 @@ describe("ProofMarket: job lifecycle", function () {
       const { market, requester, prover, circuitId } = await loadFixture(fixture);
       const { jobId, terms } = await postJob(ethers, market, requester, circuitId, [1n], { expiresIn: WINDOW + 100n });
       await time.increase(200);
-      await market.connect(prover).claim(jobId, terms);
-      expect((await market.jobState(jobId)).deadline).to.equal(terms.expiresAt);
+      await expect(market.connect(prover).claim(jobId, terms))
+        .to.emit(market, "JobClaimed")
+        .withArgs(jobId, prover.address, 0n, terms.expiresAt, BOND, FEE);
+      expect(await claimDeadline(market, jobId, terms)).to.equal(terms.expiresAt);
     });
 
     it("reverts when the stake is locked (free stake below the bond)", async function () {

@@ -11,12 +11,13 @@ import {
   STAKE,
   UNBONDING_DELAY,
 } from "./helpers/fixture.ts";
+import { bps } from "./helpers/splits.ts";
+import { claimDeadline, raised } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
 
 const Status = JOB_STATUS;
-const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
 
 async function fixture() {
   const base = await deployStakedMarket(ethers);
@@ -27,9 +28,9 @@ async function fixture() {
 }
 
 describe("ProofMarket: stalled claims, reassignment and abandonment", function () {
-  it("reassign after the deadline slashes the bond, splits it, raises the fee and reopens the job", async function () {
+  it("reassign after the deadline slashes the bond, splits it, raises both fees and reopens the job", async function () {
     const { market, treasury, requester, prover, prover2, keeper, job } = await loadFixture(fixture);
-    const { deadline } = await market.jobState(job.jobId);
+    const deadline = await claimDeadline(market, job.jobId, job.terms);
     await time.increaseTo(deadline + 1n);
     const split = {
       keeper: bps(BOND, PARAMS.keeperShareBps),
@@ -40,7 +41,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const newFee = FEE + split.reward;
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, [
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, newFee, [
         BOND,
         split.keeper,
         split.reward,
@@ -58,7 +59,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     expect(acct.locked).to.equal(0n);
 
     // The next prover claims on the new terms and is paid the raised fee.
-    const newTerms = { ...job.terms, fee: newFee };
+    const newTerms = raised(job.terms, split.reward);
     await expect(market.connect(prover2).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(
       market,
       "TermsMismatch",
@@ -72,7 +73,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
 
   it("reassign before the deadline reverts", async function () {
     const { market, keeper, job } = await loadFixture(fixture);
-    const { deadline } = await market.jobState(job.jobId);
+    const deadline = await claimDeadline(market, job.jobId, job.terms);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.be.revertedWithCustomError(market, "ClaimStillLive")
       .withArgs(job.jobId, deadline);
@@ -80,9 +81,9 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
 
   it("double reassign reverts (the job is Open after the first)", async function () {
     const { market, keeper, stranger, job } = await loadFixture(fixture);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
-    const newTerms = { ...job.terms, fee: FEE + bps(BOND, PARAMS.rewardShareBps) };
+    const newTerms = raised(job.terms, bps(BOND, PARAMS.rewardShareBps));
     await expect(market.connect(stranger).reassign(job.jobId, newTerms))
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Open);
@@ -90,7 +91,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
 
   it("the assignee cannot reassign its own stalled job to collect the keeper share", async function () {
     const { market, prover, job } = await loadFixture(fixture);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(prover).reassign(job.jobId, job.terms)).to.be.revertedWithCustomError(
       market,
       "AssigneeCannotReassign",
@@ -115,7 +116,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const treasuryShare = bps(slashed, PARAMS.treasuryShareBps);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, FEE + reward, [
+      .withArgs(job.jobId, prover.address, 1n, FEE + reward, FEE + reward, [
         slashed,
         0n,
         reward,
@@ -137,7 +138,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
       market,
       "NotAssignee",
     );
-    const { deadline } = await market.jobState(job.jobId);
+    const deadline = await claimDeadline(market, job.jobId, job.terms);
     await time.increaseTo(deadline + 1n);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.be.revertedWithCustomError(market, "ClaimExpired")
@@ -171,7 +172,7 @@ describe("ProofMarket: staking", function () {
       .to.be.revertedWithCustomError(market, "InsufficientStake")
       .withArgs(prover.address, STAKE - BOND, STAKE);
     await market.connect(prover).requestUnstake(STAKE - BOND);
-    await time.increaseTo((await market.jobState(job.jobId)).deadline + 1n);
+    await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
     const acct = await market.account(prover.address);
     expect(acct.staked).to.equal(0n);

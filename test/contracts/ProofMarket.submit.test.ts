@@ -10,6 +10,7 @@ import {
   realProof,
   registerExample,
 } from "./helpers/fixture.ts";
+import { claimDeadline } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -105,7 +106,7 @@ describe("ProofMarket: submitting proofs", function () {
 
   it("rejects submission after the deadline", async function () {
     const { market, prover, job } = await loadFixture(fixture);
-    const { deadline } = await market.jobState(job.jobId);
+    const deadline = await claimDeadline(market, job.jobId, job.terms);
     await time.increaseTo(deadline + 1n);
     await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals))
       .to.be.revertedWithCustomError(market, "ClaimExpired")
@@ -114,7 +115,7 @@ describe("ProofMarket: submitting proofs", function () {
 
   it("accepts submission at the deadline's last second", async function () {
     const { market, prover, job } = await loadFixture(fixture);
-    const { deadline } = await market.jobState(job.jobId);
+    const deadline = await claimDeadline(market, job.jobId, job.terms);
     await time.setNextBlockTimestamp(deadline);
     await expect(
       market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals),

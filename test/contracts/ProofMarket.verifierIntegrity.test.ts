@@ -9,40 +9,23 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { ZeroAddress, ZeroHash } from "ethers";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { expectAccounting } from "./helpers/accounting.ts";
-import {
-  batchArgs,
-  BOND,
-  deployStakedMarket,
-  FEE,
-  PARAMS,
-  postProvableJob,
-  STAKE,
-  type Terms,
-  WINDOW,
-} from "./helpers/fixture.ts";
+import { deployCheckedMarket } from "./helpers/accounting.ts";
+import { batchArgs, BOND, FEE, PARAMS, postProvableJob, STAKE, type Terms, WINDOW } from "./helpers/fixture.ts";
+import { bps } from "./helpers/splits.ts";
+import { claimDeadline } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
 
 const Status = JOB_STATUS;
-const bps = (amount: bigint, b: bigint) => (amount * b) / 10_000n;
 const NO_SLASH = [0n, 0n, 0n, 0n, 0n];
 /** A Groth16 proof's length: 8 words. */
 const GARBAGE_PROOF = new Uint8Array(256);
 
 async function fixture() {
-  const base = await deployStakedMarket(ethers);
-  const { market, owner, treasury, requester, prover, prover2, keeper, stranger } = base;
+  const base = await deployCheckedMarket(ethers);
   const rejecting = await ethers.deployContract("RejectingVerifier");
-  const rejectingCode = await ethers.provider.getCode(await rejecting.getAddress());
-  const accounts = [owner, treasury, requester, prover, prover2, keeper, stranger];
-  return {
-    ...base,
-    rejectingCode,
-    accounts,
-    check: (jobs: bigint[]) => expectAccounting(market, base.token, jobs, accounts),
-  };
+  return { ...base, rejectingCode: await ethers.provider.getCode(await rejecting.getAddress()) };
 }
 
 /** Registers poseidon_preimage/Groth16 (2 public inputs) with the given verifiers; returns the circuit id. */
@@ -78,7 +61,7 @@ async function expectAbandonCostsOnlyTheFraction(
   const s = abandonSplit();
   await expect(market.connect(prover).abandon(job.jobId, job.terms))
     .to.emit(market, "JobAbandoned")
-    .withArgs(job.jobId, prover.address, 1n, FEE + s.reward, [
+    .withArgs(job.jobId, prover.address, 1n, FEE + s.reward, FEE + s.reward, [
       s.slashed,
       0n,
       s.reward,
@@ -173,16 +156,16 @@ describe("ProofMarket: hostile verifiers", function () {
       .to.be.revertedWithCustomError(market, "TermsMismatch")
       .withArgs(unclaimed.jobId);
 
-    // abandon: no slash, the fee not raised.
+    // abandon: no slash, the fees not raised.
     await expect(market.connect(prover).abandon(abandoned.jobId, abandoned.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(abandoned.jobId, prover.address, 1n, FEE, NO_SLASH);
+      .withArgs(abandoned.jobId, prover.address, 1n, FEE, FEE, NO_SLASH);
     // reassign by a keeper after the deadline: no slash, nothing for the keeper.
-    const { deadline } = await market.jobState(stalled.jobId);
+    const deadline = await claimDeadline(market, stalled.jobId, stalled.terms);
     await time.increaseTo((deadline > expiring.terms.expiresAt ? deadline : expiring.terms.expiresAt) + 1n);
     await expect(market.connect(keeper).reassign(stalled.jobId, stalled.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(stalled.jobId, prover2.address, keeper.address, 1n, FEE, NO_SLASH);
+      .withArgs(stalled.jobId, prover2.address, keeper.address, 1n, FEE, FEE, NO_SLASH);
     // expire: the fee refunded, no slash.
     await expect(market.connect(keeper).expire(expiring.jobId, expiring.terms))
       .to.emit(market, "JobExpired")

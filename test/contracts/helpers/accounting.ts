@@ -1,35 +1,40 @@
 /**
  * The market's accounting invariant (ProofMarket's @dev note), checked from outside after a scenario:
  *
- *   token.balanceOf(market) == Σ fees of Open and Claimed jobs + Σ (staked + unbonding) + Σ withdrawable
+ *   token.balanceOf(market) == Σ maxFee of Open and Claimed jobs + Σ (staked + unbonding) + Σ withdrawable
  *
  * over the jobs and accounts a test names (requesters, provers, keepers, every treasury a slash may have paid), and
- * Σ locked == Σ bonds of Claimed jobs. A job's fee is the one escrowed now: the market stores only a commitment, so
- * the fee is read from its events (`JobPosted`, then the `newFee` of each `JobReassigned` / `JobAbandoned`) unless
- * the test passes the job's current terms, and either way it is checked against `jobTermsHash`.
+ * Σ locked == Σ bonds of Claimed jobs. A job's escrow is its current `maxFee` (the top of its price ramp, raised by
+ * each reopening's reward share): the market stores only a commitment, so the terms are folded from the job's events
+ * by the job book (common/market/jobBook.ts) unless the test passes the job's current terms, and either way they are
+ * checked against `jobTermsHash`.
  */
 import { expect } from "chai";
 import { AbiCoder, keccak256 } from "ethers";
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
-import { termsOf } from "../../../common/market/jobBook.ts";
-import type { Terms } from "./fixture.ts";
+import { currentTerms as foldedTerms } from "../../../common/market/jobBook.ts";
+import { createMarketReader } from "../../../common/market/marketReader.ts";
+import { deployStakedMarket, type Terms } from "./fixture.ts";
 
 export type AccountLike = string | { address: string };
-/** A job by id (its fee read from events), or with the terms the test holds for it now. */
+/** A job by id (its terms read from events), or with the terms the test holds for it now. */
 export type JobRef = bigint | { jobId: bigint; terms?: Terms };
 
-/** `JobTerms.hash`: keccak256(abi.encode(terms, verifierCodeHash)). */
+/** `JobTerms.hash`: keccak256(abi.encode(terms, verifierCodeHash)), the fields in the struct's order. */
 export function termsHash(terms: Terms, verifierCodeHash: string): string {
   return keccak256(
     AbiCoder.defaultAbiCoder().encode(
-      ["tuple(address,uint32,uint40,uint32,uint96,uint96,bytes32)", "bytes32"],
+      ["tuple(address,uint32,uint40,uint32,uint96,uint96,uint40,uint32,uint96,bytes32)", "bytes32"],
       [
         [
           terms.requester,
           terms.circuitId,
           terms.expiresAt,
           terms.provingWindow,
-          terms.fee,
+          terms.minFee,
+          terms.maxFee,
+          terms.rampStart,
+          terms.rampDuration,
           terms.bond,
           terms.inputsCommitment,
         ],
@@ -39,17 +44,12 @@ export function termsHash(terms: Terms, verifierCodeHash: string): string {
   );
 }
 
-/** A job's terms now: as posted, with the fee of its latest reopening. */
+/** A job's terms now: as posted, with the fees of its latest reopening (the job book's fold of its events). */
 export async function currentTerms(market: any, jobId: bigint): Promise<Terms> {
-  const [posted] = await market.queryFilter(market.filters.JobPosted(jobId));
-  if (posted === undefined) throw new Error(`job ${jobId}: no JobPosted event`);
-  const reopenings = [
-    ...(await market.queryFilter(market.filters.JobReassigned(jobId))),
-    ...(await market.queryFilter(market.filters.JobAbandoned(jobId))),
-  ].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-  const terms = termsOf(posted.args);
-  const last = reopenings.at(-1);
-  return last === undefined ? terms : { ...terms, fee: last.args.newFee };
+  const reader = createMarketReader({ provider: market.runner.provider, address: await market.getAddress() });
+  const terms = await foldedTerms(reader, 0, jobId);
+  if (terms === null) throw new Error(`job ${jobId}: no JobPosted event`);
+  return terms;
 }
 
 export interface AccountingSums {
@@ -77,10 +77,10 @@ export async function expectAccounting(
     const given = typeof ref === "bigint" ? undefined : ref.terms;
     const terms = given ?? (await currentTerms(market, jobId));
     const { verifierCodeHash } = await market.circuit(terms.circuitId);
-    expect(termsHash(terms, verifierCodeHash), `job ${jobId}: the fee counted is not the one escrowed`).to.equal(
+    expect(termsHash(terms, verifierCodeHash), `job ${jobId}: the maxFee counted is not the one escrowed`).to.equal(
       await market.jobTermsHash(jobId),
     );
-    escrow += terms.fee;
+    escrow += terms.maxFee;
     if (status === JOB_STATUS.Claimed) bonds += terms.bond;
   }
   const addresses = new Set(
@@ -97,7 +97,19 @@ export async function expectAccounting(
     owed += await market.withdrawable(a);
   }
   const balance = await token.balanceOf(await market.getAddress());
-  expect(balance, "token balance != Σ escrowed fees + Σ stakes + Σ withdrawable").to.equal(escrow + stakes + owed);
+  expect(balance, "token balance != Σ escrowed maxFees + Σ stakes + Σ withdrawable").to.equal(escrow + stakes + owed);
   expect(locked, "Σ locked != Σ bonds of Claimed jobs").to.equal(bonds);
   return { balance, escrow, stakes, owed, locked, bonds };
+}
+
+/**
+ * The staked market (fixture.ts) with `check(jobs)`: the invariant over those jobs and every account the fixture
+ * names (owner, treasury, requester, provers, keeper, stranger) and `extra` ones.
+ */
+export async function deployCheckedMarket(ethers: Parameters<typeof deployStakedMarket>[0], extra: AccountLike[] = []) {
+  const base = await deployStakedMarket(ethers);
+  const { owner, treasury, requester, prover, prover2, keeper, stranger } = base;
+  const accounts = [owner, treasury, requester, prover, prover2, keeper, stranger, ...extra];
+  const check = (jobs: readonly JobRef[]) => expectAccounting(base.market, base.token, jobs, accounts);
+  return { ...base, accounts, check };
 }
