@@ -6,6 +6,8 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as snarkjs from "snarkjs";
+// snarkjs keeps worker threads after zKey exports: released after the tests, so that the process exits.
+import "../helpers/releaseSnarkjs.ts";
 import { loadManifest, manifestPath, readCatalog } from "../../common/circuits/catalog.ts";
 import { artifactPath, type ProofSystem, sha256File } from "../../common/circuits/manifest.ts";
 import { renderGroth16BatchVerifier } from "../../circuits/tool/batchVerifier.ts";
