@@ -1,6 +1,6 @@
 /**
  * Writing a job's storage directly, for states that no short sequence of calls reaches (a job's 999th claim, fees
- * grown by 998 reopenings).
+ * grown by 998 reopenings), and seeing which entries a transaction wrote.
  *
  * The build does not ask solc for storage layouts (no `storageLayout` in the build info), so slots are found rather
  * than assumed: a mapping entry `m[jobId]` lives at keccak256(abi.encode(jobId, p)) where p is the mapping's
@@ -30,14 +30,35 @@ export function packJobState(s: JobStateWord): bigint {
   return s.status | (s.attempt << 8n) | (s.claimedAt << 24n) | (BigInt(s.assignee) << 64n) | (s.slashTermsId << 224n);
 }
 
+/** The slot of `m[key]` for a mapping `m` declared at slot `p` (a job id, or an address as a number). */
+function entrySlot(key: bigint, p: bigint): bigint {
+  return BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [key, p])));
+}
+
 /** The slot of `m[jobId]` for the mapping `m` whose entry for `jobId` holds `word`. */
 export async function findJobSlot(ethers: HardhatEthers, market: any, jobId: bigint, word: bigint): Promise<bigint> {
   const address = await market.getAddress();
   for (let p = 0n; p < BigInt(MAX_DECLARATION_SLOT); p++) {
-    const slot = BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "uint256"], [jobId, p])));
+    const slot = entrySlot(jobId, p);
     if (BigInt(await ethers.provider.getStorage(address, slot)) === word) return slot;
   }
   throw new Error(`job ${jobId}: no mapping entry holds ${toBeHex(word, 32)}`);
+}
+
+/**
+ * Whether transaction `txHash` wrote (SSTORE, read from the node's trace of it) an entry keyed by `account` of any
+ * mapping: a way to see a write that leaves a value as it was, such as a credit of zero.
+ */
+export async function wroteEntryOf(ethers: HardhatEthers, txHash: string, account: string): Promise<boolean> {
+  const trace = await ethers.provider.send("debug_traceTransaction", [txHash]);
+  // SSTORE's key is the top of the stack, the last word of a struct log's stack.
+  const written = new Set<bigint>(
+    trace.structLogs
+      .filter((l: { op: string }) => l.op === "SSTORE")
+      .map((l: { stack: string[] }) => BigInt(l.stack.at(-1)!)),
+  );
+  for (let p = 0n; p < BigInt(MAX_DECLARATION_SLOT); p++) if (written.has(entrySlot(BigInt(account), p))) return true;
+  return false;
 }
 
 async function writeWord(ethers: HardhatEthers, market: any, slot: bigint, word: bigint): Promise<void> {
