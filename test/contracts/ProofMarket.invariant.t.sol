@@ -239,11 +239,13 @@ contract MarketHandler {
 
     /// A fixed-price job (minFee = maxFee).
     function post(uint256 actorSeed, uint96 fee, uint96 bond, uint32 window) external {
-        _post(actorSeed, fee, type(uint256).max, 0, bond, window);
+        postRamped(actorSeed, fee, type(uint256).max, 0, bond, window);
     }
 
-    /// A job sold by reverse Dutch auction: `minSeed` picks the minimum below the maximum, `rampSeed` the ramp's
-    /// length (up to two days, zero included) and whether it starts now or later.
+    /// A job sold by reverse Dutch auction: `minSeed` picks the minimum below the maximum (type(uint256).max: equal
+    /// to it, a fixed price), `rampSeed` the ramp's length (up to two days, zero included) and whether it starts now
+    /// or later. One post in four asks for a maximum fee at the bound, so that escalations and earnings near 2^96 are
+    /// driven too.
     function postRamped(
         uint256 actorSeed,
         uint96 fee,
@@ -251,13 +253,7 @@ contract MarketHandler {
         uint256 rampSeed,
         uint96 bond,
         uint32 window
-    ) external {
-        _post(actorSeed, fee, minSeed, rampSeed, bond, window);
-    }
-
-    /// One post in four asks for a maximum fee at the bound, so that escalations and earnings near 2^96 are driven
-    /// too. `minSeed` = max: a fixed price.
-    function _post(uint256 actorSeed, uint96 fee, uint256 minSeed, uint256 rampSeed, uint96 bond, uint32 window) private {
+    ) public {
         calls++;
         MarketParams memory p = market.params();
         uint96 b = uint96(bound(bond, p.minBond, 1e22));
@@ -694,5 +690,54 @@ contract ProofMarketInvariantTest {
         require(market.withdrawable(requester) == owedBefore + t.maxFee + requesterShare, "escrow not refunded");
         invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
         invariant_slashesFollowTheClaimsTerms();
+    }
+
+    /// A ramped job claimed half way up its ramp and proved: the handler's payment checks run (a proof paid, a refund
+    /// credited) and find nothing wrong. Fails if a ramped job were never proven, or if its price or refund were off.
+    function test_rampedJobIsPaidItsLockedPriceAndRefundsTheRest() public {
+        handler.stake(0, type(uint96).max);
+        // Posted by actor 1, a ramp starting now (rampSeed % 3 != 2) of 1,000 s (rampSeed >> 8), from 1e20 up.
+        handler.postRamped(1, 1e21 + 1, 1e20, 1_000 << 8, 1e18, 600);
+        JobTerms memory t = handler.termsOf(0);
+        require(t.rampDuration == 1_000 && t.minFee == 1e20 && t.maxFee > t.minFee, "not the ramp meant");
+        vm.warp(uint256(t.rampStart) + 500);
+        handler.claim(0, 0);
+        JobState memory s = market.jobState(JobId.wrap(handler.jobIds(0)));
+        require(s.status == JobStatus.Claimed && s.assignee == handler.actors(0), "claim failed");
+        uint256 price = handler.lockedPrice(handler.jobIds(0));
+        require(price == t.minFee + (uint256(t.maxFee) - t.minFee) / 2, "not the middle of the ramp");
+        vm.warp(block.timestamp + 60);
+        handler.submit(0);
+        require(market.jobState(JobId.wrap(handler.jobIds(0))).status == JobStatus.Proved, "proof failed");
+        require(handler.proofsPaid() == 1 && handler.refundsOnProof() == 1, "the payment checks did not run");
+        require(handler.priceBreaches() == 0, "price rules broken");
+        require(market.withdrawable(handler.actors(0)) == price, "prover not paid the locked price");
+        require(market.withdrawable(t.requester) == t.maxFee - price, "requester not refunded the rest");
+        invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
+    }
+
+    /// The price check can fail: with the price the handler expects for a claim made wrong, the proof that follows
+    /// is counted as a breach and `invariant_claimsLockTheRampPrice` fails.
+    function test_priceCheckCatchesAWrongPrice() public {
+        handler.stake(0, type(uint96).max);
+        handler.postRamped(1, 1e21 + 1, 1e20, 1_000 << 8, 1e18, 600);
+        vm.warp(uint256(handler.termsOf(0).rampStart) + 500);
+        handler.claim(0, 0);
+        uint256 jobId = handler.jobIds(0);
+        uint256 price = handler.lockedPrice(jobId);
+        require(price > 0, "claim failed");
+        // `lockedPrice[jobId]` in the handler's storage, found as the mapping entry holding the price.
+        bytes32 slot;
+        for (uint256 p; p < 64 && slot == bytes32(0); ++p) {
+            bytes32 candidate = keccak256(abi.encode(jobId, p));
+            if (uint256(vm.load(address(handler), candidate)) == price) slot = candidate;
+        }
+        require(slot != bytes32(0), "lockedPrice slot not found");
+        vm.store(address(handler), slot, bytes32(price + 1));
+        handler.submit(0);
+        require(handler.priceBreaches() == 1, "a wrong expected price went unnoticed");
+        try this.invariant_claimsLockTheRampPrice() {
+            revert("invariant_claimsLockTheRampPrice passed with a breach");
+        } catch {}
     }
 }
