@@ -4,18 +4,31 @@
  * (requester/cli.ts), `npm start` and the end-to-end test.
  */
 import { readFileSync } from "node:fs";
-import { ContractFactory, type JsonRpcProvider, MaxUint256, type Wallet } from "ethers";
+import {
+  ContractFactory,
+  formatUnits,
+  type JsonRpcProvider,
+  MaxUint256,
+  type Wallet,
+  toBeHex,
+  zeroPadValue,
+} from "ethers";
 import { PROOF_SYSTEMS, type ProofSystem } from "../common/circuits/manifest.ts";
 import { artifactFile, type LocatedManifest, manifestFor } from "../common/circuits/registeredManifest.ts";
 import { connectMarket, connectToken } from "../common/contracts/artifacts.ts";
 import type { CompiledContract } from "../common/contracts/solc.ts";
 import { circuitRegistration, compileVerifiers, NO_BATCH_VERIFIER } from "../common/deploy/circuitRegistration.ts";
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
-import { currentTerms, type JobTerms } from "../common/market/jobBook.ts";
+import { currentTerms, JobBook, type JobTerms } from "../common/market/jobBook.ts";
 import { createMarketReader, jobTopics } from "../common/market/marketReader.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
+import { deadlineFrom, type PriceRamp, priceAt } from "../common/market/price.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
+import { RequestError } from "./errors.ts";
+import { checkRamp, type Pricing, rampOf } from "./pricing.ts";
 import { proofFromChain, snarkjsJson } from "./proofs.ts";
+
+export { RequestError } from "./errors.ts";
 
 export interface RequesterOptions {
   provider: JsonRpcProvider;
@@ -30,23 +43,70 @@ export interface RequesterOptions {
   startBlock?: number;
 }
 
-export interface PostRequest {
+/** A job to post: its circuit and inputs, its price (a fixed fee or a ramp, requester/pricing.ts), its terms. */
+export type PostRequest = {
   circuitId: bigint;
   /** The inputs document (every input signal, public and private). */
   inputs: Record<string, unknown>;
-  fee: bigint;
   bond: bigint;
   provingWindow: bigint;
   /** Seconds from now until the job expires. */
   expiresIn: number;
+} & Pricing;
+
+export interface PostedJob {
+  jobId: bigint;
+  inputsURI: string;
+  inputsHash: string;
+  /** The circuit has no public inputs: any proof of it fits the job (see postJob). */
+  anyProofFits: boolean;
+  /** The ramp as posted; its start is a unix second (the posting block's when the price rises from posting). */
+  ramp: PriceRamp;
+  expiresAt: bigint;
+  /** What the market took into escrow: the maximum fee. */
+  escrow: bigint;
 }
 
-export class RequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RequestError";
-  }
+/**
+ * A job as the chain has it now. Its terms, and what follows from them (the deadline, the prices), come from the
+ * job's events: null when the market's deployment block is not known (with --market and no --start-block).
+ */
+export interface JobReport {
+  status: string;
+  attempt: number;
+  /** The claim's holder (Claimed) or the prover paid (Proved); the zero address otherwise. */
+  assignee: string;
+  terms: JobTerms | null;
+  /** The second the live claim was made at (Claimed). */
+  claimedAt: bigint | null;
+  /** The live claim's deadline (Claimed). */
+  deadline: bigint | null;
+  /** What a claim would lock now (Open). */
+  priceNow: bigint | null;
+  /** What the live claim locked (Claimed): a proof is paid that. */
+  lockedPrice: bigint | null;
+  /** What the prover was paid (Proved). */
+  paid: bigint | null;
+  /** What the requester got back: the escrow less the price paid (Proved), all of it (Cancelled, Expired). */
+  refund: bigint | null;
 }
+
+/** A circuit's recent locked prices as the chain shows them (see `lockedPrices`). */
+export interface LockedPrices {
+  /** The blocks read. */
+  fromBlock: number;
+  toBlock: number;
+  /** Jobs of the circuit posted in those blocks. */
+  jobs: number;
+  /** The price each claim of those jobs locked (the latest RECENT_CLAIMS), oldest first. */
+  claims: { jobId: bigint; attempt: number; price: bigint; blockNumber: number }[];
+}
+
+/**
+ * How many claims a quote looks at, the latest: enough for a median, recent enough to be the going price; as many as
+ * the coordinator's Circuit.recentLockedPrices and the subgraph keep (RECENT_LOCKED_PRICES), so both sources agree.
+ */
+export const RECENT_CLAIMS = 20;
 
 const TERMINAL = ["Proved", "Cancelled", "Expired"];
 
@@ -117,6 +177,15 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
     return terms;
   }
 
+  let tokenMeta: Promise<{ decimals: number; symbol: string }> | undefined;
+  function tokenInfo(): Promise<{ decimals: number; symbol: string }> {
+    tokenMeta ??= (async () => {
+      const erc20 = connectToken(await market.token(), provider);
+      return { decimals: Number(await erc20.decimals()), symbol: await erc20.symbol() };
+    })();
+    return tokenMeta;
+  }
+
   async function deploy(artifact: CompiledContract): Promise<string> {
     const contract = await new ContractFactory(artifact.abi, artifact.bytecode, signer).deploy();
     await contract.waitForDeployment();
@@ -140,13 +209,22 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
       return event!.args.circuitId as bigint;
     },
 
+    /** The market's token: its decimals and symbol, to read and show amounts in token units. */
+    token: tokenInfo,
+
     /**
-     * Checks the inputs against the circuit, stores them (coordinator upload, or a data: URI), approves the fee and
-     * posts the job. Returns its id. Inputs that do not fit the circuit are refused before anything is sent.
+     * Checks the price (requester/pricing.ts: checkRamp) and the inputs against the circuit, stores the inputs
+     * (coordinator upload, or a data: URI), approves the escrow (the maximum fee) and posts the job. Anything
+     * refused is refused before anything is sent.
      */
-    async postJob(
-      request: PostRequest,
-    ): Promise<{ jobId: bigint; inputsURI: string; inputsHash: string; anyProofFits: boolean }> {
+    async postJob(request: PostRequest): Promise<PostedJob> {
+      const ramp = rampOf(request);
+      const { decimals, symbol } = await tokenInfo();
+      checkRamp(
+        ramp,
+        { provingWindow: request.provingWindow, expiresIn: BigInt(request.expiresIn) },
+        (amount) => `${formatUnits(amount, decimals)} ${symbol}`,
+      );
       const circuit = await manifestOf(request.circuitId);
       const { manifest } = circuit.located;
       let parsed;
@@ -163,59 +241,138 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
         stored = { uri, hash: sha256Hex(bytes) };
       }
       const token = connectToken(await market.token(), signer);
-      if ((await token.allowance(wallet.address, marketAddress)) < request.fee)
+      if ((await token.allowance(wallet.address, marketAddress)) < ramp.maxFee)
         await (await token.approve(marketAddress, MaxUint256)).wait();
-      const now = (await provider.getBlock("latest"))!.timestamp;
+      const now = BigInt((await provider.getBlock("latest"))!.timestamp);
       const receipt = await (
         await market.postJob({
           circuitId: request.circuitId,
-          fee: request.fee,
+          minFee: ramp.minFee,
+          maxFee: ramp.maxFee,
+          // 0 is "at posting" to the market, which writes the posting block's second.
+          rampStart: ramp.rampStart === 0n ? 0n : now + ramp.rampStart,
+          rampDuration: ramp.rampDuration,
           bond: request.bond,
           provingWindow: request.provingWindow,
-          expiresAt: BigInt(now + request.expiresIn),
+          expiresAt: now + BigInt(request.expiresIn),
           inputsCommitment: parsed.inputsCommitment,
           inputsHash: stored.hash,
           inputsURI: stored.uri,
         })
       ).wait();
-      const posted = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted");
+      const posted = receipt!.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "JobPosted")!;
+      const a = posted.args;
       return {
-        jobId: posted!.args.jobId as bigint,
+        jobId: a.jobId as bigint,
         inputsURI: stored.uri,
         inputsHash: stored.hash,
         // The market binds a proof to the job's public inputs only (DESIGN.md rule 3): with none, any proof of the
         // circuit fits, one made for another job or long before this one included.
         anyProofFits: circuit.nPublicInputs === 0,
+        ramp: { minFee: a.minFee, maxFee: a.maxFee, rampStart: a.rampStart, rampDuration: a.rampDuration },
+        expiresAt: a.expiresAt as bigint,
+        escrow: a.maxFee as bigint,
       };
     },
 
-    async status(jobId: bigint) {
-      const state = await market.jobState(jobId);
-      if (jobStatusName(state.status) === "None") throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
-      return {
-        status: jobStatusName(state.status),
+    /**
+     * The job's state, read at one block, with its terms and prices from its events when the market's deployment
+     * block is known (the deadline and the locked price follow from the claim's second: common/market/price.ts).
+     */
+    async status(jobId: bigint): Promise<JobReport> {
+      const head = (await provider.getBlock("latest"))!;
+      const state = await market.jobState(jobId, { blockTag: head.number });
+      const status = jobStatusName(state.status);
+      if (status === "None") throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
+      const report: JobReport = {
+        status,
         attempt: Number(state.attempt),
         assignee: state.assignee as string,
+        terms: null,
+        claimedAt: status === "Claimed" ? (state.claimedAt as bigint) : null,
+        deadline: null,
+        priceNow: null,
+        lockedPrice: null,
+        paid: null,
+        refund: null,
       };
+      if (startBlock === undefined) return report;
+      const book = new JobBook();
+      book.apply(await reader.scan(startBlock, jobTopics(jobId), head.number));
+      const job = book.jobs.get(jobId);
+      if (job === undefined) return report; // posted before the given start block
+      const terms = job.terms;
+      report.terms = terms;
+      if (status === "Open") report.priceNow = priceAt(terms, BigInt(head.timestamp));
+      if (report.claimedAt !== null) {
+        report.deadline = deadlineFrom(terms, report.claimedAt);
+        report.lockedPrice = priceAt(terms, report.claimedAt);
+      }
+      if (status === "Proved" && job.price !== null) {
+        report.paid = job.price;
+        report.refund = terms.maxFee - job.price;
+      }
+      if (status === "Cancelled" || status === "Expired") report.refund = terms.maxFee;
+      return report;
     },
 
-    /** Calls `onChange` on every change of status or attempt until the job is Proved, Cancelled or Expired. */
+    /**
+     * Calls `onChange` on every change of status or attempt until the job is Proved, Cancelled or Expired. Polls
+     * the job's state alone; its events are read again only when it changed.
+     */
     async watch(
       jobId: bigint,
-      onChange: (s: { status: string; attempt: number; assignee: string }) => void,
+      onChange: (s: JobReport) => void,
       { pollMs = 1000, timeoutMs = Infinity } = {},
     ): Promise<string> {
       const started = Date.now();
       let last = "";
       for (;;) {
-        const s = await this.status(jobId);
-        const key = `${s.status}/${s.attempt}`;
-        if (key !== last) onChange(s);
-        last = key;
-        if (TERMINAL.includes(s.status)) return s.status;
-        if (Date.now() - started > timeoutMs) throw new RequestError(`job ${jobId} is still ${s.status}`);
+        const state = await market.jobState(jobId);
+        let status: string = jobStatusName(state.status);
+        if (`${status}/${state.attempt}` !== last) {
+          // Read at a block of its own: it may be newer than the state polled, and is what is shown.
+          const report = await this.status(jobId);
+          status = report.status;
+          last = `${status}/${report.attempt}`;
+          onChange(report);
+        }
+        if (TERMINAL.includes(status)) return status;
+        if (Date.now() - started > timeoutMs) throw new RequestError(`job ${jobId} is still ${status}`);
         await new Promise((r) => setTimeout(r, pollMs));
       }
+    },
+
+    /**
+     * The prices that claims of a circuit's jobs locked, from the chain: the jobs posted for the circuit in the
+     * last `blocks` blocks (JobPosted, found by its indexed circuit id), then the claims of those jobs (JobClaimed)
+     * up to the head, the latest RECENT_CLAIMS kept. Never before the market's deployment block, when known.
+     */
+    async lockedPrices(circuitId: bigint, blocks: number): Promise<LockedPrices> {
+      if (circuitId <= 0n || circuitId > BigInt(await market.circuitCount()))
+        throw new RequestError(`no circuit ${circuitId} is registered on market ${marketAddress}`);
+      const toBlock = await reader.head();
+      const fromBlock = Math.max(startBlock ?? 0, toBlock - blocks + 1, 0);
+      const circuitTopic = zeroPadValue(toBeHex(circuitId), 32);
+      const postedTopic = market.interface.getEvent("JobPosted").topicHash;
+      const posted = await reader.scan(fromBlock, [postedTopic, null, circuitTopic], toBlock);
+      const jobs = new Set(posted.map((e) => e.args.jobId as bigint));
+      // A claim's job id is indexed, its circuit is not: the claims since the first such job are read and kept
+      // when their job is one of these.
+      const claimed =
+        posted.length === 0
+          ? []
+          : await reader.scan(posted[0].blockNumber, [market.interface.getEvent("JobClaimed").topicHash], toBlock);
+      const claims = claimed
+        .filter((e) => jobs.has(e.args.jobId as bigint))
+        .slice(-RECENT_CLAIMS)
+        .map((e) => ({
+          jobId: e.args.jobId as bigint,
+          attempt: Number(e.args.attempt),
+          price: e.args.price as bigint,
+          blockNumber: e.blockNumber,
+        }));
+      return { fromBlock, toBlock, jobs: jobs.size, claims };
     },
 
     /** The proof and public signals of a proved job, from its proving transaction, verified against the vkey. */

@@ -8,16 +8,13 @@ import path from "node:path";
 import { expect } from "chai";
 import { formatEther, Wallet } from "ethers";
 import { freePort, type LocalChain, startLocalChain } from "../../dev/localNode.ts";
-import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectToken } from "../../common/contracts/artifacts.ts";
 import { exampleCircuitId } from "../../common/deploy/circuitRegistration.ts";
 import { deployDevnet, type DevnetDeployment } from "../../dev/devnet.ts";
-import { runProcess } from "../helpers/runProcess.ts";
+import { runRequester } from "./helpers.ts";
 
-const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
-
-const run = (args: string[], env: Record<string, string> = {}) => runProcess(process.execPath, [CLI, ...args], { env });
+const run = runRequester;
 
 describe("proofmarket-requester CLI", function () {
   let chain: LocalChain;
@@ -35,11 +32,26 @@ describe("proofmarket-requester CLI", function () {
   it("shows help without a chain, its version, and exits 2 on any bad usage", async function () {
     const help = await run(["help"]);
     expect(help.code).to.equal(0);
-    for (const command of ["register", "post", "status", "watch", "proof", "cancel", "expire", "faucet"])
+    for (const command of ["register", "post", "status", "watch", "quote", "proof", "cancel", "expire", "faucet"])
       expect(help.stdout).to.match(new RegExp(`^  ${command}\\b`, "m"));
     const postHelp = (await run(["post", "--help"])).stdout.replace(/\s+/g, " ");
     expect(postHelp).to.contain('--window <seconds> the proving window a claim gets (default: "300")');
     expect(postHelp).to.contain("JSON-RPC URL of the chain (env: PM_RPC_URL)");
+    // The price options, their defaults and why.
+    expect(postHelp).to.contain("--min-fee <amount> the price the job opens at (default: a tenth of --max-fee)");
+    expect(postHelp).to.contain(
+      "--ramp <seconds> how long the price takes to rise from --min-fee to --max-fee (default: 600)",
+    );
+    expect(postHelp).to.contain("--fee <amount> a fixed price instead of a ramp");
+    expect(postHelp).to.contain(
+      "Why the defaults (--min-fee a tenth of --max-fee, --ramp 600): a prover claims in the first block at or above " +
+        "its own price, so it is paid at most one block's rise above it. Over 600 s a 12 s block raises the price by " +
+        "(max - min)/50: at most 2% of --max-fee whatever the minimum",
+    );
+    expect(postHelp).to.contain("(--ramp-delay + --ramp <= --expires-in - --window)");
+    const quoteHelp = (await run(["quote", "--help"])).stdout.replace(/\s+/g, " ");
+    expect(quoteHelp).to.contain("--blocks <n> look at the jobs posted in this many latest blocks");
+    expect(quoteHelp).to.contain("With no price to go by it says so, tells how to choose by hand, and exits 1.");
     expect((await run(["--version"])).stdout).to.match(/^\d+\.\d+\.\d+\n$/);
 
     const typo = await run(["stauts", "1"]);
@@ -55,6 +67,27 @@ describe("proofmarket-requester CLI", function () {
     const badAmount = await run(["post", "--circuit", "1", "--inputs", "x.json", "--fee", "1e3", "--bond", "1"]);
     expect(badAmount.code).to.equal(2);
     expect(badAmount.stderr).to.match(/^--fee: expected a token amount, got 1e3/);
+    // The price is checked before the chain is asked anything.
+    const noPrice = await run(["post", "--circuit", "1", "--inputs", "x.json", "--bond", "1"], { PM_RPC_URL: "" });
+    expect(noPrice.code).to.equal(2);
+    expect(noPrice.stderr).to.match(/^no price: give --max-fee AMOUNT .* or --fee AMOUNT \(a fixed price\)/);
+    const both = await run([
+      "post",
+      "--circuit",
+      "1",
+      "--inputs",
+      "x.json",
+      "--bond",
+      "1",
+      "--fee",
+      "1",
+      "--ramp",
+      "60",
+    ]);
+    expect([both.code, both.stderr]).to.deep.equal([
+      2,
+      "error: option '--fee <amount>' cannot be used with option '--ramp <seconds>'\n",
+    ]);
     const noChain = await run(["status", "1"], { PM_RPC_URL: "" });
     expect([noChain.code, noChain.stderr]).to.deep.equal([2, "no chain: give --rpc-url URL or PM_RPC_URL\n"]);
   });

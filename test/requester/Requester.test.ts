@@ -13,11 +13,11 @@ import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { advanceTime, type Devnet, startDevnet, workerConfigFor } from "../helpers/market.ts";
 import { stakedWorkerConfig, startWorker } from "../helpers/workerProcess.ts";
 import { runProcess } from "../helpers/runProcess.ts";
+import { REQUESTER_CLI, requesterEnv } from "./helpers.ts";
 
-const CLI = path.join(REPO_ROOT, "requester", "cli.ts");
 const SNARKJS = path.join(REPO_ROOT, "node_modules", "snarkjs", "build", "cli.cjs");
 
-const run = (args: string[], env: Record<string, string> = {}, program = CLI) =>
+const run = (args: string[], env: Record<string, string> = {}, program = REQUESTER_CLI) =>
   runProcess(process.execPath, [program, ...args], { env });
 
 describe("requester CLI", function () {
@@ -32,13 +32,7 @@ describe("requester CLI", function () {
 
   before(async function () {
     devnet = await startDevnet();
-    env = {
-      PM_RPC_URL: devnet.chain.url,
-      PM_MARKET_ADDRESS: devnet.deployment.market,
-      // The devnet's market is deployed on a fresh chain: its events start at block 0 or later.
-      PM_START_BLOCK: "0",
-      PM_PRIVATE_KEY: devnet.chain.accounts[2].privateKey,
-    };
+    env = requesterEnv(devnet);
   });
 
   after(async function () {
@@ -73,6 +67,9 @@ describe("requester CLI", function () {
         .split("\n")
         .map((l) => JSON.parse(l).status);
       expect(statuses.at(-1)).to.equal("Proved");
+      // A fixed fee: the prover is paid all of it, nothing comes back.
+      const proved = JSON.parse((await run(["status", jobId], env)).stdout);
+      expect(proved).to.deep.include({ status: "Proved", minFee: "2.5", maxFee: "2.5", paid: "2.5", refund: "0.0" });
 
       const out = path.join(dir, "proof");
       const fetched = await run(["proof", jobId, "--out", out], env);
