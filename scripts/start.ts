@@ -2,9 +2,10 @@
  * `npm start`: ProofMarket on one machine. Starts a local chain (hardhat node, 127.0.0.1:8545), deploys the
  * market with the Devnet Ignition module (test token, market, example circuits), starts the coordinator on SQLite
  * (127.0.0.1:8080) and one staked worker (with the keeper role), posts a few demo jobs through the requester
- * client, and prints where GraphiQL is with a ready-made query. Ctrl-C stops everything (the worker settles what
- * it holds first). State and logs go to .devnet/ and start fresh each time; .devnet/pids.json names each
- * component's process. When a component dies, it says which, how, and where its log is.
+ * client (each priced by a ramp from 1 to 3 PMT over 120 s), and prints where GraphiQL is with a ready-made query.
+ * Ctrl-C stops everything (the worker settles what it holds first). State and logs go to .devnet/ and start fresh
+ * each time; .devnet/pids.json names each component's process. When a component dies, it says which, how, and
+ * where its log is.
  *
  *   PM_DEVNET_CHAIN_PORT (8545), PM_DEVNET_COORDINATOR_PORT (8080), PM_DEVNET_METRICS_PORT (9464), PM_DEVNET_JOBS (3),
  *   PM_DEVNET_DIR (.devnet), PM_DEVNET_DEPLOYMENT (the Ignition deployment id, devnet)
@@ -221,7 +222,10 @@ try {
     const { jobId } = await requester.postJob({
       circuitId: exampleCircuitId(name, "groth16"),
       inputs: await exampleInputs(name, `demo-${i}`),
-      fee: parseEther("3"),
+      // A ramp, so the worker's log shows it pricing: it claims when the price reaches its own.
+      minFee: parseEther("1"),
+      maxFee: parseEther("3"),
+      rampDuration: 120n,
       bond: parseEther("2"),
       provingWindow: 300n,
       expiresIn: 3600,
