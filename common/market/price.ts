@@ -12,7 +12,7 @@ export interface PriceRamp {
   maxFee: bigint;
   /** Unix seconds. */
   rampStart: bigint;
-  /** Seconds; 0 means `maxFee` from `rampStart` on. */
+  /** Seconds; 0 means `minFee` up to `rampStart` and `maxFee` from the second after. */
   rampDuration: bigint;
 }
 
@@ -26,7 +26,8 @@ export function priceAt(ramp: PriceRamp, timestamp: bigint): bigint {
 
 /**
  * The first second at which the price is at least `price` (null if it never gets there): a prover whose
- * reservation price is `price` claims in the first block at or after it.
+ * reservation price is `price` claims in the first block at or after it. For a price at or below `minFee`, which
+ * every second asks, the answer is `rampStart` by convention (callers ask only about prices above the price now).
  */
 export function firstSecondAtPrice(ramp: PriceRamp, price: bigint): bigint | null {
   if (price <= ramp.minFee) return ramp.rampStart;

@@ -26,7 +26,8 @@ struct JobTerms {
     uint96 maxFee;
     /// When the price starts to rise (unix seconds).
     uint40 rampStart;
-    /// Seconds the price takes to rise from `minFee` to `maxFee` (0: it is `maxFee` from `rampStart` on).
+    /// Seconds the price takes to rise from `minFee` to `maxFee` (0: `minFee` up to `rampStart`, `maxFee` from the
+    /// second after).
     uint32 rampDuration;
     /// Stake that a claim locks and that a missed deadline forfeits.
     uint96 bond;

@@ -7,6 +7,19 @@ import { connectMarket } from "../../common/contracts/artifacts.ts";
 import type { Devnet } from "../../dev/devnet.ts";
 
 export { type Devnet, type PostOptions, postJob, startDevnet } from "../../dev/devnet.ts";
+import { startDevnet } from "../../dev/devnet.ts";
+
+/**
+ * A devnet whose node mines a block every `blockSeconds` whether or not anything is sent, and none in between, as a
+ * live chain does (automine off): for tests where which block a transaction lands in matters, such as a claim at the
+ * second a job's price reaches a reservation.
+ */
+export async function startIntervalDevnet(blockSeconds: number): Promise<Devnet> {
+  const devnet = await startDevnet();
+  await devnet.chain.provider.send("evm_setAutomine", [false]);
+  await devnet.chain.provider.send("evm_setIntervalMining", [blockSeconds * 1000]);
+  return devnet;
+}
 
 export async function waitForStatus(devnet: Devnet, jobId: bigint, status: bigint, timeoutMs = 90_000): Promise<void> {
   const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
@@ -34,6 +47,8 @@ export function workerConfigFor(
     manifest: string;
     system: ProofSystem;
     backend?: "snarkjs" | "rapidsnark" | "command";
+    /** The circuit's reservation price: { floor, perProvingSecond } in token base units. */
+    price?: { floor?: string; perProvingSecond?: string };
   }[],
   extra: Record<string, unknown> = {},
 ) {

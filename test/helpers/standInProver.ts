@@ -2,7 +2,8 @@
  * A stand-in for an external prover program, with rapidsnark's command line:
  *   standInProver.ts <zkey> <witness.wtns> <proof.json> <public.json>
  * It proves with snarkjs (Groth16) in its own process. STANDIN_MODE=bad writes a proof that does not verify;
- * STANDIN_CALLS=<file> appends a line per call, so a test can see that it ran.
+ * STANDIN_CALLS=<file> appends a line per call, so a test can see that it ran. STANDIN_DELAY_MS=<ms> holds the
+ * proof back that long after it is made, as a slow machine would: the worker's slot stays busy meanwhile.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import * as snarkjs from "snarkjs";
@@ -16,6 +17,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, witness);
+  const delayMs = Number(process.env.STANDIN_DELAY_MS ?? 0);
+  if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
   if (process.env.STANDIN_MODE === "bad") [proof.pi_a, proof.pi_c] = [proof.pi_c, proof.pi_a];
   writeFileSync(proofFile, JSON.stringify(proof));
   writeFileSync(publicFile, JSON.stringify(publicSignals));

@@ -13,7 +13,7 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { firstSecondAtPrice, priceAt, rampStep } from "../../common/market/price.ts";
-import { type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
+import { type Devnet, postJob, startIntervalDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
 import { trackedWorkers } from "../helpers/trackedWorkers.ts";
 import { metricSamples, stakedWorkerConfig, workerCommand } from "../helpers/workerProcess.ts";
 
@@ -26,10 +26,7 @@ describe("prover-worker reservation prices, against a real local chain", functio
   const run = trackedWorkers();
 
   before(async function () {
-    devnet = await startDevnet();
-    // A block every BLOCK_SECONDS whether or not anything is sent, and none in between: a live chain's blocks.
-    await devnet.chain.provider.send("evm_setAutomine", [false]);
-    await devnet.chain.provider.send("evm_setIntervalMining", [Number(BLOCK_SECONDS) * 1000]);
+    devnet = await startIntervalDevnet(Number(BLOCK_SECONDS));
   });
 
   after(async function () {
