@@ -13,14 +13,7 @@ import { connectChain, marketOf } from "../common/cli/chain.ts";
 import { addFaucetCommand } from "../common/cli/faucet.ts";
 import { checkAmount, createProgram, runProgram, toBaseUnits, UsageError } from "../common/cli/program.ts";
 import { FaucetRefused } from "../common/deploy/faucet.ts";
-import {
-  createRequester,
-  type JobReport,
-  type LockedPrices,
-  RECENT_CLAIMS,
-  RequestError,
-  type Requester,
-} from "./client.ts";
+import { createRequester, type JobReport, RECENT_CLAIMS, RequestError, type Requester } from "./client.ts";
 import {
   DEFAULT_RAMP_SECONDS,
   explainSuggestion,
@@ -57,9 +50,10 @@ const program = createProgram("proofmarket-requester", "Post ProofMarket proving
     ).env("PM_START_BLOCK"),
   )
   .addOption(
-    new Option("--coordinator <url>", "coordinator for inputs uploads (default: inline data: URI)").env(
-      "PM_COORDINATOR_URL",
-    ),
+    new Option(
+      "--coordinator <url>",
+      "coordinator for inputs uploads (default: inline data: URI) and quote's prices (default: from the chain)",
+    ).env("PM_COORDINATOR_URL"),
   )
   .addOption(
     new Option(
@@ -328,39 +322,57 @@ program
     "suggest --min-fee, --max-fee and --ramp for a circuit from the prices that recent claims of its jobs locked",
   )
   .requiredOption("--circuit <id>", "the circuit's id")
+  .addOption(
+    new Option(
+      "--source <where>",
+      "where the prices are read (default: the coordinator when one is given, else the chain)",
+    ).choices(["chain", "coordinator"]),
+  )
   .option(
     "--blocks <n>",
-    "look at the jobs posted in this many latest blocks (about a week of 12 s blocks), and their claims",
+    "from the chain: the jobs posted in this many latest blocks (about a week of 12 s blocks), and their claims",
     DEFAULT_QUOTE_BLOCKS,
   )
   .option("--json", "print the quote as JSON")
   .addHelpText(
     "after",
     `
-Reads the chain: the circuit's jobs posted in the last --blocks blocks (never before --start-block), and the
-price each claim of them locked (the latest ${RECENT_CLAIMS}). It suggests a minimum ${SUGGEST_BELOW_PERCENT}% below the lowest price, a
-maximum ${SUGGEST_ABOVE_PERCENT}% above the highest, and the shortest whole-minute ramp that rises by at most 2% of the maximum
-per 12 s block, and says why. With no price to go by it says so, tells how to choose by hand, and exits 1.`,
+It takes the prices the latest ${RECENT_CLAIMS} claims of the circuit's jobs locked: from the coordinator's GraphQL
+(Circuit.recentLockedPrices) when --coordinator or PM_COORDINATOR_URL is given, else from the chain (the
+circuit's jobs posted in the last --blocks blocks, never before --start-block, and their claims). It suggests a
+minimum ${SUGGEST_BELOW_PERCENT}% below the lowest price, a maximum ${SUGGEST_ABOVE_PERCENT}% above the highest, and the shortest whole-minute ramp that
+rises by at most 2% of the maximum per 12 s block, and says why. With no price to go by it says so, tells how
+to choose by hand, and exits 1.`,
   )
-  .action(async (opts: { circuit: string; blocks: string; json?: boolean }) => {
+  .action(async (opts: { circuit: string; source?: "chain" | "coordinator"; blocks: string; json?: boolean }) => {
     if (!/^\d+$/.test(opts.circuit)) throw new UsageError(`--circuit: expected a circuit id, got ${opts.circuit}`);
     if (!/^[1-9]\d*$/.test(opts.blocks))
       throw new UsageError(`--blocks: expected a number of blocks (1 or more), got ${opts.blocks}`);
+    const source = opts.source ?? (program.opts<ChainOptions>().coordinator ? "coordinator" : "chain");
     const { requester } = await connect();
     const { symbol } = await requester.token();
     const units = await unitsOf(requester);
     const money = (amount: bigint) => `${units(amount)} ${symbol}`;
-    const seen = await requester.lockedPrices(BigInt(opts.circuit), Number(opts.blocks));
-    const suggestion = suggestRamp(seen.claims.map((c) => c.price));
-    const where = `circuit ${opts.circuit}, blocks ${seen.fromBlock}..${seen.toBlock}`;
+    const seen = await requester.lockedPrices(BigInt(opts.circuit), { source, blocks: Number(opts.blocks) });
+    const suggestion = suggestRamp(seen.prices);
+    // Where the prices were read (the source, its blocks or its URL), for the JSON.
+    const from = Object.fromEntries(Object.entries(seen).filter(([key]) => key !== "prices"));
+    const where =
+      seen.source === "chain"
+        ? `circuit ${opts.circuit}, blocks ${seen.fromBlock}..${seen.toBlock}`
+        : `circuit ${opts.circuit}, from the coordinator at ${seen.coordinator}`;
     if (suggestion === null) {
       const advice =
         "choose by hand: --max-fee, the most you would pay for a proof (it is escrowed, and what the prover is " +
         "not paid comes back); --min-fee, a tenth of it by default; --ramp, 600 s by default (a 12 s block then " +
-        "raises the price by at most 2% of the maximum); or look further back with --blocks";
-      const why = `no claim of its ${seen.jobs} job(s) posted there locked a price`;
+        "raises the price by at most 2% of the maximum)" +
+        (seen.source === "chain" ? "; or look further back with --blocks" : "");
+      const why =
+        seen.source === "chain"
+          ? `no claim of its ${seen.jobs} job(s) posted there locked a price`
+          : "no claim of its jobs has locked a price";
       if (opts.json)
-        console.log(JSON.stringify({ ...quoteSource(opts.circuit, seen), prices: 0, suggestion: null, why, advice }));
+        console.log(JSON.stringify({ circuitId: opts.circuit, ...from, prices: 0, suggestion: null, why, advice }));
       else console.log(`${where}: ${why}.\nNo price to go by: ${advice}.`);
       process.exitCode = 1;
       return;
@@ -370,7 +382,8 @@ per 12 s block, and says why. With no price to go by it says so, tells how to ch
     if (opts.json) {
       console.log(
         JSON.stringify({
-          ...quoteSource(opts.circuit, seen),
+          circuitId: opts.circuit,
+          ...from,
           prices: suggestion.count,
           lowest: units(suggestion.lowest),
           median: units(suggestion.median),
@@ -387,19 +400,16 @@ per 12 s block, and says why. With no price to go by it says so, tells how to ch
       );
       return;
     }
+    const claims = seen.source === "chain" ? `from claims of ${seen.jobs} job(s)` : "of the newest claims";
     console.log(
-      `${where}: ${suggestion.count} locked price(s) from claims of ${seen.jobs} job(s): lowest ` +
-        `${money(suggestion.lowest)}, median ${money(suggestion.median)}, highest ${money(suggestion.highest)}\n` +
+      `${where}: ${suggestion.count} locked price(s) ${claims}: lowest ${money(suggestion.lowest)}, median ` +
+        `${money(suggestion.median)}, highest ${money(suggestion.highest)}\n` +
         `suggested: post ${args}\n` +
         `  --min-fee ${units(suggestion.minFee)}: ${why.minFee}\n` +
         `  --max-fee ${units(suggestion.maxFee)}: ${why.maxFee}\n` +
         `  --ramp ${suggestion.rampDuration}: ${why.ramp}`,
     );
   });
-
-function quoteSource(circuit: string, seen: LockedPrices) {
-  return { circuitId: circuit, source: "chain", fromBlock: seen.fromBlock, toBlock: seen.toBlock, jobs: seen.jobs };
-}
 
 program
   .command("proof")

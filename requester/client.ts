@@ -91,16 +91,21 @@ export interface JobReport {
   refund: bigint | null;
 }
 
-/** A circuit's recent locked prices as the chain shows them (see `lockedPrices`). */
-export interface LockedPrices {
-  /** The blocks read. */
-  fromBlock: number;
-  toBlock: number;
-  /** Jobs of the circuit posted in those blocks. */
-  jobs: number;
-  /** The price each claim of those jobs locked (the latest RECENT_CLAIMS), oldest first. */
-  claims: { jobId: bigint; attempt: number; price: bigint; blockNumber: number }[];
-}
+/** A circuit's recent locked prices (see `lockedPrices`), and where they were read. */
+export type LockedPrices = {
+  /** The price each of the latest RECENT_CLAIMS claims of the circuit's jobs locked. */
+  prices: bigint[];
+} & (
+  | {
+      source: "chain";
+      /** The blocks read. */
+      fromBlock: number;
+      toBlock: number;
+      /** Jobs of the circuit posted in those blocks: the claims read are theirs. */
+      jobs: number;
+    }
+  | { source: "coordinator"; coordinator: string }
+);
 
 /**
  * How many claims a quote looks at, the latest: enough for a median, recent enough to be the going price; as many as
@@ -110,6 +115,37 @@ export const RECENT_CLAIMS = 20;
 
 const TERMINAL = ["Proved", "Cancelled", "Expired"];
 
+/**
+ * POSTs JSON to the coordinator and reads its JSON answer; an unreachable coordinator, or an answer that is not
+ * JSON, is refused with what to check, in one line (`otherwise` says what to do without a coordinator).
+ */
+async function postToCoordinator(
+  coordinatorUrl: string,
+  route: string,
+  body: unknown,
+  otherwise: string,
+): Promise<{ response: Response; answer: Record<string, unknown> }> {
+  const where = `the coordinator at ${coordinatorUrl}`;
+  let response: Response;
+  try {
+    response = await fetch(`${coordinatorUrl}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch {
+    throw new RequestError(
+      `cannot reach ${where}: is it running? set --coordinator or PM_COORDINATOR_URL (${otherwise})`,
+    );
+  }
+  try {
+    return { response, answer: (await response.json()) as Record<string, unknown> };
+  } catch {
+    throw new RequestError(`${where} answered HTTP ${response.status} without JSON: is that URL a coordinator?`);
+  }
+}
+
 /** Stores an inputs document at the coordinator; every way it can fail says what to check, in one line. */
 async function uploadInputs(
   coordinatorUrl: string,
@@ -117,30 +153,43 @@ async function uploadInputs(
   inputs: Record<string, unknown>,
 ): Promise<{ uri: string; hash: string }> {
   const where = `the coordinator at ${coordinatorUrl}`;
-  let response: Response;
-  try {
-    response = await fetch(`${coordinatorUrl}/inputs/${circuitId}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(inputs),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch {
-    throw new RequestError(
-      `cannot reach ${where}: is it running? set --coordinator or PM_COORDINATOR_URL (or leave it out to send ` +
-        "the inputs inline as a data: URI)",
-    );
-  }
-  let body: { uri?: string; hash?: string; error?: string };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch {
-    throw new RequestError(`${where} answered HTTP ${response.status} without JSON: is that URL a coordinator?`);
-  }
+  const { response, answer } = await postToCoordinator(
+    coordinatorUrl,
+    `/inputs/${circuitId}`,
+    inputs,
+    "or leave it out to send the inputs inline as a data: URI",
+  );
+  const body = answer as { uri?: string; hash?: string; error?: string };
   if (!response.ok) throw new RequestError(`${where} refused the inputs: ${body.error ?? `HTTP ${response.status}`}`);
   if (typeof body.uri !== "string" || typeof body.hash !== "string")
     throw new RequestError(`${where} answered without an inputs URI and hash: is that URL a coordinator?`);
   return { uri: body.uri, hash: body.hash };
+}
+
+/** The prices the newest claims of a circuit's jobs locked, as the coordinator has indexed them (newest first). */
+async function coordinatorLockedPrices(coordinatorUrl: string, circuitId: bigint): Promise<bigint[]> {
+  const where = `the coordinator at ${coordinatorUrl}`;
+  const otherwise = "or quote from the chain with --source chain";
+  const { answer } = await postToCoordinator(
+    coordinatorUrl,
+    "/graphql",
+    {
+      query: "query Quote($id: ID!, $first: Int) { circuit(id: $id) { recentLockedPrices(first: $first) } }",
+      variables: { id: circuitId.toString(), first: RECENT_CLAIMS },
+    },
+    otherwise,
+  );
+  const { data, errors } = answer as {
+    data?: { circuit: { recentLockedPrices: string[] } | null } | null;
+    errors?: { message: string }[];
+  };
+  if (errors !== undefined && errors.length > 0)
+    throw new RequestError(`${where} refused the query: ${errors[0].message} (${otherwise})`);
+  if (data === undefined || data === null)
+    throw new RequestError(`${where} answered no data: is that URL a coordinator?`);
+  if (data.circuit === null)
+    throw new RequestError(`${where} has not indexed circuit ${circuitId} yet: wait for it to catch up (${otherwise})`);
+  return data.circuit.recentLockedPrices.map(BigInt);
 }
 
 export function createRequester({ provider, wallet, marketAddress, coordinatorUrl, startBlock }: RequesterOptions) {
@@ -344,13 +393,23 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
     },
 
     /**
-     * The prices that claims of a circuit's jobs locked, from the chain: the jobs posted for the circuit in the
-     * last `blocks` blocks (JobPosted, found by its indexed circuit id), then the claims of those jobs (JobClaimed)
-     * up to the head, the latest RECENT_CLAIMS kept. Never before the market's deployment block, when known.
+     * The prices that the latest RECENT_CLAIMS claims of a circuit's jobs locked. From the coordinator's GraphQL
+     * (Circuit.recentLockedPrices) when `source` is "coordinator"; else from the chain: the jobs posted for the
+     * circuit in the last `blocks` blocks (JobPosted, found by its indexed circuit id; never before the market's
+     * deployment block, when known), then the claims of those jobs (JobClaimed) up to the head.
      */
-    async lockedPrices(circuitId: bigint, blocks: number): Promise<LockedPrices> {
+    async lockedPrices(
+      circuitId: bigint,
+      { source, blocks }: { source: "chain" | "coordinator"; blocks: number },
+    ): Promise<LockedPrices> {
       if (circuitId <= 0n || circuitId > BigInt(await market.circuitCount()))
         throw new RequestError(`no circuit ${circuitId} is registered on market ${marketAddress}`);
+      if (source === "coordinator") {
+        if (coordinatorUrl === undefined)
+          throw new RequestError("quoting from a coordinator needs one: give --coordinator URL or PM_COORDINATOR_URL");
+        const prices = await coordinatorLockedPrices(coordinatorUrl, circuitId);
+        return { source, coordinator: coordinatorUrl, prices };
+      }
       const toBlock = await reader.head();
       const fromBlock = Math.max(startBlock ?? 0, toBlock - blocks + 1, 0);
       const circuitTopic = zeroPadValue(toBeHex(circuitId), 32);
@@ -363,16 +422,11 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
         posted.length === 0
           ? []
           : await reader.scan(posted[0].blockNumber, [market.interface.getEvent("JobClaimed").topicHash], toBlock);
-      const claims = claimed
+      const prices = claimed
         .filter((e) => jobs.has(e.args.jobId as bigint))
         .slice(-RECENT_CLAIMS)
-        .map((e) => ({
-          jobId: e.args.jobId as bigint,
-          attempt: Number(e.args.attempt),
-          price: e.args.price as bigint,
-          blockNumber: e.blockNumber,
-        }));
-      return { fromBlock, toBlock, jobs: jobs.size, claims };
+        .map((e) => e.args.price as bigint);
+      return { source, fromBlock, toBlock, jobs: jobs.size, prices };
     },
 
     /** The proof and public signals of a proved job, from its proving transaction, verified against the vkey. */

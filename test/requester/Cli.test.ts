@@ -50,7 +50,10 @@ describe("proofmarket-requester CLI", function () {
     );
     expect(postHelp).to.contain("(--ramp-delay + --ramp <= --expires-in - --window)");
     const quoteHelp = (await run(["quote", "--help"])).stdout.replace(/\s+/g, " ");
-    expect(quoteHelp).to.contain("--blocks <n> look at the jobs posted in this many latest blocks");
+    expect(quoteHelp).to.contain("--blocks <n> from the chain: the jobs posted in this many latest blocks");
+    expect(quoteHelp).to.contain(
+      '--source <where> where the prices are read (default: the coordinator when one is given, else the chain) (choices: "chain", "coordinator")',
+    );
     expect(quoteHelp).to.contain("With no price to go by it says so, tells how to choose by hand, and exits 1.");
     expect((await run(["--version"])).stdout).to.match(/^\d+\.\d+\.\d+\n$/);
 

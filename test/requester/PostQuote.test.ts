@@ -2,7 +2,8 @@
  * The requester CLI prices jobs, on a real local chain: `post` with the default ramp, a fixed fee and explicit ramps
  * (refusing a minimum above the maximum, a maximum of 0 and a ramp that outlives the job, before anything is sent);
  * `status` shows the price now, the locked price and deadline, the price paid and the refund; `quote` has no price
- * to go by on a fresh market, then suggests a ramp from the prices that claims made at chosen seconds locked.
+ * to go by on a fresh market, then suggests a ramp from the prices that claims made at chosen seconds locked, read
+ * from the chain or from a real coordinator that indexes it.
  */
 import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -16,6 +17,10 @@ import { currentTerms, type JobTerms } from "../../common/market/jobBook.ts";
 import { createMarketReader, jobTopics } from "../../common/market/marketReader.ts";
 import { deadlineFrom, priceAt } from "../../common/market/price.ts";
 import { proveWithSnarkjs } from "../../common/proofs/prove.ts";
+import { type Coordinator, createCoordinator } from "../../coordinator/coordinator.ts";
+import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { freePort } from "../../dev/localNode.ts";
+import { capturingLogger } from "../helpers/capturingLogger.ts";
 import { type Devnet, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
 import { requesterEnv, runRequester } from "./helpers.ts";
@@ -26,6 +31,8 @@ const json = (stdout: string) => JSON.parse(stdout) as Record<string, any>;
 describe("requester CLI: pricing", function () {
   let devnet: Devnet;
   let env: Record<string, string>;
+  let scratch: ScratchDatabase;
+  let coordinator: Coordinator;
   let preimage: string;
   let eddsa: string;
   const dir = mkdtempSync(path.join(os.tmpdir(), "pm-requester-pricing-"));
@@ -60,9 +67,35 @@ describe("requester CLI: pricing", function () {
     await (await market.claim(BigInt(jobId), await terms(jobId))).wait();
   };
 
+  /** The environment of a quote from the coordinator, once it has indexed the chain's head. */
+  const fromCoordinator = async () => {
+    const head = await devnet.chain.provider.getBlockNumber();
+    const indexed = async () =>
+      ((await (await fetch(`${coordinator.url}/health`)).json()) as { indexedBlock: number | null }).indexedBlock;
+    for (let tries = 0; ((await indexed()) ?? -1) < head; tries++) {
+      expect(tries, "the coordinator indexes the head").to.be.lessThan(200);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { ...env, PM_COORDINATOR_URL: coordinator.url };
+  };
+
   before(async function () {
     devnet = await startDevnet();
     env = requesterEnv(devnet);
+    scratch = await scratchDatabase("sqlite");
+    coordinator = await createCoordinator({
+      databaseUrl: scratch.url,
+      rpcUrl: devnet.chain.url,
+      marketAddress: devnet.deployment.market,
+      startBlock: 0,
+      confirmations: 0,
+      rangeSize: 1_000,
+      pollMs: 500,
+      host: "127.0.0.1",
+      port: 0,
+      logger: capturingLogger().logger,
+    });
+    await coordinator.start();
     preimage = devnet.circuitId("poseidon_preimage", "groth16").toString();
     eddsa = devnet.circuitId("eddsa_signature", "groth16").toString();
     // The prover stakes enough for every claim below.
@@ -74,7 +107,9 @@ describe("requester CLI: pricing", function () {
   });
 
   after(async function () {
+    await coordinator?.stop();
     await devnet?.chain.stop();
+    await scratch?.drop();
   });
 
   it("quote has no price to go by on a fresh market: it says so, how to choose by hand, and exits 1", async function () {
@@ -92,6 +127,22 @@ describe("requester CLI: pricing", function () {
     expect(json(asJson.stdout)).to.include({ circuitId: preimage, source: "chain", fromBlock: 0, jobs: 0, prices: 0 });
     expect(json(asJson.stdout).suggestion).to.equal(null);
 
+    // The coordinator, when one is given, has no claim either.
+    const indexed = await run(["quote", "--circuit", preimage, "--json"], await fromCoordinator());
+    expect(indexed.code, indexed.stderr).to.equal(1);
+    expect(json(indexed.stdout)).to.deep.equal({
+      circuitId: preimage,
+      source: "coordinator",
+      coordinator: coordinator.url,
+      prices: 0,
+      suggestion: null,
+      why: "no claim of its jobs has locked a price",
+      advice:
+        "choose by hand: --max-fee, the most you would pay for a proof (it is escrowed, and what the prover is not " +
+        "paid comes back); --min-fee, a tenth of it by default; --ramp, 600 s by default (a 12 s block then raises " +
+        "the price by at most 2% of the maximum)",
+    });
+
     const unknown = await run(["quote", "--circuit", "99"], env);
     expect([unknown.code, unknown.stderr]).to.deep.equal([
       2,
@@ -102,6 +153,21 @@ describe("requester CLI: pricing", function () {
       2,
       "--blocks: expected a number of blocks (1 or more), got 0\n",
     ]);
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await run(["quote", "--circuit", preimage, "--coordinator", nowhere], env);
+    expect([unreachable.code, unreachable.stderr]).to.deep.equal([
+      2,
+      `cannot reach the coordinator at ${nowhere}: is it running? set --coordinator or PM_COORDINATOR_URL (or quote ` +
+        "from the chain with --source chain)\n",
+    ]);
+    const noCoordinator = await run(["quote", "--circuit", preimage, "--source", "coordinator"], env);
+    expect([noCoordinator.code, noCoordinator.stderr]).to.deep.equal([
+      2,
+      "quoting from a coordinator needs one: give --coordinator URL or PM_COORDINATOR_URL\n",
+    ]);
+    const badSource = await run(["quote", "--circuit", preimage, "--source", "moon"], env);
+    expect(badSource.code).to.equal(2);
+    expect(badSource.stderr).to.match(/option '--source <where>' argument 'moon' is invalid/);
   });
 
   it("posts with the default ramp: a tenth of the maximum, rising over 600 s from posting; escrows the maximum", async function () {
@@ -318,6 +384,19 @@ describe("requester CLI: pricing", function () {
     expect(recent.code).to.equal(1);
     const head = await devnet.chain.provider.getBlockNumber();
     expect(json(recent.stdout)).to.include({ fromBlock: head, toBlock: head, jobs: 0, prices: 0 });
+
+    // The coordinator has the same claims, and suggests the same; --source chain reads the chain all the same.
+    const withCoordinator = await fromCoordinator();
+    const indexed = await run(["quote", "--circuit", preimage, "--json"], withCoordinator);
+    expect(indexed.code, indexed.stderr).to.equal(0);
+    expect(json(indexed.stdout)).to.deep.include({ source: "coordinator", coordinator: coordinator.url, prices: 4 });
+    expect(json(indexed.stdout).suggestion).to.deep.equal(quote.suggestion);
+    const indexedHuman = await run(["quote", "--circuit", preimage], withCoordinator);
+    expect(indexedHuman.stdout).to.match(
+      /^circuit \d+, from the coordinator at http:\/\/127\.0\.0\.1:\d+: 4 locked price\(s\) of the newest claims: lowest 2\.0 PMT, median 3\.0 PMT, highest 4\.0 PMT\nsuggested: post --min-fee 1\.8 --max-fee 5\.0 --ramp 420\n/,
+    );
+    const forced = await run(["quote", "--circuit", preimage, "--json", "--source", "chain"], withCoordinator);
+    expect(json(forced.stdout)).to.deep.include({ source: "chain", prices: 4, post: quote.post });
 
     // What quote suggests, post takes as it is.
     const suggested = await posted(preimage, "suggested", quote.post.split(" "));
