@@ -42,14 +42,18 @@ await poster.waitForDeployment();
 const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
 const document = await exampleInputs("poseidon_preimage", "backfill");
 const { uri, bytes } = inputsDataURI(document);
-const fee = 1_000n;
+// What each job escrows: its price ramps up to it from half of it over ten minutes.
+const maxFee = 1_000n;
 const mintable = new Contract(devnet.deployment.token, ["function mint(address,uint256)"], requester);
-await (await mintable.mint(requester.address, fee * BigInt(TARGET) * 2n)).wait();
+await (await mintable.mint(requester.address, maxFee * BigInt(TARGET) * 2n)).wait();
 await (await connectToken(devnet.deployment.token, requester).approve(await poster.getAddress(), 2n ** 255n)).wait();
 const now = (await devnet.chain.provider.getBlock("latest"))!.timestamp;
 const request = {
   circuitId,
-  fee,
+  minFee: maxFee / 2n,
+  maxFee,
+  rampStart: 0,
+  rampDuration: 600,
   bond: parseEther("1"),
   provingWindow: 300,
   expiresAt: now + 10_000_000,

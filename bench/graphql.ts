@@ -50,7 +50,7 @@ const peakRssMiB = (pid: number) =>
 const JOBS = Number(process.env.BENCH_GRAPHQL_JOBS ?? 100_000);
 const CLIENTS = 50;
 const SECONDS = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 10);
-const QUERY = `query($status: JobStatus, $after: String) { jobs(where: { status: $status }, first: 20, after: $after) { nodes { id status fee assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
+const QUERY = `query($status: JobStatus, $after: String) { jobs(where: { status: $status }, first: 20, after: $after) { nodes { id status maxFee lockedPrice assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 

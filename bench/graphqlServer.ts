@@ -39,9 +39,8 @@ async function commit() {
       const job = await tx.job.findUnique({ where: { id } });
       const status = job && NEXT[job.status];
       if (!status) continue;
-      changed.job(
-        await tx.job.update({ where: { id }, data: { status, assignee: benchJobRow(Number(id), status).assignee } }),
-      );
+      const { assignee, lockedPrice } = benchJobRow(Number(id), status);
+      changed.job(await tx.job.update({ where: { id }, data: { status, assignee, lockedPrice } }));
       changed.provers = true;
     }
   });

@@ -17,17 +17,27 @@ export function testCircuit(id: number, name: string) {
   };
 }
 
+/**
+ * A job row. Its price is fixed at `maxFee` unless a ramp is given (`minFee`, `rampStart`: its posting by default,
+ * `rampDuration`), and a Claimed or Proved job locked `maxFee` unless `lockedPrice` says otherwise, as the indexer
+ * would have written it.
+ */
 export function testJob(fields: {
   id: string;
   circuitId: number;
   requester: string;
   status: string;
-  fee: string;
+  maxFee: string;
+  minFee?: string;
+  rampStart?: number;
+  rampDuration?: number;
+  lockedPrice?: string | null;
   assignee: string | null;
   postedAtBlock: number;
   postedAt: number;
   provedAt?: number | null;
 }) {
+  const locks = fields.status === "Claimed" || fields.status === "Proved";
   return {
     bond: "10",
     provingWindow: 60,
@@ -36,5 +46,9 @@ export function testJob(fields: {
     inputsHash: "0xh",
     inputsURI: "u",
     ...fields,
+    minFee: fields.minFee ?? fields.maxFee,
+    rampStart: fields.rampStart ?? fields.postedAt,
+    rampDuration: fields.rampDuration ?? 0,
+    lockedPrice: fields.lockedPrice !== undefined ? fields.lockedPrice : locks ? fields.maxFee : null,
   };
 }

@@ -57,13 +57,19 @@ async function startEngine(provider: Provider, url: string): Promise<{ engine: S
   };
 }
 
-/** The provider's migrations folder as the engine takes it. */
-export function migrationsList(provider: Provider) {
+/**
+ * The provider's migrations folder as the engine takes it; with `through`, only the migrations up to that one (a
+ * database as an older coordinator left it, for tests of a migration's data).
+ */
+export function migrationsList(provider: Provider, through?: string) {
   const baseDir = MIGRATIONS_DIR(provider);
-  const names = readdirSync(baseDir, { withFileTypes: true })
+  const all = readdirSync(baseDir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort();
+  if (through !== undefined && !all.includes(through))
+    throw new Error(`no migration ${through} in ${baseDir} (there are: ${all.join(", ")})`);
+  const names = through === undefined ? all : all.slice(0, all.indexOf(through) + 1);
   return {
     baseDir,
     lockfile: { path: "migration_lock.toml", content: readFileSync(path.join(baseDir, "migration_lock.toml"), "utf8") },
@@ -78,12 +84,18 @@ export function migrationsList(provider: Provider) {
   };
 }
 
-/** Applies the migrations not yet applied to the database at `url`; returns their names. Idempotent. */
-export async function migrate(url: string): Promise<string[]> {
+/**
+ * Applies the migrations not yet applied to the database at `url` (up to `through` when given); returns their
+ * names. Idempotent.
+ */
+export async function migrate(url: string, through?: string): Promise<string[]> {
   const provider = providerOf(url);
   const { engine, close } = await startEngine(provider, url);
   try {
-    const out = await engine.applyMigrations({ migrationsList: migrationsList(provider), filters: NO_FILTER } as never);
+    const out = await engine.applyMigrations({
+      migrationsList: migrationsList(provider, through),
+      filters: NO_FILTER,
+    } as never);
     return out.appliedMigrationNames;
   } finally {
     await close();

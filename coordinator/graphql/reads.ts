@@ -40,6 +40,13 @@ export class ReadSet {
   allJobs = false;
   provers = false;
   circuits = false;
+  /** Circuits whose recent claims were read (Circuit.recentLockedPrices, medianLockedPrice). */
+  readonly claimsOfCircuits = new Set<number>();
+  /**
+   * Read the chain's head time (Job.currentPrice): the answer changes with the clock, not only with a commit's
+   * changes (a head that moved without a market event commits none), so it is never kept.
+   */
+  clock = false;
   /** Set once the operation, a query, was answered without errors: only such answers are kept. */
   answered = false;
 
@@ -57,6 +64,9 @@ export class ReadSet {
     if ((change.provers && this.provers) || (change.circuits && this.circuits)) return true;
     if (change.jobs.length === 0) return false;
     if (this.allJobs) return true;
-    return change.jobs.some((job) => this.jobIds.has(job.id) || this.windows.some((w) => covers(w, job)));
+    return change.jobs.some(
+      (job) =>
+        this.jobIds.has(job.id) || this.claimsOfCircuits.has(job.circuitId) || this.windows.some((w) => covers(w, job)),
+    );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { GraphQLError } from "graphql";
 import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
+import { priceAt } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
 import type { ReadSet } from "./reads.ts";
@@ -12,6 +13,12 @@ import type { ReadSet } from "./reads.ts";
 export const MAX_PAGE = 100;
 /** The id of the one MarketStats entity (the subgraph's too). */
 export const MARKET_STATS_ID = "market";
+/**
+ * How many of a circuit's newest claims Circuit.recentLockedPrices lists at most and medianLockedPrice is taken
+ * over: the subgraph keeps that many on each circuit (RECENT_LOCKED_PRICES in subgraph/src/transitions.ts, checked
+ * equal by test/subgraph/Transitions.test.ts).
+ */
+export const RECENT_LOCKED_PRICES = 20;
 
 export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number];
 
@@ -21,6 +28,10 @@ export interface Context {
   pubsub: JobsPubSub;
   /** A job's history in chain order, loaded together for all the jobs of a response. */
   eventsOf: (jobId: string) => Promise<JobEventRow[]>;
+  /** The prices the newest claims of a circuit's jobs locked (RECENT_LOCKED_PRICES at most), newest first. */
+  claimsOf: (circuitId: number) => Promise<bigint[]>;
+  /** The timestamp of the newest chain head the indexer has seen; null before it has read any block. */
+  headTime: () => Promise<number | null>;
   reads: ReadSet;
 }
 
@@ -31,14 +42,19 @@ export function createJobsPubSub(): JobsPubSub {
   return createPubSub<{ jobChanged: [jobId: string] }>();
 }
 
-function pageSize(first: number | null | undefined): number {
+function pageSize(first: number | null | undefined, max = MAX_PAGE): number {
   const n = first ?? 20;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
-    throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}, got ${n}`, {
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new GraphQLError(`first must be between 1 and ${max}, got ${n}`, {
       extensions: { code: "BAD_USER_INPUT" },
     });
   }
   return n;
+}
+
+/** The middle of a sorted list, the upper one of an even count (so it is one of the values); null when empty. */
+function upperMedian<T>(sorted: T[]): T | null {
+  return sorted.length > 0 ? sorted[sorted.length >> 1] : null;
 }
 
 /**
@@ -136,9 +152,13 @@ export const resolvers = {
       const count = (s: string) => counts.find((c) => c.status === s)?._count._all ?? 0;
       const proved = await db.job.findMany({
         where: { status: "Proved" },
-        select: { fee: true, postedAt: true, provedAt: true },
+        select: { maxFee: true, lockedPrice: true, postedAt: true, provedAt: true },
       });
+      const held = await db.job.findMany({ where: { status: { in: ["Open", "Claimed"] } }, select: { maxFee: true } });
       const times = proved.map((j) => (j.provedAt ?? j.postedAt) - j.postedAt).sort((x, y) => x - y);
+      const sum = (amounts: bigint[]) => amounts.reduce((total, x) => total + x, 0n).toString();
+      // A proved job always has the price it was paid (rows.ts, from the fold; the migration gave older rows theirs).
+      const paid = proved.map((j) => BigInt(j.lockedPrice!));
       const slashes = await db.jobEvent.count({
         where: { OR: [{ kind: { in: ["Reassigned", "Abandoned"] } }, { kind: "Expired", prover: { not: null } }] },
       });
@@ -149,9 +169,11 @@ export const resolvers = {
         proved: count("Proved"),
         cancelled: count("Cancelled"),
         expired: count("Expired"),
-        feesPaid: proved.reduce((sum, j) => sum + BigInt(j.fee), 0n).toString(),
+        feesPaid: sum(paid),
+        requesterSavings: sum(proved.map((j, i) => BigInt(j.maxFee) - paid[i])),
+        escrowed: sum(held.map((j) => BigInt(j.maxFee))),
         slashes,
-        medianTimeToProof: times.length > 0 ? times[Math.floor(times.length / 2)] : null,
+        medianTimeToProof: upperMedian(times),
       };
     },
   },
@@ -188,6 +210,19 @@ export const resolvers = {
       return circuits.get(job.circuitId);
     },
     outputs: (job: { outputs: string | null }) => (job.outputs === null ? null : JSON.parse(job.outputs)),
+    currentPrice: async (job: JobPriceFields, _: unknown, { headTime, reads }: Context) => {
+      reads.clock = true;
+      if (job.status !== "Open") return null;
+      const now = await headTime();
+      if (now === null || now >= job.expiresAt) return null;
+      const ramp = {
+        minFee: BigInt(job.minFee),
+        maxFee: BigInt(job.maxFee),
+        rampStart: BigInt(job.rampStart),
+        rampDuration: BigInt(job.rampDuration),
+      };
+      return priceAt(ramp, BigInt(now)).toString();
+    },
     events: (job: { id: string }, _: unknown, { eventsOf, reads }: Context) => {
       reads.job(job.id);
       return eventsOf(job.id);
@@ -205,8 +240,28 @@ export const resolvers = {
   },
   Circuit: {
     id: (c: { id: number }) => String(c.id),
+    recentLockedPrices: async (c: { id: number }, { first }: { first?: number }, { claimsOf, reads }: Context) => {
+      const size = pageSize(first, RECENT_LOCKED_PRICES);
+      reads.claimsOfCircuits.add(c.id);
+      return (await claimsOf(c.id)).slice(0, size).map(String);
+    },
+    medianLockedPrice: async (c: { id: number }, _: unknown, { claimsOf, reads }: Context) => {
+      reads.claimsOfCircuits.add(c.id);
+      const sorted = [...(await claimsOf(c.id))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      return upperMedian(sorted)?.toString() ?? null;
+    },
   },
 };
+
+/** The fields of a job row that price it now. */
+interface JobPriceFields {
+  status: string;
+  minFee: string;
+  maxFee: string;
+  rampStart: number;
+  rampDuration: number;
+  expiresAt: number;
+}
 
 /**
  * A history entry's typed fields, read from the event's stored arguments (decimal strings): which argument each
@@ -215,7 +270,9 @@ export const resolvers = {
 function eventFields() {
   const args = (e: { data: string }) => JSON.parse(e.data) as Record<string, any>;
   return {
-    fee: (e: { data: string }) => args(e).newFee ?? args(e).fee ?? null,
+    minFee: (e: { data: string }) => args(e).newMinFee ?? args(e).minFee ?? null,
+    maxFee: (e: { data: string }) => args(e).newMaxFee ?? args(e).maxFee ?? null,
+    price: (e: { data: string }) => args(e).price ?? null,
     bond: (e: { data: string }) => args(e).bond ?? null,
     deadline: (e: { data: string }) => (args(e).deadline === undefined ? null : Number(args(e).deadline)),
     refund: (e: { data: string }) => args(e).refund ?? null,

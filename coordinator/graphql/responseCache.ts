@@ -3,7 +3,8 @@
  * between commits every query's answer is fixed. An answer is kept (as the bytes sent) with what it read
  * (reads.ts), and each commit drops only the answers that read something it changed (`invalidate(change)`;
  * with no change given, after a reorg's rewind say, everything is dropped). A time-to-live bounds staleness
- * should anything else write.
+ * should anything else write. An answer that read the clock (reads.ts: Job.currentPrice) is never kept: it may
+ * change with no commit at all.
  *
  * An answer computed while a commit landed may mix data from before and after it: it is kept only if none of
  * the commits since it began changed what it read. Identical queries that arrive while the first is being
@@ -82,7 +83,8 @@ export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {})
       if (keys === undefined) byJob.set(id, (keys = new Set()));
       keys.add(key);
     }
-    if (reads.windows.length > 0 || reads.allJobs || reads.provers || reads.circuits) broad.add(key);
+    if (reads.windows.length > 0 || reads.allJobs || reads.provers || reads.circuits || reads.claimsOfCircuits.size > 0)
+      broad.add(key);
   }
 
   /** Whether an answer begun at generation `since` may have read something changed after it began. */
@@ -124,7 +126,8 @@ export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {})
           if (finished) return;
           finished = true;
           if (inFlight.get(key) === promise) inFlight.delete(key);
-          const kept = response !== null && reads !== undefined && reads.answered && !changedSince(since, reads);
+          const kept =
+            response !== null && reads !== undefined && reads.answered && !reads.clock && !changedSince(since, reads);
           if (kept) keep(key, response, reads);
           release(kept ? response : null);
         },

@@ -16,7 +16,15 @@ import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
 import { EXAMPLE_QUERY } from "./exampleQuery.ts";
 import { ReadSet } from "./reads.ts";
-import { type Context, createJobsPubSub, type JobEventRow, type JobsPubSub, MAX_PAGE, resolvers } from "./resolvers.ts";
+import {
+  type Context,
+  createJobsPubSub,
+  type JobEventRow,
+  type JobsPubSub,
+  MAX_PAGE,
+  RECENT_LOCKED_PRICES,
+  resolvers,
+} from "./resolvers.ts";
 
 export const MAX_DEPTH = 8;
 /** About a hundred jobs with their circuits and histories; see costLimit.ts for how a query is priced. */
@@ -71,6 +79,26 @@ const markAnsweredQueries: Plugin = {
   },
 };
 
+/**
+ * The timestamp of the newest chain head the indexer has seen (kept with its checkpoint); before the indexer kept it,
+ * that of the newest block it indexed; null before it has read any block.
+ */
+async function headTime(db: Db): Promise<number | null> {
+  const checkpoint = await db.indexerCheckpoint.findUnique({ where: { id: 1 } });
+  if (checkpoint === null) return null;
+  if (checkpoint.headTimestamp !== null) return checkpoint.headTimestamp;
+  return (await db.indexedBlock.findUnique({ where: { number: checkpoint.lastBlock } }))?.timestamp ?? null;
+}
+
+/**
+ * headTime, read once for all the jobs a response prices, and again for each message of a subscription (a batch is
+ * one tick): never longer, since the head moves.
+ */
+function createHeadTimeLoader(db: Db): () => Promise<number | null> {
+  const load = createBatchLoader<"head", number | null>(async () => new Map([["head", await headTime(db)]]), null);
+  return () => load("head");
+}
+
 export function createGraphQL(
   db: Db,
   { maxDepth = MAX_DEPTH, maxCost = MAX_COST, pubsub = createJobsPubSub() }: GraphQLOptions = {},
@@ -100,6 +128,23 @@ export function createGraphQL(
         for (const row of rows) byJob.set(row.jobId, [...(byJob.get(row.jobId) ?? []), row]);
         return byJob;
       }, []),
+      // Per circuit, one index range (JobEvent by circuit, kind and chain order); the circuits of a response together.
+      claimsOf: createBatchLoader(async (circuitIds: number[]) => {
+        const lists = await Promise.all(
+          circuitIds.map((circuitId) =>
+            db.jobEvent.findMany({
+              where: { circuitId, kind: "Claimed" },
+              orderBy: [{ blockNumber: "desc" }, { logIndex: "desc" }],
+              take: RECENT_LOCKED_PRICES,
+              select: { data: true },
+            }),
+          ),
+        );
+        return new Map(
+          circuitIds.map((id, i) => [id, lists[i].map((e) => BigInt((JSON.parse(e.data) as { price: string }).price))]),
+        );
+      }, []),
+      headTime: createHeadTimeLoader(db),
     }),
     plugins: [
       {

@@ -2,7 +2,8 @@
  * The chain indexer: reads the market's events through the one chain reader (common/chain/logReader.ts, with the
  * market's ABI), up to `confirmations` blocks behind the head, from the stored checkpoint, and writes them with the
  * state they derive (jobs, provers, circuits) in one database transaction per range, with the blocks the reader
- * checked and the new checkpoint. Writing is idempotent (an event id already stored is skipped, so a restart, an
+ * checked and the new checkpoint (with the chain's head and its timestamp, the time the API prices open jobs at).
+ * Writing is idempotent (an event id already stored is skipped, so a restart, an
  * overlap or a duplicate delivery changes nothing). The reader checks that each range continues the checkpoint's
  * block; when the chain forked, it names the fork point (the newest block kept here that is still on the chain) and
  * the indexer rewinds to it: events above it are deleted and the jobs and provers they touched are rebuilt from the
@@ -10,7 +11,7 @@
  */
 import { join, raw, sqltag } from "@prisma/client/runtime/client";
 import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
-import type { BlockRef, ChainEvent, LogReaderOptions, RpcSender } from "../../common/chain/logReader.ts";
+import type { BlockHeader, BlockRef, ChainEvent, LogReaderOptions, RpcSender } from "../../common/chain/logReader.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
 import {
   emptyProver,
@@ -181,13 +182,17 @@ export function createIndexer(o: IndexerOptions) {
         const after = foldJob(before, event);
         if (after === null) continue; // a job posted before the indexer's start block
         jobs.set(jobId, after);
+        // A proof's event names the price paid, not what the requester gets back: the rest of the job's escrow.
+        const args =
+          event.name === "JobProved" ? { ...event.args, refund: after.maxFee - (after.price ?? 0n) } : event.args;
         jobEventRows.push({
           id,
           jobId,
+          circuitId: Number(after.circuitId),
           kind: event.name.slice(3),
           prover,
           attempt: Number(after.attempt),
-          data: encodeArgs(event.args),
+          data: encodeArgs(args),
           ...where,
         });
       } else continue;
@@ -287,6 +292,17 @@ export function createIndexer(o: IndexerOptions) {
     return forkBlock.number;
   }
 
+  /**
+   * The chain's head now (its number and timestamp), never older than `last`, the newest block just read: kept with
+   * the checkpoint as the time at which the API prices open jobs. Above the confirmation depth nothing is indexed,
+   * but the clock there is what a claim would meet. One request when the range reached the head, two otherwise.
+   */
+  async function headSeen(last: BlockHeader): Promise<BlockHeader> {
+    const number = await reader.head();
+    const header = number > last.number ? await reader.header(number) : null;
+    return header !== null && header.number > last.number ? header : last;
+  }
+
   /** The blocks kept for reorg detection, newest first (read only when the reader suspects a fork). */
   const kept = (): Promise<BlockRef[]> =>
     o.db.indexedBlock.findMany({ orderBy: { number: "desc" }, select: { number: true, hash: true } });
@@ -309,6 +325,7 @@ export function createIndexer(o: IndexerOptions) {
     }
     const { from, to, events, blocks } = step;
     chainId ??= Number(await o.provider.send("eth_chainId", []));
+    const head = await headSeen(blocks.at(-1)!);
     let written = 0;
     const changed = changeRecorder();
     await o.db.$transaction(async (tx) => {
@@ -323,7 +340,14 @@ export function createIndexer(o: IndexerOptions) {
           .filter((b) => b.number >= to - keep)
           .map((b) => ({ number: b.number, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp })),
       );
-      const cp = { chainId: chainId!, market: o.marketAddress, lastBlock: to, lastHash: step.cursor.hash! };
+      const cp = {
+        chainId: chainId!,
+        market: o.marketAddress,
+        lastBlock: to,
+        lastHash: step.cursor.hash!,
+        headBlock: head.number,
+        headTimestamp: head.timestamp,
+      };
       await tx.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...cp }, update: cp });
     }, TRANSACTION);
     const jobIds = changed.jobIds();

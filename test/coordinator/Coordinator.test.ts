@@ -2,9 +2,11 @@
  * The coordinator in process (createCoordinator): one step on request before it starts; once started, its own loop
  * indexes to the head, the HTTP server serves what it indexed, a new job reaches GraphQL subscribers and drops the
  * kept answers it changes; stop() ends the loop without waiting out its poll interval, and closes the server with
- * a subscription still open.
+ * a subscription still open. A job's current price follows the chain's head as the loop reads it, past the response
+ * cache, which keeps the answers that do not price.
  */
 import { expect } from "chai";
+import { parseEther } from "ethers";
 import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { createCoordinator } from "../../coordinator/coordinator.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
@@ -116,6 +118,78 @@ describe("createCoordinator", function () {
       await coordinator.stop(); // a second stop is the first one's
     } finally {
       await coordinator.stop();
+    }
+  });
+
+  it("prices an open job at the head its loop has read, never from the response cache", async function () {
+    const own = await scratchDatabase("sqlite");
+    const coordinator = await createCoordinator({
+      databaseUrl: own.url,
+      rpcUrl: devnet.chain.url,
+      marketAddress: devnet.deployment.market,
+      startBlock: 0,
+      confirmations: 0,
+      rangeSize: 1_000,
+      pollMs: 100,
+      host: "127.0.0.1",
+      port: 0,
+      logger: capturingLogger().logger,
+    });
+    try {
+      await coordinator.start();
+      const { url } = coordinator;
+      const provider = devnet.chain.provider;
+      const ETH = parseEther("1");
+      // From 1 at rampStart to 2 a thousand seconds later: 0.1 more every hundred seconds.
+      const rampStart = (await provider.getBlock("latest"))!.timestamp + 10;
+      const jobId = await postJob(
+        devnet,
+        devnet.chain.accounts[2],
+        devnet.circuitId("poseidon_preimage", "groth16"),
+        await exampleInputs("poseidon_preimage", "coord-price"),
+        { minFee: ETH, maxFee: 2n * ETH, rampStart: BigInt(rampStart), rampDuration: 1_000n },
+      );
+      /** Mines an empty block at `second` and waits until the loop has indexed it. */
+      const headAt = async (second: number) => {
+        await provider.send("evm_setNextBlockTimestamp", [second]);
+        await provider.send("evm_mine", []);
+        const head = await provider.getBlockNumber();
+        for (let tries = 0; ; tries++) {
+          const { indexedBlock } = (await (await fetch(`${url}/health`)).json()) as { indexedBlock: number | null };
+          if ((indexedBlock ?? -1) >= head) return;
+          expect(tries, `block ${head} indexed`).to.be.lessThan(100);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const ask = async (query: string) =>
+        (
+          (await (
+            await fetch(`${url}/graphql`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ query }),
+            })
+          ).json()) as any
+        ).data.job;
+      const cacheHits = async () =>
+        Number(/pm_coordinator_graphql_cache_hits_total (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())![1]);
+      const priced = `{ job(id: "${jobId}") { currentPrice } }`;
+      const plain = `{ job(id: "${jobId}") { status maxFee } }`;
+
+      await headAt(rampStart + 100);
+      expect(await ask(priced)).to.deep.equal({ currentPrice: String((11n * ETH) / 10n) });
+      expect(await ask(plain)).to.deep.equal({ status: "Open", maxFee: String(2n * ETH) });
+      await headAt(rampStart + 200);
+      const hits = await cacheHits();
+      expect(await ask(priced), "the same query, after the head moved").to.deep.equal({
+        currentPrice: String((12n * ETH) / 10n),
+      });
+      expect(await cacheHits(), "the priced answer was not kept").to.equal(hits);
+      expect(await ask(plain)).to.deep.equal({ status: "Open", maxFee: String(2n * ETH) });
+      expect(await cacheHits(), "the answer without the price was kept (no market event since)").to.equal(hits + 1);
+    } finally {
+      await coordinator.stop();
+      await own.drop();
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The coordinator's database on both providers, for real: a SQLite file and a fresh database on the local
  * PostgreSQL server. Migrations apply from the repository's SQL with the WASM schema engine (no download), are
- * idempotent, and match the data model.
+ * idempotent, and match the data model; a database an older coordinator wrote keeps its data through them (jobs
+ * indexed before price ramps get the ramp their one fee was).
  */
 import { expect } from "chai";
 import { migrate, migrationsList, pendingSchemaChange } from "../../coordinator/db/engine.ts";
@@ -52,7 +53,10 @@ describe("coordinator database", function () {
               circuitId: 1,
               requester: "0xaa",
               status: "Open",
-              fee: "3000000000000000000",
+              minFee: "1000000000000000000",
+              maxFee: "3000000000000000000",
+              rampStart: 1_900_000_060,
+              rampDuration: 600,
               bond: "2000000000000000000",
               provingWindow: 300,
               expiresAt: 2_000_000_000,
@@ -64,6 +68,7 @@ describe("coordinator database", function () {
               events: {
                 create: {
                   id: "0xtx:0",
+                  circuitId: 1,
                   kind: "Posted",
                   blockNumber: 5,
                   blockHash: "0xb5",
@@ -78,7 +83,13 @@ describe("coordinator database", function () {
           const job = await db.job.findUniqueOrThrow({ where: { id: "1" }, include: { events: true, circuit: true } });
           expect(job.circuit.name).to.equal("poseidon_preimage/groth16");
           expect(job.events.map((e) => e.kind)).to.deep.equal(["Posted"]);
-          expect(job.fee).to.equal("3000000000000000000");
+          expect(job).to.include({
+            minFee: "1000000000000000000",
+            maxFee: "3000000000000000000",
+            rampStart: 1_900_000_060,
+            rampDuration: 600,
+            lockedPrice: null,
+          });
           // The same event id again is refused: events are written once.
           let duplicate: unknown;
           try {
@@ -86,6 +97,7 @@ describe("coordinator database", function () {
               data: {
                 id: "0xtx:0",
                 jobId: "1",
+                circuitId: 1,
                 kind: "Posted",
                 blockNumber: 5,
                 blockHash: "0xb5",
@@ -99,6 +111,72 @@ describe("coordinator database", function () {
             duplicate = e;
           }
           expect(duplicate, "duplicate event id accepted").to.be.instanceOf(Error);
+        } finally {
+          await close();
+        }
+      } finally {
+        await scratch.drop();
+      }
+    });
+  }
+
+  for (const provider of PROVIDERS) {
+    it(`${provider}: jobs indexed before price ramps get the ramp their fee was, and their events their circuit`, async function () {
+      const names = migrationsList(provider).migrationDirectories.map((d) => d.path);
+      const ramps = names.findIndex((name) => name.endsWith("_auction_prices"));
+      expect(ramps, "the migration that added price ramps").to.be.greaterThan(0);
+      const scratch = await scratchDatabase(provider);
+      try {
+        await migrate(scratch.url, names[ramps - 1]);
+        // Rows as the coordinator wrote them before: one fee per job, events without their circuit.
+        const older = await openDatabase(scratch.url);
+        try {
+          const rows = [
+            `INSERT INTO "Circuit" ("id", "name", "verifier", "system", "nPublicOutputs", "nPublicInputs", "registrant", "manifestHash", "artifactsURI", "registeredAtBlock") VALUES (4, 'c', '0x01', 'groth16', 0, 2, '0x02', '0x03', 'x', 1)`,
+            ...[
+              ["1", "Open", null],
+              ["2", "Claimed", "'0xp'"],
+              ["3", "Proved", "'0xp'"],
+              ["4", "Expired", null],
+            ].map(
+              ([id, status, assignee]) =>
+                `INSERT INTO "Job" ("id", "circuitId", "requester", "status", "fee", "bond", "provingWindow", "expiresAt", "inputsCommitment", "inputsHash", "inputsURI", "attempt", "assignee", "postedAtBlock", "postedAt") VALUES ('${id}', 4, '0xaa', '${status}', '${id}000000000000000000', '2', 300, 2000000000, '0xc', '0xd', 'u', 0, ${assignee}, ${id}, 170000000${id})`,
+            ),
+            `INSERT INTO "JobEvent" ("id", "jobId", "kind", "blockNumber", "blockHash", "logIndex", "txHash", "timestamp", "prover", "attempt", "data") VALUES ('0xt:0', '2', 'Claimed', 9, '0xb', 0, '0xt', 1700000009, '0xp', 0, '{}')`,
+            `INSERT INTO "IndexerCheckpoint" ("id", "chainId", "market", "lastBlock", "lastHash") VALUES (1, 31337, '0xm', 9, '0xb')`,
+          ];
+          for (const sql of rows) await older.db.$executeRawUnsafe(sql);
+        } finally {
+          await older.close();
+        }
+
+        expect(await migrate(scratch.url)).to.deep.equal(names.slice(ramps));
+        const { db, close } = await openDatabase(scratch.url);
+        try {
+          const jobs = await db.job.findMany({
+            orderBy: { id: "asc" },
+            select: { id: true, minFee: true, maxFee: true, rampStart: true, rampDuration: true, lockedPrice: true },
+          });
+          const fee = (id: string) => `${id}000000000000000000`;
+          expect(jobs).to.deep.equal(
+            ["1", "2", "3", "4"].map((id) => ({
+              id,
+              minFee: fee(id),
+              maxFee: fee(id),
+              rampStart: Number(`170000000${id}`),
+              rampDuration: 0,
+              // A claimed or proved job locked its fee; an open or expired one has no price.
+              lockedPrice: id === "2" || id === "3" ? fee(id) : null,
+            })),
+          );
+          expect(await db.jobEvent.findMany({ select: { id: true, circuitId: true } })).to.deep.equal([
+            { id: "0xt:0", circuitId: 4 },
+          ]);
+          expect(await db.indexerCheckpoint.findUnique({ where: { id: 1 } })).to.include({
+            lastBlock: 9,
+            headBlock: null,
+            headTimestamp: null,
+          });
         } finally {
           await close();
         }

@@ -1,17 +1,40 @@
 /**
  * The GraphQL API over a real (SQLite) database, through yoga.fetch without a listener: filters, cursor
- * pagination and ordering, a job's history, market stats, and the limits (page size, query depth) with errors a
- * client can act on. (Indexer.test.ts checks GraphQL over events of real jobs on a real chain.)
+ * pagination and ordering, a job's history, market stats (with the auction's savings), a job's current price at
+ * the head the indexer has seen, a circuit's recent locked prices and their median, and the limits (page size,
+ * query depth) with errors a client can act on. (Indexer.test.ts checks GraphQL over events of real jobs on a real
+ * chain.)
  */
 import { expect } from "chai";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
+import { EXAMPLE_QUERY } from "../../coordinator/graphql/exampleQuery.ts";
 import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
 const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
+
+type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
+
+/** `db` with the calls of one method of one model counted (that model has only that method). */
+function countingCalls(db: Db, model: "jobEvent" | "indexerCheckpoint", method: "findMany" | "findUnique") {
+  let calls = 0;
+  const counted = new Proxy(db, {
+    get(target, key) {
+      if (key !== model) return Reflect.get(target, key, target);
+      const delegate = (target[model] as unknown as Record<string, (args: unknown) => unknown>)[method];
+      return {
+        [method]: (args: unknown) => {
+          calls++;
+          return delegate(args);
+        },
+      };
+    },
+  });
+  return { db: counted, calls: () => calls };
+}
 
 describe("coordinator GraphQL", function () {
   let scratch: ScratchDatabase;
@@ -33,7 +56,11 @@ describe("coordinator GraphQL", function () {
             circuitId: 1,
             requester: i % 2 === 0 ? "0xeven" : "0xodd",
             status,
-            fee: String(i * 1000),
+            // Proved jobs were sold up a ramp from half their escrow, at 80% of it.
+            maxFee: String(i * 1000),
+            minFee: status === "Proved" ? String(i * 500) : undefined,
+            rampDuration: status === "Proved" ? 100 : undefined,
+            lockedPrice: status === "Proved" ? String(i * 800) : undefined,
             assignee: status === "Proved" ? "0xprover" : null,
             postedAtBlock: i,
             postedAt: 1000 + i,
@@ -43,6 +70,7 @@ describe("coordinator GraphQL", function () {
             create: [
               {
                 id: `tx${i}:0`,
+                circuitId: 1,
                 kind: "Posted",
                 blockNumber: i,
                 blockHash: "0xb",
@@ -55,6 +83,7 @@ describe("coordinator GraphQL", function () {
                 ? [
                     {
                       id: `tx${i}:1`,
+                      circuitId: 1,
                       kind: "Proved",
                       blockNumber: i + 1,
                       blockHash: "0xb",
@@ -120,12 +149,17 @@ describe("coordinator GraphQL", function () {
 
   it("gives a job with its circuit and its history in chain order", async function () {
     const { data } = await query(
-      `{ job(id: "7") { id status fee assignee circuit { id name system } events { kind blockNumber prover } } }`,
+      `{ job(id: "7") { id status minFee maxFee rampStart rampDuration lockedPrice currentPrice assignee circuit { id name system } events { kind blockNumber prover } } }`,
     );
     expect(data.job).to.deep.equal({
       id: "7",
       status: "Proved",
-      fee: "7000",
+      minFee: "3500",
+      maxFee: "7000",
+      rampStart: 1007,
+      rampDuration: 100,
+      lockedPrice: "5600",
+      currentPrice: null,
       assignee: "0xprover",
       circuit: { id: "1", name: "poseidon_preimage/groth16", system: "groth16" },
       events: [
@@ -138,7 +172,7 @@ describe("coordinator GraphQL", function () {
 
   it("computes market stats", async function () {
     const { data } = await query(
-      `{ marketStats { open claimed proved cancelled expired feesPaid slashes medianTimeToProof } }`,
+      `{ marketStats { open claimed proved cancelled expired feesPaid requesterSavings escrowed slashes medianTimeToProof } }`,
     );
     expect(data.marketStats).to.deep.equal({
       open: 5,
@@ -146,7 +180,11 @@ describe("coordinator GraphQL", function () {
       proved: 5,
       cancelled: 5,
       expired: 5,
-      feesPaid: String((2 + 7 + 12 + 17 + 22) * 1000),
+      // Paid 80% of the escrow of each proved job; the other 20% went back to its requester.
+      feesPaid: String((2 + 7 + 12 + 17 + 22) * 800),
+      requesterSavings: String((2 + 7 + 12 + 17 + 22) * 200),
+      // The escrow of the Open jobs (5, 10, ...) and the Claimed ones (1, 6, ...).
+      escrowed: String((5 + 10 + 15 + 20 + 25 + 1 + 6 + 11 + 16 + 21) * 1000),
       slashes: 0,
       medianTimeToProof: 120,
     });
@@ -222,7 +260,10 @@ describe("coordinator GraphQL", function () {
     const base = {
       circuitId: 1,
       requester: "0xnew",
-      fee: "1",
+      minFee: "1",
+      maxFee: "1",
+      rampStart: 2000,
+      rampDuration: 0,
       bond: "1",
       provingWindow: 60,
       expiresAt: 99_999,
@@ -258,25 +299,174 @@ describe("coordinator GraphQL", function () {
   });
 
   it("loads the histories of a page of jobs with one query, each in chain order", async function () {
-    const { db } = database;
-    let historyQueries = 0;
-    const counting = new Proxy(db, {
-      get(target, key) {
-        if (key === "jobEvent")
-          return {
-            findMany: (args: Parameters<typeof db.jobEvent.findMany>[0]) => {
-              historyQueries++;
-              return db.jobEvent.findMany(args);
-            },
-          };
-        return Reflect.get(target, key, target);
-      },
-    });
-    const api = createGraphQL(counting);
+    const counting = countingCalls(database.db, "jobEvent", "findMany");
+    const api = createGraphQL(counting.db);
     const { data, errors } = await query(`{ jobs(first: 25) { nodes { id status events { kind } } } }`, {}, api);
     expect(errors).to.equal(undefined);
-    expect(historyQueries).to.equal(1);
+    expect(counting.calls()).to.equal(1);
     for (const job of data.jobs.nodes as { id: string; status: string; events: { kind: string }[] }[])
       expect(job.events.map((e) => e.kind)).to.deep.equal(job.status === "Proved" ? ["Posted", "Proved"] : ["Posted"]);
+  });
+
+  it("prices an Open job at the time of the head the indexer has seen, while a claim could lock it", async function () {
+    const { db } = database;
+    // Job 901 is Open on a ramp from 1000 at 5000 to 2000 at 5100, and expires at 6000; job 902 is Claimed.
+    const ramp = { minFee: "1000", maxFee: "2000", rampStart: 5000, rampDuration: 100 };
+    const fields = { circuitId: 1, requester: "0xramp", assignee: null, postedAtBlock: 900, postedAt: 4990 };
+    await db.job.create({ data: { ...testJob({ ...fields, id: "901", status: "Open", ...ramp }), expiresAt: 6000 } });
+    await db.job.create({
+      data: { ...testJob({ ...fields, id: "902", status: "Claimed", ...ramp }), expiresAt: 6000 },
+    });
+    const prices = async () => {
+      const { data, errors } = await query(
+        `{ a: job(id: "901") { currentPrice lockedPrice } b: job(id: "902") { currentPrice lockedPrice } }`,
+      );
+      expect(errors).to.equal(undefined);
+      return [data.a.currentPrice, data.b.currentPrice];
+    };
+    const head = async (headTimestamp: number | null) => {
+      const checkpoint = {
+        chainId: 31337,
+        market: "0xm",
+        lastBlock: 10,
+        lastHash: "0xh",
+        headBlock: 12,
+        headTimestamp,
+      };
+      await db.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...checkpoint }, update: checkpoint });
+    };
+    try {
+      expect(await prices(), "before the indexer has read a block").to.deep.equal([null, null]);
+      await head(4999);
+      expect(await prices(), "before the ramp").to.deep.equal(["1000", null]);
+      await head(5025);
+      expect(await prices(), "a quarter of the way up").to.deep.equal(["1250", null]);
+      await head(5033);
+      expect(await prices(), "rounded down").to.deep.equal(["1330", null]);
+      await head(5100);
+      expect(await prices(), "at the top").to.deep.equal(["2000", null]);
+      await head(6000);
+      expect(await prices(), "at its expiry, when a claim would fail").to.deep.equal([null, null]);
+      // A checkpoint written before the head was kept: the newest indexed block's time.
+      await head(null);
+      await db.indexedBlock.create({ data: { number: 10, hash: "0xh", parentHash: "0xp", timestamp: 5050 } });
+      expect(await prices(), "at the indexed block's time").to.deep.equal(["1500", null]);
+
+      // A page of jobs reads the head once, whatever the number of jobs it prices.
+      const counting = countingCalls(db, "indexerCheckpoint", "findUnique");
+      const page = await query(
+        `{ jobs(first: 30) { nodes { id status currentPrice } } }`,
+        {},
+        createGraphQL(counting.db),
+      );
+      expect(page.errors).to.equal(undefined);
+      expect(counting.calls(), "the head is read once").to.equal(1);
+      const priced = page.data.jobs.nodes.filter((j: { currentPrice: string | null }) => j.currentPrice !== null);
+      // Job 901 up its ramp, and the seeded Open jobs (5, 10, ...; fixed prices, expiring at 10,000) at their fee.
+      expect(priced).to.deep.equal([
+        { id: "901", status: "Open", currentPrice: "1500" },
+        ...[25, 20, 15, 10, 5].map((i) => ({ id: String(i), status: "Open", currentPrice: String(i * 1000) })),
+      ]);
+    } finally {
+      await db.indexedBlock.deleteMany({});
+      await db.indexerCheckpoint.deleteMany({});
+      await db.job.deleteMany({ where: { id: { in: ["901", "902"] } } });
+    }
+  });
+
+  it("lists a circuit's recent locked prices newest first, at most 20, and their median", async function () {
+    const { db } = database;
+    await db.circuit.create({ data: testCircuit(2, "ramped") });
+    await db.circuit.create({ data: testCircuit(3, "twice") });
+    const claims = async (circuitId: number, jobId: string, prices: number[]) => {
+      await db.job.create({
+        data: testJob({
+          id: jobId,
+          circuitId,
+          requester: "0xr",
+          status: "Claimed",
+          maxFee: "1000",
+          assignee: "0xp",
+          postedAtBlock: 1,
+          postedAt: 1,
+        }),
+      });
+      // Two claims to a block (a later log index is newer), in chain order.
+      await db.jobEvent.createMany({
+        data: prices.map((price, k) => ({
+          id: `${jobId}:${k}`,
+          jobId,
+          circuitId,
+          kind: "Claimed",
+          blockNumber: 100 + (k >> 1),
+          blockHash: "0xb",
+          logIndex: k & 1,
+          txHash: `0x${jobId}`,
+          timestamp: 2000 + k,
+          prover: "0xp",
+          attempt: k,
+          data: JSON.stringify({ price: String(price), deadline: "0", bond: "1" }),
+        })),
+      });
+    };
+    try {
+      // 23 claims at 10, 20, ..., 230: the newest 20 are 230 down to 40, whose upper median is 140.
+      await claims(
+        2,
+        "903",
+        Array.from({ length: 23 }, (_, k) => 10 * (k + 1)),
+      );
+      await claims(3, "904", [7, 10]);
+      const { data, errors } = await query(
+        `{ ramped: circuit(id: "2") { recentLockedPrices medianLockedPrice top3: recentLockedPrices(first: 3) }
+           twice: circuit(id: "3") { recentLockedPrices medianLockedPrice }
+           none: circuit(id: "1") { recentLockedPrices medianLockedPrice } }`,
+      );
+      expect(errors).to.equal(undefined);
+      expect(data.ramped.recentLockedPrices).to.deep.equal(Array.from({ length: 20 }, (_, k) => String(230 - 10 * k)));
+      expect(data.ramped.top3).to.deep.equal(["230", "220", "210"]);
+      expect(data.ramped.medianLockedPrice).to.equal("140");
+      expect(data.twice, "the upper of two").to.deep.equal({
+        recentLockedPrices: ["10", "7"],
+        medianLockedPrice: "10",
+      });
+      expect(data.none, "no claim yet").to.deep.equal({ recentLockedPrices: [], medianLockedPrice: null });
+      // The history shows what each claim locked.
+      const job = await query(`{ job(id: "904") { lockedPrice events { kind price minFee maxFee refund } } }`);
+      expect(job.data.job.events.map((e: { price: string }) => e.price)).to.deep.equal(["7", "10"]);
+      expect(job.data.job.events[0]).to.deep.equal({
+        kind: "Claimed",
+        price: "7",
+        minFee: null,
+        maxFee: null,
+        refund: null,
+      });
+
+      const tooMany = await query(`{ circuit(id: "2") { recentLockedPrices(first: 21) } }`);
+      expect(tooMany.errors![0].message).to.equal("first must be between 1 and 20, got 21");
+      expect(tooMany.errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
+    } finally {
+      await db.jobEvent.deleteMany({ where: { jobId: { in: ["903", "904"] } } });
+      await db.job.deleteMany({ where: { id: { in: ["903", "904"] } } });
+      await db.circuit.deleteMany({ where: { id: { in: [2, 3] } } });
+    }
+  });
+
+  it("answers the example query newcomers see first (GraphiQL, npm start), with the price fields", async function () {
+    const { data, errors } = await query(EXAMPLE_QUERY);
+    expect(errors).to.equal(undefined);
+    expect(data.jobs.nodes).to.have.length(10);
+    expect(data.jobs.nodes[0]).to.have.all.keys(
+      "id",
+      "status",
+      "minFee",
+      "maxFee",
+      "currentPrice",
+      "lockedPrice",
+      "assignee",
+      "circuit",
+      "events",
+    );
+    expect(data.marketStats).to.include({ proved: 5, requesterSavings: String((2 + 7 + 12 + 17 + 22) * 200) });
   });
 });

@@ -54,7 +54,7 @@ describe("coordinator GraphiQL and introspection", function () {
           circuitId: 1,
           requester: "0xrequester",
           status,
-          fee: String((i + 1) * 1000),
+          maxFee: String((i + 1) * 1000),
           assignee: status === "Open" ? null : "0xprover",
           postedAtBlock: i + 1,
           postedAt: 1000 + i,
@@ -84,7 +84,7 @@ describe("coordinator GraphiQL and introspection", function () {
 
   it("serves GraphiQL that works with the network closed: explorer, editor and result", async function () {
     this.timeout(240_000);
-    const jobsQuery = "{ jobs(first: 10) { nodes { id status fee } } }";
+    const jobsQuery = "{ jobs(first: 10) { nodes { id status maxFee lockedPrice } } }";
     const check = await checkGraphiQL({
       url: graphqlUrl,
       query: jobsQuery,

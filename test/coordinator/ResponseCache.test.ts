@@ -1,10 +1,12 @@
 /**
  * The GraphQL response cache, over HTTP as the coordinator serves it, on SQLite and PostgreSQL. A commit drops
  * exactly the kept answers that read what it changed: random commits (jobs posted, status and assignee changes,
- * fee changes, prover and circuit changes) interleaved with random queries (filtered and paged lists in both
- * orders, single jobs, totals, provers, circuits) always give the answer an uncached server gives, while answers
- * about unchanged data stay kept. Also: an answer computed while a commit landed is not kept if the commit
- * touched it; identical queries in a burst read once; errors are never kept; streams pass through.
+ * fee changes, claims locking prices, prover and circuit changes) interleaved with random queries (filtered and
+ * paged lists in both orders, single jobs, totals, provers, circuits and their recent prices) always give the
+ * answer an uncached server gives, while answers about unchanged data stay kept. Also: an answer that read the
+ * clock (Job.currentPrice) is never kept, so it follows the head with no commit at all; an answer computed while a
+ * commit landed is not kept if the commit touched it; identical queries in a burst read once; errors are never
+ * kept; streams pass through.
  */
 import { expect } from "chai";
 import type { Server } from "node:http";
@@ -50,7 +52,7 @@ function jobData(id: number, rng: Rng, postedAt: number) {
     circuitId: 1 + rng.int(2),
     requester: rng.pick(REQUESTERS),
     status,
-    fee: String(1000 + id),
+    maxFee: String(1000 + id),
     assignee: status === "Claimed" || status === "Proved" ? rng.pick(PROVERS) : null,
     postedAtBlock: id,
     postedAt,
@@ -80,27 +82,37 @@ function randomQuery(rng: Rng, maxId: number, maxPostedAt: number): { query: str
     const after =
       rng.next() < 0.5 ? cursorOf(1000 + rng.int(maxPostedAt - 1000 + 1), String(1 + rng.int(maxId))) : null;
     return {
-      query: `query($where: JobFilter, $first: Int, $after: String, $orderBy: JobOrder) { jobs(where: $where, first: $first, after: $after, orderBy: $orderBy) { nodes { id status assignee requester fee postedAt circuit { id name } } pageInfo { hasNextPage endCursor } } }`,
+      query: `query($where: JobFilter, $first: Int, $after: String, $orderBy: JobOrder) { jobs(where: $where, first: $first, after: $after, orderBy: $orderBy) { nodes { id status assignee requester maxFee lockedPrice postedAt circuit { id name } } pageInfo { hasNextPage endCursor } } }`,
       variables: { where, first: 1 + rng.int(8), after, orderBy: rng.pick(["POSTED_AT_DESC", "POSTED_AT_ASC"]) },
     };
   }
   if (kind < 8)
     return {
-      query: `query($id: ID!) { job(id: $id) { id status fee assignee events { kind } circuit { name } } }`,
+      query: `query($id: ID!) { job(id: $id) { id status minFee maxFee assignee events { kind price } circuit { name } } }`,
       variables: { id: String(1 + rng.int(maxId + 5)) },
     };
-  if (kind === 8) return { query: `{ marketStats { open claimed proved feesPaid } }`, variables: {} };
-  return rng.next() < 0.5
-    ? { query: `{ provers(first: 2) { nodes { id jobsProved } pageInfo { endCursor } } }`, variables: {} }
-    : { query: `{ circuits { id name } }`, variables: {} };
+  if (kind === 8)
+    return { query: `{ marketStats { open claimed proved feesPaid requesterSavings escrowed } }`, variables: {} };
+  const which = rng.int(3);
+  if (which === 0)
+    return { query: `{ provers(first: 2) { nodes { id jobsProved } pageInfo { endCursor } } }`, variables: {} };
+  if (which === 1) return { query: `{ circuits { id name } }`, variables: {} };
+  return {
+    query: `query($id: ID!) { circuit(id: $id) { id recentLockedPrices(first: 5) medianLockedPrice } }`,
+    variables: { id: String(1 + rng.int(2)) },
+  };
 }
 
 /** A random commit, written as the indexer would write it, with the changes the indexer would report. */
-async function randomCommit(db: Db, rng: Rng, state: { maxId: number; maxPostedAt: number }): Promise<CommitChanges> {
+async function randomCommit(
+  db: Db,
+  rng: Rng,
+  state: { maxId: number; maxPostedAt: number; claims: number },
+): Promise<CommitChanges> {
   const changes: CommitChanges = { jobs: [], provers: false, circuits: false };
   const touched = new Map<string, object>();
   for (let n = 1 + rng.int(3); n > 0; n--) {
-    const what = rng.int(10);
+    const what = rng.int(11);
     if (what < 3) {
       state.maxId++;
       state.maxPostedAt += rng.int(2);
@@ -109,18 +121,50 @@ async function randomCommit(db: Db, rng: Rng, state: { maxId: number; maxPostedA
     } else if (what < 7) {
       const id = String(1 + rng.int(state.maxId));
       const status = rng.pick(STATUSES);
+      const held = status === "Claimed" || status === "Proved";
+      const { maxFee } = await db.job.findUniqueOrThrow({ where: { id } });
       const row = await db.job.update({
         where: { id },
-        data: { status, assignee: status === "Claimed" || status === "Proved" ? rng.pick(PROVERS) : null },
+        // As the indexer writes it: a claim locks a price (here the whole escrow), other statuses have none.
+        data: { status, assignee: held ? rng.pick(PROVERS) : null, lockedPrice: held ? maxFee : null },
       });
       touched.set(row.id, row);
     } else if (what < 8) {
+      // A reopening raises both fees by a reward share.
+      const id = String(1 + rng.int(state.maxId));
+      const { minFee, maxFee } = await db.job.findUniqueOrThrow({ where: { id } });
+      const reward = BigInt(1 + rng.int(1e6));
       const row = await db.job.update({
-        where: { id: String(1 + rng.int(state.maxId)) },
-        data: { fee: String(rng.int(1e6)) },
+        where: { id },
+        data: { minFee: String(BigInt(minFee) + reward), maxFee: String(BigInt(maxFee) + reward) },
       });
       touched.set(row.id, row);
     } else if (what < 9) {
+      // A claim: the job is Claimed at a price, and its circuit's recent prices gain one.
+      const price = String(rng.int(1e6));
+      const row = await db.job.update({
+        where: { id: String(1 + rng.int(state.maxId)) },
+        data: { status: "Claimed", assignee: rng.pick(PROVERS), lockedPrice: price },
+      });
+      state.claims++;
+      await db.jobEvent.create({
+        data: {
+          id: `claim:${state.claims}`,
+          jobId: row.id,
+          circuitId: row.circuitId,
+          kind: "Claimed",
+          blockNumber: state.claims,
+          blockHash: "0xb",
+          logIndex: 0,
+          txHash: "0xt",
+          timestamp: state.claims,
+          prover: row.assignee,
+          attempt: 0,
+          data: JSON.stringify({ price }),
+        },
+      });
+      touched.set(row.id, row);
+    } else if (what < 10) {
       await db.prover.update({ where: { address: rng.pick(PROVERS) }, data: { jobsProved: rng.int(10) } });
       changes.provers = true;
     } else {
@@ -140,7 +184,7 @@ for (const provider of PROVIDERS) {
     let server: Server;
     let base: string;
     let reference: ReturnType<typeof createGraphQL>;
-    const state = { maxId: 60, maxPostedAt: 1000 + 14 };
+    const state = { maxId: 60, maxPostedAt: 1000 + 14, claims: 0 };
 
     before(async function () {
       scratch = await scratchDatabase(provider);
@@ -217,12 +261,69 @@ for (const provider of PROVIDERS) {
       expect(dropped - droppedBeforeLast).to.be.lessThan(entries);
     });
 
+    it("never keeps an answer that priced a job at the head: once the head moves, the same query prices higher", async function () {
+      const { db } = database;
+      state.maxId++;
+      const id = String(state.maxId);
+      // Open, on a ramp from 1000 at 50,000 up to 2000 at 51,000; it expires at 60,000.
+      const job = testJob({
+        id,
+        circuitId: 1,
+        requester: "0xaa",
+        status: "Open",
+        minFee: "1000",
+        maxFee: "2000",
+        rampStart: 50_000,
+        rampDuration: 1_000,
+        assignee: null,
+        postedAtBlock: state.maxId,
+        postedAt: state.maxPostedAt,
+      });
+      cache.invalidate({
+        jobs: [await db.job.create({ data: { ...job, expiresAt: 60_000 } })],
+        provers: false,
+        circuits: false,
+      });
+      // The indexer read a range up to a newer head, with no market event in it: its commit changes nothing kept.
+      const headAt = async (headTimestamp: number) => {
+        const checkpoint = {
+          chainId: 31337,
+          market: "0xm",
+          lastBlock: 7,
+          lastHash: "0xh",
+          headBlock: 7,
+          headTimestamp,
+        };
+        await db.indexerCheckpoint.upsert({ where: { id: 1 }, create: { id: 1, ...checkpoint }, update: checkpoint });
+        cache.invalidate({ jobs: [], provers: false, circuits: false });
+      };
+      const priced = `{ job(id: "${id}") { id currentPrice } }`;
+      const listed = `{ jobs(first: 3, where: { requester: "0xaa", status: Open }) { nodes { id currentPrice } } }`;
+      const plain = `{ job(id: "${id}") { id maxFee } }`;
+      try {
+        await headAt(50_100);
+        expect((await cached(priced)).data.job.currentPrice).to.equal("1100");
+        expect((await cached(listed)).data.jobs.nodes[0]).to.deep.equal({ id, currentPrice: "1100" });
+        await cached(plain);
+        const before = cache.stats();
+        await headAt(50_500);
+        expect((await cached(priced)).data.job.currentPrice, "not the kept 1100").to.equal("1500");
+        expect((await cached(listed)).data.jobs.nodes[0]).to.deep.equal({ id, currentPrice: "1500" });
+        expect((await cached(plain)).data.job.maxFee).to.equal("2000");
+        const after = cache.stats();
+        expect(after.misses - before.misses, "the priced answers were computed again").to.equal(2);
+        expect(after.hits - before.hits, "the answer that did not price was kept").to.equal(1);
+      } finally {
+        await db.indexerCheckpoint.deleteMany({});
+      }
+    });
+
     it("a posted job drops the first pages it joins, not the pages behind a cursor, nor other jobs", async function () {
       const q = `query($where: JobFilter, $after: String) { jobs(where: $where, first: 3, after: $after) { nodes { id } pageInfo { endCursor } } }`;
       const first = await cached(q, { where: { status: "Open" } });
       const deep = { where: { status: "Open" }, after: first.data.jobs.pageInfo.endCursor };
       await cached(q, deep);
-      const job = `{ job(id: "5") { id fee } }`;
+      const job = `{ job(id: "5") { id maxFee } }`;
       await cached(job);
       await cached(`{ marketStats { open } }`);
       const before = cache.stats();
@@ -230,7 +331,7 @@ for (const provider of PROVIDERS) {
       state.maxPostedAt++;
       const rng = random(3);
       const posted = await database.db.job.create({
-        data: { ...jobData(state.maxId, rng, state.maxPostedAt), status: "Open", assignee: null },
+        data: { ...jobData(state.maxId, rng, state.maxPostedAt), status: "Open", assignee: null, lockedPrice: null },
       });
       cache.invalidate({ jobs: [posted], provers: false, circuits: false });
       expect((await cached(q, deep)).data).to.deep.equal((await uncached(q, deep)).data);
@@ -319,10 +420,10 @@ for (const provider of PROVIDERS) {
           ["8", "9", true],
         ] as const) {
           gate = new Promise((r) => (open = r));
-          const q = `{ job(id: "${id}") { id fee } }`;
+          const q = `{ job(id: "${id}") { id maxFee } }`;
           const answer = cached(q, {}, slowServer.base);
           await reading;
-          const row = await db.job.update({ where: { id: touchedId }, data: { fee: String(Date.now()) } });
+          const row = await db.job.update({ where: { id: touchedId }, data: { maxFee: String(Date.now()) } });
           slowCache.invalidate({ jobs: [row], provers: false, circuits: false });
           open();
           await answer;
@@ -358,7 +459,7 @@ for (const provider of PROVIDERS) {
       const pubsub = createJobsPubSub();
       const burst = await listen(counting, shortCache, pubsub);
       try {
-        const q = `{ jobs(first: 7) { nodes { id fee } } }`;
+        const q = `{ jobs(first: 7) { nodes { id maxFee } } }`;
         const answers = await Promise.all(Array.from({ length: 10 }, () => cached(q, {}, burst.base)));
         expect(reads).to.equal(1);
         for (const a of answers) expect(a).to.deep.equal(answers[0]);

@@ -142,7 +142,10 @@ describe("coordinator REST: inputs", function () {
     const receipt = (await (
       await market.postJob({
         circuitId,
-        fee: 10n ** 18n,
+        minFee: 10n ** 18n,
+        maxFee: 10n ** 18n,
+        rampStart: 0n,
+        rampDuration: 0n,
         bond: 10n ** 18n,
         provingWindow: 300n,
         expiresAt: BigInt(now + 3600),
