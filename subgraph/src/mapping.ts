@@ -19,6 +19,8 @@ import {
 } from "../generated/ProofMarket/ProofMarket";
 import { Circuit, Job, JobEvent, MarketStats, ProofTimes, Prover } from "../generated/schema";
 import {
+  CircuitPrices,
+  circuitClaimed,
   JobRecord,
   jobCancelled,
   jobClaimed,
@@ -35,7 +37,10 @@ import {
   proverUnstaked,
   proverUnstakeRequested,
   StatsRecord,
+  statsPosted,
   statsProved,
+  statsRefunded,
+  statsReopened,
   statsSlashed,
   statsStatusChanged,
 } from "./transitions";
@@ -59,7 +64,12 @@ function loadJob(id: string): JobRecord {
   r.circuit = e.circuit;
   r.requester = e.requester;
   r.status = e.status;
-  r.fee = amount(e.fee);
+  r.minFee = amount(e.minFee);
+  r.maxFee = amount(e.maxFee);
+  r.rampStart = e.rampStart;
+  r.rampDuration = e.rampDuration;
+  const locked = e.lockedPrice;
+  r.lockedPrice = locked === null ? null : amount(locked);
   r.bond = amount(e.bond);
   r.provingWindow = e.provingWindow;
   r.expiresAt = e.expiresAt;
@@ -83,7 +93,13 @@ function saveJob(r: JobRecord): void {
   e.circuit = r.circuit;
   e.requester = r.requester;
   e.status = r.status;
-  e.fee = BigInt.fromString(r.fee);
+  e.minFee = BigInt.fromString(r.minFee);
+  e.maxFee = BigInt.fromString(r.maxFee);
+  e.rampStart = r.rampStart;
+  e.rampDuration = r.rampDuration;
+  const locked = r.lockedPrice;
+  if (locked === null) e.unset("lockedPrice");
+  else e.lockedPrice = BigInt.fromString(locked);
   e.bond = BigInt.fromString(r.bond);
   e.provingWindow = r.provingWindow;
   e.expiresAt = r.expiresAt;
@@ -146,6 +162,8 @@ function loadStats(): StatsRecord {
   r.cancelled = e.cancelled;
   r.expired = e.expired;
   r.feesPaid = amount(e.feesPaid);
+  r.requesterSavings = amount(e.requesterSavings);
+  r.escrowed = amount(e.escrowed);
   r.slashes = e.slashes;
   const times = ProofTimes.load(MARKET_STATS_ID);
   if (times !== null) r.timesToProof = times.sorted;
@@ -160,6 +178,8 @@ function saveStats(r: StatsRecord): void {
   e.cancelled = r.cancelled;
   e.expired = r.expired;
   e.feesPaid = BigInt.fromString(r.feesPaid);
+  e.requesterSavings = BigInt.fromString(r.requesterSavings);
+  e.escrowed = BigInt.fromString(r.escrowed);
   e.slashes = r.slashes;
   if (r.medianTimeToProof == NONE) e.unset("medianTimeToProof");
   else e.medianTimeToProof = r.medianTimeToProof;
@@ -204,6 +224,25 @@ export function handleCircuitRegistered(event: CircuitRegistered): void {
   c.registrant = hex(p.registrant);
   c.manifestHash = p.manifestHash.toHexString();
   c.artifactsURI = p.artifactsURI;
+  c.recentLockedPrices = new Array<BigInt>();
+  c.unset("medianLockedPrice");
+  c.save();
+}
+
+/** A claim of one of the circuit's jobs locked `price`: the circuit's recent prices and their median move. */
+function circuitPriceLocked(circuitId: string, price: string): void {
+  const c = Circuit.load(circuitId);
+  if (c === null) return; // (a job's circuit is registered before it; never null)
+  const r = new CircuitPrices();
+  const kept = c.recentLockedPrices;
+  for (let i = 0; i < kept.length; i++) r.recentLockedPrices.push(amount(kept[i]));
+  circuitClaimed(r, price);
+  const recent = new Array<BigInt>();
+  for (let i = 0; i < r.recentLockedPrices.length; i++) recent.push(BigInt.fromString(r.recentLockedPrices[i]));
+  c.recentLockedPrices = recent;
+  const median = r.medianLockedPrice;
+  if (median === null) c.unset("medianLockedPrice");
+  else c.medianLockedPrice = BigInt.fromString(median);
   c.save();
 }
 
@@ -235,7 +274,10 @@ export function handleJobPosted(event: JobPosted): void {
   job.id = p.jobId.toString();
   job.circuit = p.circuitId.toString();
   job.requester = hex(p.requester);
-  job.fee = amount(p.fee);
+  job.minFee = amount(p.minFee);
+  job.maxFee = amount(p.maxFee);
+  job.rampStart = p.rampStart.toI32();
+  job.rampDuration = p.rampDuration.toI32();
   job.bond = amount(p.bond);
   job.provingWindow = p.provingWindow.toI32();
   job.expiresAt = p.expiresAt.toI32();
@@ -244,9 +286,12 @@ export function handleJobPosted(event: JobPosted): void {
   job.inputsURI = p.inputsURI;
   job.postedAt = event.block.timestamp.toI32();
   job.postedAtBlock = event.block.number.toI32();
-  saveJobAndStats(job, "", loadStats());
+  const stats = loadStats();
+  statsPosted(stats, job.maxFee);
+  saveJobAndStats(job, "", stats);
   const h = historyEntry(event, job, "Posted");
-  h.fee = p.fee;
+  h.minFee = p.minFee;
+  h.maxFee = p.maxFee;
   h.bond = p.bond;
   h.save();
 }
@@ -255,8 +300,9 @@ export function handleJobClaimed(event: JobClaimed): void {
   const p = event.params;
   const job = loadJob(p.jobId.toString());
   const previous = job.status;
-  jobClaimed(job, hex(p.prover), p.attempt, p.deadline.toI32());
+  jobClaimed(job, hex(p.prover), p.attempt, p.deadline.toI32(), amount(p.price));
   saveJobAndStats(job, previous, loadStats());
+  circuitPriceLocked(job.circuit, amount(p.price));
   const prover = loadProver(hex(p.prover));
   proverClaimed(prover, amount(p.bond));
   saveProver(prover);
@@ -264,6 +310,7 @@ export function handleJobClaimed(event: JobClaimed): void {
   h.prover = hex(p.prover);
   h.deadline = p.deadline.toI32();
   h.bond = p.bond;
+  h.price = p.price;
   h.save();
 }
 
@@ -273,16 +320,17 @@ export function handleJobProved(event: JobProved): void {
   const previous = job.status;
   const outputs = new Array<string>();
   for (let i = 0; i < p.outputs.length; i++) outputs.push(p.outputs[i].toString());
-  jobProved(job, hex(p.prover), outputs, event.block.timestamp.toI32());
+  jobProved(job, hex(p.prover), amount(p.price), outputs, event.block.timestamp.toI32());
   const stats = loadStats();
-  statsProved(stats, amount(p.fee), job.provedAt - job.postedAt);
+  statsProved(stats, amount(p.price), job.maxFee, job.provedAt - job.postedAt);
   saveJobAndStats(job, previous, stats);
   const prover = loadProver(hex(p.prover));
-  proverPaid(prover, job.bond, amount(p.fee));
+  proverPaid(prover, job.bond, amount(p.price));
   saveProver(prover);
   const h = historyEntry(event, job, "Proved");
   h.prover = hex(p.prover);
-  h.fee = p.fee;
+  h.price = p.price;
+  h.refund = BigInt.fromString(job.maxFee).minus(p.price);
   h.outputs = outputs;
   h.save();
 }
@@ -290,46 +338,52 @@ export function handleJobProved(event: JobProved): void {
 function reopen(
   event: ethereum.Event,
   kind: string,
-  jobId: string,
-  proverAddress: string,
+  jobId: BigInt,
+  proverAddress: Address,
   attempt: i32,
-  newFee: BigInt,
+  newMinFee: BigInt,
+  newMaxFee: BigInt,
   slashed: BigInt,
 ): JobEvent {
-  const job = loadJob(jobId);
+  const job = loadJob(jobId.toString());
   const previous = job.status;
   const bond = job.bond;
-  jobReopened(job, attempt, amount(newFee));
+  const maxFee = job.maxFee;
+  jobReopened(job, attempt, amount(newMinFee), amount(newMaxFee));
   const stats = loadStats();
   statsSlashed(stats);
+  statsReopened(stats, maxFee, job.maxFee);
   saveJobAndStats(job, previous, stats);
-  const prover = loadProver(proverAddress);
+  const prover = loadProver(hex(proverAddress));
   proverSlashed(prover, bond, amount(slashed), kind == "Abandoned");
   saveProver(prover);
   const h = historyEntry(event, job, kind);
-  h.prover = proverAddress;
-  h.fee = newFee;
+  h.prover = hex(proverAddress);
+  h.minFee = newMinFee;
+  h.maxFee = newMaxFee;
   h.slashed = slashed;
   return h;
 }
 
 export function handleJobReassigned(event: JobReassigned): void {
   const p = event.params;
-  const h = reopen(event, "Reassigned", p.jobId.toString(), hex(p.prover), p.attempt, p.newFee, p.split.slashed);
+  const h = reopen(event, "Reassigned", p.jobId, p.prover, p.attempt, p.newMinFee, p.newMaxFee, p.split.slashed);
   h.keeper = hex(p.keeper);
   h.save();
 }
 
 export function handleJobAbandoned(event: JobAbandoned): void {
   const p = event.params;
-  reopen(event, "Abandoned", p.jobId.toString(), hex(p.prover), p.attempt, p.newFee, p.split.slashed).save();
+  reopen(event, "Abandoned", p.jobId, p.prover, p.attempt, p.newMinFee, p.newMaxFee, p.split.slashed).save();
 }
 
 export function handleJobCancelled(event: JobCancelled): void {
   const job = loadJob(event.params.jobId.toString());
   const previous = job.status;
   jobCancelled(job);
-  saveJobAndStats(job, previous, loadStats());
+  const stats = loadStats();
+  statsRefunded(stats, job.maxFee);
+  saveJobAndStats(job, previous, stats);
   const h = historyEntry(event, job, "Cancelled");
   h.refund = event.params.refund;
   h.save();
@@ -342,6 +396,7 @@ export function handleJobExpired(event: JobExpired): void {
   const bond = job.bond;
   jobExpired(job);
   const stats = loadStats();
+  statsRefunded(stats, job.maxFee);
   const held = !p.prover.equals(Address.zero());
   if (held) statsSlashed(stats);
   saveJobAndStats(job, previous, stats);

@@ -45,6 +45,12 @@ export function subAmounts(a: string, b: string): string {
   return result.slice(start);
 }
 
+/** a < b, for non-negative decimal strings without leading zeros. */
+export function lessAmount(a: string, b: string): boolean {
+  if (a.length != b.length) return a.length < b.length;
+  return a < b;
+}
+
 /** No value, for the Int fields that are null until set (deadline, provedAt). */
 export const NONE: i32 = -1;
 
@@ -53,7 +59,12 @@ export class JobRecord {
   circuit: string = "";
   requester: string = "";
   status: string = "Open";
-  fee: string = "0";
+  minFee: string = "0";
+  maxFee: string = "0";
+  rampStart: i32 = 0;
+  rampDuration: i32 = 0;
+  /** The price the current claim locked (Claimed) or the price paid (Proved); null otherwise. */
+  lockedPrice: string | null = null;
   bond: string = "0";
   provingWindow: i32 = 0;
   expiresAt: i32 = 0;
@@ -83,6 +94,18 @@ export class ProverRecord {
 
 export const MARKET_STATS_ID = "market";
 
+/**
+ * How many of a circuit's newest locked prices a Circuit keeps (recentLockedPrices) and takes the median of: the
+ * coordinator's RECENT_LOCKED_PRICES (coordinator/graphql/resolvers.ts), checked equal by Transitions.test.ts.
+ */
+export const RECENT_LOCKED_PRICES: i32 = 20;
+
+export class CircuitPrices {
+  /** Newest first, RECENT_LOCKED_PRICES at most. */
+  recentLockedPrices: string[] = [];
+  medianLockedPrice: string | null = null;
+}
+
 export class StatsRecord {
   open: i32 = 0;
   claimed: i32 = 0;
@@ -90,6 +113,8 @@ export class StatsRecord {
   cancelled: i32 = 0;
   expired: i32 = 0;
   feesPaid: string = "0";
+  requesterSavings: string = "0";
+  escrowed: string = "0";
   slashes: i32 = 0;
   medianTimeToProof: i32 = NONE;
   /** Seconds from posting to proof of every proved job, ascending. */
@@ -98,25 +123,29 @@ export class StatsRecord {
 
 // ---- jobs
 
-export function jobClaimed(job: JobRecord, prover: string, attempt: i32, deadline: i32): void {
+export function jobClaimed(job: JobRecord, prover: string, attempt: i32, deadline: i32, price: string): void {
   job.status = "Claimed";
   job.assignee = prover;
   job.attempt = attempt;
   job.deadline = deadline;
+  job.lockedPrice = price;
 }
 
-/** Reassigned or abandoned: Open again as the next attempt, at the raised fee. */
-export function jobReopened(job: JobRecord, attempt: i32, newFee: string): void {
+/** Reassigned or abandoned: Open again as the next attempt, its ramp raised at both ends. */
+export function jobReopened(job: JobRecord, attempt: i32, newMinFee: string, newMaxFee: string): void {
   job.status = "Open";
   job.assignee = null;
   job.deadline = NONE;
   job.attempt = attempt;
-  job.fee = newFee;
+  job.minFee = newMinFee;
+  job.maxFee = newMaxFee;
+  job.lockedPrice = null;
 }
 
-export function jobProved(job: JobRecord, prover: string, outputs: string[], timestamp: i32): void {
+export function jobProved(job: JobRecord, prover: string, price: string, outputs: string[], timestamp: i32): void {
   job.status = "Proved";
   job.assignee = prover;
+  job.lockedPrice = price;
   job.outputs = outputs;
   job.provedAt = timestamp;
 }
@@ -129,6 +158,31 @@ export function jobExpired(job: JobRecord): void {
   job.status = "Expired";
   job.assignee = null;
   job.deadline = NONE;
+  job.lockedPrice = null;
+}
+
+// ---- circuits
+
+/** A claim of one of the circuit's jobs locked `price`: it heads the recent prices, and the median moves. */
+export function circuitClaimed(circuit: CircuitPrices, price: string): void {
+  const recent = new Array<string>();
+  recent.push(price);
+  const previous = circuit.recentLockedPrices;
+  for (let i: i32 = 0; i < previous.length && recent.length < RECENT_LOCKED_PRICES; i++) recent.push(previous[i]);
+  circuit.recentLockedPrices = recent;
+  // Sorted by insertion (AssemblyScript's sort takes no closure over amounts), then the upper median, as the
+  // coordinator takes it.
+  const sorted = new Array<string>();
+  for (let i: i32 = 0; i < recent.length; i++) {
+    sorted.push(recent[i]);
+    let at: i32 = sorted.length - 1;
+    while (at > 0 && lessAmount(recent[i], sorted[at - 1])) {
+      sorted[at] = sorted[at - 1];
+      at--;
+    }
+    sorted[at] = recent[i];
+  }
+  circuit.medianLockedPrice = sorted[sorted.length >> 1];
 }
 
 // ---- provers
@@ -181,8 +235,26 @@ export function statsStatusChanged(stats: StatsRecord, from: string, to: string)
   addToStatus(stats, to, 1);
 }
 
-export function statsProved(stats: StatsRecord, fee: string, secondsToProof: i32): void {
-  stats.feesPaid = addAmounts(stats.feesPaid, fee);
+/** A job posted: its escrow (maxFee) is held. */
+export function statsPosted(stats: StatsRecord, maxFee: string): void {
+  stats.escrowed = addAmounts(stats.escrowed, maxFee);
+}
+
+/** A job reopened: the reward share of the slash raised its escrow from `maxFee` to `newMaxFee`. */
+export function statsReopened(stats: StatsRecord, maxFee: string, newMaxFee: string): void {
+  stats.escrowed = addAmounts(subAmounts(stats.escrowed, maxFee), newMaxFee);
+}
+
+/** A job cancelled or expired: its escrow went back to the requester. */
+export function statsRefunded(stats: StatsRecord, maxFee: string): void {
+  stats.escrowed = subAmounts(stats.escrowed, maxFee);
+}
+
+/** A job proved at `price`: paid out of its escrow (`maxFee`), the rest back to the requester, saved. */
+export function statsProved(stats: StatsRecord, price: string, maxFee: string, secondsToProof: i32): void {
+  stats.feesPaid = addAmounts(stats.feesPaid, price);
+  stats.requesterSavings = addAmounts(stats.requesterSavings, subAmounts(maxFee, price));
+  stats.escrowed = subAmounts(stats.escrowed, maxFee);
   // Insertion into the sorted list (AssemblyScript's splice cannot insert).
   const times = stats.timesToProof;
   times.push(secondsToProof);

@@ -4,9 +4,15 @@
  * serve them over GraphQL (amounts and ids as strings, absent values as null). The mapping's glue (which event
  * field goes where) is mirrored here; the transitions themselves are the very code the subgraph compiles.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { Interface, Log } from "ethers";
+import { buildSchema, isObjectType } from "graphql";
+import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
 import {
+  CircuitPrices,
+  circuitClaimed,
   JobRecord,
   jobCancelled,
   jobClaimed,
@@ -23,12 +29,38 @@ import {
   proverUnstaked,
   proverUnstakeRequested,
   StatsRecord,
+  statsPosted,
   statsProved,
+  statsRefunded,
+  statsReopened,
   statsSlashed,
   statsStatusChanged,
 } from "../../subgraph/src/transitions.ts";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
+
+/** The Graph's directives and scalars, declared so graphql-js can read the subgraph schema. */
+export const GRAPH_PRELUDE = `
+directive @entity(immutable: Boolean, timeseries: Boolean) on OBJECT
+directive @derivedFrom(field: String!) on FIELD_DEFINITION
+scalar BigInt
+scalar Bytes
+scalar BigDecimal
+scalar Int8
+`;
+
+/** subgraph/schema.graphql as written. */
+export const subgraphSchemaText = () => readFileSync(path.join(REPO_ROOT, "subgraph", "schema.graphql"), "utf8");
+
+/** The field names of each entity of the subgraph's schema. */
+export function subgraphEntityFields(sdl = subgraphSchemaText()): Map<string, string[]> {
+  const schema = buildSchema(GRAPH_PRELUDE + sdl);
+  const out = new Map<string, string[]>();
+  for (const type of Object.values(schema.getTypeMap()))
+    if (isObjectType(type) && type.astNode?.directives?.some((d) => d.name.value === "entity"))
+      out.set(type.name, Object.keys(type.getFields()));
+  return out;
+}
 
 type Entry = Record<string, unknown>;
 
@@ -47,6 +79,7 @@ export async function replayThroughSubgraph(
   const jobs = new Map<string, JobRecord>();
   const provers = new Map<string, ProverRecord>();
   const circuits = new Map<string, Entry>();
+  const circuitPrices = new Map<string, CircuitPrices>();
   const history = new Map<string, Entry[]>();
   const stats = new StatsRecord();
   const prover = (address: string) => {
@@ -72,7 +105,9 @@ export async function replayThroughSubgraph(
         timestamp,
         prover: null,
         attempt,
-        fee: null,
+        minFee: null,
+        maxFee: null,
+        price: null,
         bond: null,
         deadline: null,
         refund: null,
@@ -98,6 +133,7 @@ export async function replayThroughSubgraph(
           manifestHash: a.manifestHash,
           artifactsURI: a.artifactsURI,
         });
+        circuitPrices.set(a.circuitId.toString(), new CircuitPrices());
         break;
       case "Staked":
         proverStaked(prover(a.prover), a.staked.toString());
@@ -113,7 +149,10 @@ export async function replayThroughSubgraph(
           id: a.jobId.toString(),
           circuit: a.circuitId.toString(),
           requester: lower(a.requester),
-          fee: a.fee.toString(),
+          minFee: a.minFee.toString(),
+          maxFee: a.maxFee.toString(),
+          rampStart: Number(a.rampStart),
+          rampDuration: Number(a.rampDuration),
           bond: a.bond.toString(),
           provingWindow: Number(a.provingWindow),
           expiresAt: Number(a.expiresAt),
@@ -124,20 +163,24 @@ export async function replayThroughSubgraph(
           postedAtBlock: log.blockNumber,
         });
         jobs.set(job.id, job);
+        statsPosted(stats, job.maxFee);
         move(job, "");
-        entry(job.id, "Posted", { fee: job.fee, bond: job.bond });
+        entry(job.id, "Posted", { minFee: job.minFee, maxFee: job.maxFee, bond: job.bond });
         break;
       }
       case "JobClaimed": {
         const job = jobs.get(a.jobId.toString())!;
         const previous = job.status;
-        jobClaimed(job, lower(a.prover), Number(a.attempt), Number(a.deadline));
+        jobClaimed(job, lower(a.prover), Number(a.attempt), Number(a.deadline), a.price.toString());
         move(job, previous);
+        const circuit = circuitPrices.get(job.circuit);
+        if (circuit !== undefined) circuitClaimed(circuit, a.price.toString());
         proverClaimed(prover(a.prover), a.bond.toString());
         entry(job.id, "Claimed", {
           prover: lower(a.prover),
           deadline: Number(a.deadline),
           bond: a.bond.toString(),
+          price: a.price.toString(),
         });
         break;
       }
@@ -145,11 +188,16 @@ export async function replayThroughSubgraph(
         const job = jobs.get(a.jobId.toString())!;
         const previous = job.status;
         const outputs = [...a.outputs].map((o: bigint) => o.toString());
-        jobProved(job, lower(a.prover), outputs, timestamp);
-        statsProved(stats, a.fee.toString(), job.provedAt - job.postedAt);
+        jobProved(job, lower(a.prover), a.price.toString(), outputs, timestamp);
+        statsProved(stats, a.price.toString(), job.maxFee, job.provedAt - job.postedAt);
         move(job, previous);
-        proverPaid(prover(a.prover), job.bond, a.fee.toString());
-        entry(job.id, "Proved", { prover: lower(a.prover), fee: a.fee.toString(), outputs });
+        proverPaid(prover(a.prover), job.bond, a.price.toString());
+        entry(job.id, "Proved", {
+          prover: lower(a.prover),
+          price: a.price.toString(),
+          refund: (BigInt(job.maxFee) - a.price).toString(),
+          outputs,
+        });
         break;
       }
       case "JobReassigned":
@@ -157,14 +205,17 @@ export async function replayThroughSubgraph(
         const job = jobs.get(a.jobId.toString())!;
         const previous = job.status;
         const bond = job.bond;
-        jobReopened(job, Number(a.attempt), a.newFee.toString());
+        const maxFee = job.maxFee;
+        jobReopened(job, Number(a.attempt), a.newMinFee.toString(), a.newMaxFee.toString());
         statsSlashed(stats);
+        statsReopened(stats, maxFee, job.maxFee);
         move(job, previous);
         const abandoned = parsed.name === "JobAbandoned";
         proverSlashed(prover(a.prover), bond, a.split.slashed.toString(), abandoned);
         entry(job.id, abandoned ? "Abandoned" : "Reassigned", {
           prover: lower(a.prover),
-          fee: a.newFee.toString(),
+          minFee: a.newMinFee.toString(),
+          maxFee: a.newMaxFee.toString(),
           slashed: a.split.slashed.toString(),
           keeper: abandoned ? null : lower(a.keeper),
         });
@@ -174,6 +225,7 @@ export async function replayThroughSubgraph(
         const job = jobs.get(a.jobId.toString())!;
         const previous = job.status;
         jobCancelled(job);
+        statsRefunded(stats, job.maxFee);
         move(job, previous);
         entry(job.id, "Cancelled", { refund: a.refund.toString() });
         break;
@@ -183,6 +235,7 @@ export async function replayThroughSubgraph(
         const previous = job.status;
         const bond = job.bond;
         jobExpired(job);
+        statsRefunded(stats, job.maxFee);
         const held = a.prover !== ZERO;
         if (held) {
           statsSlashed(stats);
@@ -209,7 +262,7 @@ export async function replayThroughSubgraph(
       events: history.get(j.id) ?? [],
     })),
     provers: [...provers.values()].map((p) => ({ ...p, address: p.id })),
-    circuits: [...circuits.values()],
+    circuits: [...circuits.values()].map((c) => ({ ...c, ...circuitPrices.get(c.id as string) })),
     marketStats: {
       id: MARKET_STATS_ID,
       open: stats.open,
@@ -218,6 +271,8 @@ export async function replayThroughSubgraph(
       cancelled: stats.cancelled,
       expired: stats.expired,
       feesPaid: stats.feesPaid,
+      requesterSavings: stats.requesterSavings,
+      escrowed: stats.escrowed,
       slashes: stats.slashes,
       medianTimeToProof: orNull(stats.medianTimeToProof),
     },

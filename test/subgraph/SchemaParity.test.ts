@@ -2,7 +2,9 @@
  * The subgraph's entities and the coordinator's GraphQL types must match field for field, so that one client
  * query works against either: the same entities (less the subgraph's internal ones), the same field names, the
  * same nullability and the same types, where an amount is BigInt in the subgraph and String (the same JSON) in
- * the coordinator. The comparison is also shown to fail on a changed field.
+ * the coordinator. One difference is meant, and only it is allowed: Job.currentPrice, the price a claim would lock
+ * now, is the coordinator's alone (it depends on the time of the query, which a subgraph's stored entities cannot).
+ * The comparison is also shown to fail on a changed field.
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
@@ -16,16 +18,7 @@ import {
   isObjectType,
 } from "graphql";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
-
-/** The Graph's directives and scalars, declared so graphql-js can read the subgraph schema. */
-const GRAPH_PRELUDE = `
-directive @entity(immutable: Boolean, timeseries: Boolean) on OBJECT
-directive @derivedFrom(field: String!) on FIELD_DEFINITION
-scalar BigInt
-scalar Bytes
-scalar BigDecimal
-scalar Int8
-`;
+import { GRAPH_PRELUDE } from "../helpers/subgraphReplay.ts";
 /** Subgraph entities that only serve its own bookkeeping (see subgraph/schema.graphql). */
 const SUBGRAPH_INTERNAL = ["ProofTimes"];
 /** Scalars that are the same JSON in both: the subgraph's BigInt is the coordinator's decimal String. */
@@ -43,8 +36,21 @@ function entityTypes(schema: GraphQLSchema, names?: string[]): Map<string, Graph
   return out;
 }
 
-/** Every difference between the subgraph's entities and the coordinator's types, as readable lines. */
-export function schemaDifferences(subgraphSdl: string, coordinatorSdl: string): string[] {
+/**
+ * The coordinator's fields that a subgraph cannot have: Job.currentPrice is priced at the time of the query, and a
+ * subgraph serves what its mappings stored.
+ */
+const COORDINATOR_ONLY = ["Job.currentPrice"];
+
+/**
+ * Every difference between the subgraph's entities and the coordinator's types, as readable lines, but for the
+ * coordinator's fields in `coordinatorOnly`, which must be the coordinator's alone.
+ */
+export function schemaDifferences(
+  subgraphSdl: string,
+  coordinatorSdl: string,
+  coordinatorOnly = COORDINATOR_ONLY,
+): string[] {
   const subgraph = buildSchema(GRAPH_PRELUDE + subgraphSdl);
   const coordinator = buildSchema(coordinatorSdl);
   const entities = entityTypes(subgraph);
@@ -59,8 +65,14 @@ export function schemaDifferences(subgraphSdl: string, coordinatorSdl: string): 
     }
     const fields = entity.getFields();
     const otherFields = other.getFields();
-    for (const field of new Set([...Object.keys(fields), ...Object.keys(otherFields)])) {
-      if (!(field in otherFields)) differences.push(`${name}.${field}: only in the subgraph`);
+    const allowedHere = coordinatorOnly.filter((f) => f.startsWith(`${name}.`)).map((f) => f.slice(name.length + 1));
+    for (const field of new Set([...Object.keys(fields), ...Object.keys(otherFields), ...allowedHere])) {
+      if (coordinatorOnly.includes(`${name}.${field}`)) {
+        if (field in fields)
+          differences.push(`${name}.${field}: allowed in the coordinator only, but the subgraph has it too`);
+        else if (!(field in otherFields))
+          differences.push(`${name}.${field}: allowed in the coordinator only, but the coordinator has none`);
+      } else if (!(field in otherFields)) differences.push(`${name}.${field}: only in the subgraph`);
       else if (!(field in fields)) differences.push(`${name}.${field}: only in the coordinator`);
       else {
         const mine = String(fields[field].type).replace(/\w+/g, (t) => SAME_JSON[t] ?? t);
@@ -88,8 +100,23 @@ describe("schema parity: subgraph entities and coordinator GraphQL", function ()
   const subgraphSdl = read("subgraph/schema.graphql");
   const coordinatorSdl = read("coordinator/graphql/schema.graphql");
 
-  it("has the same entities, fields, nullability and types", function () {
+  it("has the same entities, fields, nullability and types, but for the coordinator's Job.currentPrice", function () {
     expect(schemaDifferences(subgraphSdl, coordinatorSdl)).to.deep.equal([]);
+    // That is the one difference there is, and the one allowed: any other field of the coordinator's alone is named.
+    expect(schemaDifferences(subgraphSdl, coordinatorSdl, [])).to.deep.equal([
+      "Job.currentPrice: only in the coordinator",
+    ]);
+    const another = coordinatorSdl.replace("  lockedPrice: String\n", "  lockedPrice: String\n  lockedAt: Int\n");
+    expect(schemaDifferences(subgraphSdl, another)).to.deep.equal(["Job.lockedAt: only in the coordinator"]);
+    // An allowed difference that is no longer one is named too, so the allowance cannot outlive its reason.
+    const both = subgraphSdl.replace("  lockedPrice: BigInt\n", "  lockedPrice: BigInt\n  currentPrice: BigInt\n");
+    expect(schemaDifferences(both, coordinatorSdl)).to.deep.equal([
+      "Job.currentPrice: allowed in the coordinator only, but the subgraph has it too",
+    ]);
+    const none = coordinatorSdl.replace("\n  currentPrice: String\n", "\n");
+    expect(schemaDifferences(subgraphSdl, none)).to.deep.equal([
+      "Job.currentPrice: allowed in the coordinator only, but the coordinator has none",
+    ]);
     // The entities compared are the ones a client uses.
     expect([...entityTypes(buildSchema(GRAPH_PRELUDE + subgraphSdl)).keys()].sort()).to.deep.equal(
       ["Circuit", "Job", "JobEvent", "MarketStats", "ProofTimes", "Prover"].sort(),

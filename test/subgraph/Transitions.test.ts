@@ -1,9 +1,10 @@
 /**
- * The subgraph's logic against the coordinator's, on one real local-chain run: jobs posted, claimed, proved (real
- * proofs), reassigned by a keeper, abandoned, expired while claimed (slashed) and unclaimed, cancelled; stakes,
- * an unstake request and its completion. The run's logs, replayed through the subgraph's transitions
- * (subgraph/src/transitions.ts, the code its mapping compiles), must give the entities the coordinator's
- * database holds for the same run, as its GraphQL API serves them.
+ * The subgraph's logic against the coordinator's, on one real local-chain run: jobs posted (on price ramps and at
+ * fixed prices), claimed, proved (real proofs), reassigned by a keeper, abandoned, expired while claimed (slashed)
+ * and unclaimed, cancelled; stakes, an unstake request and its completion. The run's logs, replayed through the
+ * subgraph's transitions (subgraph/src/transitions.ts, the code its mapping compiles), must give the entities the
+ * coordinator's database holds for the same run, as its GraphQL API serves them: every field of every entity the
+ * subgraph has (Job.currentPrice, which only the coordinator has, is left out).
  */
 import { expect } from "chai";
 import { parseEther } from "ethers";
@@ -19,16 +20,19 @@ import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase } from "../../coordinator/db/scratch.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import { createIndexer } from "../../coordinator/indexer/indexer.ts";
+import { RECENT_LOCKED_PRICES } from "../../coordinator/graphql/resolvers.ts";
+import { RECENT_LOCKED_PRICES as SUBGRAPH_RECENT_LOCKED_PRICES } from "../../subgraph/src/transitions.ts";
 import { advanceTime, type Devnet, postJob, startDevnet } from "../helpers/market.ts";
-import { replayThroughSubgraph } from "../helpers/subgraphReplay.ts";
+import { replayThroughSubgraph, subgraphEntityFields } from "../helpers/subgraphReplay.ts";
 
 const EVENT_FIELDS =
-  "id kind blockNumber txHash timestamp prover attempt fee bond deadline refund keeper slashed outputs";
-const JOB_FIELDS = `id circuit { id } requester status fee bond provingWindow expiresAt inputsCommitment inputsHash inputsURI attempt assignee deadline outputs postedAt postedAtBlock provedAt events { ${EVENT_FIELDS} }`;
+  "id kind blockNumber txHash timestamp prover attempt minFee maxFee price bond deadline refund keeper slashed outputs";
+const JOB_FIELDS = `id circuit { id } requester status minFee maxFee rampStart rampDuration lockedPrice bond provingWindow expiresAt inputsCommitment inputsHash inputsURI attempt assignee deadline outputs postedAt postedAtBlock provedAt events { ${EVENT_FIELDS} }`;
 const PROVER_FIELDS = "id address staked locked unbonding jobsProved jobsMissed jobsAbandoned slashed earned";
 const CIRCUIT_FIELDS =
-  "id name verifier system nPublicOutputs nPublicInputs batchVerifier registrant manifestHash artifactsURI";
-const STATS_FIELDS = "id open claimed proved cancelled expired feesPaid slashes medianTimeToProof";
+  "id name verifier system nPublicOutputs nPublicInputs batchVerifier registrant manifestHash artifactsURI recentLockedPrices medianLockedPrice";
+const STATS_FIELDS =
+  "id open claimed proved cancelled expired feesPaid requesterSavings escrowed slashes medianTimeToProof";
 
 describe("subgraph transitions = coordinator database, on one real chain run", function () {
   let devnet: Devnet;
@@ -57,12 +61,19 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
       await (await as(who).stake(parseEther("100"))).wait();
     }
 
-    const proved = await post("tr-proved");
+    // Ramped: claimed some seconds up the ramp, so the locked price lies strictly between the two fees.
+    const proved = await post("tr-proved", { minFee: parseEther("1"), maxFee: parseEther("3"), rampDuration: 100n });
+    await advanceTime(devnet, 30);
     await (await as(alice).claim(proved.jobId, await terms(proved.jobId))).wait();
     await advanceTime(devnet, 7);
     await prove(alice, proved);
 
-    const stalled = await post("tr-stalled", { provingWindow: 60n });
+    const stalled = await post("tr-stalled", {
+      provingWindow: 60n,
+      minFee: parseEther("1"),
+      maxFee: parseEther("4"),
+      rampDuration: 600n,
+    });
     await (await as(alice).claim(stalled.jobId, await terms(stalled.jobId))).wait();
     await advanceTime(devnet, 61);
     await (await as(keeper).reassign(stalled.jobId, await terms(stalled.jobId))).wait();
@@ -83,7 +94,7 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
 
     const cancelled = await post("tr-cancelled");
     await (await as(requester).cancel(cancelled.jobId, await terms(cancelled.jobId))).wait();
-    await post("tr-open");
+    await post("tr-open", { minFee: parseEther("1"), maxFee: parseEther("2"), rampDuration: 3_000n });
 
     await (await as(alice).requestUnstake(parseEther("10"))).wait();
     await advanceTime(devnet, Number(DEV_UNBONDING_DELAY) + 1);
@@ -95,6 +106,20 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
   });
 
   it("every Job (with its history), Prover, Circuit and MarketStats is the same", async function () {
+    // The fields compared are all the subgraph has.
+    const names = (selection: string) =>
+      selection
+        .replace(/\{[^{}]*\}/g, "")
+        .split(/\s+/)
+        .filter(Boolean);
+    const entityFields = subgraphEntityFields();
+    expect(names(JOB_FIELDS)).to.have.members(entityFields.get("Job")!);
+    // (A history entry's `job` is the job it is listed under.)
+    expect([...names(EVENT_FIELDS), "job"]).to.have.members(entityFields.get("JobEvent")!);
+    expect(names(PROVER_FIELDS)).to.have.members(entityFields.get("Prover")!);
+    expect(names(CIRCUIT_FIELDS)).to.have.members(entityFields.get("Circuit")!);
+    expect(names(STATS_FIELDS)).to.have.members(entityFields.get("MarketStats")!);
+
     const provider = devnet.chain.provider;
     const market = connectMarket(devnet.deployment.market, provider);
     const logs = await provider.getLogs({ address: devnet.deployment.market, fromBlock: 0 });
@@ -152,6 +177,24 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
       expect(data.marketStats).to.deep.equal(subgraph.marketStats);
       // The run's numbers, as a reader would check them.
       expect(data.marketStats).to.include({ proved: 2, open: 2, cancelled: 1, expired: 2, slashes: 3 });
+      const jobs = data.jobs.nodes as { status: string; maxFee: string; lockedPrice: string | null }[];
+      const proved = jobs.filter((j) => j.status === "Proved");
+      const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n).toString();
+      expect(data.marketStats.feesPaid).to.equal(sum(proved.map((j) => BigInt(j.lockedPrice!))));
+      expect(data.marketStats.requesterSavings).to.equal(
+        sum(proved.map((j) => BigInt(j.maxFee) - BigInt(j.lockedPrice!))),
+      );
+      expect(BigInt(data.marketStats.requesterSavings), "the ramped proof was paid below its escrow").to.be.greaterThan(
+        0n,
+      );
+      expect(data.marketStats.escrowed).to.equal(
+        sum(jobs.filter((j) => j.status === "Open" || j.status === "Claimed").map((j) => BigInt(j.maxFee))),
+      );
+      // Five claims, all on one circuit: newest first, and the middle one of the five.
+      const circuit = data.circuits.find((c: { recentLockedPrices: string[] }) => c.recentLockedPrices.length > 0);
+      expect(circuit.recentLockedPrices).to.have.length(5);
+      const sorted = circuit.recentLockedPrices.map(BigInt).sort((a: bigint, b: bigint) => (a < b ? -1 : 1));
+      expect(circuit.medianLockedPrice).to.equal(sorted[2].toString());
       const alice = data.provers.nodes.find(
         (p: { id: string }) => p.id === devnet.chain.accounts[1].address.toLowerCase(),
       );
@@ -163,12 +206,28 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
   });
 
   it("amounts: the subgraph's digit-by-digit arithmetic agrees with bigint", async function () {
-    const { addAmounts, subAmounts } = await import("../../subgraph/src/transitions.ts");
+    const { addAmounts, lessAmount, subAmounts } = await import("../../subgraph/src/transitions.ts");
     const values = ["0", "1", "9", "10", "99", "1000000000000000000", "79228162514264337593543950335"];
     for (const a of values)
       for (const b of values) {
         expect(addAmounts(a, b)).to.equal((BigInt(a) + BigInt(b)).toString());
         if (BigInt(a) >= BigInt(b)) expect(subAmounts(a, b)).to.equal((BigInt(a) - BigInt(b)).toString());
+        expect(lessAmount(a, b), `${a} < ${b}`).to.equal(BigInt(a) < BigInt(b));
       }
+  });
+
+  it("a circuit keeps the coordinator's number of recent prices, newest first, with their upper median", async function () {
+    const { CircuitPrices, circuitClaimed } = await import("../../subgraph/src/transitions.ts");
+    expect(SUBGRAPH_RECENT_LOCKED_PRICES).to.equal(RECENT_LOCKED_PRICES);
+    const circuit = new CircuitPrices();
+    // 25 claims at 100, 99, ..., 76: the newest 20 are 76, 77, ..., 95, whose upper median is the 11th smallest, 86.
+    for (let i = 0; i < 25; i++) circuitClaimed(circuit, String(100 - i));
+    expect(circuit.recentLockedPrices).to.deep.equal(Array.from({ length: 20 }, (_, i) => String(76 + i)));
+    expect(circuit.medianLockedPrice).to.equal("86");
+    const two = new CircuitPrices();
+    circuitClaimed(two, "7");
+    circuitClaimed(two, "10");
+    expect(two.recentLockedPrices).to.deep.equal(["10", "7"]);
+    expect(two.medianLockedPrice, "the upper of two").to.equal("10");
   });
 });
