@@ -5,7 +5,8 @@
  * step of that reservation; while the cheapest is busy, the next cheapest takes the job, at its own, higher price.
  *
  * The two cheaper workers prove through the stand-in prover (a real snarkjs proof, held back STANDIN_DELAY_MS), so
- * they stay busy long enough for the later jobs' prices to pass their reservations; the dearest proves with snarkjs.
+ * they stay busy long enough for the later jobs' prices to pass the dearer reservations; the dearest proves with
+ * snarkjs.
  */
 import { expect } from "chai";
 import { parseEther } from "ethers";
@@ -21,8 +22,6 @@ import { stakedWorkerConfig } from "../helpers/workerProcess.ts";
 
 const BLOCK_SECONDS = 2n;
 const STAND_IN = path.join(REPO_ROOT, "test", "helpers", "standInProver.ts");
-/** How long the two cheaper workers' slots stay busy with a proof. */
-const BUSY_MS = 60_000;
 
 describe("price discovery: three workers of different reservation prices on one circuit", function () {
   this.timeout(300_000);
@@ -43,11 +42,12 @@ describe("price discovery: three workers of different reservation prices on one 
     const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
     const latest = async () => BigInt((await devnet.chain.provider.getBlock("latest"))!.timestamp);
 
-    // Reservations 11, 16 and 21 tokens; the two cheaper ones prove slowly (their one slot stays busy BUSY_MS).
+    // Reservations 11, 13 and 15 tokens, reached 4 s apart. The cheapest holds its one slot 50 s a proof: busy until
+    // both later jobs are claimed; the next 15 s: busy while the last job's price climbs to the dearest's.
     const workers = [
-      { account: devnet.chain.accounts[3], reservation: parseEther("11"), slow: true },
-      { account: devnet.chain.accounts[4], reservation: parseEther("16"), slow: true },
-      { account: devnet.chain.accounts[5], reservation: parseEther("21"), slow: false },
+      { account: devnet.chain.accounts[3], reservation: parseEther("11"), busyMs: 50_000 },
+      { account: devnet.chain.accounts[4], reservation: parseEther("13"), busyMs: 15_000 },
+      { account: devnet.chain.accounts[5], reservation: parseEther("15"), busyMs: 0 },
     ];
     const started = [];
     for (const w of workers) {
@@ -55,7 +55,7 @@ describe("price discovery: three workers of different reservation prices on one 
         circuitId,
         manifest: "poseidon_preimage",
         system: "groth16" as const,
-        backend: w.slow ? ("command" as const) : ("snarkjs" as const),
+        backend: w.busyMs > 0 ? ("command" as const) : ("snarkjs" as const),
         price: { floor: w.reservation.toString() },
       };
       const { file } = await stakedWorkerConfig(
@@ -67,7 +67,7 @@ describe("price discovery: three workers of different reservation prices on one 
           backends: { command: { template: `"${process.execPath}" "${STAND_IN}" {zkey} {witness} {proof} {public}` } },
         }),
       );
-      started.push(run(file, w.account.privateKey, w.slow ? { STANDIN_DELAY_MS: String(BUSY_MS) } : {}));
+      started.push(run(file, w.account.privateKey, { STANDIN_DELAY_MS: String(w.busyMs) }));
     }
     for (const worker of started) await worker.waitForLog((l) => l.msg === "job book caught up with the chain", 90_000);
 
