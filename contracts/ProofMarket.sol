@@ -41,6 +41,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     /// Expired (escrow refunded) instead of reopening. Posting bounds `maxFee` so that every escalation before then
     /// fits in uint96.
     uint16 public constant MAX_ATTEMPTS = 1_000;
+    /// The furthest ahead a job may expire. Every time a job carries (expiry, ramp) then lies within a year of its
+    /// posting: indexers store them as 32-bit seconds, and a job meant to outlive a year is better posted again.
+    uint32 public constant MAX_JOB_LIFETIME = 365 days;
     /// The largest `minBond` (it is stored in 80 bits): 1.2 million tokens of 18 decimals.
     uint96 public constant MAX_MIN_BOND = type(uint80).max;
 
@@ -200,8 +203,13 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         }
         uint256 earliestExpiry = block.timestamp + request.provingWindow;
         if (request.expiresAt < earliestExpiry) revert ExpiryTooSoon(request.expiresAt, earliestExpiry);
+        uint256 latestExpiry = block.timestamp + MAX_JOB_LIFETIME;
+        if (request.expiresAt > latestExpiry) revert ExpiryTooLate(request.expiresAt, latestExpiry);
 
         uint40 rampStart = request.rampStart == 0 ? uint40(block.timestamp) : request.rampStart;
+        // A ramp that ends after expiry would offer prices no claim can take.
+        uint256 rampEnd = uint256(rampStart) + request.rampDuration;
+        if (rampEnd > request.expiresAt) revert RampPastExpiry(rampEnd, request.expiresAt);
 
         if (p.jobCount == type(uint40).max) revert ParamAboveCap("job count", p.jobCount, type(uint40).max);
         _params.jobCount = p.jobCount + 1;

@@ -187,7 +187,12 @@ try {
         rpcUrl: chain.url,
         wsUrl: chain.url.replace(/^http/, "ws"),
         deployment: deployment.dir,
-        circuits: exampleCircuitIds().filter((c) => c.system === "groth16"),
+        // A reservation price of 1.5 PMT per job: the demo jobs' prices rise from 1 to 3 PMT over two minutes, and
+        // the worker claims each half a minute in, at its own price (gas left out on a devnet: tokensPerEth 0).
+        circuits: exampleCircuitIds()
+          .filter((c) => c.system === "groth16")
+          .map((c) => ({ ...c, price: { floor: parseEther("1.5").toString() } })),
+        pricing: { tokensPerEth: "0" },
         slots: 2,
         keeper: { enabled: true },
         // The devnet's coordinator serves the demo jobs' inputs from 127.0.0.1, which a worker refuses by default

@@ -28,7 +28,7 @@ export const SOLC_SETTINGS = {
 
 /** The market's own: fewer optimizer runs keep ProofMarket under EIP-170's 24,576-byte code size limit. Kept apart
  *  from SOLC_SETTINGS so that tuning the market never changes what a verifier compiles to. */
-export const MARKET_SOLC_SETTINGS = { ...SOLC_SETTINGS, optimizer: { enabled: true, runs: 1000 } } as const;
+export const MARKET_SOLC_SETTINGS = { ...SOLC_SETTINGS, optimizer: { enabled: true, runs: 500 } } as const;
 
 export interface CompiledContract {
   contractName: string;

@@ -50,6 +50,10 @@ interface IProofMarketErrors {
     /// A job's price ramp must rise: `minFee` ≤ `maxFee`.
     error FeeRangeInverted(uint96 minFee, uint96 maxFee);
     error ExpiryTooSoon(uint40 expiresAt, uint256 earliest);
+    /// A job may expire at most MAX_JOB_LIFETIME after its posting.
+    error ExpiryTooLate(uint40 expiresAt, uint256 latest);
+    /// A job's price ramp must end by its expiry: `rampStart + rampDuration` ≤ `expiresAt`.
+    error RampPastExpiry(uint256 rampEnd, uint40 expiresAt);
     error JobPastExpiry(JobId jobId, uint40 expiresAt);
     error JobNotExpired(JobId jobId, uint40 expiresAt);
     error NotRequester(JobId jobId, address caller);

@@ -243,8 +243,8 @@ contract MarketHandler {
     }
 
     /// A job sold by reverse Dutch auction: `minSeed` picks the minimum below the maximum (type(uint256).max: equal
-    /// to it, a fixed price), `rampSeed` the ramp's length (up to two days, zero included) and whether it starts now
-    /// or later. One post in four asks for a maximum fee at the bound, so that escalations and earnings near 2^96 are
+    /// to it, a fixed price), `rampSeed` the ramp's length (up to the expiry, zero included) and whether it starts
+    /// now or later. One post in four asks for a maximum fee at the bound, so that escalations and earnings near 2^96 are
     /// driven too.
     function postRamped(
         uint256 actorSeed,
@@ -264,8 +264,8 @@ contract MarketHandler {
             circuitId: circuitId,
             minFee: minFee,
             maxFee: maxFee,
-            rampStart: rampSeed % 3 == 2 ? uint40(block.timestamp + (rampSeed % 1 days)) : 0,
-            rampDuration: uint32(bound(rampSeed >> 8, 0, 2 days)),
+            rampStart: 0,
+            rampDuration: 0,
             bond: b,
             provingWindow: uint32(bound(window, p.minProvingWindow, p.maxProvingWindow)),
             expiresAt: 0,
@@ -274,6 +274,11 @@ contract MarketHandler {
             inputsURI: ""
         });
         r.expiresAt = uint40(block.timestamp + r.provingWindow + bound(window, 0, 3 days));
+        // The ramp ends by the expiry (the market refuses one that does not: RampPastExpiry).
+        uint256 start =
+            rampSeed % 3 == 2 ? block.timestamp + ((rampSeed % 1 days) % (r.expiresAt - block.timestamp)) : 0;
+        r.rampStart = uint40(start);
+        r.rampDuration = uint32(bound(rampSeed >> 8, 0, r.expiresAt - (start == 0 ? block.timestamp : start)));
         address a = _actor(actorSeed);
         vm.prank(a);
         JobId id = market.postJob(r);

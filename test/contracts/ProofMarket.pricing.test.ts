@@ -273,7 +273,7 @@ describe("ProofMarket: every other ending refunds the whole escrow (maxFee)", fu
 
   it("expired while Open: maxFee", async function () {
     const f = await load();
-    const job = await postRamped(f, 0n, 1n, { expiresIn: WINDOW + 10n });
+    const job = await postRamped(f, 0n, 1n, { expiresIn: WINDOW + 10n, rampDuration: WINDOW });
     await time.increaseTo(job.terms.expiresAt + 1n);
     await expect(f.market.connect(f.keeper).expire(job.jobId, job.terms))
       .to.emit(f.market, "JobExpired")
@@ -371,6 +371,44 @@ describe("ProofMarket: posting a ramp", function () {
     });
     expect([job.terms.minFee, job.terms.maxFee]).to.deep.equal([0n, MAX]);
     await f.check([job.jobId]);
+  });
+
+  it("a ramp must end by the job's expiry (RampPastExpiry), and a job expire within MAX_JOB_LIFETIME of its posting (ExpiryTooLate)", async function () {
+    const f = await load();
+    const { market, requester, circuitId } = f;
+    // load() stamps the next block (the post) one second after the latest, which postJob counts expiresIn from.
+    const postedAt = (await now()) + 1n;
+    await expect(postJob(ethers, market, requester, circuitId, [1n], { minFee: 1n, maxFee: MAX, rampDuration: 3600n }))
+      .to.be.revertedWithCustomError(market, "RampPastExpiry")
+      .withArgs(postedAt + 3600n, postedAt - 1n + 3600n);
+    await time.setNextBlockTimestamp((await now()) + 1n);
+    const ending = await postJob(ethers, market, requester, circuitId, [1n], {
+      minFee: 1n,
+      maxFee: MAX,
+      rampDuration: 3599n,
+    });
+    expect(ending.terms.rampStart + ending.terms.rampDuration).to.equal(ending.terms.expiresAt);
+    // A later start counts too: its end, not its length, is what must come by the expiry (here one second after).
+    await time.setNextBlockTimestamp((await now()) + 1n);
+    const start = (await now()) + 101n;
+    await expect(
+      postJob(ethers, market, requester, circuitId, [1n], {
+        minFee: 1n,
+        maxFee: MAX,
+        rampStart: start,
+        rampDuration: 3500n,
+      }),
+    ).to.be.revertedWithCustomError(market, "RampPastExpiry");
+
+    const lifetime = await market.MAX_JOB_LIFETIME();
+    await time.setNextBlockTimestamp((await now()) + 1n);
+    const longest = await postJob(ethers, market, requester, circuitId, [1n], { expiresIn: lifetime + 1n });
+    await time.setNextBlockTimestamp((await now()) + 1n);
+    const posting = (await now()) + 1n;
+    await expect(postJob(ethers, market, requester, circuitId, [1n], { expiresIn: lifetime + 2n }))
+      .to.be.revertedWithCustomError(market, "ExpiryTooLate")
+      .withArgs(posting - 1n + lifetime + 2n, posting + lifetime);
+    await f.check([ending.jobId, longest.jobId]);
   });
 
   it("the AmountTooLarge bound is on maxFee (what reopenings escalate and the escrow holds), whatever minFee is", async function () {

@@ -272,7 +272,7 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        query: `{ jobs(first: 100, orderBy: POSTED_AT_ASC) { nodes { id status attempt fee assignee events { kind prover keeper slashed } } }
+        query: `{ jobs(first: 100, orderBy: POSTED_AT_ASC) { nodes { id status attempt lockedPrice assignee events { kind prover keeper slashed } } }
                   alice: prover(id: "${alice.address}") { staked locked jobsMissed slashed }
                   marketStats(id: "market") { proved cancelled slashes } }`,
       }),
@@ -307,14 +307,15 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     const owed =
       accounts.reduce((sum, a) => sum + a.staked + a.unbonding, 0n) + withdrawable.reduce((x, y) => x + y, 0n);
     expect(await token.balanceOf(deployment.market)).to.equal(owed);
-    // Every fee and the slash are accounted for: the provers were paid the twenty fees, one raised by the reward
-    // share of the slash; the keeper, the treasury and the requester got the other shares; the requester also
+    // Every fee and the slash are accounted for: the provers were paid the twenty fixed prices, one raised by the
+    // reward share of the slash (GraphQL shows each as the job's locked price); the keeper, the treasury and the requester got the other shares; the requester also
     // got back the escrow of the two cancelled jobs.
     const reader = createMarketReader({ provider: chain.provider, address: deployment.market });
     const proofs = await Promise.all(
       jobs.map((id) => reader.scan(deployment.startBlock, jobTopics(id, ["JobProved"]))),
     );
-    const fees = proofs.reduce((sum, [e]) => sum + (e.args.fee as bigint), 0n);
+    const fees = proofs.reduce((sum, [e]) => sum + (e.args.price as bigint), 0n);
+    expect(jobs.map((id) => BigInt(byId.get(id.toString()).lockedPrice)).reduce((x, y) => x + y, 0n)).to.equal(fees);
     expect(fees).to.equal(20n * FEE + (slashed * DEV_MARKET_PARAMS.rewardShareBps) / 10_000n);
     expect(withdrawable.reduce((x, y) => x + y, 0n)).to.equal(22n * FEE + slashed);
 
