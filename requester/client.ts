@@ -22,7 +22,7 @@ import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/
 import { currentTerms, JobBook, type JobTerms } from "../common/market/jobBook.ts";
 import { createMarketReader, jobTopics } from "../common/market/marketReader.ts";
 import { jobStatusName } from "../common/market/jobStatus.ts";
-import { deadlineFrom, type PriceRamp, priceAt } from "../common/market/price.ts";
+import { deadlineFrom, type PriceRamp, priceAt, RECENT_LOCKED_PRICES } from "../common/market/price.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
 import { RequestError } from "./errors.ts";
 import { checkRamp, type Pricing, rampOf } from "./pricing.ts";
@@ -109,9 +109,9 @@ export type LockedPrices = {
 
 /**
  * How many claims a quote looks at, the latest: enough for a median, recent enough to be the going price; as many as
- * the coordinator's Circuit.recentLockedPrices and the subgraph keep (RECENT_LOCKED_PRICES), so both sources agree.
+ * the coordinator's Circuit.recentLockedPrices and the subgraph keep, so both sources agree.
  */
-export const RECENT_CLAIMS = 20;
+export const RECENT_CLAIMS = RECENT_LOCKED_PRICES;
 
 const TERMINAL = ["Proved", "Cancelled", "Expired"];
 

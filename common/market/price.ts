@@ -6,6 +6,14 @@
  * these, and test/contracts/CommonMirrors.test.ts checks them against the contract.
  */
 
+/**
+ * How many of a circuit's newest claims its recent locked prices are: what the coordinator's
+ * Circuit.recentLockedPrices lists at most and medianLockedPrice is taken over, and what a requester's quote reads.
+ * The subgraph keeps as many on each circuit (its own constant in subgraph/src/transitions.ts, which AssemblyScript
+ * compiles apart: test/subgraph/Transitions.test.ts checks the two are equal).
+ */
+export const RECENT_LOCKED_PRICES = 20;
+
 /** The fields of a job's terms that fix its price. */
 export interface PriceRamp {
   minFee: bigint;

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from "graphql";
 import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
-import { priceAt } from "../../common/market/price.ts";
+import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
 import type { ReadSet } from "./reads.ts";
@@ -13,12 +13,7 @@ import type { ReadSet } from "./reads.ts";
 export const MAX_PAGE = 100;
 /** The id of the one MarketStats entity (the subgraph's too). */
 export const MARKET_STATS_ID = "market";
-/**
- * How many of a circuit's newest claims Circuit.recentLockedPrices lists at most and medianLockedPrice is taken
- * over: the subgraph keeps that many on each circuit (RECENT_LOCKED_PRICES in subgraph/src/transitions.ts, checked
- * equal by test/subgraph/Transitions.test.ts).
- */
-export const RECENT_LOCKED_PRICES = 20;
+export { RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 
 export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number];
 
