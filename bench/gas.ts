@@ -6,7 +6,15 @@
  */
 import { writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import { batchArgs, deployMarket, postProvableJob, realProof, registerExample, STAKE } from "../dev/marketFixture.ts";
+import {
+  batchArgs,
+  deployMarket,
+  FEE,
+  postProvableJob,
+  realProof,
+  registerExample,
+  STAKE,
+} from "../dev/marketFixture.ts";
 import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
 import { deadlineFrom } from "../common/market/price.ts";
 
@@ -19,10 +27,21 @@ let seed = 1000;
 const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
   (await (await tx).wait())!.gasUsed;
 
-async function postAndClaim() {
-  const job = await postProvableJob(ethers, market, requester, circuitId, seed++);
+async function postAndClaim(overrides: Parameters<typeof postProvableJob>[7] = {}, claimAfterSeconds = 0) {
+  const job = await postProvableJob(ethers, market, requester, circuitId, seed++, undefined, undefined, overrides);
+  if (claimAfterSeconds > 0) await networkHelpers.time.increase(claimAfterSeconds);
   const claim = await gasOf(market.connect(prover).claim(job.jobId, job.terms));
   return { ...job, post: job.receipt.gasUsed, claim };
+}
+
+/** A ramped job (a tenth of FEE rising to FEE over 600 s, the requester CLI's defaults) claimed half way up: its
+ *  proof also credits the requester the rest of the escrow. */
+async function rampedJob() {
+  const j = await postAndClaim({ minFee: FEE / 10n, maxFee: FEE, rampDuration: 600n }, 300);
+  const submit = await gasOf(
+    market.connect(prover).submitProof(j.jobId, j.terms, j.proof.proof, j.proof.publicSignals),
+  );
+  return j.post + j.claim + submit;
 }
 
 // Warm-up: one full job so balances are non-zero, as on a market in use.
@@ -51,8 +70,17 @@ const submitAfterWithdrawal = await gasOf(
     ),
 );
 
+// Ramped: the requester already has a balance in the market (the refund adds to it), then has just withdrawn it all
+// (the refund fills an empty slot: 20k more).
+await rampedJob();
+const ramped = await rampedJob();
+await market.connect(requester).withdraw(requester.address);
+const rampedAfterWithdrawal = await rampedJob();
+
 const stalled = await postAndClaim();
-await networkHelpers.time.increaseTo(deadlineFrom(stalled.terms, (await market.jobState(stalled.jobId)).claimedAt) + 1n);
+await networkHelpers.time.increaseTo(
+  deadlineFrom(stalled.terms, (await market.jobState(stalled.jobId)).claimedAt) + 1n,
+);
 const reassign = await gasOf(market.connect(keeper).reassign(stalled.jobId, stalled.terms));
 
 const batch: Record<number, bigint> = {};
@@ -91,6 +119,8 @@ const result = {
   submit,
   postClaimSubmit: single.post + single.claim + submit,
   postClaimSubmitAfterWithdrawal: afterWithdrawal.post + afterWithdrawal.claim + submitAfterWithdrawal,
+  postClaimSubmitRamped: ramped,
+  postClaimSubmitRampedAfterRequesterWithdrawal: rampedAfterWithdrawal,
   reassign,
   batchSubmit1: batch[1],
   batchSubmit4: batch[4],
@@ -108,6 +138,7 @@ const result = {
 const goals: Record<string, [bigint, string]> = {
   postClaimSubmit: [400_000n, "post + claim + submit <= 400k (Boundless lock + fulfill ~485k)"],
   postClaimSubmitAfterWithdrawal: [400_000n, "the same, by a prover that has just withdrawn all its earnings"],
+  postClaimSubmitRamped: [400_000n, "the same for a ramped job claimed mid-ramp (not the goal's case: fixed price)"],
   batchMarginalPerProof: [60_000n, "marginal per proof in a batch of 16 <= 60k, whole submitProofs call"],
   batchVerifierOnlyMarginal: [
     60_000n,

@@ -151,7 +151,8 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     function circuitCount() external view returns (uint32);
     /// @notice Number of posted jobs; ids run from 1 to this.
     function jobCount() external view returns (uint256);
-    /// @notice keccak256(abi.encode(terms)) of an active job's current terms; zero once it is final.
+    /// @notice keccak256(abi.encode(terms, verifierCodeHash)) of an active job's current terms, bound to its circuit's
+    ///         verifier code at registration; zero once it is final.
     function jobTermsHash(JobId jobId) external view returns (bytes32 termsHash);
     /// @notice A job's status, attempt, claim second and assignee (after Proved: the prover that was paid). The
     ///         claim's deadline and locked price follow from its terms: `JobTerms.deadlineFrom` / `priceAt`, and

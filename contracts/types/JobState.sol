@@ -7,13 +7,14 @@ enum JobStatus {
     None,
     /// Waiting for a prover; claimable until `expiresAt`.
     Open,
-    /// An assignee holds it, with its bond locked, until `deadline`.
+    /// An assignee holds it, with its bond locked and its price locked, until its deadline.
     Claimed,
-    /// A verified proof was accepted and the fee credited to the prover. Final.
+    /// A verified proof was accepted: the locked price credited to the prover, the rest of the escrow to the
+    /// requester. Final.
     Proved,
-    /// The requester withdrew it before any claim; fee refunded. Final.
+    /// The requester withdrew it before any claim; escrow (`maxFee`) refunded. Final.
     Cancelled,
-    /// Passed `expiresAt` unproven; fee refunded. Final.
+    /// Passed `expiresAt` unproven; escrow (`maxFee`) refunded. Final.
     Expired
 }
 
