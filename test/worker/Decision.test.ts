@@ -166,13 +166,8 @@ const GATES: Gate[] = [
     reason: /rises to 4 at most, below .*reservation price 5\b/,
   },
   {
-    // 11 now; 15 is reached 50 s into the ramp, at NOW + 40, 39 s after the second a claim could land in.
-    code: "PRICE_BELOW_RESERVATION",
-    final: false,
-    close: (_job, ctx) => (ctx.reservation = (c) => (c === served ? 15n : 0n)),
-    reason: new RegExp(`price 11 .*reservation price 15; it reaches it at second ${NOW + 40}, in 39 s`),
-  },
-  {
+    // Before the wait for the price: time only runs out, so a job without enough of it now has none at its
+    // crossing either (a claim then gets no longer a window), and is not waited for.
     code: "NOT_ENOUGH_TIME",
     final: false,
     // 30 s of window; 20 s proving + 10 s margin would fit, 25 s + 10 s does not.
@@ -180,7 +175,14 @@ const GATES: Gate[] = [
       job.terms.provingWindow = 30n;
       ctx.provingSeconds = (c) => (c === served ? 25 : 0);
     },
-    reason: /\b30 s to the deadline, 35 s needed/,
+    reason: /\b30 s (to|before) the deadline[,;] 35 s needed/,
+  },
+  {
+    // 11 now; 15 is reached 50 s into the ramp, at NOW + 40, 39 s after the second a claim could land in.
+    code: "PRICE_BELOW_RESERVATION",
+    final: false,
+    close: (_job, ctx) => (ctx.reservation = (c) => (c === served ? 15n : 0n)),
+    reason: new RegExp(`price 11 .*reservation price 15; it reaches it at second ${NOW + 40}, in 39 s`),
   },
   {
     code: "NO_FREE_SLOT",
@@ -338,6 +340,40 @@ describe("worker claim decision", function () {
       const d = refusal(at(NOW + 1, job));
       expect([d.code, d.final, d.crossesAt]).to.deep.equal(["PRICE_NEVER_REACHES_RESERVATION", false, undefined]);
       expect(d.reason).to.match(new RegExp(`rises to ${R - 1n} at most, below .* ${R}$`));
+    });
+
+    it("a crossing too late to prove before the job expires is not waited for (nor preflighted): NOT_ENOUGH_TIME", function () {
+      // T = NOW + 40 (price 15); 20 s proving and a 10 s margin need the job to last until T + 30 at least.
+      expect(T).to.equal(NOW + 40);
+      const job = openJob();
+      job.terms.expiresAt = BigInt(T + 30);
+      const enough = refusal(at(NOW + 1, job));
+      expect([enough.code, enough.crossesAt]).to.deep.equal(["PRICE_BELOW_RESERVATION", T]);
+      // A second less: the claim at T would have 29 s.
+      job.terms.expiresAt = BigInt(T + 29);
+      const short = refusal(at(NOW + 1, job));
+      expect([short.code, short.final, short.crossesAt]).to.deep.equal(["NOT_ENOUGH_TIME", false, undefined]);
+      expect(short.reason).to.equal(
+        `its price reaches this worker's reservation price 15 at second ${T}, 29 s before the deadline; ` +
+          "30 s needed (proving and margin)",
+      );
+      // Crossing at or after the expiry: no block of that second can take a claim at all, even with nothing to prove.
+      const ctx = openContext();
+      ctx.reservation = () => R;
+      ctx.provingSeconds = () => 0;
+      ctx.config = { ...ctx.config, policy: { ...ctx.config.policy, safetyMarginSeconds: 0 } };
+      for (const expiresAt of [T, T - 5]) {
+        job.terms.expiresAt = BigInt(expiresAt);
+        const never = refusal(decide(job, ctx));
+        expect(never.code, `expiring at T ${expiresAt - T}`).to.equal("NOT_ENOUGH_TIME");
+        expect(never.reason).to.match(/, 0 s before the deadline; 0 s needed/);
+      }
+      job.terms.expiresAt = BigInt(T + 1);
+      expect(refusal(decide(job, ctx)).code).to.equal("PRICE_BELOW_RESERVATION");
+      // The proving window counts too: a claim at T gets T + window.
+      const narrow = openJob();
+      narrow.terms.provingWindow = 29n;
+      expect(refusal(at(NOW + 1, narrow)).code).to.equal("NOT_ENOUGH_TIME");
     });
 
     it("maxFee exactly the reservation is reached (at the ramp's end); one below never is", function () {

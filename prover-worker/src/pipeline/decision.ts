@@ -10,9 +10,11 @@
  * The price gate comes before the time, slot and stake gates: a job whose price has not reached the reservation
  * says when it will (`crossesAt`), and the scheduler wakes then (pipeline/crossing.ts); at that moment the other
  * gates are checked again, so a worker without a free slot or free stake lets the next cheapest prover take it.
+ * Only the time is looked at ahead: a job whose crossing would leave too little time to prove (the deadline of a
+ * claim at that second, or its expiry) is NOT_ENOUGH_TIME at once, since waiting gives it no more.
  */
 import type { JobView } from "../../../common/market/jobBook.ts";
-import { firstSecondAtPrice, priceAt } from "../../../common/market/price.ts";
+import { deadlineFrom, firstSecondAtPrice, priceAt } from "../../../common/market/price.ts";
 import type { ServedCircuit, WorkerConfig } from "../config.ts";
 
 export type DecisionCode =
@@ -95,6 +97,7 @@ export function decide(job: JobView, ctx: DecisionContext): Decision {
     return no("BOND_ABOVE_MAXIMUM", `bond ${job.terms.bond} is above the policy's maximum ${policy.maxBond}`, true);
   const reservation = ctx.reservation(circuit);
   const price = priceAt(job.terms, BigInt(ctx.claimAt));
+  const needed = ctx.provingSeconds(circuit) + policy.safetyMarginSeconds;
   if (price < reservation) {
     const crossesAt = firstSecondAtPrice(job.terms, reservation);
     // Not final: a reassignment reopens the job with both ends of its ramp raised, and the reservation moves with
@@ -103,6 +106,17 @@ export function decide(job: JobView, ctx: DecisionContext): Decision {
       return no(
         "PRICE_NEVER_REACHES_RESERVATION",
         `its price rises to ${job.terms.maxFee} at most, below this worker's reservation price ${reservation}`,
+      );
+    // A claim at the crossing would get the deadline of that second, and a later one no more time: if that is too
+    // little (or the job expires first: a claim needs a block before its expiry), the crossing is not waited for
+    // (nor the job preflighted ahead). NOT_ENOUGH_TIME rather than PRICE_NEVER_REACHES_RESERVATION: the price does
+    // reach the reservation; the time is what is missing.
+    const left = deadlineFrom(job.terms, crossesAt) - crossesAt;
+    if (crossesAt >= job.terms.expiresAt || Number(left) < needed)
+      return no(
+        "NOT_ENOUGH_TIME",
+        `its price reaches this worker's reservation price ${reservation} at second ${crossesAt}, ` +
+          `${left > 0n ? left : 0n} s before the deadline; ${Math.ceil(needed)} s needed (proving and margin)`,
       );
     return {
       claim: false,
@@ -115,7 +129,6 @@ export function decide(job: JobView, ctx: DecisionContext): Decision {
     };
   }
   const windowEnd = Math.min(ctx.now + Number(job.terms.provingWindow), Number(job.terms.expiresAt));
-  const needed = ctx.provingSeconds(circuit) + policy.safetyMarginSeconds;
   if (windowEnd - ctx.now < needed)
     return no(
       "NOT_ENOUGH_TIME",
