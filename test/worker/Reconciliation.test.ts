@@ -200,6 +200,31 @@ describe("worker reconciliation: the claim store against the chain", function ()
     expect([statusOf(12n), statusOf(13n)]).to.deep.equal(["claimed", "claimed"]);
   });
 
+  it("after a reorg mines the claim again at another second, its locked price follows", async function () {
+    record(14n, "claimed");
+    store.setClaimStatus(14n, "claimed", { price: 20n });
+    working.add(14n);
+    const r = reconciliation();
+    /** A reorg at `block` after which the chain shows the claim mined at `claimedAt`. */
+    const remined = (block: number, claimedAt: bigint) => {
+      chain.set(14n, held(0n, claimedAt));
+      return r.afterReorg({
+        fork: { number: block, hash: `0x${block}` },
+        removed: [],
+        changed: [{ jobId: 14n } as JobView],
+      });
+    };
+    // Mined again halfway up the ramp, at 4,550: price 15 (deadline 4,850).
+    await remined(5, 4_550n);
+    expect(store.claim(14n)).to.include({ status: "claimed", price: 15n });
+    // The task working on it keeps it: no second one is started.
+    expect(done).to.deep.equal([]);
+    // While submitting, the status stays and the price still follows.
+    store.setClaimStatus(14n, "submitting");
+    await remined(6, 4_560n);
+    expect(store.claim(14n)).to.include({ status: "submitting", price: 16n });
+  });
+
   it("at start, abandons a held claim whose circuit it no longer trusts instead of proving it", async function () {
     record(11n, "claimed");
     chain.set(11n, held());

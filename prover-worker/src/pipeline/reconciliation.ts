@@ -54,14 +54,25 @@ export function createReconciliation(ctx: ReconciliationContext) {
   const unknownReported = new Set<string>();
 
   /**
-   * Marks a record the chain shows held as claimed, with the price its claim locked (a claim adopted after its send
-   * failed has none yet): both follow from the claim's second and the terms of the record's attempt.
+   * Marks a record the chain shows held as claimed, with the price its claim locked: both follow from the claim's
+   * second and the terms of the record's attempt. The price is written whenever it differs from the record's: a
+   * claim adopted after its send failed has none yet, and a reorg that mined the claim again in a block of another
+   * second moved it (with the deadline).
    */
   function markHeld(record: ClaimRecord, state: ChainJobState): { record: ClaimRecord; deadline: number } {
     const { deadline, price } = claimTerms(record.view.terms, state.claimedAt);
     if (record.status !== "claimed" && record.status !== "submitting")
       ctx.store.setClaimStatus(record.jobId, "claimed", { error: null, price });
-    else if (record.price == null) ctx.store.setClaimStatus(record.jobId, record.status, { price });
+    else if (record.price !== price) {
+      ctx.store.setClaimStatus(record.jobId, record.status, { price });
+      if (record.price != null)
+        ctx.logger.info("the claim's second moved (a reorg): its locked price follows", {
+          jobId: record.jobId,
+          was: record.price,
+          price,
+          deadline,
+        });
+    }
     return { record: { ...record, price }, deadline };
   }
 
