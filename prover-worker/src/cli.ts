@@ -15,7 +15,15 @@ import { FaucetRefused } from "../../common/deploy/faucet.ts";
 import { createLogger } from "../../common/log.ts";
 import { createBackends } from "./backends/index.ts";
 import { benchCircuits } from "./bench.ts";
-import { CONFIG_OVERRIDES, configDefault, ConfigError, loadConfig, loadDataDir, type OverrideFlag } from "./config.ts";
+import {
+  chainWarnings,
+  CONFIG_OVERRIDES,
+  configDefault,
+  ConfigError,
+  loadConfig,
+  loadDataDir,
+  type OverrideFlag,
+} from "./config.ts";
 import { initWorkerConfig } from "./init.ts";
 import { createMetrics, serveMetrics } from "./metrics.ts";
 import { expectedProvingTime, gasPriceOf, reservationPrice } from "./pricing.ts";
@@ -222,7 +230,8 @@ program
 /**
  * One job as the worker sees it, from its data folder (no chain, no key): the job in its book, the last claim
  * decision with its reason (pipeline/decision.ts), its price now against the reservation price the worker last used
- * for its circuit and when the price crosses it, the claim it holds or held (with the price it locked), and why it
+ * for its circuit, when the price crosses it and when the worker sends its claim for that second (what it knows of
+ * the chain's block timestamps), the claim it holds or held (with the price it locked), and why it
  * wrote the job off. Amounts are in token base units (no chain: no decimals). "Now" is the chain's clock as the
  * worker last estimated it (crossing.ts), else this machine's.
  */
@@ -267,7 +276,7 @@ function printJobStatus(jobId: bigint): void {
             expiresAt: job.expiresAt,
           },
           decision: decision && { ...decision, at: new Date(decision.at).toISOString() },
-          pricing: job?.status === "Open" ? jobPricing(job, now, clock, reservation) : null,
+          pricing: job?.status === "Open" ? jobPricing(job, now, clock, reservation, store.stampOrder()) : null,
           claim: claim && {
             status: claim.status,
             attempt: claim.view.attempt,
@@ -348,9 +357,12 @@ program
     const { config, circuits, warnings } = load();
     const wallet = await loadWallet(config.keystore);
     // Fail fast on a wrong URL; the worker keeps its own providers.
-    (await connectChain(config.rpcUrl)).destroy();
+    const chain = await connectChain(config.rpcUrl);
+    const { chainId } = await chain.getNetwork();
+    chain.destroy();
     const logger = createLogger({ component: "prover-worker" });
-    for (const warning of warnings) logger.warn("config", { warning });
+    for (const warning of [...warnings, ...chainWarnings(config, circuits, chainId)])
+      logger.warn("config", { warning });
     const metrics = createMetrics();
     const worker = createWorker({ config, circuits, wallet, logger, metrics });
     // Before anything is announced: a SIGTERM that comes right after "listening" must find the handler in place.

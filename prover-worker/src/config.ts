@@ -17,6 +17,7 @@ import {
   readManifest,
 } from "../../common/circuits/manifest.ts";
 import { readIgnitionDeployment } from "../../common/deploy/ignitionDeployment.ts";
+import { DEV_CHAIN_IDS } from "./pipeline/crossing.ts";
 import { type CircuitPrice, MEASURED_GAS } from "./pricing.ts";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte hex address");
@@ -398,4 +399,28 @@ function configWarnings(config: WorkerConfig, circuits: ServedCircuit[]): string
         `base units that 1 ETH is worth ("0" if gas costs you nothing, e.g. on a devnet)`,
     );
   return warnings;
+}
+
+/**
+ * What `run` warns of once it knows the chain (`chainId`): a served circuit whose floor and perProvingSecond are
+ * both 0 has a reservation price of at most the gas (none without pricing.tokensPerEth), so the worker takes every
+ * one of its jobs at the ramp's start, however low (0 too). Expected on a devnet (nothing there costs anything, and
+ * `init` writes such prices); on any other chain, almost certainly a config that forgot to price the circuit.
+ */
+export function chainWarnings(config: WorkerConfig, circuits: readonly ServedCircuit[], chainId: bigint): string[] {
+  if (DEV_CHAIN_IDS.has(chainId)) return [];
+  return circuits.flatMap((c) => {
+    if (c.price.floor !== 0n || c.price.perProvingSecond !== 0n) return [];
+    const i = config.circuits.findIndex((x) => x.circuitId === c.circuitId);
+    const reservation =
+      config.pricing.tokensPerEth === undefined
+        ? "0 (pricing.tokensPerEth is not set: not even the gas is counted)"
+        : "only the gas of a claim and a submission";
+    return [
+      `circuit ${c.circuitId} (${c.manifestData.name}) has price.floor and price.perProvingSecond both 0 on chain ` +
+        `${chainId}: its reservation price is ${reservation}, so the worker claims its jobs at their lowest ` +
+        `prices, 0 included, and proves them for next to nothing; set circuits.${i}.price.floor (the least a ` +
+        `proof is worth to you) or circuits.${i}.price.perProvingSecond (token base units per second of proving)`,
+    ];
+  });
 }

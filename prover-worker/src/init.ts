@@ -224,8 +224,9 @@ ${rapidsnarkNote}
   },
   // How many proofs are computed at once.
   "slots": ${slots},
-  // How reservation prices count the gas of a claim and a submission (${pricing.claimGas} and ${pricing.submitGas} gas as
-  // measured; set claimGas and submitGas for a circuit whose verifier costs more), at the chain's gas price.
+  // How reservation prices count the gas of a claim and a submission, at the chain's gas price. The figures are
+  // global, for every circuit: ${pricing.claimGas} and ${pricing.submitGas} gas as measured for a Groth16 proof with two public
+  // signals; a circuit whose verifier costs more needs higher ones ("claimGas", "submitGas").
   "pricing": {
     // Token base units that 1 ETH is worth: the gas is converted at this rate. Left out, gas is not counted
     // (the worker warns at start) and the floors must cover it.

@@ -20,7 +20,8 @@ import gasSnapshot from "../../bench/gas-snapshot.json" with { type: "json" };
 /**
  * The gas of a claim and of a single proof's submission as `npm run gas` measured them (bench/gas-snapshot.json):
  * the defaults of `pricing.claimGas` and `pricing.submitGas`. The submission's figure is a Groth16 proof with two
- * public signals; a circuit whose verifier costs more wants a larger `submitGas`.
+ * public signals; a worker serving a circuit whose verifier costs more wants a larger `submitGas` (one figure for
+ * all its circuits).
  */
 export const MEASURED_GAS = { claim: BigInt(gasSnapshot.claim), submit: BigInt(gasSnapshot.submit) } as const;
 

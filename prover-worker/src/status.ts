@@ -2,12 +2,13 @@
  * What `proofmarket-worker status` says about prices, from the worker's data folder: each served circuit's
  * reservation price and how it is made up (as the running worker last computed it, else computed now), the price
  * each claim locked, what the worker earned per proving second; and for `status --job N`, the job's price now, the
- * reservation and when the price crosses it.
+ * reservation, when the price crosses it and when, relative to that second, the worker sends its claim.
  */
 import { firstSecondAtPrice, type PriceRamp, priceAt } from "../../common/market/price.ts";
 import type { ServedCircuit } from "./config.ts";
 import { earnedPerProvingSecond, type Reservation } from "./pricing.ts";
-import type { ClaimRecord, StoredReservation } from "./store.ts";
+import { claimTiming } from "./pipeline/crossing.ts";
+import type { ClaimRecord, StoredReservation, StoredStampOrder } from "./store.ts";
 
 /** How `status` writes an amount of tokens (formatUnits with the token's decimals; base units without a chain). */
 export type Units = (amount: bigint) => string;
@@ -81,11 +82,20 @@ export function recentClaims(claims: readonly ClaimRecord[], units: Units) {
 
 /**
  * An Open job's price at `now` (chain seconds), against the reservation the worker last used for its circuit: when
- * the price reaches it (null: never, its maxFee is below).
+ * the price reaches it (null: never, its maxFee is below), and when the worker sends its claim relative to that
+ * second (`sendsClaim`, pipeline/crossing.ts's claimTiming; null before the worker has read the chain).
  */
-export function jobPricing(ramp: PriceRamp, now: number, clock: string, reservation: StoredReservation | null) {
+export function jobPricing(
+  ramp: PriceRamp,
+  now: number,
+  clock: string,
+  reservation: StoredReservation | null,
+  stamps: StoredStampOrder | null,
+) {
   const price = priceAt(ramp, BigInt(now));
-  const base = { now, clock, priceNow: price.toString() };
+  const sendsClaim =
+    stamps === null ? null : `for a crossing at second T (crossesAt): ${claimTiming(stamps.order, stamps.devChain)}`;
+  const base = { now, clock, priceNow: price.toString(), sendsClaim };
   if (reservation === null)
     return { ...base, reservation: null, note: "the worker has not priced this job's circuit yet (not run?)" };
   const crossesAt = price >= reservation.price ? null : firstSecondAtPrice(ramp, reservation.price);

@@ -15,6 +15,8 @@ import path from "node:path";
 import type { BlockRef, Cursor } from "../../common/chain/logReader.ts";
 import type { MarketEvent } from "../../common/market/fold.ts";
 import type { JobView } from "../../common/market/jobBook.ts";
+import type { Logger } from "../../common/log.ts";
+import type { StampOrder } from "./pipeline/crossing.ts";
 import type { Reservation } from "./pricing.ts";
 
 export type ClaimStatus = "claiming" | "claimed" | "submitting" | "proved" | "lost" | "abandoned" | "failed";
@@ -33,6 +35,12 @@ export interface ClaimRecord {
   provingSeconds?: number | null;
   /** When the record last changed (ms since the epoch); set by the store. */
   updatedAt?: number;
+}
+
+/** How the running worker times its claims: what it knows of the chain's block timestamps, on what chain. */
+export interface StoredStampOrder {
+  order: StampOrder;
+  devChain: boolean;
 }
 
 /** A circuit's reservation price as the running worker last computed it. */
@@ -126,6 +134,9 @@ export interface WorkerStore {
   /** The chain's clock minus the local one (ms), as the worker last estimated it; null if it never did. */
   putChainOffset(offsetMs: number): void;
   chainOffset(): number | null;
+  /** What the worker last knew of the chain's block timestamps (pipeline/crossing.ts), for `status --job`. */
+  putStampOrder(stamps: StoredStampOrder): void;
+  stampOrder(): StoredStampOrder | null;
   close(): void;
 }
 
@@ -148,10 +159,94 @@ function addClaimPrices(db: Database.Database): void {
   })();
 }
 
+/** Forgets the job book, its events, blocks and cursor (claims stay): discovery reads from the start again. */
+function clearChainState(db: Database.Database): void {
+  for (const table of ["jobs", "job_events", "blocks"]) db.prepare(`DELETE FROM ${table}`).run();
+  db.prepare("DELETE FROM meta WHERE key IN ('checkpoint', 'checkpoint_hash')").run();
+}
+
+/**
+ * The shape of the job views, job events and claim records the store keeps, in its meta as `book_format`: 1 (no
+ * entry) the market's fixed fees (`fee`), 2 its price ramps (minFee, maxFee, rampStart, rampDuration). Raised
+ * whenever the market's ABI changes what the book holds.
+ */
+export const BOOK_FORMAT = 2;
+
+/** An old claim record's view: the job with its fixed fee (format 1), as JSON decoded it. */
+type FixedFeeView = Omit<JobView, "terms"> & {
+  fee?: bigint;
+  terms: Omit<JobView["terms"], "minFee"> & { fee?: bigint };
+};
+
+/** A fixed fee is the ramp that starts and stays at it. */
+const asRamp = (fee: bigint) => ({ minFee: fee, maxFee: fee, rampStart: 0n, rampDuration: 0n });
+
+/**
+ * A store from before the price ramps keeps the job book and its events in the fixed fee's shape, which nothing
+ * reads any more: its chain state is dropped and the book read again from the start block (the precedent: a store
+ * from before block hashes were kept). Its claims cannot be sent under the market's new ABI (their terms hash to
+ * another job): one still held is marked lost, with an error that says so; each keeps its view rewritten as the ramp
+ * its fee was (status and earnings read it), and its updated_at (a rewrite is not news reconciliation rechecks).
+ */
+function upgradeBookFormat(db: Database.Database, logger?: Logger): void {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'book_format'").get() as { value: string } | undefined;
+  const format = row === undefined ? 1 : Number(row.value);
+  if (format >= BOOK_FORMAT) return;
+  const lost: string[] = [];
+  const state = db.prepare("SELECT 1 FROM meta WHERE key = 'checkpoint' UNION ALL SELECT 1 FROM jobs LIMIT 1").get();
+  db.transaction(() => {
+    if (state !== undefined) clearChainState(db);
+    const rewrite = db.prepare("UPDATE claims SET view = ?, status = ?, error = ? WHERE job_id = ?");
+    const rows = db.prepare("SELECT job_id, status, view, error FROM claims").all() as {
+      job_id: string;
+      status: ClaimStatus;
+      view: string;
+      error: string | null;
+    }[];
+    for (const claim of rows) {
+      const view = decode<FixedFeeView>(claim.view);
+      if (typeof view.terms.fee !== "bigint") continue;
+      const ramp = asRamp(view.terms.fee);
+      // (An undefined field is left out of the JSON.)
+      const upgraded = {
+        ...view,
+        fee: undefined,
+        ...ramp,
+        price: null,
+        terms: { ...view.terms, fee: undefined, ...ramp },
+      };
+      const held = claim.status === "claiming" || claim.status === "claimed" || claim.status === "submitting";
+      if (held) lost.push(claim.job_id);
+      rewrite.run(
+        encode(upgraded),
+        held ? "lost" : claim.status,
+        held
+          ? `claimed under the market's fixed-fee ABI, which this worker no longer speaks (was ${claim.status}): ` +
+              "settle it with the previous release of the worker before its deadline, or its bond is slashed"
+          : claim.error,
+        claim.job_id,
+      );
+    }
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('book_format', ?)").run(String(BOOK_FORMAT));
+  })();
+  if (state !== undefined)
+    logger?.warn(
+      "the data folder's job book predates the market's price ramps: reading the market's events again from the start block",
+      { bookFormat: format, now: BOOK_FORMAT },
+    );
+  if (lost.length > 0)
+    logger?.error(
+      "claims held under the market's fixed-fee ABI cannot be proved by this worker: marked lost (settle them with " +
+        "the previous release before their deadlines, or their bonds are slashed)",
+      { jobIds: lost },
+    );
+}
+
 /** Blocks below the cursor whose hashes are kept: a reorg deeper than this cannot be undone (the worker says so). */
 const KEEP_BLOCKS = 256;
 
-export function openStore(dataDir: string): WorkerStore {
+/** @param logger where a store's upgrade says what it dropped (the worker's; the commands that only read pass none) */
+export function openStore(dataDir: string, logger?: Logger): WorkerStore {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, "worker.sqlite"));
   db.pragma("journal_mode = WAL");
@@ -177,6 +272,7 @@ export function openStore(dataDir: string): WorkerStore {
     CREATE TABLE IF NOT EXISTS reservations (circuit_id INTEGER PRIMARY KEY, reservation TEXT NOT NULL);
   `);
   addClaimPrices(db);
+  upgradeBookFormat(db, logger);
   const putJob = db.prepare(
     "INSERT INTO jobs (job_id, view) VALUES (?, ?) ON CONFLICT(job_id) DO UPDATE SET view = excluded.view",
   );
@@ -248,10 +344,7 @@ export function openStore(dataDir: string): WorkerStore {
       putMeta.run("checkpoint_hash", fork.hash);
       return { changed, removed };
     }),
-    resetChainState: db.transaction(() => {
-      for (const table of ["jobs", "job_events", "blocks"]) db.prepare(`DELETE FROM ${table}`).run();
-      db.prepare("DELETE FROM meta WHERE key IN ('checkpoint', 'checkpoint_hash')").run();
-    }),
+    resetChainState: db.transaction(() => clearChainState(db)),
     putDecision(jobId, { code, reason }) {
       // Written when the decision changes; a reason whose figures move (seconds left) keeps the first wording.
       const current = this.decision(jobId);
@@ -367,6 +460,13 @@ export function openStore(dataDir: string): WorkerStore {
       const row = db.prepare("SELECT value FROM meta WHERE key = 'chain_offset_ms'").get() as
         { value: string } | undefined;
       return row === undefined ? null : Number(row.value);
+    },
+    putStampOrder(stamps) {
+      putMeta.run("stamp_order", JSON.stringify(stamps));
+    },
+    stampOrder() {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'stamp_order'").get() as { value: string } | undefined;
+      return row === undefined ? null : (JSON.parse(row.value) as StoredStampOrder);
     },
     close() {
       db.close();

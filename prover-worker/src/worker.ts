@@ -48,7 +48,15 @@ import { MIN_ABANDON_SECONDS, submitUntilSettled } from "./pipeline/submission.t
 import { createSupervisor } from "./pipeline/supervisor.ts";
 import { createProverPool } from "./prover/pool.ts";
 import { expectedProvingTime, gasPriceOf, type Reservation, reservationPrice } from "./pricing.ts";
-import { type ChainTime, chainTime, createChainClock, DEV_CHAIN_IDS, wakeDelayMs } from "./pipeline/crossing.ts";
+import {
+  type ChainTime,
+  chainTime,
+  createChainClock,
+  createStampWatch,
+  DEV_CHAIN_IDS,
+  type StampOrder,
+  wakeDelayMs,
+} from "./pipeline/crossing.ts";
 import { type ClaimRecord, openStore } from "./store.ts";
 import { clearCommand, readVerifierCode } from "./trust/verdicts.ts";
 
@@ -76,13 +84,18 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const signer = wallet.connect(provider);
   const market = connectMarket(config.marketAddress, signer);
   const me = wallet.address.toLowerCase();
-  const store = openStore(config.dataDir);
+  const store = openStore(config.dataDir, logger);
   const pool = createProverPool(config.slots);
   const send = createTxQueue();
   const book = new JobBook();
   // A store written before the job events and block hashes were kept (a checkpoint without a hash) cannot undo a
   // reorg: its book is read again from the start block, with them.
-  if (store.cursor()?.hash === null) store.resetChainState();
+  if (store.cursor()?.hash === null) {
+    logger.warn(
+      "the data folder's job book predates block hashes: reading the market's events again from the start block",
+    );
+    store.resetChainState();
+  }
   for (const view of store.loadBook()) book.jobs.set(view.jobId, view);
   const backends = createBackends(config, pool);
   const reader = createMarketReader({
@@ -116,6 +129,9 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const reservations = new Map<number, Reservation>();
   let gasQuote: { price: bigint; at: number } | null = null;
   const chainClock = createChainClock();
+  /** Whether the chain's block timestamps strictly increase: a claim then goes out a block earlier (crossing.ts). */
+  const stamps = createStampWatch();
+  let stampOrder: StampOrder | null = null;
   /** Whether the chain is a development chain, whose pending block's timestamp can be trusted (crossing.ts). */
   let devChain: boolean | null = null;
   let crossingTimer: NodeJS.Timeout | null = null;
@@ -438,21 +454,48 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   /** The chain's time for a scheduling pass; each reading also sets the chain clock's offset (crossing.ts). */
   async function readChainTime(): Promise<ChainTime> {
     devChain ??= DEV_CHAIN_IDS.has((await provider.getNetwork()).chainId);
-    const latest = (await provider.getBlock("latest"))!.timestamp;
+    const block = (await provider.getBlock("latest"))!;
+    const latest = block.timestamp;
+    stamps.observe(block);
+    // Its parent, unless already seen: each pair of consecutive blocks says whether this chain's seconds strictly
+    // increase (once two blocks are seen sharing one, nothing more needs reading).
+    if (stamps.order() !== "shared" && block.number > 0 && !stamps.knows(block.number - 1)) {
+      const parent = await provider.getBlock(block.number - 1);
+      if (parent !== null) stamps.observe(parent);
+    }
+    noteStampOrder(stamps.order());
     let pending: number | null = null;
     if (devChain) {
-      const block = (await provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null)) as {
+      const next = (await provider.send("eth_getBlockByNumber", ["pending", false]).catch(() => null)) as {
         timestamp?: string;
       } | null;
-      if (typeof block?.timestamp === "string") pending = Number(block.timestamp);
+      if (typeof next?.timestamp === "string") pending = Number(next.timestamp);
     }
-    const time = chainTime(latest, pending);
+    const time = chainTime(latest, stamps.order() === "strict", pending);
     chainClock.observe(time.reading);
     // For `status --job N` (which reads no chain), when the estimate has moved by more than a second.
     const offset = chainClock.offsetMs()!;
     const stored = store.chainOffset();
     if (stored === null || Math.abs(stored - offset) > 1000) store.putChainOffset(offset);
     return time;
+  }
+
+  /** Logs and stores (for `status --job`) when a claim is sent relative to its crossing, when that changes. */
+  function noteStampOrder(order: StampOrder): void {
+    if (order === stampOrder) return;
+    stampOrder = order;
+    store.putStampOrder({ order, devChain: devChain === true });
+    if (order === "strict")
+      logger.info(
+        "the chain's block timestamps strictly increase: a claim goes out once the block before its crossing is out",
+      );
+    else if (order === "shared")
+      logger.info(
+        "the chain stamps several blocks with the same second: a claim goes out once a block of its crossing is out",
+        {
+          blocks: stamps.sharedSeen(),
+        },
+      );
   }
 
   /** The chain's gas price, asked again every GAS_PRICE_REFRESH_MS; a failed refresh keeps the last quote. */

@@ -3,8 +3,9 @@
  * events, blocks and cursor together; a rewind that folds each touched job again from the events that remain and
  * forgets a job whose posting is gone (with what was said about it); a reset that makes discovery read from the
  * start again, keeping the claims; the last decision per job, written when it changes; the price each claim locked
- * and its proving seconds (a store from before them migrated, its claims' prices their fixed fees); the reservation
- * prices and the chain clock's offset the worker last used.
+ * and its proving seconds (a store from before them migrated, its claims' prices their fixed fees); a job book of
+ * fixed fees read again from the start (the claims it held lost, with why); the reservation prices, the chain
+ * clock's offset and what is known of the chain's block timestamps, as the worker last used them.
  */
 import Database from "better-sqlite3";
 import { expect } from "chai";
@@ -12,8 +13,10 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JobBook, type JobView } from "../../common/market/jobBook.ts";
+import { priceAt } from "../../common/market/price.ts";
 import { MEASURED_GAS, reservationPrice } from "../../prover-worker/src/pricing.ts";
 import { openStore, type StoredEvent, type WorkerStore } from "../../prover-worker/src/store.ts";
+import { capturingLogger } from "../helpers/capturingLogger.ts";
 
 const posted = (jobId: bigint, block: number): StoredEvent => ({
   name: "JobPosted",
@@ -137,6 +140,99 @@ describe("worker store: the job book's events, rewinds and decisions", function 
     store.close();
     store = openStore(old);
     expect(store.claim(4n)!.price).to.equal(3000n);
+  });
+
+  it("reads a job book of fixed fees again from the start: old-shape claims keep their record, held ones are lost", async function () {
+    store.close();
+    const old = mkdtempSync(path.join(os.tmpdir(), "pm-store-fee-"));
+    const db = new Database(path.join(old, "worker.sqlite"));
+    // The store as the fixed-fee worker left it: its tables, a checkpoint, a job, its event, a block, and claims
+    // whose views have a `fee` (and no price column: that migration comes first and reads the fee).
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE jobs (job_id TEXT PRIMARY KEY, view TEXT NOT NULL);
+      CREATE TABLE claims (
+        job_id TEXT PRIMARY KEY, status TEXT NOT NULL, view TEXT NOT NULL, inputs TEXT NOT NULL,
+        tx_hash TEXT, error TEXT, updated_at INTEGER NOT NULL);
+      CREATE TABLE job_events (
+        block INTEGER NOT NULL, log_index INTEGER NOT NULL, job_id TEXT NOT NULL, event TEXT NOT NULL,
+        PRIMARY KEY (block, log_index));
+      CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL);`);
+    const terms = {
+      requester: "0xcc",
+      circuitId: "1n",
+      expiresAt: "9000n",
+      provingWindow: "30n",
+      fee: "3000n",
+      bond: "2n",
+    };
+    const view = (status: string) =>
+      JSON.stringify({ jobId: "4n", status, circuitId: "1n", fee: "3000n", bond: "2n", attempt: "0n", terms });
+    db.prepare("INSERT INTO meta VALUES ('checkpoint', '12'), ('checkpoint_hash', '0x12')").run();
+    db.prepare("INSERT INTO jobs VALUES ('4', ?)").run(view("Open"));
+    db.prepare("INSERT INTO job_events VALUES (12, 0, '4', ?)").run(
+      JSON.stringify({ name: "JobPosted", args: { jobId: "4n", fee: "3000n" }, blockNumber: 12, logIndex: 0 }),
+    );
+    db.prepare("INSERT INTO blocks VALUES (12, '0x12')").run();
+    db.prepare("INSERT INTO claims VALUES ('4', 'claimed', ?, '{}', '0xc4', NULL, 1)").run(view("Open"));
+    db.prepare("INSERT INTO claims VALUES ('5', 'proved', ?, '{}', '0xc5', NULL, 1)").run(
+      view("Open").replace('"jobId":"4n"', '"jobId":"5n"'),
+    );
+    db.close();
+
+    const { logger, lines } = capturingLogger();
+    store = openStore(old, logger);
+    // The book is read again from the start block, in the new shapes.
+    expect([store.loadBook(), store.keptBlocks(), store.cursor()]).to.deep.equal([[], [], null]);
+    // The claim held cannot be sent under the new ABI: lost, saying why and what to do.
+    const held = store.claim(4n)!;
+    expect(held.status).to.equal("lost");
+    expect(held.error).to.match(/fixed-fee ABI.*\(was claimed\): settle it with the previous release/);
+    // Each claim's view is the ramp its fixed fee was (what status and earnings read), its price the fee.
+    const proved = store.claim(5n)!;
+    expect([proved.status, proved.price, proved.updatedAt]).to.deep.equal(["proved", 3000n, 1]);
+    expect(proved.view.terms).to.deep.include({ minFee: 3000n, maxFee: 3000n, rampStart: 0n, rampDuration: 0n });
+    expect(proved.view.terms).to.not.have.property("fee");
+    expect(proved.view).to.deep.include({ minFee: 3000n, maxFee: 3000n, price: null });
+    expect(priceAt(proved.view.terms, 5_000n)).to.equal(3000n);
+    expect(lines.map((l) => [l.level, l.msg])).to.deep.equal([
+      [
+        "warn",
+        "the data folder's job book predates the market's price ramps: reading the market's events again from the start block",
+      ],
+      [
+        "error",
+        "claims held under the market's fixed-fee ABI cannot be proved by this worker: marked lost (settle them with " +
+          "the previous release before their deadlines, or their bonds are slashed)",
+      ],
+    ]);
+    expect(lines[1].fields.jobIds).to.deep.equal(["4"]);
+
+    // Opened again, read since: nothing is dropped or said a second time.
+    const book = new JobBook();
+    store.saveRange({ number: 20, hash: "0x20" }, [posted(6n, 20)], book.apply([posted(6n, 20)]), []);
+    store.close();
+    const again = capturingLogger();
+    store = openStore(old, again.logger);
+    expect(store.loadBook().map((j) => j.jobId)).to.deep.equal([6n]);
+    expect(store.cursor()).to.deep.equal({ number: 20, hash: "0x20" });
+    expect(again.lines).to.deep.equal([]);
+  });
+
+  it("a new store is in the current format: nothing to read again", async function () {
+    save([posted(1n, 10)], 10);
+    store.close();
+    const { logger, lines } = capturingLogger();
+    store = openStore(dir, logger);
+    expect(store.loadBook().map((j) => j.jobId)).to.deep.equal([1n]);
+    expect(lines).to.deep.equal([]);
+  });
+
+  it("keeps what the worker knows of the chain's block timestamps, for status", async function () {
+    expect(store.stampOrder()).to.equal(null);
+    store.putStampOrder({ order: "unknown", devChain: false });
+    store.putStampOrder({ order: "shared", devChain: false });
+    expect(store.stampOrder()).to.deep.equal({ order: "shared", devChain: false });
   });
 
   it("keeps each circuit's reservation price as last used, and the chain clock's offset", async function () {
