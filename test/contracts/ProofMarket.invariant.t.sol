@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {ProofMarket} from "../../contracts/ProofMarket.sol";
 import {JobRequest} from "../../contracts/interfaces/IProofMarket.sol";
+import {IProofMarketEvents} from "../../contracts/interfaces/IProofMarketEvents.sol";
 import {AcceptingVerifier, RejectingVerifier} from "../../contracts/mocks/HostileVerifiers.sol";
 import {TestToken} from "../../contracts/mocks/TestToken.sol";
 import {CircuitRegistration, ProofSystem} from "../../contracts/types/Circuit.sol";
@@ -19,6 +20,14 @@ interface Vm {
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function load(address target, bytes32 slot) external view returns (bytes32);
     function store(address target, bytes32 slot, bytes32 value) external;
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
+
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
@@ -50,6 +59,8 @@ function packJobState(JobState memory s) pure returns (bytes32) {
 ///         and each treasury's balance should be, from the slash terms each claim was made under.
 contract MarketHandler {
     uint256 internal constant BPS = 10_000;
+    /// A Groth16 proof's bytes as the market takes them (the accepting verifier reads none of them).
+    uint256 internal constant PROOF_BYTES = 256;
 
     ProofMarket public immutable market;
     TestToken public immutable token;
@@ -81,14 +92,18 @@ contract MarketHandler {
     uint256 public closedAtAttemptLimit;
     uint256 public reprices;
 
-    /// Price discovery (issue #14). The price each job's last claim locked, as the handler computes it from the terms
-    /// (its own formula, not the market's), and the breaches of the price rules it saw: a claim locked below an
-    /// earlier claim's price or outside [minFee, maxFee]; a proof that paid its prover other than the locked price or
-    /// refunded its requester other than `maxFee` minus it. Must stay 0.
+    /// Price discovery (issue #14). The price each job's last claim locked, as the market reported it (its
+    /// `JobClaimed` event), and the breaches of the price rules the handler saw: a claim whose locked price is not
+    /// the ramp's price at the claim's second by the handler's own formula (`priceOf`, apart from the market's
+    /// `JobTerms.priceAt`), is below an earlier claim's price or outside [minFee, maxFee], or whose `JobClaimed` is
+    /// missing, repeated or carries another deadline or bond; a proof (alone or in a batch) that paid its prover
+    /// other than the locked price or refunded its requester other than `maxFee` minus it. Must stay 0.
     mapping(uint256 => uint256) public lockedPrice;
     uint256 public priceBreaches;
     uint256 public proofsPaid;
     uint256 public refundsOnProof;
+    /// Batches of more than one proof the market accepted (for a reader of the counts and the batch test).
+    uint256 public batchesPaid;
 
     constructor(
         ProofMarket market_,
@@ -147,14 +162,14 @@ contract MarketHandler {
         JobState memory s = market.jobState(JobId.wrap(jobIds[i]));
         bool claimed = s.status == JobStatus.Claimed;
         if (want == Want.Claimable) return s.status == JobStatus.Open && block.timestamp < _terms[i].expiresAt;
-        if (want == Want.Live) return claimed && block.timestamp <= _deadline(i, s);
+        if (want == Want.Live) return claimed && block.timestamp <= _deadline(i, s.claimedAt);
         if (want == Want.Held) return claimed;
         return claimed || s.status == JobStatus.Open;
     }
 
     /// A claim's deadline: its proving window from the claim's second, never past expiry.
-    function _deadline(uint256 i, JobState memory s) private view returns (uint256) {
-        uint256 end = uint256(s.claimedAt) + _terms[i].provingWindow;
+    function _deadline(uint256 i, uint256 claimedAt) private view returns (uint256) {
+        uint256 end = claimedAt + _terms[i].provingWindow;
         return end < _terms[i].expiresAt ? end : _terms[i].expiresAt;
     }
 
@@ -303,17 +318,50 @@ contract MarketHandler {
         calls++;
         (bool any, uint256 i) = _job(jobSeed, Want.Claimable);
         if (!any) return;
+        _claim(i, _claimer(actorSeed, _terms[i].bond));
+    }
+
+    /// `prover` claims job `i`; returns whether the market accepted the claim.
+    function _claim(uint256 i, address prover) private returns (bool) {
         bool intact = _verifierIntact();
-        vm.prank(_claimer(actorSeed, _terms[i].bond));
+        // The price the market locked is read from its own report of the claim: the market keeps only the claim's
+        // second, and computing the price from that here would compare the handler's formula with itself.
+        vm.recordLogs();
+        vm.prank(prover);
         try market.claim(JobId.wrap(jobIds[i]), _terms[i]) {
             if (!intact) acceptedOnChangedCode++;
-            uint256 price = priceOf(i, block.timestamp);
-            JobTerms memory t = _terms[i];
-            if (price < lockedPrice[jobIds[i]] || price < t.minFee || price > t.maxFee) priceBreaches++;
-            lockedPrice[jobIds[i]] = price;
+            _checkClaimed(i, vm.getRecordedLogs());
+            return true;
         } catch (bytes memory reason) {
             _countPanic(reason);
+            return false;
         }
+    }
+
+    /// The claim just made (at this second) has exactly one `JobClaimed`, with the job's bond, the deadline of a
+    /// claim made now and, as its price, the ramp's price now by the handler's formula: never below the job's
+    /// previous claim's price (after a reassignment the offered price is the ramp now plus the rewards), within
+    /// [minFee, maxFee]. That price is what the proof must pay (`_bookProof`).
+    function _checkClaimed(uint256 i, Vm.Log[] memory logs) private {
+        uint256 jobId = jobIds[i];
+        JobTerms memory t = _terms[i];
+        uint256 reports;
+        uint256 price;
+        for (uint256 k; k < logs.length; ++k) {
+            Vm.Log memory l = logs[k];
+            if (l.emitter != address(market) || l.topics.length != 3) continue;
+            if (l.topics[0] != IProofMarketEvents.JobClaimed.selector) continue;
+            reports++;
+            (, uint40 deadline, uint96 bond, uint96 locked) = abi.decode(l.data, (uint16, uint40, uint96, uint96));
+            if (uint256(l.topics[1]) != jobId || deadline != _deadline(i, block.timestamp) || bond != t.bond) {
+                priceBreaches++;
+            }
+            price = locked;
+        }
+        if (reports != 1) priceBreaches++;
+        if (price != priceOf(i, block.timestamp)) priceBreaches++;
+        if (price < lockedPrice[jobId] || price < t.minFee || price > t.maxFee) priceBreaches++;
+        lockedPrice[jobId] = price;
     }
 
     function submit(uint256 jobSeed) external {
@@ -324,33 +372,103 @@ contract MarketHandler {
         uint256[] memory signals = new uint256[](1);
         signals[0] = 7;
         bool intact = _verifierIntact();
-        address requester = _terms[i].requester;
-        uint256 proverBefore = market.withdrawable(s.assignee);
-        uint256 requesterBefore = market.withdrawable(requester);
+        uint256[4] memory before = _withdrawables();
         vm.prank(s.assignee);
-        try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(256), signals) {
+        try market.submitProof(JobId.wrap(jobIds[i]), _terms[i], new bytes(PROOF_BYTES), signals) {
             if (!intact) acceptedOnChangedCode++;
-            _checkPaid(i, s, proverBefore, requesterBefore);
+            uint256[4] memory credited;
+            _bookProof(i, s, credited);
+            _checkCredited(before, credited);
         } catch (bytes memory reason) {
             _countPanic(reason);
         }
     }
 
-    /// A proof paid its prover the price its claim locked (the ramp's price at the claim's second) and refunded the
-    /// requester the rest of the escrow; both to the same account when the requester proved its own job.
-    function _checkPaid(uint256 i, JobState memory s, uint256 proverBefore, uint256 requesterBefore) private {
+    /// Up to `size` (1-3) live claims of one assignee proven in one `submitProofs`: the job found from `jobSeed` and
+    /// the next live claims of its assignee, or, short of those, open jobs it claims now (as a worker gathers a
+    /// batch; two live claims of one prover are otherwise too rare among random actions for batches to be driven).
+    /// The circuit has no batch verifier, so the market verifies each proof on its own (the accepting verifier);
+    /// what is checked is the batch's money: each job pays its own locked price and refunds its own requester, and
+    /// the prover is credited the prices' sum.
+    function submitBatch(uint256 jobSeed, uint8 size) external {
+        calls++;
+        (bool any, uint256 first) = _job(jobSeed, Want.Live);
+        if (!any) return;
+        uint256[] memory picked = _batchOf(first, bound(size, 1, 3));
+        uint256 n = picked.length;
+        JobId[] memory ids = new JobId[](n);
+        JobTerms[] memory terms = new JobTerms[](n);
+        JobState[] memory states = new JobState[](n);
+        uint256[] memory signals = new uint256[](n);
+        for (uint256 k; k < n; ++k) {
+            ids[k] = JobId.wrap(jobIds[picked[k]]);
+            terms[k] = _terms[picked[k]];
+            states[k] = market.jobState(ids[k]);
+            signals[k] = 7; // each job's one public input (see `postRamped`'s inputsCommitment)
+        }
+        bool intact = _verifierIntact();
+        uint256[4] memory before = _withdrawables();
+        vm.prank(states[0].assignee);
+        try market.submitProofs(ids, terms, new bytes(n * PROOF_BYTES), signals) {
+            if (!intact) acceptedOnChangedCode++;
+            uint256[4] memory credited;
+            for (uint256 k; k < n; ++k) _bookProof(picked[k], states[k], credited);
+            _checkCredited(before, credited);
+            if (n > 1) batchesPaid++;
+        } catch (bytes memory reason) {
+            _countPanic(reason);
+        }
+    }
+
+    /// Job `first` and, if it is a live claim, after it up to `size - 1` other live claims of the same assignee,
+    /// or open jobs the assignee claims now.
+    function _batchOf(uint256 first, uint256 size) private returns (uint256[] memory picked) {
+        picked = new uint256[](size);
+        picked[0] = first;
+        uint256 n = 1;
+        address assignee = market.jobState(JobId.wrap(jobIds[first])).assignee;
+        if (!_is(first, Want.Live)) size = 1; // a refusal driven: the job is not a live claim
+        for (uint256 k = 1; k < _terms.length && n < size; ++k) {
+            uint256 i = (first + k) % _terms.length;
+            if (_is(i, Want.Live)) {
+                if (market.jobState(JobId.wrap(jobIds[i])).assignee == assignee) picked[n++] = i;
+            } else if (_is(i, Want.Claimable) && market.freeStake(assignee) >= _terms[i].bond && _claim(i, assignee)) {
+                picked[n++] = i;
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(picked, n)
+        }
+    }
+
+    /// A proof of job `i` (claim `s`) was accepted: it must pay its prover the price its claim locked (the ramp's
+    /// price at the claim's second, by the handler's formula, and the price the market reported at the claim) and
+    /// refund the requester the rest of the escrow. Adds both to what each actor should have been `credited`.
+    function _bookProof(uint256 i, JobState memory s, uint256[4] memory credited) private {
         uint256 price = priceOf(i, s.claimedAt);
         uint256 refund = _terms[i].maxFee - price;
         proofsPaid++;
         if (refund > 0) refundsOnProof++;
-        address requester = _terms[i].requester;
         if (price != lockedPrice[jobIds[i]]) priceBreaches++;
-        if (requester == s.assignee) {
-            if (market.withdrawable(requester) != requesterBefore + _terms[i].maxFee) priceBreaches++;
-        } else {
-            if (market.withdrawable(s.assignee) != proverBefore + price) priceBreaches++;
-            if (market.withdrawable(requester) != requesterBefore + refund) priceBreaches++;
+        credited[_actorIndex(s.assignee)] += price;
+        credited[_actorIndex(_terms[i].requester)] += refund;
+    }
+
+    /// Every actor's withdrawable moved by exactly what the proofs booked credited it (provers and requesters are
+    /// all actors; the same actor may be both, or requester of several jobs of a batch).
+    function _checkCredited(uint256[4] memory before, uint256[4] memory credited) private {
+        for (uint256 a; a < actors.length; ++a) {
+            if (market.withdrawable(actors[a]) != before[a] + credited[a]) priceBreaches++;
         }
+    }
+
+    function _withdrawables() private view returns (uint256[4] memory w) {
+        for (uint256 a; a < actors.length; ++a) w[a] = market.withdrawable(actors[a]);
+    }
+
+    function _actorIndex(address a) private view returns (uint256) {
+        for (uint256 k; k < actors.length; ++k) if (actors[k] == a) return k;
+        revert("not an actor");
     }
 
     /// `waitForDeadline`: the keeper first waits until the claim's deadline has passed.
@@ -359,7 +477,7 @@ contract MarketHandler {
         (bool any, uint256 i) = _job(jobSeed, Want.Held);
         if (!any) return;
         (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
-        if (waitForDeadline && block.timestamp <= _deadline(i, s)) vm.warp(_deadline(i, s) + 1);
+        if (waitForDeadline && block.timestamp <= _deadline(i, s.claimedAt)) vm.warp(_deadline(i, s.claimedAt) + 1);
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.reassign(id, _terms[i]) {
             _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, true);
@@ -487,6 +605,44 @@ contract MarketHandler {
 
     function bound(uint256 x, uint256 lo, uint256 hi) internal pure returns (uint256) {
         return lo + (x % (hi - lo + 1));
+    }
+}
+
+/// @notice A market that locks the wrong price: its code stands in for the market's (`vm.etch`, its storage kept) and
+///         runs the real market's code for everything, but makes each claim as if `LATE` seconds later than the
+///         block's time (so a claim on a ramp locks a later, higher price and a later deadline). Only
+///         `test_claimPriceCheckCatchesAMispricedClaim` uses it, to show that the handler's claim check can fire.
+contract LateClaimMarket {
+    uint256 internal constant LATE = 100;
+    address internal immutable _market;
+
+    /// `market_`: a market deployed with the same token and unbonding delay as the one this code stands in for.
+    constructor(address market_) {
+        _market = market_;
+    }
+
+    function claim(JobId, JobTerms calldata) external {
+        vm.warp(block.timestamp + LATE);
+        (bool ok, bytes memory reason) = _market.delegatecall(msg.data);
+        vm.warp(block.timestamp - LATE);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(reason, 32), mload(reason))
+            }
+        }
+    }
+
+    fallback() external {
+        address m = _market;
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), m, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) {
+                revert(0, returndatasize())
+            }
+            return(0, returndatasize())
+        }
     }
 }
 
@@ -721,8 +877,63 @@ contract ProofMarketInvariantTest {
         invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
     }
 
-    /// The price check can fail: with the price the handler expects for a claim made wrong, the proof that follows
-    /// is counted as a breach and `invariant_claimsLockTheRampPrice` fails.
+    /// `submitBatch` proves two claims of one prover in one `submitProofs`: a job of actor 1 claimed a quarter up its
+    /// ramp and one of actor 2, whose ramp starts later, claimed before its start (at its minimum). Each requester
+    /// is refunded its own escrow's rest, the prover is paid both locked prices, and the handler's books agree.
+    function test_batchPaysEachJobItsLockedPrice() public {
+        handler.stake(0, type(uint96).max);
+        // Actor 1: a ramp from 1e20 starting now, over 1,000 s.
+        handler.postRamped(1, 1e21 + 1, 1e20, 1_000 << 8, 1e18, 600);
+        // Actor 2: a ramp from 3e19 starting later (rampSeed 88,400: % 3 == 2, starting 88,400 % 1 day = 2,000 s
+        // from now, lasting 88,400 >> 8 = 345 s), with a proving window of 237 s (window seed 3 days).
+        handler.postRamped(2, 5e20 + 1, 3e19, 88_400, 1e18, 3 days);
+        JobTerms memory a = handler.termsOf(0);
+        JobTerms memory b = handler.termsOf(1);
+        require(
+            b.requester != a.requester && b.rampStart > block.timestamp && b.minFee < b.maxFee,
+            "not the jobs meant"
+        );
+        vm.warp(uint256(a.rampStart) + 250);
+        handler.claim(0, 0);
+        handler.claim(0, 1);
+        uint256 priceA = handler.lockedPrice(handler.jobIds(0));
+        uint256 priceB = handler.lockedPrice(handler.jobIds(1));
+        require(priceA == a.minFee + (uint256(a.maxFee) - a.minFee) / 4 && priceB == b.minFee, "not the prices meant");
+        vm.warp(block.timestamp + 60);
+        handler.submitBatch(0, 2);
+        for (uint256 i; i < 2; ++i) {
+            require(market.jobState(JobId.wrap(handler.jobIds(i))).status == JobStatus.Proved, "batch proof failed");
+        }
+        require(handler.batchesPaid() == 1 && handler.proofsPaid() == 2, "the batch's payment checks did not run");
+        require(handler.priceBreaches() == 0 && handler.panics() == 0, "price rules broken");
+        require(market.withdrawable(handler.actors(0)) == priceA + priceB, "prover not paid both locked prices");
+        require(market.withdrawable(a.requester) == a.maxFee - priceA, "first requester not refunded its rest");
+        require(market.withdrawable(b.requester) == b.maxFee - priceB, "second requester not refunded its rest");
+        invariant_tokensHeldEqualEscrowPlusStakesPlusWithdrawable();
+    }
+
+    /// The claim check can fail: a market that locks the price (and deadline) of a later second than the claim's is
+    /// caught at the claim, by the price it reports against the handler's formula (and by its deadline), and
+    /// `invariant_claimsLockTheRampPrice` fails.
+    function test_claimPriceCheckCatchesAMispricedClaim() public {
+        handler.stake(0, type(uint96).max);
+        handler.postRamped(1, 1e21 + 1, 1e20, 1_000 << 8, 1e18, 600);
+        vm.warp(uint256(handler.termsOf(0).rampStart) + 500);
+        bytes memory marketCode = address(market).code;
+        ProofMarket same = new ProofMarket(token, address(this), TREASURY, 7 days, market.params());
+        vm.etch(address(market), address(new LateClaimMarket(address(same))).code);
+        handler.claim(0, 0);
+        vm.etch(address(market), marketCode);
+        require(market.jobState(JobId.wrap(handler.jobIds(0))).status == JobStatus.Claimed, "claim failed");
+        require(handler.lockedPrice(handler.jobIds(0)) > handler.priceOf(0, block.timestamp), "not a later price");
+        require(handler.priceBreaches() == 2, "a claim locking a later second's price and deadline went unnoticed");
+        try this.invariant_claimsLockTheRampPrice() {
+            revert("invariant_claimsLockTheRampPrice passed with a breach");
+        } catch {}
+    }
+
+    /// The proof check can fail: with the price the handler recorded for the claim made wrong, the proof that
+    /// follows (paid the claim's true price) is counted as a breach and `invariant_claimsLockTheRampPrice` fails.
     function test_priceCheckCatchesAWrongPrice() public {
         handler.stake(0, type(uint96).max);
         handler.postRamped(1, 1e21 + 1, 1e20, 1_000 << 8, 1e18, 600);
