@@ -5,7 +5,8 @@
  * step. The worker polls every 5 s, so only the crossing's own wake-up (pipeline/crossing.ts) gets it there. A job
  * whose price never reaches R is never claimed. `status` shows the reservation and how it is made up, the price
  * the claim locked and the earnings per proving second; `status --job N` the job's price now against the
- * reservation; /metrics the claim's price and the reservation.
+ * reservation and when the claim goes out (the chain's seconds seen to strictly increase); /metrics the claim's
+ * price and the reservation.
  */
 import { expect } from "chai";
 import { formatEther, parseEther } from "ethers";
@@ -81,6 +82,8 @@ describe("prover-worker reservation prices, against a real local chain", functio
     expect((await market.jobState(jobId)).status).to.equal(JOB_STATUS.Open);
 
     await waitForStatus(devnet, jobId, JOB_STATUS.Proved, 90_000);
+    // Blocks every 2 s, each a second of its own: once it has seen that, the worker claims a block earlier.
+    await worker.waitForLog((l) => String(l.msg).startsWith("the chain's block timestamps strictly increase"), 1_000);
     const [claim] = await market.queryFilter(market.filters.JobClaimed(jobId), 0);
     const claimedAt = BigInt((await claim.getBlock()).timestamp);
     const p = claim.args.price;
@@ -145,6 +148,11 @@ describe("prover-worker reservation prices, against a real local chain", functio
       never: true,
     });
     expect(seen.pricing.clock).to.match(/^the chain's/);
+    // When the claim goes out for the crossing: a block stamped T − 1 (seconds seen to strictly increase), or the
+    // devnet's clock at T.
+    expect(seen.pricing.sendsClaim).to.match(
+      /^for a crossing at second T \(crossesAt\): once the latest block is stamped T − 1 or later .*, or as soon as this development chain's clock/,
+    );
     const proved = await workerCommand(["status", "--config", file, "--job", jobId.toString()], prover.privateKey);
     expect(JSON.parse(proved.stdout).claim).to.deep.include({ status: "proved", price: p.toString() });
   });
