@@ -33,8 +33,12 @@ export type Pricing =
 /** The ramp to post. `rampStart` is relative to posting (0 is "at posting", which the chain writes as 0). */
 export function rampOf(pricing: Pricing): PriceRamp {
   if ("fee" in pricing) return { minFee: pricing.fee, maxFee: pricing.fee, rampStart: 0n, rampDuration: 0n };
+  const minFee = pricing.minFee ?? pricing.maxFee / DEFAULT_MIN_DIVISOR;
+  // A minimum equal to the maximum is a fixed price: posted without a ramp, whose timing would change nothing (and
+  // which the market refuses when it outlasts the job: RampPastExpiry).
+  if (minFee === pricing.maxFee) return { minFee, maxFee: minFee, rampStart: 0n, rampDuration: 0n };
   return {
-    minFee: pricing.minFee ?? pricing.maxFee / DEFAULT_MIN_DIVISOR,
+    minFee,
     maxFee: pricing.maxFee,
     rampStart: pricing.rampDelay ?? 0n,
     rampDuration: pricing.rampDuration ?? DEFAULT_RAMP_SECONDS,

@@ -204,14 +204,15 @@ describe("requester CLI: pricing", function () {
   it("posts a fixed fee (--fee) and an explicit ramp with a delay", async function () {
     const fixed = await posted(preimage, "fixed", ["--fee", "2.5"]);
     expect(fixed).to.deep.include({ minFee: "2.5", maxFee: "2.5", rampDuration: 0, escrow: "2.5" });
-    // min = max is a fixed price too: its ramp may outlast the job, it changes nothing.
+    // min = max is a fixed price too: posted without its ramp, which may outlast the job (the market would refuse a
+    // ramp that does: RampPastExpiry) and would change nothing.
     const same = await posted(
       preimage,
       "same",
       ["--min-fee", "2", "--max-fee", "2", "--ramp", "600"],
       ["--expires-in", "400"],
     );
-    expect(same).to.deep.include({ minFee: "2.0", maxFee: "2.0", escrow: "2.0" });
+    expect(same).to.deep.include({ minFee: "2.0", maxFee: "2.0", escrow: "2.0", rampDuration: 0 });
 
     const before = await latest();
     const delayed = await posted(preimage, "delayed", [
