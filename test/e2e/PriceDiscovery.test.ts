@@ -4,9 +4,9 @@
  * worker that has a free slot when the job's price crosses its reservation, at a price within one block's ramp
  * step of that reservation; while the cheapest is busy, the next cheapest takes the job, at its own, higher price.
  *
- * The two cheaper workers prove through the stand-in prover (a real snarkjs proof, held back STANDIN_DELAY_MS), so
- * they stay busy long enough for the later jobs' prices to pass the dearer reservations; the dearest proves with
- * snarkjs.
+ * Three jobs on one ramp cross each reservation at the same second. The two cheaper workers prove through the
+ * stand-in prover (a real snarkjs proof, held back STANDIN_DELAY_MS), so they stay busy while the other jobs' prices
+ * climb to the dearer reservations; the dearest proves with snarkjs.
  */
 import { expect } from "chai";
 import { parseEther } from "ethers";
@@ -42,11 +42,11 @@ describe("price discovery: three workers of different reservation prices on one 
     const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
     const latest = async () => BigInt((await devnet.chain.provider.getBlock("latest"))!.timestamp);
 
-    // Reservations 11, 13 and 15 tokens, reached 4 s apart. The cheapest holds its one slot 50 s a proof: busy until
-    // both later jobs are claimed; the next 15 s: busy while the last job's price climbs to the dearest's.
+    // Reservations 11, 13 and 15 tokens, reached 4 s apart. Each cheaper worker's one slot stays busy with its proof
+    // until the later reservations have been reached: the cheapest 20 s, the next 12 s.
     const workers = [
-      { account: devnet.chain.accounts[3], reservation: parseEther("11"), busyMs: 50_000 },
-      { account: devnet.chain.accounts[4], reservation: parseEther("13"), busyMs: 15_000 },
+      { account: devnet.chain.accounts[3], reservation: parseEther("11"), busyMs: 20_000 },
+      { account: devnet.chain.accounts[4], reservation: parseEther("13"), busyMs: 12_000 },
       { account: devnet.chain.accounts[5], reservation: parseEther("15"), busyMs: 0 },
     ];
     const started = [];
@@ -71,76 +71,68 @@ describe("price discovery: three workers of different reservation prices on one 
     }
     for (const worker of started) await worker.waitForLog((l) => l.msg === "job book caught up with the chain", 90_000);
 
-    // 1 token rising to 61 over 120 s: half a token a second, one token (1.6% of the maximum) a block.
-    const rampFrom = async (): Promise<PriceRamp> => ({
+    // Three jobs on one ramp, 1 token rising to 61 over 120 s: half a token a second, one token (1.6% of the maximum)
+    // a block. It starts once all three are posted, so their prices cross each reservation at the same second.
+    const ramp: PriceRamp = {
       minFee: parseEther("1"),
       maxFee: parseEther("61"),
-      rampStart: (await latest()) + 10n,
+      rampStart: (await latest()) + 14n,
       rampDuration: 120n,
-    });
-    const step = rampStep(await rampFrom(), BLOCK_SECONDS);
-    expect(step * 50n, "one block's step is at most 2% of the maximum").to.be.at.most(parseEther("61"));
+    };
+    const step = rampStep(ramp, BLOCK_SECONDS);
+    expect(step * 50n, "one block's step is at most 2% of the maximum").to.be.at.most(ramp.maxFee);
+    const jobs: bigint[] = [];
+    for (const seed of ["pd-a", "pd-b", "pd-c"])
+      jobs.push(await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", seed), ramp));
+    expect(await latest(), "posted after the ramp started").to.be.below(ramp.rampStart);
 
     const claimOf = async (jobId: bigint) => {
-      const [claim] = await market.queryFilter(market.filters.JobClaimed(jobId), 0);
-      return { prover: claim.args.prover as string, price: claim.args.price as bigint, block: claim.blockNumber };
-    };
-    const waitClaimed = async (jobId: bigint) => {
       const until = Date.now() + 120_000;
       while ((await market.jobState(jobId)).status === JOB_STATUS.Open) {
         if (Date.now() > until) throw new Error(`job ${jobId} was never claimed`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      return claimOf(jobId);
+      const [claim] = await market.queryFilter(market.filters.JobClaimed(jobId), 0);
+      const at = BigInt((await devnet.chain.provider.getBlock(claim.blockNumber))!.timestamp);
+      return {
+        jobId,
+        prover: claim.args.prover as string,
+        price: claim.args.price as bigint,
+        at,
+        block: claim.blockNumber,
+      };
     };
-    /** The claim went to `w`, at or after the second its price reached w's reservation, within one block's step. */
-    const expectWonBy = async (jobId: bigint, ramp: PriceRamp, w: (typeof workers)[number]) => {
-      const claim = await claimOf(jobId);
-      const at = BigInt((await devnet.chain.provider.getBlock(claim.block))!.timestamp);
-      expect(claim.prover, `job ${jobId}`).to.equal(w.account.address);
-      expect(claim.price).to.equal(priceAt(ramp, at));
-      expect(at, `job ${jobId} claimed before its price reached the reservation`).to.be.at.least(
+    const claims: Awaited<ReturnType<typeof claimOf>>[] = [];
+    for (const jobId of jobs) claims.push(await claimOf(jobId));
+
+    // One job each: the cheapest first, at its reservation; while it is busy, the next cheapest at its own; while
+    // both are, the dearest at its own. Each within one block's step of the reservation, never below it.
+    const won = workers.map((w) => claims.find((c) => c.prover === w.account.address));
+    for (const [i, w] of workers.entries()) {
+      const claim = won[i];
+      expect(claim, `worker ${i} (reservation ${w.reservation}) won no job`).to.not.equal(undefined);
+      expect(claim!.price).to.equal(priceAt(ramp, claim!.at));
+      expect(claim!.at, `claimed before the price reached ${w.reservation}`).to.be.at.least(
         firstSecondAtPrice(ramp, w.reservation)!,
       );
-      expect(claim.price).to.be.at.least(w.reservation);
-      expect(claim.price, `job ${jobId}: more than one block's step above the reservation`).to.be.at.most(
-        w.reservation + step,
-      );
-      return claim.price;
-    };
-
-    // All three free: the cheapest wins.
-    const rampA = await rampFrom();
-    const a = await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", "pd-a"), rampA);
-    await waitClaimed(a);
-    const priceA = await expectWonBy(a, rampA, workers[0]);
-
-    // The cheapest is busy proving A: of two jobs posted together, the next cheapest takes one at its own price and
-    // the dearest the other at its own.
-    const rampBC = await rampFrom();
-    const b = await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", "pd-b"), rampBC);
-    const c = await postJob(devnet, requester, circuitId, await exampleInputs("poseidon_preimage", "pd-c"), rampBC);
-    const [claimB, claimC] = [await waitClaimed(b), await waitClaimed(c)];
-    expect(
-      (await market.jobState(a)).status,
-      "the cheapest finished A early: the test no longer shows it busy",
-    ).to.equal(JOB_STATUS.Claimed);
-    const [second, third] = claimB.prover === workers[1].account.address ? [b, c] : [c, b];
-    expect([claimB.prover, claimC.prover]).to.have.members([workers[1].account.address, workers[2].account.address]);
-    const priceSecond = await expectWonBy(second, rampBC, workers[1]);
-    const priceThird = await expectWonBy(third, rampBC, workers[2]);
-    expect(priceSecond).to.be.above(priceA);
-    expect(priceThird).to.be.above(priceSecond);
+      expect(claim!.price).to.be.at.least(w.reservation);
+      expect(claim!.price, `more than one block's step above ${w.reservation}`).to.be.at.most(w.reservation + step);
+    }
+    // The cheaper ones were still busy (their jobs still Claimed, unproved) when the dearer ones claimed.
+    for (const [i, later] of [
+      [0, won[1]!],
+      [0, won[2]!],
+      [1, won[2]!],
+    ] as const)
+      expect((await market.jobState(won[i]!.jobId, { blockTag: later.block })).status).to.equal(JOB_STATUS.Claimed);
 
     // Every job proved; each prover paid its locked price; the requester (new on this chain) credited each escrow's
     // rest, maxFee - price.
-    for (const job of [a, b, c]) await waitForStatus(devnet, job, JOB_STATUS.Proved, 150_000);
+    for (const job of jobs) await waitForStatus(devnet, job, JOB_STATUS.Proved, 150_000);
     expect((await market.queryFilter(market.filters.JobClaimed(), 0)).length, "one claim per job").to.equal(3);
-    expect(await market.withdrawable(workers[0].account.address)).to.equal(priceA);
-    expect(await market.withdrawable(workers[1].account.address)).to.equal(priceSecond);
-    expect(await market.withdrawable(workers[2].account.address)).to.equal(priceThird);
-    expect(await market.withdrawable(requester.address)).to.equal(
-      3n * parseEther("61") - priceA - priceSecond - priceThird,
-    );
+    for (const [i, w] of workers.entries())
+      expect(await market.withdrawable(w.account.address)).to.equal(won[i]!.price);
+    const paid = won.reduce((sum, c) => sum + c!.price, 0n);
+    expect(await market.withdrawable(requester.address)).to.equal(3n * ramp.maxFee - paid);
   });
 });
