@@ -11,7 +11,7 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { createCoordinator } from "../../coordinator/coordinator.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { capturingLogger } from "../helpers/capturingLogger.ts";
-import { type Devnet, postJob, startDevnet } from "../helpers/market.ts";
+import { coordinatorConfigFor, type Devnet, postJob, startDevnet } from "../helpers/market.ts";
 
 const POLL_MS = 2_000;
 
@@ -40,18 +40,7 @@ describe("createCoordinator", function () {
 
   it("runs its loop beside the HTTP server, announces what it indexes, and stops at once", async function () {
     const { logger, lines } = capturingLogger();
-    const coordinator = await createCoordinator({
-      databaseUrl: scratch.url,
-      rpcUrl: devnet.chain.url,
-      marketAddress: devnet.deployment.market,
-      startBlock: 0,
-      confirmations: 0,
-      rangeSize: 1_000,
-      pollMs: POLL_MS,
-      host: "127.0.0.1",
-      port: 0,
-      logger,
-    });
+    const coordinator = await createCoordinator(coordinatorConfigFor(devnet, scratch.url, { pollMs: POLL_MS, logger }));
     try {
       expect(() => coordinator.url).to.throw(/not started/);
       const first = await coordinator.syncOnce();

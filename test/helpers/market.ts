@@ -3,6 +3,7 @@
  * with what only tests do to it: wait for a job's status, move the clock, configure a worker for it.
  */
 import type { ProofSystem } from "../../common/circuits/manifest.ts";
+import type { CoordinatorConfig } from "../../coordinator/coordinator.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import type { Devnet } from "../../dev/devnet.ts";
 
@@ -60,6 +61,25 @@ export function workerConfigFor(
     pollIntervalMs: 250,
     metrics: { port: 0 },
     policy: { provingSecondsEstimate: 5 },
+    ...extra,
+  };
+}
+
+/** A coordinator's config for this devnet (on loopback, any free port, no confirmation depth), its database at `databaseUrl`. */
+export function coordinatorConfigFor(
+  devnet: Devnet,
+  databaseUrl: string,
+  extra: Partial<CoordinatorConfig> & Pick<CoordinatorConfig, "pollMs">,
+): CoordinatorConfig {
+  return {
+    databaseUrl,
+    rpcUrl: devnet.chain.url,
+    marketAddress: devnet.deployment.market,
+    startBlock: 0,
+    confirmations: 0,
+    rangeSize: 1_000,
+    host: "127.0.0.1",
+    port: 0,
     ...extra,
   };
 }

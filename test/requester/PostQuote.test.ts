@@ -21,7 +21,7 @@ import { type Coordinator, createCoordinator } from "../../coordinator/coordinat
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { freePort } from "../../dev/localNode.ts";
 import { capturingLogger } from "../helpers/capturingLogger.ts";
-import { type Devnet, startDevnet } from "../helpers/market.ts";
+import { coordinatorConfigFor, type Devnet, startDevnet } from "../helpers/market.ts";
 import "../helpers/releaseSnarkjs.ts";
 import { requesterEnv, runRequester } from "./helpers.ts";
 
@@ -83,18 +83,9 @@ describe("requester CLI: pricing", function () {
     devnet = await startDevnet();
     env = requesterEnv(devnet);
     scratch = await scratchDatabase("sqlite");
-    coordinator = await createCoordinator({
-      databaseUrl: scratch.url,
-      rpcUrl: devnet.chain.url,
-      marketAddress: devnet.deployment.market,
-      startBlock: 0,
-      confirmations: 0,
-      rangeSize: 1_000,
-      pollMs: 500,
-      host: "127.0.0.1",
-      port: 0,
-      logger: capturingLogger().logger,
-    });
+    coordinator = await createCoordinator(
+      coordinatorConfigFor(devnet, scratch.url, { pollMs: 500, logger: capturingLogger().logger }),
+    );
     await coordinator.start();
     preimage = devnet.circuitId("poseidon_preimage", "groth16").toString();
     eddsa = devnet.circuitId("eddsa_signature", "groth16").toString();
