@@ -12,7 +12,7 @@ import {SlashMath} from "./libraries/SlashMath.sol";
 import {SnarkjsVerifierCall} from "./libraries/SnarkjsVerifierCall.sol";
 import {Circuit, CircuitRegistration, ProofSystem} from "./types/Circuit.sol";
 import {CircuitId, JobId} from "./types/JobId.sol";
-import {JobState, JobStatus} from "./types/JobState.sol";
+import {JobState, JobStateLibrary, JobStatus} from "./types/JobState.sol";
 import {JobTerms} from "./types/JobTerms.sol";
 import {MarketParams, SlashSplit, SlashTerms, StoredMarketParams} from "./types/MarketParams.sol";
 import {ProverAccount} from "./types/ProverAccount.sol";
@@ -250,17 +250,18 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IProofMarket
     /// @dev No reentrancy lock: it moves no tokens and calls no contract (it reads the verifier's code hash only).
     function claim(JobId jobId, JobTerms calldata terms) external {
+        JobTerms memory t = terms.load();
         StoredMarketParams memory p = _params;
         if (p.paused) revert MarketPaused();
-        Circuit storage c = _circuits[terms.circuitId];
-        JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, c.verifier.codehash);
+        Circuit storage c = _circuits[t.circuitId];
+        JobState memory state = _activeJobWithIntactVerifier(jobId, t, c, c.verifier.codehash);
         if (state.status != JobStatus.Open) revert WrongStatus(jobId, state.status);
-        if (block.timestamp >= terms.expiresAt) revert JobPastExpiry(jobId, terms.expiresAt);
+        if (block.timestamp >= t.expiresAt) revert JobPastExpiry(jobId, t.expiresAt);
 
         ProverAccount storage acct = _accounts[msg.sender];
         uint96 free = acct.staked - acct.locked;
-        if (free < terms.bond) revert InsufficientStake(msg.sender, free, terms.bond);
-        acct.locked += terms.bond;
+        if (free < t.bond) revert InsufficientStake(msg.sender, free, t.bond);
+        acct.locked += t.bond;
 
         _jobState[jobId] = JobState({
             status: JobStatus.Claimed,
@@ -273,9 +274,9 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             jobId,
             msg.sender,
             state.attempt,
-            terms.deadlineFrom(block.timestamp),
-            terms.bond,
-            terms.priceAt(block.timestamp)
+            t.deadlineFrom(block.timestamp),
+            t.bond,
+            t.priceAt(block.timestamp)
         );
     }
 
@@ -288,24 +289,23 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         bytes calldata proof,
         uint256[] calldata publicSignals
     ) external {
-        Circuit storage c = _circuits[terms.circuitId];
-        uint96 price = _proveOne(
-            jobId,
-            terms,
-            c,
-            c.verifier.codehash,
-            c.nPublicOutputs,
-            c.nPublicInputs,
-            proof,
-            publicSignals,
-            true
-        );
-        _settleProofs(terms.bond, price);
+        JobTerms memory t = terms.load();
+        Circuit storage c = _circuits[t.circuitId];
+        uint256 nOutputs = c.nPublicOutputs;
+        if (publicSignals.length != nOutputs + c.nPublicInputs) {
+            revert PublicSignalCount(jobId, publicSignals.length, nOutputs + c.nPublicInputs);
+        }
+        uint96 price = _proveOne(jobId, t, c.verifier.codehash, nOutputs, publicSignals);
+        if (!SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
+            revert InvalidProof(jobId);
+        }
+        _settleProofs(t.bond, price);
     }
 
     /// @inheritdoc IProofMarket
     /// @dev Each job is checked and marked Proved before the next is looked at, so a job id repeated in the batch
-    ///      fails as already Proved. The single verification staticcall comes last; if it fails, all reverts.
+    ///      fails as already Proved. The proofs are verified last: by one staticcall to the batch verifier, or one by
+    ///      one where the circuit has none; if any fails, all reverts.
     function submitProofs(
         JobId[] calldata jobIds,
         JobTerms[] calldata terms,
@@ -320,88 +320,80 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         Circuit storage c = _circuits[circuitId];
         uint256 proofBytes = SnarkjsVerifierCall.proofLength(c.system);
         uint256 nOutputs = c.nPublicOutputs;
-        uint256 nInputs = c.nPublicInputs;
-        uint256 nPublic = nOutputs + nInputs;
+        uint256 nPublic = nOutputs + c.nPublicInputs;
         if (proofs.length != n * proofBytes || publicSignals.length != n * nPublic) revert BatchLengthMismatch();
         address batchVerifier = c.batchVerifier;
         // Each job's commitment checks the single verifier's code (`_proveOne`); the batch verifier's is checked here.
         if (batchVerifier != address(0)) _requireCodeIntact(circuitId, batchVerifier, c.batchVerifierCodeHash);
-        bytes32 verifierCodeHash = c.verifier.codehash;
 
-        uint256 feeTotal;
-        uint256 bondTotal;
-        for (uint256 i; i < n; ++i) {
-            JobTerms calldata t = terms[i];
-            if (CircuitId.unwrap(t.circuitId) != CircuitId.unwrap(circuitId)) {
-                revert BatchMixesCircuits(jobIds[i], circuitId, t.circuitId);
+        (uint256 fees, uint256 bonds) = _proveBatch(jobIds, terms, publicSignals, c.verifier.codehash, nOutputs);
+        if (batchVerifier != address(0)) {
+            if (!IGroth16BatchVerifier(batchVerifier).verifyBatch(proofs, publicSignals)) revert InvalidBatchProof();
+        } else {
+            for (uint256 i; i < n; ++i) {
+                bytes calldata proof = proofs[i * proofBytes:(i + 1) * proofBytes];
+                uint256[] calldata signals = publicSignals[i * nPublic:(i + 1) * nPublic];
+                if (!SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, signals)) {
+                    revert InvalidProof(jobIds[i]);
+                }
             }
-            feeTotal += _proveOne(
-                jobIds[i],
-                t,
-                c,
-                verifierCodeHash,
-                nOutputs,
-                nInputs,
-                proofs[i * proofBytes:(i + 1) * proofBytes],
-                publicSignals[i * nPublic:(i + 1) * nPublic],
-                batchVerifier == address(0)
-            );
-            bondTotal += t.bond;
         }
-        if (batchVerifier != address(0) && !IGroth16BatchVerifier(batchVerifier).verifyBatch(proofs, publicSignals)) {
-            revert InvalidBatchProof();
-        }
-        _settleProofs(uint96(bondTotal), feeTotal);
+        // The bonds were each locked in the caller's uint96 `locked`, so their sum fits.
+        _settleProofs(uint96(bonds), fees);
     }
 
     /// @inheritdoc IProofMarket
     function reassign(JobId jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory state = _activeJob(jobId, terms);
+        JobTerms memory t = terms.load();
+        JobState memory state = _activeJob(jobId, t);
         if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
-        uint40 deadline = terms.deadlineFrom(state.claimedAt);
+        uint40 deadline = t.deadlineFrom(state.claimedAt);
         if (block.timestamp <= deadline) revert ClaimStillLive(jobId, deadline);
-        if (terms.isExpired(block.timestamp)) revert JobPastExpiry(jobId, terms.expiresAt);
+        if (t.isExpired(block.timestamp)) revert JobPastExpiry(jobId, t.expiresAt);
         if (msg.sender == state.assignee) revert AssigneeCannotReassign(jobId);
 
         SlashTerms memory st = _slashTerms[state.slashTermsId];
         bool last = _isLastAttempt(state);
-        SlashSplit memory split = SlashMath.split(st, _slashable(terms, terms.bond), true, last);
-        _slash(state.assignee, terms.bond, split, msg.sender, terms.requester, st.treasury);
-        if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
-        JobTerms memory next = _reopen(jobId, terms, state, split.rewardShare);
+        SlashSplit memory split = SlashMath.split(st, _slashable(t, t.bond), true, last);
+        _slash(state.assignee, t.bond, split, msg.sender, t.requester, st.treasury);
+        if (last) return _closeAtAttemptLimit(jobId, t, state, split);
+        JobTerms memory next = _reopen(jobId, t, state, split.rewardShare);
         emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
     }
 
     /// @inheritdoc IProofMarket
     function abandon(JobId jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory state = _activeJob(jobId, terms);
-        _requireLiveAssignee(jobId, state, terms);
+        JobTerms memory t = terms.load();
+        JobState memory state = _activeJob(jobId, t);
+        _requireLiveAssignee(jobId, state, t);
 
         SlashTerms memory st = _slashTerms[state.slashTermsId];
         bool last = _isLastAttempt(state);
-        uint96 amount = _slashable(terms, SlashMath.bps(terms.bond, st.abandonSlashBps));
+        uint96 amount = _slashable(t, SlashMath.bps(t.bond, st.abandonSlashBps));
         SlashSplit memory split = SlashMath.split(st, amount, false, last);
-        _slash(msg.sender, terms.bond, split, address(0), terms.requester, st.treasury);
-        if (last) return _closeAtAttemptLimit(jobId, terms, state, split);
-        JobTerms memory next = _reopen(jobId, terms, state, split.rewardShare);
+        _slash(msg.sender, t.bond, split, address(0), t.requester, st.treasury);
+        if (last) return _closeAtAttemptLimit(jobId, t, state, split);
+        JobTerms memory next = _reopen(jobId, t, state, split.rewardShare);
         emit JobAbandoned(jobId, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
     }
 
     /// @inheritdoc IProofMarket
     function cancel(JobId jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory state = _activeJob(jobId, terms);
+        JobTerms memory t = terms.load();
+        JobState memory state = _activeJob(jobId, t);
         if (state.status != JobStatus.Open) revert WrongStatus(jobId, state.status);
-        if (msg.sender != terms.requester) revert NotRequester(jobId, msg.sender);
+        if (msg.sender != t.requester) revert NotRequester(jobId, msg.sender);
 
         _close(jobId, state, JobStatus.Cancelled);
-        _withdrawable[terms.requester] += terms.maxFee;
-        emit JobCancelled(jobId, terms.requester, terms.maxFee);
+        _withdrawable[t.requester] += t.maxFee;
+        emit JobCancelled(jobId, t.requester, t.maxFee);
     }
 
     /// @inheritdoc IProofMarket
     function expire(JobId jobId, JobTerms calldata terms) external nonReentrant {
-        JobState memory state = _activeJob(jobId, terms);
-        if (!terms.isExpired(block.timestamp)) revert JobNotExpired(jobId, terms.expiresAt);
+        JobTerms memory t = terms.load();
+        JobState memory state = _activeJob(jobId, t);
+        if (!t.isExpired(block.timestamp)) revert JobNotExpired(jobId, t.expiresAt);
 
         SlashSplit memory split;
         address prover;
@@ -411,12 +403,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             prover = state.assignee;
             if (msg.sender == prover) revert AssigneeCannotReassign(jobId);
             SlashTerms memory st = _slashTerms[state.slashTermsId];
-            split = SlashMath.split(st, _slashable(terms, terms.bond), true, true);
-            _slash(prover, terms.bond, split, msg.sender, terms.requester, st.treasury);
+            split = SlashMath.split(st, _slashable(t, t.bond), true, true);
+            _slash(prover, t.bond, split, msg.sender, t.requester, st.treasury);
         }
         _close(jobId, state, JobStatus.Expired);
-        _withdrawable[terms.requester] += terms.maxFee;
-        emit JobExpired(jobId, terms.requester, prover, terms.maxFee, split);
+        _withdrawable[t.requester] += t.maxFee;
+        emit JobExpired(jobId, t.requester, prover, t.maxFee, split);
     }
 
     // ================================================================== administration
@@ -508,7 +500,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Loads a job that is Open or Claimed and checks the caller's terms against its stored commitment, made
     ///      with the verifier code hash recorded at registration (for the paths that must work whatever the code).
-    function _activeJob(JobId jobId, JobTerms calldata terms) private view returns (JobState memory state) {
+    function _activeJob(JobId jobId, JobTerms memory terms) private view returns (JobState memory state) {
         bool termsMatch;
         (state, termsMatch) = _loadActiveJob(jobId, terms, _circuits[terms.circuitId].verifierCodeHash);
         if (!termsMatch) revert TermsMismatch(jobId);
@@ -519,7 +511,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     ///      changed verifier from wrong terms.
     function _activeJobWithIntactVerifier(
         JobId jobId,
-        JobTerms calldata terms,
+        JobTerms memory terms,
         Circuit storage c,
         bytes32 currentCodeHash
     ) private view returns (JobState memory state) {
@@ -529,7 +521,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             // The job's own circuit (the terms match once bound to its registered code) with changed code, or terms
             // that are not the job's: a wrong circuit id must not read as that circuit's verifier having changed.
             bytes32 registered = c.verifierCodeHash;
-            if (currentCodeHash != registered && terms.hashCalldata(registered) == _termsHash[jobId]) {
+            if (currentCodeHash != registered && terms.hash(registered) == _termsHash[jobId]) {
                 revert VerifierCodeChanged(terms.circuitId, c.verifier, registered, currentCodeHash);
             }
             revert TermsMismatch(jobId);
@@ -538,7 +530,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     function _loadActiveJob(
         JobId jobId,
-        JobTerms calldata terms,
+        JobTerms memory terms,
         bytes32 verifierCodeHash
     ) private view returns (JobState memory state, bool termsMatch) {
         bytes32 termsHash;
@@ -547,13 +539,15 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
             if (state.status == JobStatus.None) revert UnknownJob(jobId);
             revert WrongStatus(jobId, state.status);
         }
-        termsMatch = terms.hashCalldata(verifierCodeHash) == termsHash;
+        termsMatch = terms.hash(verifierCodeHash) == termsHash;
     }
 
-    /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from it
-    ///      rather than written, each to save a storage write on the hot path: a posted job that no one has claimed
-    ///      has an empty state slot (Open), and a claimed job whose terms hash was dropped was proved (Proved; its
-    ///      state slot keeps the prover and attempt). Every other status is written explicitly.
+    /// @dev The terms hash is set exactly while a job is active (Open or Claimed). Two statuses are read from the
+    ///      slots rather than written, each to save gas on the hot path: a posted job that no one has claimed has an
+    ///      empty state slot (Open), and a posted job with neither a terms hash nor a state was proved (Proved): a
+    ///      proof clears both slots, and the refunds of the two cleared slots pay for most of its bookkeeping. Its
+    ///      `JobProved` event is the record of who proved it, at which attempt and price. Cancelled and Expired are
+    ///      written explicitly and keep the last attempt and assignee.
     function _stateOf(JobId jobId) private view returns (JobState memory state) {
         (state, ) = _stateAndTermsHash(jobId);
     }
@@ -561,12 +555,12 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     function _stateAndTermsHash(JobId jobId) private view returns (JobState memory state, bytes32 termsHash) {
         state = _jobState[jobId];
         termsHash = _termsHash[jobId];
-        bool active = termsHash != bytes32(0);
-        if (state.status == JobStatus.None && active) state.status = JobStatus.Open;
-        else if (state.status == JobStatus.Claimed && !active) state.status = JobStatus.Proved;
+        if (state.status != JobStatus.None) return (state, termsHash);
+        if (termsHash != bytes32(0)) state.status = JobStatus.Open;
+        else if (JobId.unwrap(jobId) != 0 && JobId.unwrap(jobId) <= _params.jobCount) state.status = JobStatus.Proved;
     }
 
-    function _requireLiveAssignee(JobId jobId, JobState memory state, JobTerms calldata terms) private view {
+    function _requireLiveAssignee(JobId jobId, JobState memory state, JobTerms memory terms) private view {
         if (state.status != JobStatus.Claimed) revert WrongStatus(jobId, state.status);
         if (msg.sender != state.assignee) revert NotAssignee(jobId, msg.sender, state.assignee);
         uint40 deadline = terms.deadlineFrom(state.claimedAt);
@@ -581,33 +575,148 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         delete _termsHash[jobId];
     }
 
-    /// @dev Checks one submission (live claim by the caller, public-input binding, and the proof itself unless a
-    ///      batch check follows), marks the job Proved and credits the requester what the price leaves of the escrow.
-    ///      Returns the price the claim locked; the caller credits it to the prover and releases the bond.
+    /// @dev `_proveOne` for each job of a batch of one circuit (`nOutputs` outputs in each job's `publicSignals.length
+    ///      / jobIds.length` signals, the lengths checked by the caller). Returns the sum of the locked prices and of
+    ///      the bonds. One memory copy of the terms serves every job, and the loop keeps few values live: it is the
+    ///      part of a batch's gas that grows with its size.
+    function _proveBatch(
+        JobId[] calldata jobIds,
+        JobTerms[] calldata terms,
+        uint256[] calldata publicSignals,
+        bytes32 verifierCodeHash,
+        uint256 nOutputs
+    ) private returns (uint256 fees, uint256 bonds) {
+        uint256 n = jobIds.length;
+        uint256 nPublic = publicSignals.length / n;
+        JobTerms memory t = terms[0].load();
+        CircuitId circuitId = t.circuitId;
+        // Unchecked: i < n, the offsets lie within the arrays' calldata, and n sums of uint96 fit in uint256.
+        unchecked {
+            for (uint256 i; i < n; ++i) {
+                JobId jobId;
+                JobTerms calldata termsI;
+                uint256[] calldata signals;
+                // Within bounds (i < n = terms.length, and the caller checked n * nPublic signals): read without the
+                // checks.
+                assembly ("memory-safe") {
+                    jobId := calldataload(add(jobIds.offset, shl(5, i)))
+                    termsI := add(terms.offset, mul(i, 320))
+                    signals.offset := add(publicSignals.offset, shl(5, mul(i, nPublic)))
+                    signals.length := nPublic
+                }
+                if (i > 0) termsI.loadInto(t);
+                // A job of another circuit would be verified against the wrong key.
+                if (CircuitId.unwrap(t.circuitId) != CircuitId.unwrap(circuitId)) {
+                    revert BatchMixesCircuits(jobId, circuitId, t.circuitId);
+                }
+                fees += _proveOne(jobId, t, verifierCodeHash, nOutputs, signals);
+                bonds += t.bond;
+            }
+        }
+    }
+
+    /// @dev Checks one submission without its proof (live claim by the caller, public-input binding; the caller
+    ///      verifies the proof), marks the job Proved and credits the requester what the price leaves of the
+    ///      escrow. Returns the price the claim locked; the caller credits it to the prover and releases the bond.
+    ///      `verifierCodeHash` is the code now at the circuit's verifier: terms that match prove it unchanged.
+    /// @dev A batch pays this once a job, so the checks run as one pass over raw words (`_claimHeldBy`,
+    ///      `PublicSignals.valid`) that only says yes or no; a no is explained by `_refuseProof`, which runs the
+    ///      same rules one by one and reverts with the first broken.
     function _proveOne(
         JobId jobId,
-        JobTerms calldata terms,
-        Circuit storage c,
+        JobTerms memory terms,
         bytes32 verifierCodeHash,
         uint256 nOutputs,
-        uint256 nInputs,
-        bytes calldata proof,
-        uint256[] calldata publicSignals,
-        bool verifyNow
+        uint256[] calldata publicSignals
     ) private returns (uint96 price) {
+        (bool held, uint256 raw, uint256 termsSlot, uint256 stateSlot) = _claimHeldBy(jobId, terms, verifierCodeHash);
+        uint40 claimedAt = JobStateLibrary.rawClaimedAt(raw);
+        if (
+            !held ||
+            block.timestamp > terms.deadlineFrom(claimedAt) ||
+            !PublicSignals.valid(nOutputs, terms.inputsCommitment, publicSignals)
+        ) _refuseProof(jobId, terms, verifierCodeHash, nOutputs, publicSignals);
+
+        // Proved is recorded by clearing both slots (see `_stateOf`): their refunds pay for most of the proof's
+        // bookkeeping, and the event below keeps the prover, attempt and price.
+        assembly ("memory-safe") {
+            sstore(termsSlot, 0)
+            sstore(stateSlot, 0)
+        }
+        price = terms.priceAt(claimedAt);
+        // A fixed-price job (and one claimed at the ramp's top) leaves nothing to refund, and writes nothing more.
+        uint96 refund;
+        // `priceAt` never passes `maxFee`.
+        unchecked {
+            refund = terms.maxFee - price;
+        }
+        if (refund > 0) _withdrawable[terms.requester] += refund;
+        _emitJobProved(jobId, raw, price, publicSignals, nOutputs);
+    }
+
+    /// @dev `emit JobProved(jobId, assignee, attempt, price, publicSignals[:nOutputs])`, written out: the ABI encoder's
+    ///      copy of a calldata slice costs a batch about a hundred gas a job. The event test decodes it with the ABI.
+    function _emitJobProved(
+        JobId jobId,
+        uint256 raw,
+        uint96 price,
+        uint256[] calldata publicSignals,
+        uint256 nOutputs
+    ) private {
+        bytes32 topic = JobProved.selector;
+        // Widened to whole words in Solidity, which cleans them: assembly would take a narrow type's word as it is.
+        uint256 attempt = JobStateLibrary.rawAttempt(raw);
+        uint256 assignee = uint256(uint160(JobStateLibrary.rawAssignee(raw)));
+        uint256 paid = price;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, attempt)
+            mstore(add(m, 0x20), paid)
+            mstore(add(m, 0x40), 0x60) // where `outputs` starts, after the three head words
+            mstore(add(m, 0x60), nOutputs)
+            calldatacopy(add(m, 0x80), publicSignals.offset, shl(5, nOutputs))
+            log3(m, add(0x80, shl(5, nOutputs)), topic, jobId, assignee)
+        }
+    }
+
+    /// @dev Whether `terms` are the job's (with the verifier's code unchanged) and the job is Claimed by the caller;
+    ///      with the raw state word, and the two slots so that the proof can clear them without hashing again.
+    function _claimHeldBy(
+        JobId jobId,
+        JobTerms memory terms,
+        bytes32 verifierCodeHash
+    ) private view returns (bool held, uint256 raw, uint256 termsSlot, uint256 stateSlot) {
+        bytes32 stored;
+        assembly ("memory-safe") {
+            mstore(0, jobId)
+            mstore(32, _termsHash.slot)
+            termsSlot := keccak256(0, 64)
+            mstore(32, _jobState.slot)
+            stateSlot := keccak256(0, 64)
+            stored := sload(termsSlot)
+            raw := sload(stateSlot)
+        }
+        held =
+            stored != bytes32(0) &&
+            terms.hash(verifierCodeHash) == stored &&
+            JobStateLibrary.rawStatus(raw) == JobStatus.Claimed &&
+            JobStateLibrary.rawAssignee(raw) == msg.sender;
+    }
+
+    /// @dev Why `_proveOne` refused a submission: its rules in order, each with its error. Always reverts.
+    function _refuseProof(
+        JobId jobId,
+        JobTerms memory terms,
+        bytes32 verifierCodeHash,
+        uint256 nOutputs,
+        uint256[] calldata publicSignals
+    ) private view {
+        Circuit storage c = _circuits[terms.circuitId];
         JobState memory state = _activeJobWithIntactVerifier(jobId, terms, c, verifierCodeHash);
         _requireLiveAssignee(jobId, state, terms);
-        PublicSignals.check(jobId, nOutputs, nInputs, terms.inputsCommitment, publicSignals);
-        if (verifyNow && !SnarkjsVerifierCall.verify(c.verifier, c.verifySelector, c.system, proof, publicSignals)) {
-            revert InvalidProof(jobId);
-        }
-        // Proved is recorded by dropping the terms hash alone (see `_stateOf`): one storage write fewer per proof.
-        delete _termsHash[jobId];
-        price = terms.priceAt(state.claimedAt);
-        // A fixed-price job (and one claimed at the ramp's top) leaves nothing to refund, and writes nothing more.
-        uint96 refund = terms.maxFee - price;
-        if (refund > 0) _withdrawable[terms.requester] += refund;
-        emit JobProved(jobId, state.assignee, state.attempt, price, publicSignals[:nOutputs]);
+        PublicSignals.check(jobId, nOutputs, terms.inputsCommitment, publicSignals);
+        // Not reached: every rule `_proveOne` applies is checked above.
+        revert TermsMismatch(jobId);
     }
 
     /// @dev Releases the bonds of the caller's proved jobs and credits their fees as earnings (in the same slot, so
@@ -642,10 +751,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     ///      next prover is offered the ramp's price now plus every reward share, and the escrow (`maxFee`) holds them.
     function _reopen(
         JobId jobId,
-        JobTerms calldata terms,
+        JobTerms memory terms,
         JobState memory state,
         uint96 rewardShare
     ) private returns (JobTerms memory next) {
+        // The caller's memory terms themselves (no copy): nothing reads their old fees after this.
         next = terms;
         next.minFee += rewardShare;
         next.maxFee += rewardShare;
@@ -655,7 +765,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev `amount` if the job's verifier still has its registered code; zero if it changed under the claim, which
     ///      is then released without slash: a proof cannot be accepted, and the prover is not at fault.
-    function _slashable(JobTerms calldata terms, uint96 amount) private view returns (uint96) {
+    function _slashable(JobTerms memory terms, uint96 amount) private view returns (uint96) {
         Circuit storage c = _circuits[terms.circuitId];
         return c.verifier.codehash == c.verifierCodeHash ? amount : 0;
     }
@@ -684,7 +794,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     ///      (with the reward share, there being no next prover: see the split) is refunded to the requester.
     function _closeAtAttemptLimit(
         JobId jobId,
-        JobTerms calldata terms,
+        JobTerms memory terms,
         JobState memory state,
         SlashSplit memory split
     ) private {

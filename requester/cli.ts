@@ -259,7 +259,10 @@ window, or not at all. A post that breaks this is refused, with the values that 
 /** A job's report as JSON: amounts in token units, times in unix seconds, and only what applies to its status. */
 function reportJson(report: JobReport, units: (amount: bigint) => string): Record<string, unknown> {
   const { terms } = report;
-  const out: Record<string, unknown> = { status: report.status, attempt: report.attempt, assignee: report.assignee };
+  const out: Record<string, unknown> = { status: report.status };
+  // Null for a Proved job whose events were not read: its state slot no longer holds them.
+  if (report.attempt !== null) out.attempt = report.attempt;
+  if (report.assignee !== null) out.assignee = report.assignee;
   if (terms !== null)
     Object.assign(out, {
       minFee: units(terms.minFee),
@@ -278,7 +281,7 @@ function reportJson(report: JobReport, units: (amount: bigint) => string): Recor
 function noteWithoutEvents(report: JobReport): void {
   if (report.terms === null)
     console.error(
-      "note: the job's price and deadline come from its events: give --start-block N (the market's deployment " +
+      "note: the job's price and deadline (and a proved job's prover) come from its events: give --start-block N (the market's deployment " +
         "block) with --market, or --deployment FOLDER, to see them",
     );
 }

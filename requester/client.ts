@@ -73,9 +73,13 @@ export interface PostedJob {
  */
 export interface JobReport {
   status: string;
-  attempt: number;
-  /** The claim's holder (Claimed) or the prover paid (Proved); the zero address otherwise. */
-  assignee: string;
+  /**
+   * The claim's holder (Claimed) or the prover paid (Proved: named by its JobProved event, as a proof clears the job's
+   * storage; null when the market's start block is not known); the zero address otherwise.
+   */
+  assignee: string | null;
+  /** The claim's attempt; a Proved job's only from its JobProved event (null without the market's start block). */
+  attempt: number | null;
   terms: JobTerms | null;
   /** The second the live claim was made at (Claimed). */
   claimedAt: bigint | null;
@@ -335,8 +339,9 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
       if (status === "None") throw new RequestError(`no job ${jobId} on market ${marketAddress}`);
       const report: JobReport = {
         status,
-        attempt: Number(state.attempt),
-        assignee: state.assignee as string,
+        // A proof clears the state slot: a Proved job's prover and attempt are its JobProved event's (read below).
+        attempt: status === "Proved" ? null : Number(state.attempt),
+        assignee: status === "Proved" ? null : (state.assignee as string),
         terms: null,
         claimedAt: status === "Claimed" ? (state.claimedAt as bigint) : null,
         deadline: null,
@@ -356,6 +361,11 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
       if (report.claimedAt !== null) {
         report.deadline = deadlineFrom(terms, report.claimedAt);
         report.lockedPrice = priceAt(terms, report.claimedAt);
+      }
+      if (status === "Proved" && job.status === "Proved") {
+        // A proof clears the job's state slot: the prover and the attempt are its JobProved event's.
+        report.assignee = job.assignee!;
+        report.attempt = Number(job.attempt);
       }
       if (status === "Proved" && job.price !== null) {
         report.paid = job.price;

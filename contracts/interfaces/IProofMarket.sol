@@ -154,9 +154,11 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     /// @notice keccak256(abi.encode(terms, verifierCodeHash)) of an active job's current terms, bound to its circuit's
     ///         verifier code at registration; zero once it is final.
     function jobTermsHash(JobId jobId) external view returns (bytes32 termsHash);
-    /// @notice A job's status, attempt, claim second and assignee (after Proved: the prover that was paid). The
-    ///         claim's deadline and locked price follow from its terms: `JobTerms.deadlineFrom` / `priceAt`, and
-    ///         `JobClaimed` carries both.
+    /// @notice A job's status, attempt, claim second and assignee. The claim's deadline and locked price follow from
+    ///         its terms: `JobTerms.deadlineFrom` / `priceAt`, and `JobClaimed` carries both. A proof clears the job's
+    ///         storage (the refunds pay for its bookkeeping), so a Proved job reads as status Proved with the other
+    ///         fields zero: its `JobProved` event names the prover, the attempt and the price paid. Cancelled and
+    ///         Expired jobs keep their last attempt and assignee.
     function jobState(JobId jobId) external view returns (JobState memory);
     /// @notice A prover's staked, locked and unbonding amounts.
     function account(address prover) external view returns (ProverAccount memory);

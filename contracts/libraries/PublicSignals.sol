@@ -11,30 +11,40 @@ library PublicSignals {
     uint256 internal constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @notice Reverts unless there are exactly `nOutputs + nInputs` signals, each a field element (no aliases
-    ///         `s + r` of a committed `s`), and the input part hashes to `commitment`.
-    function check(
-        JobId jobId,
+    /// @notice Whether each signal is a field element (no aliases `s + r` of a committed `s`) and the signals after
+    ///         the first `nOutputs` (the public inputs) hash to `commitment`, keccak256(abi.encodePacked(inputs)).
+    ///         Requires `publicSignals.length >= nOutputs`: the caller has checked their count.
+    function valid(
         uint256 nOutputs,
-        uint256 nInputs,
         bytes32 commitment,
         uint256[] calldata publicSignals
-    ) internal pure {
-        if (publicSignals.length != nOutputs + nInputs) {
-            revert IProofMarketErrors.PublicSignalCount(jobId, publicSignals.length, nOutputs + nInputs);
+    ) internal pure returns (bool ok) {
+        assembly ("memory-safe") {
+            let end := add(publicSignals.offset, shl(5, publicSignals.length))
+            ok := 1
+            for {
+                let p := publicSignals.offset
+            } lt(p, end) {
+                p := add(p, 32)
+            } {
+                ok := and(ok, lt(calldataload(p), SNARK_SCALAR_FIELD))
+            }
+            // The inputs hashed in scratch memory past the free-memory pointer (not allocated: nothing else uses it
+            // before the hash is taken).
+            let m := mload(0x40)
+            let inputs := add(publicSignals.offset, shl(5, nOutputs))
+            calldatacopy(m, inputs, sub(end, inputs))
+            ok := and(ok, eq(keccak256(m, sub(end, inputs)), commitment))
         }
+    }
+
+    /// @notice `valid`, reverting with what is wrong: the first signal out of the field (`SignalNotInField`) or
+    ///         inputs that are not the committed ones (`PublicInputsMismatch`).
+    function check(JobId jobId, uint256 nOutputs, bytes32 commitment, uint256[] calldata publicSignals) internal pure {
         for (uint256 i; i < publicSignals.length; ++i) {
             if (publicSignals[i] >= SNARK_SCALAR_FIELD) revert IProofMarketErrors.SignalNotInField(jobId, i);
         }
-        // keccak256(abi.encodePacked(publicSignals[nOutputs:])), hashed in scratch memory past the free-memory pointer
-        // (not allocated: nothing else uses it before the hash is taken).
-        bytes32 given;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            let inputsBytes := mul(nInputs, 32)
-            calldatacopy(m, add(publicSignals.offset, mul(nOutputs, 32)), inputsBytes)
-            given := keccak256(m, inputsBytes)
-        }
+        bytes32 given = keccak256(abi.encodePacked(publicSignals[nOutputs:]));
         if (given != commitment) revert IProofMarketErrors.PublicInputsMismatch(jobId, commitment, given);
     }
 }

@@ -37,25 +37,41 @@ struct JobTerms {
 
 using JobTermsLibrary for JobTerms global;
 
-/// @dev The pure helpers read the terms where they lie, in calldata: a copy to memory would cost a few hundred gas a
-///      call on the hot path.
+/// @dev The market loads a caller's terms into memory once (`load`, one copy of their ten words) and reads them there:
+///      a calldata struct's fields are each validated on every read, which cost about a hundred gas a field read.
 library JobTermsLibrary {
-    /// @notice The storage commitment to a job's terms and to the code of its circuit's verifier at registration.
-    ///         Binding the code hash here lets `claim` and `submitProof` check the verifier's current code against
-    ///         the registered one without a storage read: a changed code gives a different commitment.
-    function hash(JobTerms memory terms, bytes32 verifierCodeHash) internal pure returns (bytes32) {
-        return keccak256(abi.encode(terms, verifierCodeHash));
+    /// @notice The terms as they lie in calldata, copied to memory word for word, unvalidated: use them only once their
+    ///         `hash` has matched the stored commitment. Terms encoded otherwise than canonically (dirty high bits)
+    ///         hash to something else and are refused as a mismatch, so a dirty word is never acted on.
+    function load(JobTerms calldata terms) internal pure returns (JobTerms memory t) {
+        assembly ("memory-safe") {
+            t := mload(0x40)
+            calldatacopy(t, terms, 320) // the 10 fields, one word each, as a memory struct lays them out
+            mstore(0x40, add(t, 320))
+        }
     }
 
-    /// @notice `hash` of terms that lie in calldata, without copying them to memory field by field: a static struct's
-    ///         calldata is its ABI encoding, so hashing the bytes as they are gives `hash` of canonically encoded
-    ///         terms. Terms encoded otherwise (dirty high bits) hash to something else and are refused as a mismatch.
-    function hashCalldata(JobTerms calldata terms, bytes32 verifierCodeHash) internal pure returns (bytes32 h) {
+    /// @notice `load` into terms already in memory (a batch reuses one copy for all its jobs).
+    function loadInto(JobTerms calldata terms, JobTerms memory t) internal pure {
         assembly ("memory-safe") {
-            let m := mload(0x40)
-            calldatacopy(m, terms, 320) // the 10 fields, one word each
-            mstore(add(m, 320), verifierCodeHash)
-            h := keccak256(m, 352)
+            calldatacopy(t, terms, 320)
+        }
+    }
+
+    /// @notice The storage commitment to a job's terms and to the code of its circuit's verifier at registration,
+    ///         keccak256(abi.encode(terms, verifierCodeHash)). Binding the code hash here lets `claim` and
+    ///         `submitProof` check the verifier's current code against the registered one without a storage read:
+    ///         a changed code gives a different commitment.
+    /// @dev A memory struct of ten static fields is its ABI encoding (one word a field), so the words are hashed where
+    ///      they lie, with the code hash placed after them for the hash and the word it covered put back: that word may
+    ///      belong to another allocation, which sees it unchanged, as nothing runs between the write and the restore.
+    function hash(JobTerms memory terms, bytes32 verifierCodeHash) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let end := add(terms, 320)
+            let covered := mload(end)
+            mstore(end, verifierCodeHash)
+            h := keccak256(terms, 352)
+            mstore(end, covered)
         }
     }
 
@@ -63,7 +79,7 @@ library JobTermsLibrary {
     ///         `maxFee`, which it keeps from `rampStart + rampDuration` on. It never falls, so the price offered
     ///         after a reassignment, max(the price locked by the failed claim, the ramp's price now), is the ramp's
     ///         price now.
-    function priceAt(JobTerms calldata terms, uint256 timestamp) internal pure returns (uint96) {
+    function priceAt(JobTerms memory terms, uint256 timestamp) internal pure returns (uint96) {
         if (timestamp <= terms.rampStart) return terms.minFee;
         uint256 elapsed = timestamp - terms.rampStart;
         if (elapsed >= terms.rampDuration) return terms.maxFee;
@@ -72,12 +88,16 @@ library JobTermsLibrary {
     }
 
     /// @notice The claim deadline for a claim made at `claimedAt`: the proving window, never past expiry.
-    function deadlineFrom(JobTerms calldata terms, uint256 claimedAt) internal pure returns (uint40) {
-        uint256 windowEnd = claimedAt + terms.provingWindow;
+    function deadlineFrom(JobTerms memory terms, uint256 claimedAt) internal pure returns (uint40) {
+        uint256 windowEnd;
+        // A uint40 second plus a uint32 window: no overflow.
+        unchecked {
+            windowEnd = claimedAt + terms.provingWindow;
+        }
         return uint40(windowEnd < terms.expiresAt ? windowEnd : terms.expiresAt);
     }
 
-    function isExpired(JobTerms calldata terms, uint256 timestamp) internal pure returns (bool) {
+    function isExpired(JobTerms memory terms, uint256 timestamp) internal pure returns (bool) {
         return timestamp > terms.expiresAt;
     }
 }

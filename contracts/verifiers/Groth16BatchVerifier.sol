@@ -56,72 +56,88 @@ abstract contract Groth16BatchVerifier is IGroth16BatchVerifier {
         uint256 n = proofs.length / PROOF_BYTES;
         if (n == 0 || proofs.length != n * PROOF_BYTES || signals.length != n * nPub) return false;
 
-        bytes32 seed = keccak256(abi.encodePacked(proofs, signals));
+        // The seed hashes every proof and signal where they will be copied anyway; the arrays below then take the same
+        // memory, so the copy costs no memory of its own.
+        bytes32 seed;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, proofs.offset, proofs.length)
+            calldatacopy(add(m, proofs.length), signals.offset, shl(5, signals.length))
+            seed := keccak256(m, add(proofs.length, shl(5, signals.length)))
+        }
         uint256[] memory coef = new uint256[](nPub); // Σ_i r_i·s_ij, per public signal j
         uint256[] memory pairs = new uint256[](6 * (n + 3)); // N proof pairs, then α/β, L/γ, C/δ
         uint256 sumR; // Σ r_i
-        uint256 accCx; // Σ r_i·C_i, from the point at infinity (0, 0)
+        uint256 accCx; // Σ r_i·C_i
         uint256 accCy;
         // The per-proof loop reads calldata in place (no copies) and calls the precompiles directly: it is the part
-        // that grows with N. Scratch memory past the free-memory pointer holds precompile inputs and outputs.
+        // that grows with N. Scratch memory (0x00-0x3f, then past the free-memory pointer) holds precompile inputs
+        // and outputs.
         assembly ("memory-safe") {
             ok := 1
             let scratch := mload(0x40)
+            let coefs := add(coef, 32)
+            let pair := add(pairs, 32)
+            let sig := signals.offset
+            let end := add(proofs.offset, proofs.length)
             for {
+                let p := proofs.offset
                 let i := 0
-            } lt(i, n) {
+            } lt(p, end) {
+                p := add(p, 256)
                 i := add(i, 1)
+                pair := add(pair, 192)
             } {
-                let p := add(proofs.offset, mul(i, 256))
                 let r := 1
                 if i {
-                    mstore(scratch, seed)
-                    mstore(add(scratch, 32), i)
-                    r := add(mod(keccak256(scratch, 64), sub(R, 1)), 1)
+                    mstore(0, seed)
+                    mstore(32, i)
+                    r := add(mod(keccak256(0, 64), sub(R, 1)), 1)
                 }
                 sumR := addmod(sumR, r, R)
-                let sig := add(signals.offset, mul(mul(i, nPub), 32))
                 for {
-                    let j := 0
-                } lt(j, nPub) {
-                    j := add(j, 1)
+                    let cj := coefs
+                    let sigEnd := add(sig, shl(5, nPub))
+                } lt(sig, sigEnd) {
+                    sig := add(sig, 32)
+                    cj := add(cj, 32)
                 } {
-                    let sj := calldataload(add(sig, mul(j, 32)))
-                    if iszero(lt(sj, R)) {
-                        ok := 0
-                    }
-                    let cj := add(add(coef, 32), mul(j, 32))
+                    let sj := calldataload(sig)
+                    ok := and(ok, lt(sj, R))
                     mstore(cj, addmod(mload(cj), mulmod(r, sj, R), R))
                 }
                 // Pair i: (-r·A, B), B as given.
-                let pair := add(add(pairs, 32), mul(i, 192))
                 let ax := calldataload(p)
                 let ay := calldataload(add(p, 32))
-                if or(iszero(lt(ax, Q)), iszero(lt(ay, Q))) {
-                    ok := 0
-                }
+                ok := and(ok, and(lt(ax, Q), lt(ay, Q)))
                 mstore(pair, ax)
                 mstore(add(pair, 32), mod(sub(Q, ay), Q))
                 calldatacopy(add(pair, 64), add(p, 64), 128)
-                // r·C into scratch[64..128]
-                mstore(add(scratch, 64), calldataload(add(p, 192)))
-                mstore(add(scratch, 96), calldataload(add(p, 224)))
-                if gt(r, 1) {
-                    mstore(scratch, ax)
-                    mstore(add(scratch, 32), mload(add(pair, 32)))
-                    mstore(add(scratch, 64), r)
-                    ok := and(ok, staticcall(gas(), 0x07, scratch, 96, pair, 64))
+                switch i
+                case 0 {
+                    // r = 1: -A and C as they are; Σ r·C starts at C.
+                    accCx := calldataload(add(p, 192))
+                    accCy := calldataload(add(p, 224))
+                }
+                default {
+                    let b0 := mload(add(pair, 64))
+                    let b1 := mload(add(pair, 96))
+                    // -A·r over -A in place: (x, y, r) at pair, pair + 32 and pair + 64
+                    mstore(add(pair, 64), r)
+                    ok := and(ok, staticcall(gas(), 0x07, pair, 96, pair, 64))
+                    mstore(add(pair, 64), b0)
+                    mstore(add(pair, 96), b1)
+                    // accC += r·C
                     mstore(scratch, calldataload(add(p, 192)))
                     mstore(add(scratch, 32), calldataload(add(p, 224)))
                     mstore(add(scratch, 64), r)
                     ok := and(ok, staticcall(gas(), 0x07, scratch, 96, add(scratch, 64), 64))
+                    mstore(scratch, accCx)
+                    mstore(add(scratch, 32), accCy)
+                    ok := and(ok, staticcall(gas(), 0x06, scratch, 128, scratch, 64))
+                    accCx := mload(scratch)
+                    accCy := mload(add(scratch, 32))
                 }
-                // accC += r·C
-                mstore(scratch, accCx)
-                mstore(add(scratch, 32), accCy)
-                ok := and(ok, staticcall(gas(), 0x06, scratch, 128, scratch, 64))
-                accCx := mload(scratch)
-                accCy := mload(add(scratch, 32))
             }
         }
         if (!ok) return false;

@@ -389,6 +389,10 @@ export function createWorker({ config, circuits, wallet, logger, metrics }: Work
   const reconciliation = createReconciliation({
     me,
     market,
+    provedBy: (jobId) => {
+      const job = book.jobs.get(jobId);
+      return job?.status === "Proved" ? job.assignee : null;
+    },
     pending: async (txHash) =>
       (await provider.getTransaction(txHash)) !== null && (await provider.getTransactionReceipt(txHash)) === null,
     store,

@@ -207,7 +207,7 @@ describe("Mirrors of the market's price ramp in common/market/price.ts (against 
       };
       const codeHash = id(`code ${i}`);
       const expected = termsHash(terms, codeHash);
-      expect(await harness.hashCalldata(terms, codeHash)).to.equal(expected);
+      expect(await harness.hashLoaded(terms, codeHash)).to.equal(expected);
       expect(await harness.hash(terms, codeHash)).to.equal(expected);
     }
   });

@@ -11,6 +11,7 @@ import {
   registerExample,
 } from "./helpers/fixture.ts";
 import { claimDeadline } from "./helpers/jobs.ts";
+import { findJobSlot, packJobState } from "./helpers/storage.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -173,7 +174,32 @@ describe("ProofMarket: submitting proofs", function () {
       .to.emit(market, "JobProved")
       .withArgs(second.jobId, prover.address, 0n, FEE, []);
     expect((await market.jobState(job.jobId)).status).to.equal(Status.Proved);
-    expect((await market.jobState(job.jobId)).assignee).to.equal(prover.address);
+  });
+
+  it("a proof clears both of the job's slots (the refunds pay for it); jobState then reads Proved with the rest zero, and JobProved names the prover", async function () {
+    const { market, prover, job } = await loadFixture(fixture);
+    const address = await market.getAddress();
+    const claimed = await market.jobState(job.jobId);
+    // The slots are found by the words the views say they hold (helpers/storage.ts), so the packing is checked too.
+    const stateSlot = await findJobSlot(ethers, market, job.jobId, packJobState(claimed));
+    const termsSlot = await findJobSlot(ethers, market, job.jobId, BigInt(await market.jobTermsHash(job.jobId)));
+
+    await expect(market.connect(prover).submitProof(job.jobId, job.terms, job.proof.proof, job.proof.publicSignals))
+      .to.emit(market, "JobProved")
+      .withArgs(job.jobId, prover.address, claimed.attempt, FEE, []);
+    expect(BigInt(await ethers.provider.getStorage(address, stateSlot))).to.equal(0n);
+    expect(BigInt(await ethers.provider.getStorage(address, termsSlot))).to.equal(0n);
+    const proved = await market.jobState(job.jobId);
+    expect([proved.status, proved.attempt, proved.claimedAt, proved.assignee, proved.slashTermsId]).to.deep.equal([
+      Status.Proved,
+      0n,
+      0n,
+      ethers.ZeroAddress,
+      0n,
+    ]);
+    // Ids past the last job and 0 are no job, though their slots are as empty as a proved job's.
+    expect((await market.jobState(0n)).status).to.equal(Status.None);
+    expect((await market.jobState((await market.jobCount()) + 1n)).status).to.equal(Status.None);
   });
 
   it("a verifier that tries to change state (or reenter) cannot: the proof counts as invalid", async function () {

@@ -1,16 +1,14 @@
 /**
- * The market checks the terms a caller passes by hashing their calldata as it lies (JobTermsLibrary.hashCalldata),
- * without decoding them field by field. That is the terms' hash only for a canonical encoding; terms whose words
- * carry dirty high bits (an address or a uint32 / uint40 / uint96 field with bits set above its width) hash to
- * something else and must be refused as TermsMismatch: never accepted (a decoder elsewhere would read them as the
- * job's terms) and never a panic. Each test sends the calldata of `claim` or `submitProof` that ethers encodes, with
- * one word dirtied, from the job's prover, and then the clean calldata, which succeeds: the dirty bits alone were
- * refused.
+ * The market checks the terms a caller passes by copying their calldata to memory word for word and hashing the words
+ * as they lie (JobTermsLibrary.load and hash), without decoding them field by field. That is the terms' hash only for
+ * a canonical encoding; terms whose words carry dirty high bits (an address or a uint32 / uint40 / uint96 field with
+ * bits set above its width) hash to something else and must be refused as TermsMismatch: never accepted (a decoder
+ * elsewhere would read them as the job's terms) and never a panic. Each test sends the calldata of `claim` or
+ * `submitProof` that ethers encodes, with one word dirtied, from the job's prover, and then the clean calldata, which
+ * succeeds: the dirty bits alone were refused.
  *
- * One field is refused before the hash: the market reads `terms.circuitId` first (to find the circuit's verifier),
- * and Solidity's calldata accessor checks that a uint32's word is clean, reverting with no data if not. That is
- * still a refusal of the whole call with nothing changed, and the dirty word never selects a circuit (it is not
- * truncated to one), so the test asserts exactly that empty revert for it.
+ * The circuit id is read before the hash (to find the circuit's verifier): Solidity reads it from memory as a uint32,
+ * so a dirty word finds the job's own circuit, and the hash of the dirty words then refuses the terms like any other.
  */
 import { expect } from "chai";
 import { getBytes, hexlify } from "ethers";
@@ -38,9 +36,8 @@ const DIRTIED = [
   { field: "rampStart", bits: 40 },
   { field: "rampDuration", bits: 32 },
   { field: "bond", bits: 96 },
+  { field: "circuitId", bits: 32 },
 ] as const;
-/** Decoded (and refused) by Solidity before the terms are hashed: see the file's comment. */
-const CIRCUIT_ID_BITS = 32;
 
 /**
  * `data` with bit `bit` (0: the lowest) set in the word of terms field `field` of `fn`'s calldata. Both `claim` and
@@ -75,16 +72,10 @@ async function expectEveryDirtyWordRefused(f: Fixture, fn: "claim" | "submitProo
       .to.be.revertedWithCustomError(market, "TermsMismatch")
       .withArgs(job.jobId);
   }
-  for (const { bit, where } of bitsToDirty(CIRCUIT_ID_BITS)) {
-    await expect(
-      prover.sendTransaction({ to, data: dirty(market, fn, data, "circuitId", bit) }),
-      `circuitId, ${where}`,
-    ).to.be.revertedWithoutReason(ethers);
-  }
 }
 
-describe("ProofMarket: terms encoded non-canonically are refused (TermsMismatch; a dirty circuit id by Solidity's decoder)", function () {
-  it("claim: dirty high bits in any narrow field's word (the requester, a uint40 time, a uint96 fee or bond) are TermsMismatch; the clean calldata claims", async function () {
+describe("ProofMarket: terms encoded non-canonically are refused (TermsMismatch)", function () {
+  it("claim: dirty high bits in any narrow field's word (the requester, the circuit id, a uint40 time, a uint96 fee or bond) are TermsMismatch; the clean calldata claims", async function () {
     const f = await loadFixture(fixture);
     const { market, prover, job } = f;
     const data = market.interface.encodeFunctionData("claim", [job.jobId, job.terms]);

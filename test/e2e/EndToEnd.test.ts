@@ -30,7 +30,7 @@ import { createRequester, type Requester } from "../../requester/client.ts";
 import { createProvider } from "../../common/chain/provider.ts";
 import { type LocalChain, startLocalChain } from "../../dev/localNode.ts";
 import { type RpcProxy, startRpcProxy } from "../../dev/rpcProxy.ts";
-import { type Devnet, postJob } from "../helpers/market.ts";
+import { type Devnet, postJob, provedBy } from "../helpers/market.ts";
 import {
   type LoggedProcess,
   spawnLogged,
@@ -258,9 +258,9 @@ describe("end to end: chain, Ignition deployment, coordinator, three workers, tw
     await chain.provider.send("evm_increaseTime", [31]);
     await chain.provider.send("evm_mine", []);
     await waitUntilAll([held], JOB_STATUS.Proved, 120_000);
-    const heldState = await market.jobState(held);
-    expect(heldState.attempt).to.equal(1n);
-    expect([bob.address, carol.address]).to.include(heldState.assignee);
+    const heldProof = await provedBy(market, held);
+    expect(heldProof.attempt).to.equal(1n);
+    expect([bob.address, carol.address]).to.include(heldProof.prover);
 
     // Cancel the bad jobs: the requester's escrow comes back, so all the market holds is stakes and payouts.
     for (const jobId of badJobs) await requester.cancel(jobId);

@@ -5,6 +5,7 @@
 import type { ProofSystem } from "../../common/circuits/manifest.ts";
 import type { CoordinatorConfig } from "../../coordinator/coordinator.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
+import type { ProofMarket } from "../../types/ethers-contracts/index.ts";
 import type { Devnet } from "../../dev/devnet.ts";
 
 export { type Devnet, type PostOptions, postJob, startDevnet } from "../../dev/devnet.ts";
@@ -82,4 +83,14 @@ export function coordinatorConfigFor(
     port: 0,
     ...extra,
   };
+}
+
+/** What a proved job's JobProved event names: a proof clears the job's state slot, so `jobState` no longer does. */
+export async function provedBy(
+  market: ProofMarket,
+  jobId: bigint,
+): Promise<{ prover: string; attempt: bigint; price: bigint }> {
+  const [event] = await market.queryFilter(market.filters.JobProved(jobId));
+  if (event === undefined) throw new Error(`job ${jobId} has no JobProved event`);
+  return { prover: event.args.prover, attempt: event.args.attempt, price: event.args.price };
 }

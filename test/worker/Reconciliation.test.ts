@@ -45,10 +45,14 @@ const held = (attempt = 0n, claimedAt = CLAIMED_AT): ChainState => ({
 });
 const open = (attempt = 0n): ChainState => ({ status: JOB_STATUS.Open, assignee: OTHER, attempt, claimedAt: 0n });
 const gone: ChainState = { status: JOB_STATUS.None, assignee: "0x" + "00".repeat(20), attempt: 0n, claimedAt: 0n };
+/** A proof clears the job's state: Proved, and nothing else (its JobProved event names the prover). */
+const proved: ChainState = { ...gone, status: JOB_STATUS.Proved };
 
 describe("worker reconciliation: the claim store against the chain", function () {
   let store: WorkerStore;
   let chain: Map<bigint, ChainState>;
+  /** The prover each proved job's JobProved event names. */
+  let provers: Map<bigint, string>;
   let pendingTxs: Set<string>;
   let working: Set<bigint>;
   let done: string[];
@@ -61,6 +65,7 @@ describe("worker reconciliation: the claim store against the chain", function ()
     return createReconciliation({
       me: ME,
       market: { jobState: async (id) => chain.get(id)! },
+      provedBy: (id) => provers.get(id) ?? null,
       pending: async (hash) => pendingTxs.has(hash),
       store,
       metrics: createMetrics(),
@@ -86,6 +91,7 @@ describe("worker reconciliation: the claim store against the chain", function ()
   beforeEach(function () {
     store = openStore(mkdtempSync(path.join(os.tmpdir(), "pm-reconcile-")));
     chain = new Map();
+    provers = new Map();
     pendingTxs = new Set();
     working = new Set();
     done = [];
@@ -153,6 +159,43 @@ describe("worker reconciliation: the claim store against the chain", function ()
     done = [];
     await r.periodically();
     expect([statusOf(6n), done]).to.deep.equal(["proved", []]);
+  });
+
+  it("a proved job's cleared state is settled by its JobProved event: the worker's own proof is proved, another prover's after a lapse is lost", async function () {
+    record(20n, "submitting", "0xp20");
+    record(21n, "claimed");
+    chain.set(20n, proved);
+    chain.set(21n, proved);
+    // Checksummed, as ethers decodes an event's address: the comparison ignores case.
+    provers.set(20n, "0x" + "AA".repeat(20));
+    provers.set(21n, OTHER);
+    await reconciliation().atStart();
+    expect([statusOf(20n), statusOf(21n), done]).to.deep.equal(["proved", "lost", []]);
+
+    expect(store.claim(21n)!.error).to.equal("not held after restart");
+
+    // Proved on the chain before the worker's book has read the proof (a restart ahead of discovery): left as it is,
+    // never taken for lost, and settled once the book has read it.
+    record(23n, "submitting", "0xp23");
+    chain.set(23n, proved);
+    const r = reconciliation();
+    await r.atStart();
+    await r.periodically();
+    expect(statusOf(23n)).to.equal("submitting");
+    provers.set(23n, ME);
+    await r.periodically();
+    expect(statusOf(23n)).to.equal("proved");
+
+    // A reorg that touched the job but left its proof on the chain keeps the record proved.
+    record(22n, "proved");
+    chain.set(22n, proved);
+    provers.set(22n, ME);
+    await reconciliation().afterReorg({
+      fork: { number: 5, hash: "0x5" },
+      removed: [],
+      changed: [{ jobId: 22n } as JobView],
+    });
+    expect(statusOf(22n)).to.equal("proved");
   });
 
   it("keeps an abandon that the chain shows done (the job reopened for the next attempt)", async function () {

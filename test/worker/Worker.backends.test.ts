@@ -11,7 +11,7 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
+import { type Devnet, postJob, provedBy, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
 import { trackedWorkers } from "../helpers/trackedWorkers.ts";
 import { stakedWorkerConfig } from "../helpers/workerProcess.ts";
 
@@ -65,7 +65,7 @@ describe("prover-worker backends", function () {
     await waitForStatus(devnet, jobId, JOB_STATUS.Proved);
     expect(readFileSync(calls, "utf8").trim().split("\n")).to.have.length(1);
     const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
-    expect((await market.jobState(jobId)).assignee).to.equal(account.address);
+    expect((await provedBy(market, jobId)).prover).to.equal(account.address);
     worker.proc.kill("SIGTERM");
     expect(await worker.exited).to.equal(0);
   });

@@ -9,7 +9,15 @@ import { exampleInputs } from "../../common/circuits/exampleInputs.ts";
 import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { DEV_MARKET_PARAMS } from "../../common/deploy/marketParams.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
-import { advanceTime, type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
+import {
+  advanceTime,
+  type Devnet,
+  postJob,
+  provedBy,
+  startDevnet,
+  waitForStatus,
+  workerConfigFor,
+} from "../helpers/market.ts";
 import { trackedWorkers } from "../helpers/trackedWorkers.ts";
 import { stakedWorkerConfig } from "../helpers/workerProcess.ts";
 
@@ -116,8 +124,8 @@ describe("prover-worker under competition and failure", function () {
     const victimAccount = await market.account(stalled.account.address);
     expect(victimAccount.staked).to.equal(parseEther("50") - BOND);
     expect(victimAccount.locked).to.equal(0n);
-    const state = await market.jobState(jobId);
-    expect(state.attempt).to.equal(1n);
-    expect(state.assignee).to.equal(keeper.account.address);
+    const proof = await provedBy(market, jobId);
+    expect(proof.attempt).to.equal(1n);
+    expect(proof.prover).to.equal(keeper.account.address);
   });
 });

@@ -11,7 +11,7 @@ import { connectMarket } from "../../common/contracts/artifacts.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { createMarketReader, jobTopics } from "../../common/market/marketReader.ts";
 import { openStore } from "../../prover-worker/src/store.ts";
-import { type Devnet, postJob, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
+import { type Devnet, postJob, provedBy, startDevnet, waitForStatus, workerConfigFor } from "../helpers/market.ts";
 import { trackedWorkers } from "../helpers/trackedWorkers.ts";
 import { stakedWorkerConfig, workerCommand } from "../helpers/workerProcess.ts";
 import path from "node:path";
@@ -61,7 +61,11 @@ describe("prover-worker across reorgs", function () {
     try {
       for (const record of store.claims()) {
         const state = await market.jobState(record.jobId);
-        const mine = state.assignee === prover;
+        // A proved job's state is cleared: its JobProved event names the prover.
+        const mine =
+          state.status === JOB_STATUS.Proved
+            ? (await provedBy(market, record.jobId)).prover === prover
+            : state.assignee === prover;
         const where = `job ${record.jobId}: store says ${record.status}, chain says status ${state.status}`;
         if (record.status === "proved") expect(mine && state.status === JOB_STATUS.Proved, where).to.equal(true);
         else if (record.status === "lost") expect(mine && state.status !== JOB_STATUS.Open, where).to.equal(false);

@@ -26,6 +26,11 @@ export interface ReconciliationContext {
   /** The worker's address, lower case. */
   me: string;
   market: { jobState(jobId: bigint): Promise<ChainJobState> };
+  /**
+   * The prover the job's JobProved event names, as the worker's book has read it; null while the book has not read it
+   * yet. A proof clears the job's state slot, so a Proved job's state no longer says who proved it.
+   */
+  provedBy(jobId: bigint): string | null;
   /** Whether the node has the transaction and has not mined it. */
   pending(txHash: string): Promise<boolean>;
   store: WorkerStore;
@@ -98,10 +103,21 @@ export function createReconciliation(ctx: ReconciliationContext) {
     ctx.resume({ ...record, status: "claimed" }, circuit, deadline);
   }
 
+  /**
+   * Who proved a job the chain shows Proved: "me", "other", or "unknown" while the book has not read its JobProved
+   * event (a record is then left as it is, for a later pass: a proof is never taken for a lost claim).
+   */
+  function proofOf(jobId: bigint): "me" | "other" | "unknown" {
+    const prover = ctx.provedBy(jobId);
+    if (prover === null) return "unknown";
+    return prover.toLowerCase() === ctx.me ? "me" : "other";
+  }
+
   async function settle(record: ClaimRecord, why: string): Promise<void> {
     const state = await ctx.market.jobState(record.jobId);
-    const mine = state.assignee.toLowerCase() === ctx.me;
-    if (mine && state.status === JOB_STATUS.Proved) {
+    const proof = state.status === JOB_STATUS.Proved ? proofOf(record.jobId) : null;
+    if (proof === "unknown") return;
+    if (proof === "me") {
       ctx.unrevoke(record.jobId);
       if (record.status !== "proved") ctx.store.setClaimStatus(record.jobId, "proved", { error: null });
       return;
@@ -120,7 +136,11 @@ export function createReconciliation(ctx: ReconciliationContext) {
       if (record.status === "lost" || record.status === "abandoned" || record.status === "failed") return;
     } else if (record.status === "lost") return;
     const onChain =
-      state.status === JOB_STATUS.None ? "gone" : `as ${jobStatusName(state.status)}, attempt ${state.attempt}`;
+      state.status === JOB_STATUS.None
+        ? "gone"
+        : proof === "other"
+          ? "proved by another prover"
+          : `as ${jobStatusName(state.status)}, attempt ${state.attempt}`;
     const reason = `${why}: the chain shows the job ${onChain}`;
     if (ctx.working(record.jobId)) ctx.revoke(record.jobId, reason);
     ctx.store.setClaimStatus(record.jobId, "lost", { error: reason });
@@ -140,8 +160,9 @@ export function createReconciliation(ctx: ReconciliationContext) {
         if (heldBy(state, ctx.me, record.view.attempt)) {
           const held = markHeld({ ...record, status: "claiming" }, state);
           takeUp(held.record, held.deadline, "restart", "resuming claim after restart");
-        } else if (state.assignee.toLowerCase() === ctx.me && state.status === JOB_STATUS.Proved) {
-          ctx.store.setClaimStatus(record.jobId, "proved");
+        } else if (state.status === JOB_STATUS.Proved && proofOf(record.jobId) !== "other") {
+          // Proved by this worker, or not read yet by its book: reconciliation settles it once discovery has.
+          if (proofOf(record.jobId) === "me") ctx.store.setClaimStatus(record.jobId, "proved");
         } else if (record.status === "claiming" && record.txHash !== null && (await ctx.pending(record.txHash))) {
           ctx.logger.info("a claim sent before the restart is still pending", { jobId: record.jobId });
         } else {
