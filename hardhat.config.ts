@@ -13,6 +13,11 @@ const compiler = {
   },
 };
 
+// Every worker the tests start (directly, through the CLIs, `npm start` or the README's commands) shares one cache of
+// compiled verifier expectations: each would otherwise compile them for its fresh data folder. Set here, in the
+// process that starts the test files' processes, so that they all inherit it.
+process.env.PM_VERIFIER_CACHE ??= path.join(os.tmpdir(), "proofmarket-test-verifier-cache");
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
@@ -28,13 +33,11 @@ export default defineConfig({
     mocha: {
       // Real proofs take seconds each on two cores.
       timeout: 300_000,
-      // Every worker the tests start (directly, through the CLIs, `npm start` or the README's commands) shares one
-      // cache of compiled verifier expectations: each would otherwise compile them for its fresh data folder.
-      rootHooks: {
-        beforeAll() {
-          process.env.PM_VERIFIER_CACHE ??= path.join(os.tmpdir(), "proofmarket-test-verifier-cache");
-        },
-      },
+      // Two test files at a time: most of a file's time is spent waiting on chains, workers and timers, so two
+      // share the machine's two cores with little contention (every chain, server and database a test starts is
+      // its own, on a free port or under a unique name).
+      parallel: true,
+      jobs: 2,
     },
     solidity: {
       fuzz: { runs: 256 },
