@@ -37,6 +37,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { mulberry32 } from "./random.ts";
 
 export interface ProviderImitation {
   /** eth_getLogs ranges wider than this many blocks are refused (default 500). */
@@ -112,17 +113,6 @@ interface RpcAnswer {
 
 /** The node did not answer, or answered something that is not JSON-RPC: the proxy answers 502, as a gateway does. */
 class UpstreamError extends Error {}
-
-/** A tiny seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const pick = <T>(rng: () => number, items: T[]): T => items[Math.floor(rng() * items.length)];

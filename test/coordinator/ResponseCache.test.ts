@@ -22,6 +22,7 @@ import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
 import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
+import { seededRandom } from "../../dev/random.ts";
 
 type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
 type Answer = { data?: any; errors?: { message: string }[] };
@@ -30,19 +31,8 @@ const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
 const REQUESTERS = ["0xaa", "0xbb", "0xcc"];
 const PROVERS = ["0xp1", "0xp2", "0xp3"];
 
-/** A small seeded generator, so that a failing round can be replayed. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)] };
-}
+/** A small seeded generator (dev/random.ts), so that a failing round can be replayed. */
+const random = seededRandom;
 type Rng = ReturnType<typeof random>;
 
 function jobData(id: number, rng: Rng, postedAt: number) {

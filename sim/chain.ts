@@ -1,0 +1,149 @@
+/**
+ * The simulated market's chain: Hardhat's in-process network with the real ProofMarket, token and the
+ * poseidon_preimage circuit's real Groth16 verifiers, and time in the simulation's hands. Automine is off: the
+ * engine sends a block's transactions, then mines the block at the second it chooses, so that transactions of one
+ * block race as they would on a live chain (the first in the block wins; the others revert and still pay their gas).
+ */
+import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { ZeroHash, parseEther } from "ethers";
+import { network } from "hardhat";
+import { loadManifest } from "../common/circuits/catalog.ts";
+import { inputsCommitment, publicInputsOf } from "../common/inputs/commitment.ts";
+import { createMarketReader } from "../common/market/marketReader.ts";
+import type { ChainEvent } from "../common/chain/logReader.ts";
+import { realProof, registerExample } from "../dev/marketFixture.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** One real proof and the inputs commitment of its public inputs: every job posted with those inputs takes it. */
+export interface PooledProof {
+  commitment: string;
+  proof: string;
+  publicSignals: bigint[];
+}
+
+/** The chain's genesis (2026-01-01), and the seconds its set-up is given before the simulation's first block. */
+const GENESIS = 1_767_225_600;
+const SETUP_SECONDS = 3_600;
+
+/** Gas every simulated transaction may use: no estimation, which would read the state before the block's others. */
+const GAS_LIMIT = 1_000_000n;
+
+export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
+  const { ethers, provider } = await network.create({
+    override: {
+      accounts: { count: accountsNeeded, accountsBalance: parseEther("1000000") },
+      // Gas is priced by the scenario, not paid in the chain's ether: a zero base fee keeps balances out of it.
+      initialBaseFeePerGas: 0n,
+      allowBlocksWithSameTimestamp: false,
+      initialDate: new Date(GENESIS * 1000),
+    },
+  });
+  const signers = await ethers.getSigners();
+  const [owner, treasury] = signers;
+  const token = await ethers.deployContract("TestToken", ["Proof Token", "PMT"]);
+  const m = scenario.market;
+  const market = await ethers.deployContract("ProofMarket", [
+    await token.getAddress(),
+    owner.address,
+    treasury.address,
+    7n * 24n * 3600n,
+    {
+      keeperShareBps: m.keeperShareBps,
+      rewardShareBps: m.rewardShareBps,
+      treasuryShareBps: m.treasuryShareBps,
+      abandonSlashBps: m.abandonSlashBps,
+      minProvingWindow: 60n,
+      maxProvingWindow: 24n * 3600n,
+      minBond: parseEther("1"),
+      paused: false,
+    },
+  ]);
+  const circuitId = await registerExample(ethers, market as any, "poseidon_preimage", "groth16");
+  const marketAddress = await market.getAddress();
+  for (const s of signers.slice(2)) {
+    await (await token.mint(s.address, parseEther("1000000"))).wait();
+    await (await token.connect(s).approve(marketAddress, ethers.MaxUint256)).wait();
+  }
+  const reader = createMarketReader({
+    provider: { send: (method: string, params: unknown[]) => provider.request({ method, params }) },
+    address: marketAddress,
+  });
+
+  const manifest = loadManifest("poseidon_preimage");
+  const proofs: PooledProof[] = [];
+  for (let i = 0; i < scenario.inputSets; i++) {
+    const p = await realProof("poseidon_preimage", "groth16", `sim-${i}`);
+    proofs.push({
+      commitment: inputsCommitment(publicInputsOf(manifest, p.publicSignals)),
+      proof: p.proof,
+      publicSignals: p.publicSignals,
+    });
+  }
+
+  await provider.request({ method: "evm_setAutomine", params: [false] });
+  const latest = async () => (await ethers.provider.getBlock("latest"))!;
+  // The simulation's first second: fixed, whatever the set-up took in real time, so that a seed repeats a run.
+  const start = GENESIS + SETUP_SECONDS;
+  if ((await latest()).timestamp >= start) throw new Error(`the simulation's set-up took over ${SETUP_SECONDS} s`);
+
+  return {
+    ethers: ethers as HardhatEthers,
+    signers: signers as HardhatEthersSigner[],
+    owner,
+    treasury,
+    token,
+    market,
+    marketAddress,
+    circuitId,
+    proofs,
+    start,
+    /** Sends a market call from `from` into the next block; null if the node refused it outright. */
+    async send(from: HardhatEthersSigner, method: string, args: unknown[]): Promise<string | null> {
+      try {
+        const tx = await (market.connect(from) as any)[method](...args, { gasLimit: GAS_LIMIT, gasPrice: 0n });
+        return tx.hash as string;
+      } catch {
+        return null;
+      }
+    },
+    /** Mines the pending transactions in one block stamped `timestamp`; each one's gas and success. */
+    async mine(timestamp: number, hashes: string[]): Promise<Map<string, { gasUsed: bigint; ok: boolean }>> {
+      await provider.request({ method: "evm_mine", params: [timestamp] });
+      const out = new Map<string, { gasUsed: bigint; ok: boolean }>();
+      for (const hash of hashes) {
+        const r = (await provider.request({ method: "eth_getTransactionReceipt", params: [hash] })) as {
+          gasUsed: string;
+          status: string;
+        } | null;
+        if (r !== null) out.set(hash, { gasUsed: BigInt(r.gasUsed), ok: r.status === "0x1" });
+      }
+      return out;
+    },
+    /** The market's events of one block, decoded by the chain reader every component uses. */
+    async events(block: number): Promise<ChainEvent[]> {
+      return reader.scan(block, [], block, true);
+    },
+    blockNumber: async () => (await latest()).number,
+    /** The arguments of `postJob` for a job on the pooled proof `i`. */
+    request(
+      i: number,
+      fees: { minFee: bigint; maxFee: bigint; rampDuration: number },
+      now: number,
+    ): Record<string, unknown> {
+      return {
+        circuitId,
+        minFee: fees.minFee,
+        maxFee: fees.maxFee,
+        rampStart: 0n,
+        rampDuration: BigInt(fees.rampDuration),
+        bond: scenario.bond,
+        provingWindow: BigInt(scenario.provingWindow),
+        expiresAt: BigInt(now + scenario.lifetime),
+        inputsCommitment: proofs[i].commitment,
+        inputsHash: ZeroHash,
+        inputsURI: `sim:inputs/${i}`,
+      };
+    },
+  };
+}
+export type SimChain = Awaited<ReturnType<typeof openSimChain>>;

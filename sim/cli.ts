@@ -1,0 +1,52 @@
+/**
+ * `npm run sim`: an agent-based simulation of the market on the real contracts (sim/engine.ts), seeded so that a
+ * run can be repeated exactly, with its report written to a folder (sim/report.ts).
+ */
+import { InvalidArgumentError } from "commander";
+import { createProgram, runProgram } from "../common/cli/program.ts";
+import path from "node:path";
+import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
+import { runSimulation } from "./engine.ts";
+import { writeReport } from "./report.ts";
+import { defaultScenario } from "./scenario.ts";
+
+const wholeNumber = (what: string) => (value: string) => {
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`expected ${what} (a whole number of at least 1), got ${value}`);
+  return Number(value);
+};
+
+const program = createProgram(
+  "npm run sim --",
+  "simulate the market with honest and dishonest provers and requesters on the real contracts, and report who wins",
+)
+  .option("--seed <n>", "the random seed: the same seed repeats the run exactly", wholeNumber("a seed"), 1)
+  .option("--jobs <n>", "jobs to post", wholeNumber("a job count"), 500)
+  .option("--out <folder>", "where the report goes", "sim-report")
+  .showHelpAfterError()
+  .action(async (opts: { seed: number; jobs: number; out: string }) => {
+    const started = Date.now();
+    const scenario = defaultScenario({ seed: opts.seed, jobs: opts.jobs });
+    const result = await runSimulation(scenario, (line) => console.error(line));
+    const folder = path.resolve(opts.out);
+    const summary = await writeReport(result, folder);
+    console.log(
+      `${result.jobs.length} jobs, ${result.blocks} blocks, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+    console.table(
+      summary.strategies.map((s) => ({
+        strategy: s.strategy,
+        "jobs won": s.claims,
+        proofs: s.proofs,
+        "fees earned": Number(s.fees) / 1e18,
+        slashed: Number(s.slashed) / 1e18,
+        gas: Number(s.gas) / 1e18,
+        profit: Number(s.profit) / 1e18,
+      })),
+    );
+    console.log(`report: ${path.join(folder, "summary.md")}`);
+  });
+
+// snarkjs keeps worker threads: released before the process exits with the outcome's code.
+program.hook("postAction", () => releaseSnarkjs());
+await runProgram(program, process.argv.slice(2), { userErrors: [], provider: () => undefined });

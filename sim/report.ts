@@ -1,0 +1,218 @@
+/**
+ * The simulation's report: figures per strategy, per requester and for the market (`summarize`), written as a
+ * markdown summary with its charts (SVG, drawn by Vega-Lite in Node, no browser) and the raw result as JSON.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { formatEther } from "ethers";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { SimResult } from "./engine.ts";
+
+const tokens = (x: bigint) => Number(formatEther(x));
+const fmt = (x: bigint) => tokens(x).toFixed(2);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function quantile(xs: number[], q: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+export interface Summary {
+  strategies: {
+    strategy: string;
+    agents: string;
+    claims: number;
+    proofs: number;
+    fees: bigint;
+    slashed: bigint;
+    gas: bigint;
+    profit: bigint;
+  }[];
+  requesters: {
+    name: string;
+    jobs: number;
+    proved: number;
+    /** Price paid over the maximum offered, for its proved jobs. */
+    paidOverMax: number | null;
+    medianSecondsToProof: number | null;
+    p90SecondsToProof: number | null;
+  }[];
+  /** Jobs proved before expiry over jobs posted (every job is provable). */
+  provedShare: number;
+  /** Honest first claims made at the crossing (the price below every capable honest reservation a block
+   *  earlier): locked price over the cheapest capable honest prover's reservation at that block. */
+  priceOverReservation: { median: number | null; max: number | null; count: number };
+  /** Honest first claims made after the job waited for a prover to be free. */
+  waitedForCapacity: number;
+  /** Requesters' escrow lost to stalls: jobs whose requester got neither a proof nor its escrow back. */
+  stranded: number;
+}
+
+export function summarize(r: SimResult): Summary {
+  const byStrategy = new Map<string, Summary["strategies"][number]>();
+  for (const a of r.agents) {
+    const s = byStrategy.get(a.strategy) ?? {
+      strategy: a.strategy,
+      agents: "",
+      claims: 0,
+      proofs: 0,
+      fees: 0n,
+      slashed: 0n,
+      gas: 0n,
+      profit: 0n,
+    };
+    s.agents = s.agents ? `${s.agents}, ${a.name}` : a.name;
+    s.claims += a.claims;
+    s.proofs += a.proofs;
+    s.fees += a.fees;
+    s.slashed += a.slashed;
+    s.gas += a.gasTokens;
+    s.profit += a.profit;
+    byStrategy.set(a.strategy, s);
+  }
+  const honestFirst = r.claims.filter((c) => c.strategy === "honest" && c.attempt === 0 && c.cheapestCapable !== null);
+  const atCrossing = honestFirst.filter((c) => c.atCrossing);
+  const ratios = atCrossing.map((c) => tokens(c.price) / tokens(c.cheapestCapable!));
+  return {
+    strategies: [...byStrategy.values()],
+    requesters: r.requesters.map((q) => ({
+      name: q.name,
+      jobs: q.jobs,
+      proved: q.proved,
+      paidOverMax: q.maxOffered > 0n ? tokens(q.paid) / tokens(q.maxOffered) : null,
+      medianSecondsToProof: quantile(q.timesToProof, 0.5),
+      p90SecondsToProof: quantile(q.timesToProof, 0.9),
+    })),
+    provedShare: r.jobs.filter((j) => j.status === "Proved").length / Math.max(1, r.jobs.length),
+    priceOverReservation: { median: quantile(ratios, 0.5), max: quantile(ratios, 1), count: ratios.length },
+    waitedForCapacity: honestFirst.length - atCrossing.length,
+    stranded: r.jobs.filter((j) => j.status !== "Proved" && j.status !== "Expired").length,
+  };
+}
+
+async function svg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  return view.toSVG();
+}
+
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** The charts: price over time, profit per strategy, time to proof. */
+export async function charts(r: SimResult, s: Summary): Promise<Record<string, string>> {
+  const start = Math.min(...r.jobs.map((j) => j.postedAt));
+  return {
+    "price-over-time.svg": await svg({
+      $schema: SCHEMA,
+      title: "Locked price of each claim",
+      width: 640,
+      height: 300,
+      data: {
+        values: r.claims.map((c) => ({
+          minutes: (c.at - start) / 60,
+          price: tokens(c.price),
+          strategy: c.strategy,
+          attempt: c.attempt === 0 ? "first claim" : "re-opened",
+        })),
+      },
+      mark: { type: "point", filled: true, opacity: 0.6 },
+      encoding: {
+        x: { field: "minutes", type: "quantitative", title: "minutes into the run" },
+        y: { field: "price", type: "quantitative", title: "price (PMT)" },
+        color: { field: "strategy", type: "nominal" },
+        shape: { field: "attempt", type: "nominal" },
+      },
+    }),
+    "profit-per-strategy.svg": await svg({
+      $schema: SCHEMA,
+      title: "Net profit per strategy (after gas)",
+      width: 480,
+      height: 280,
+      data: { values: s.strategies.map((x) => ({ strategy: x.strategy, profit: tokens(x.profit) })) },
+      mark: "bar",
+      encoding: {
+        x: { field: "strategy", type: "nominal", sort: "-y" },
+        y: { field: "profit", type: "quantitative", title: "PMT" },
+        color: { condition: { test: "datum.profit < 0", value: "#c0392b" }, value: "#2e86c1" },
+      },
+    }),
+    "time-to-proof.svg": await svg({
+      $schema: SCHEMA,
+      title: "Time from posting to proof",
+      width: 480,
+      height: 280,
+      data: {
+        values: r.jobs
+          .filter((j) => j.provedAt !== null)
+          .map((j) => ({ requester: j.requester, seconds: j.provedAt! - j.postedAt })),
+      },
+      mark: "bar",
+      encoding: {
+        x: { field: "seconds", type: "quantitative", bin: { maxbins: 30 }, title: "seconds" },
+        y: { aggregate: "count", type: "quantitative", title: "jobs" },
+        color: { field: "requester", type: "nominal" },
+      },
+    }),
+  };
+}
+
+export function markdown(r: SimResult, s: Summary): string {
+  const lines = [
+    `# Simulated market (seed ${r.scenario.seed})`,
+    "",
+    `${r.jobs.length} jobs over ${r.blocks} blocks (${(r.seconds / 3600).toFixed(1)} h of chain time), on the real ` +
+      `contracts with real Groth16 proofs. Shares: keeper ${r.scenario.market.keeperShareBps} bps, reward ` +
+      `${r.scenario.market.rewardShareBps} bps, treasury ${r.scenario.market.treasuryShareBps} bps, abandon ` +
+      `${r.scenario.market.abandonSlashBps} bps. Amounts in PMT; gas at ${Number(r.scenario.gasPrice) / 1e9} gwei ` +
+      `and ${fmt(r.scenario.tokensPerEth)} PMT per ETH.`,
+    "",
+    "## Per strategy",
+    "",
+    "| strategy | agents | jobs won | proofs | fees earned | bonds slashed | gas | net profit |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...s.strategies.map(
+      (x) =>
+        `| ${x.strategy} | ${x.agents} | ${x.claims} | ${x.proofs} | ${fmt(x.fees)} | ${fmt(x.slashed)} | ${fmt(x.gas)} | ${fmt(x.profit)} |`,
+    ),
+    "",
+    "![profit per strategy](profit-per-strategy.svg)",
+    "",
+    "## Per requester",
+    "",
+    "| requester | jobs | proved | paid / max offered | time to proof, median | p90 |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...s.requesters.map(
+      (q) =>
+        `| ${q.name} | ${q.jobs} | ${q.proved} | ${q.paidOverMax === null ? "-" : pct(q.paidOverMax)} | ` +
+        `${q.medianSecondsToProof ?? "-"} s | ${q.p90SecondsToProof ?? "-"} s |`,
+    ),
+    "",
+    "![time to proof](time-to-proof.svg)",
+    "",
+    "## Market",
+    "",
+    `- Jobs proved before expiry: ${pct(s.provedShare)} (every job posted is provable).`,
+    `- Honest first claims at the crossing (${s.priceOverReservation.count}): locked price over the cheapest ` +
+      `capable honest prover's reservation at that block, median ${s.priceOverReservation.median?.toFixed(3) ?? "-"}, ` +
+      `max ${s.priceOverReservation.max?.toFixed(3) ?? "-"}. Claims after the job waited for a free prover (its ` +
+      `price past every reservation by then): ${s.waitedForCapacity}.`,
+    `- Jobs left neither proved nor refunded: ${s.stranded}.`,
+    "",
+    "![price over time](price-over-time.svg)",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+export async function writeReport(r: SimResult, folder: string): Promise<Summary> {
+  mkdirSync(folder, { recursive: true });
+  const s = summarize(r);
+  for (const [name, content] of Object.entries(await charts(r, s))) writeFileSync(path.join(folder, name), content);
+  writeFileSync(path.join(folder, "summary.md"), markdown(r, s));
+  writeFileSync(
+    path.join(folder, "result.json"),
+    JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2),
+  );
+  return s;
+}

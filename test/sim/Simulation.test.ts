@@ -1,0 +1,92 @@
+/**
+ * The simulated market (sim/), on a smaller seeded run than `npm run sim`'s: the real contracts and proofs, the
+ * worker's own decision and pricing. Who wins and who loses, as the incentives are meant to make it: honest provers
+ * net a profit; stallers, abandoners and self-reassigners lose money; no requester's escrow is stranded by a stall;
+ * every job is proved before expiry; a claim at the crossing locks a price within 10% of the cheapest capable
+ * prover's reservation. The run is repeatable from its seed, and its report links charts that exist.
+ */
+import { expect } from "chai";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseEther } from "ethers";
+import { runSimulation, type SimResult } from "../../sim/engine.ts";
+import { summarize, writeReport } from "../../sim/report.ts";
+import { defaultScenario, type Scenario } from "../../sim/scenario.ts";
+
+/** 80 jobs from requesters on the CLI's default ramp (600 s: a rise of under 2% of the maximum per block). */
+function smallScenario(): Scenario {
+  const base = defaultScenario({ seed: 7, jobs: 80, meanArrivalSeconds: 30 });
+  return {
+    ...base,
+    requesters: [
+      { name: "thrifty", maxFee: [parseEther("15"), parseEther("25")], rampSeconds: 600, weight: 2 },
+      { name: "generous", maxFee: [parseEther("30"), parseEther("50")], rampSeconds: 600, weight: 1 },
+    ],
+  };
+}
+
+const json = (r: SimResult) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+
+describe("the simulated market: who wins and who loses", function () {
+  let result: SimResult;
+
+  before(async function () {
+    result = await runSimulation(smallScenario());
+  });
+
+  const profitOf = (strategy: string) =>
+    result.agents.filter((a) => a.strategy === strategy).reduce((sum, a) => sum + a.profit, 0n);
+
+  it("honest provers net a profit; stallers, abandoners and self-reassigners lose money", function () {
+    const s = summarize(result);
+    const table = JSON.stringify(s.strategies, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    expect(profitOf("honest") > 0n, table).to.equal(true);
+    for (const strategy of ["staller", "abandoner", "self-reassigner"]) {
+      expect(
+        result.agents.some((a) => a.strategy === strategy && a.claims > 0),
+        `${strategy} took part`,
+      ).to.equal(true);
+      expect(profitOf(strategy) < 0n, `${strategy}: ${table}`).to.equal(true);
+    }
+    // The stallers' and abandoners' claims were slashed, each of them.
+    const staller = result.agents.find((a) => a.strategy === "staller")!;
+    expect(staller.slashed).to.equal(BigInt(staller.claims) * result.scenario.bond);
+  });
+
+  it("every job is proved before expiry, and no requester pays more than its proofs' prices", function () {
+    expect(result.jobs).to.have.length(80);
+    const proved = result.jobs.filter((j) => j.status === "Proved").length;
+    expect(proved / result.jobs.length).to.be.at.least(0.99);
+    expect(summarize(result).stranded).to.equal(0);
+    for (const r of result.requesters) {
+      // What a requester's wealth fell by is what its proofs cost, less the slashes' requester shares it received.
+      expect(r.spent <= r.paid, `${r.name}: spent ${r.spent}, paid ${r.paid}`).to.equal(true);
+      expect(r.spent > 0n).to.equal(true);
+    }
+  });
+
+  it("a claim at the crossing locks a price within 10% of the cheapest capable prover's reservation", function () {
+    const { priceOverReservation } = summarize(result);
+    expect(priceOverReservation.count).to.be.greaterThan(20);
+    expect(priceOverReservation.max!).to.be.at.most(1.1);
+    expect(priceOverReservation.median!).to.be.at.least(1);
+  });
+
+  it("repeats exactly from its seed, and writes a summary that links its charts", async function () {
+    const again = await runSimulation(smallScenario());
+    expect(json(again)).to.equal(json(result));
+
+    const folder = mkdtempSync(path.join(os.tmpdir(), "pm-sim-"));
+    await writeReport(result, folder);
+    const summary = readFileSync(path.join(folder, "summary.md"), "utf8");
+    const linked = [...summary.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1]);
+    expect(linked).to.have.members(["profit-per-strategy.svg", "time-to-proof.svg", "price-over-time.svg"]);
+    for (const file of linked) {
+      const svg = readFileSync(path.join(folder, file), "utf8");
+      expect(svg.startsWith("<svg")).to.equal(true);
+      expect(svg).to.match(/<path|<rect/);
+    }
+    expect(existsSync(path.join(folder, "result.json"))).to.equal(true);
+  });
+});
