@@ -7,6 +7,9 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { ZeroHash, parseEther } from "ethers";
 import { network } from "hardhat";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { loadManifest } from "../common/circuits/catalog.ts";
 import { inputsCommitment, publicInputsOf } from "../common/inputs/commitment.ts";
 import { createMarketReader } from "../common/market/marketReader.ts";
@@ -27,6 +30,36 @@ const SETUP_SECONDS = 3_600;
 
 /** Gas every simulated transaction may use: no estimation, which would read the state before the block's others. */
 const GAS_LIMIT = 1_000_000n;
+
+/**
+ * The pooled proof of input set `i`. A Groth16 proof is randomized, and its calldata's gas with it, so each is kept on
+ * disk once made (PM_SIM_PROOFS, else a folder in the system's temporary directory): a seed then repeats a run to the
+ * last unit of gas, across processes too.
+ */
+async function pooledProof(i: number): Promise<PooledProof> {
+  const folder = process.env.PM_SIM_PROOFS ?? path.join(os.tmpdir(), "proofmarket-sim-proofs");
+  const file = path.join(folder, `poseidon_preimage-groth16-${i}.json`);
+  if (existsSync(file)) {
+    const kept = JSON.parse(readFileSync(file, "utf8")) as {
+      commitment: string;
+      proof: string;
+      publicSignals: string[];
+    };
+    return { ...kept, publicSignals: kept.publicSignals.map(BigInt) };
+  }
+  const p = await realProof("poseidon_preimage", "groth16", `sim-${i}`);
+  const pooled = {
+    commitment: inputsCommitment(publicInputsOf(loadManifest("poseidon_preimage"), p.publicSignals)),
+    proof: p.proof,
+    publicSignals: p.publicSignals,
+  };
+  mkdirSync(folder, { recursive: true });
+  // Written beside and renamed: two runs at once never read half a file.
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, JSON.stringify({ ...pooled, publicSignals: pooled.publicSignals.map(String) }));
+  renameSync(partial, file);
+  return pooled;
+}
 
 export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
   const { ethers, provider } = await network.create({
@@ -69,16 +102,8 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
     address: marketAddress,
   });
 
-  const manifest = loadManifest("poseidon_preimage");
   const proofs: PooledProof[] = [];
-  for (let i = 0; i < scenario.inputSets; i++) {
-    const p = await realProof("poseidon_preimage", "groth16", `sim-${i}`);
-    proofs.push({
-      commitment: inputsCommitment(publicInputsOf(manifest, p.publicSignals)),
-      proof: p.proof,
-      publicSignals: p.publicSignals,
-    });
-  }
+  for (let i = 0; i < scenario.inputSets; i++) proofs.push(await pooledProof(i));
 
   await provider.request({ method: "evm_setAutomine", params: [false] });
   const latest = async () => (await ethers.provider.getBlock("latest"))!;

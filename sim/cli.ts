@@ -8,6 +8,7 @@ import path from "node:path";
 import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
 import { runSimulation } from "./engine.ts";
 import { writeReport } from "./report.ts";
+import { runSweep, writeSweepReport } from "./sweep.ts";
 import { defaultScenario } from "./scenario.ts";
 
 const wholeNumber = (what: string) => (value: string) => {
@@ -23,16 +24,26 @@ const program = createProgram(
   .option("--seed <n>", "the random seed: the same seed repeats the run exactly", wholeNumber("a seed"), 1)
   .option("--jobs <n>", "jobs to post", wholeNumber("a job count"), 500)
   .option("--out <folder>", "where the report goes", "sim-report")
+  .option(
+    "--sweep",
+    "run the market again for each value of the slash shares and the abandon fraction (one at a time) and chart each strategy's profit against them",
+  )
   .showHelpAfterError()
-  .action(async (opts: { seed: number; jobs: number; out: string }) => {
+  .action(async (opts: { seed: number; jobs: number; out: string; sweep?: boolean }) => {
     const started = Date.now();
     const scenario = defaultScenario({ seed: opts.seed, jobs: opts.jobs });
+    const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+    if (opts.sweep) {
+      const rows = await runSweep(scenario, (line) => console.error(`${elapsed()}: ${line}`));
+      const folder = path.resolve(opts.out);
+      console.log(await writeSweepReport(rows, scenario, folder));
+      console.log(`${rows.length} markets in ${elapsed()}; report: ${path.join(folder, "sweep.md")}`);
+      return;
+    }
     const result = await runSimulation(scenario, (line) => console.error(line));
     const folder = path.resolve(opts.out);
     const summary = await writeReport(result, folder);
-    console.log(
-      `${result.jobs.length} jobs, ${result.blocks} blocks, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
+    console.log(`${result.jobs.length} jobs, ${result.blocks} blocks, in ${elapsed()}`);
     console.table(
       summary.strategies.map((s) => ({
         strategy: s.strategy,

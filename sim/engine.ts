@@ -9,6 +9,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { JobBook, type JobView } from "../common/market/jobBook.ts";
 import { priceAt } from "../common/market/price.ts";
+import { steepRise } from "../requester/pricing.ts";
 import { seededRandom } from "../dev/random.ts";
 import { openSimChain, type SimChain } from "./chain.ts";
 import { type Action, keeperPlan, ProverAgent, type World } from "./provers.ts";
@@ -56,6 +57,9 @@ export interface ClaimResult {
   /** Whether the job's price was below `cheapestCapable` a block earlier: the claim came at the crossing, rather
    *  than after the job waited for a prover to be free (when its price has risen past every reservation). */
   atCrossing: boolean;
+  /** Whether the job's price rises more than 2% of its maximum a block (what `proofmarket-requester post` warns of):
+   *  a claim then may lock up to one such step over a reservation. */
+  steepRamp: boolean;
 }
 
 export interface RequesterResult {
@@ -183,6 +187,12 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
     }
     for (const a of agents) actions.push(...a.plan({ ...world, book: book.jobs.values() }));
     for (const k of keepers) actions.push(...keeperPlan({ ...world, book: book.jobs.values() }, k));
+    // A requester takes back the escrow of its own jobs that expired unproven (anyone may; keepers usually do first).
+    for (const job of book.jobs.values())
+      if ((job.status === "Open" || job.status === "Claimed") && next > Number(job.terms.expiresAt)) {
+        const owner = requesters.find((r) => r.signer.address.toLowerCase() === job.terms.requester.toLowerCase());
+        if (owner) actions.push({ agent: null, from: owner.signer, method: "expire", jobId: job.jobId });
+      }
 
     const sent: { hash: string; from: string }[] = [];
     for (const p of posts) {
@@ -242,6 +252,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
           strategy: agent?.spec.strategy ?? "?",
           cheapestCapable: cheapest.get(jobId) ?? null,
           atCrossing: belowCheapest.has(jobId),
+          steepRamp: steepRise(book.jobs.get(jobId)!.terms) !== null,
         });
         if (agent) {
           stats.get(agent)!.claims++;

@@ -8,6 +8,7 @@ import { formatEther } from "ethers";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { SimResult } from "./engine.ts";
+import { brokenPromises } from "./properties.ts";
 
 const tokens = (x: bigint) => Number(formatEther(x));
 const fmt = (x: bigint) => tokens(x).toFixed(2);
@@ -42,8 +43,11 @@ export interface Summary {
   /** Jobs proved before expiry over jobs posted (every job is provable). */
   provedShare: number;
   /** Honest first claims made at the crossing (the price below every capable honest reservation a block
-   *  earlier): locked price over the cheapest capable honest prover's reservation at that block. */
+   *  earlier) of jobs on a ramp of at most 2% of the maximum a block: locked price over the cheapest capable honest
+   *  prover's reservation at that block. */
   priceOverReservation: { median: number | null; max: number | null; count: number };
+  /** The same on steeper ramps (what the requester CLI warns of), where one block's step may be more. */
+  steepPriceOverReservation: { median: number | null; max: number | null; count: number };
   /** Honest first claims made after the job waited for a prover to be free. */
   waitedForCapacity: number;
   /** Requesters' escrow lost to stalls: jobs whose requester got neither a proof nor its escrow back. */
@@ -74,7 +78,9 @@ export function summarize(r: SimResult): Summary {
   }
   const honestFirst = r.claims.filter((c) => c.strategy === "honest" && c.attempt === 0 && c.cheapestCapable !== null);
   const atCrossing = honestFirst.filter((c) => c.atCrossing);
-  const ratios = atCrossing.map((c) => tokens(c.price) / tokens(c.cheapestCapable!));
+  const ratio = (c: (typeof atCrossing)[number]) => tokens(c.price) / tokens(c.cheapestCapable!);
+  const ratios = atCrossing.filter((c) => !c.steepRamp).map(ratio);
+  const steepRatios = atCrossing.filter((c) => c.steepRamp).map(ratio);
   return {
     strategies: [...byStrategy.values()],
     requesters: r.requesters.map((q) => ({
@@ -87,12 +93,18 @@ export function summarize(r: SimResult): Summary {
     })),
     provedShare: r.jobs.filter((j) => j.status === "Proved").length / Math.max(1, r.jobs.length),
     priceOverReservation: { median: quantile(ratios, 0.5), max: quantile(ratios, 1), count: ratios.length },
+    steepPriceOverReservation: {
+      median: quantile(steepRatios, 0.5),
+      max: quantile(steepRatios, 1),
+      count: steepRatios.length,
+    },
     waitedForCapacity: honestFirst.length - atCrossing.length,
     stranded: r.jobs.filter((j) => j.status !== "Proved" && j.status !== "Expired").length,
   };
 }
 
-async function svg(spec: TopLevelSpec): Promise<string> {
+/** A Vega-Lite chart as SVG, drawn in Node (no browser, no canvas). */
+export async function svg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   return view.toSVG();
 }
@@ -158,6 +170,7 @@ export async function charts(r: SimResult, s: Summary): Promise<Record<string, s
 }
 
 export function markdown(r: SimResult, s: Summary): string {
+  const broken = brokenPromises(r);
   const lines = [
     `# Simulated market (seed ${r.scenario.seed})`,
     "",
@@ -193,13 +206,21 @@ export function markdown(r: SimResult, s: Summary): string {
     "## Market",
     "",
     `- Jobs proved before expiry: ${pct(s.provedShare)} (every job posted is provable).`,
-    `- Honest first claims at the crossing (${s.priceOverReservation.count}): locked price over the cheapest ` +
-      `capable honest prover's reservation at that block, median ${s.priceOverReservation.median?.toFixed(3) ?? "-"}, ` +
-      `max ${s.priceOverReservation.max?.toFixed(3) ?? "-"}. Claims after the job waited for a free prover (its ` +
-      `price past every reservation by then): ${s.waitedForCapacity}.`,
+    `- Honest first claims at the crossing, on ramps rising at most 2% of the maximum a block ` +
+      `(${s.priceOverReservation.count}): locked price over the cheapest capable honest prover's reservation at ` +
+      `that block, median ${s.priceOverReservation.median?.toFixed(3) ?? "-"}, max ` +
+      `${s.priceOverReservation.max?.toFixed(3) ?? "-"}. On steeper ramps (${s.steepPriceOverReservation.count}, ` +
+      `which the requester CLI warns of): median ${s.steepPriceOverReservation.median?.toFixed(3) ?? "-"}, max ` +
+      `${s.steepPriceOverReservation.max?.toFixed(3) ?? "-"}.`,
+    `- Honest first claims after the job waited for a free prover (its price past every reservation by then): ` +
+      `${s.waitedForCapacity}.`,
     `- Jobs left neither proved nor refunded: ${s.stranded}.`,
     "",
     "![price over time](price-over-time.svg)",
+    "",
+    "## What the incentives promise (sim/properties.ts)",
+    "",
+    ...(broken.length === 0 ? ["Every promise held."] : broken.map((b) => `- Broken: ${b}`)),
     "",
   ];
   return lines.join("\n");

@@ -11,8 +11,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseEther } from "ethers";
 import { runSimulation, type SimResult } from "../../sim/engine.ts";
+import { brokenPromises } from "../../sim/properties.ts";
 import { summarize, writeReport } from "../../sim/report.ts";
 import { defaultScenario, type Scenario } from "../../sim/scenario.ts";
+import { runSweep, SWEEP, type SweepRow, writeSweepReport, zeroCrossings } from "../../sim/sweep.ts";
 
 /** 80 jobs from requesters on the CLI's default ramp (600 s: a rise of under 2% of the maximum per block). */
 function smallScenario(): Scenario {
@@ -37,6 +39,10 @@ describe("the simulated market: who wins and who loses", function () {
 
   const profitOf = (strategy: string) =>
     result.agents.filter((a) => a.strategy === strategy).reduce((sum, a) => sum + a.profit, 0n);
+
+  it("keeps every promise the incentives make (sim/properties.ts)", function () {
+    expect(brokenPromises(result)).to.deep.equal([]);
+  });
 
   it("honest provers net a profit; stallers, abandoners and self-reassigners lose money", function () {
     const s = summarize(result);
@@ -73,6 +79,20 @@ describe("the simulated market: who wins and who loses", function () {
     expect(priceOverReservation.median!).to.be.at.least(1);
   });
 
+  it("the checks can fail: with no independent keeper, a self-reassigner slashes its own lapsed claims for the keeper's share, wins the re-opened jobs back at the raised price, and profits", async function () {
+    const base = smallScenario();
+    const market = await runSimulation({
+      ...base,
+      jobs: 40,
+      keepers: 0,
+      provers: base.provers.filter((p) => p.strategy === "self-reassigner" || p.name === "slow"),
+    });
+    const selfReassigner = market.agents.find((a) => a.strategy === "self-reassigner")!;
+    expect(selfReassigner.proofs).to.be.greaterThan(0);
+    expect(selfReassigner.profit > 0n).to.equal(true);
+    expect(brokenPromises(market).some((b) => b.startsWith("self-reassigner nets"))).to.equal(true);
+  });
+
   it("repeats exactly from its seed, and writes a summary that links its charts", async function () {
     const again = await runSimulation(smallScenario());
     expect(json(again)).to.equal(json(result));
@@ -88,5 +108,31 @@ describe("the simulated market: who wins and who loses", function () {
       expect(svg).to.match(/<path|<rect/);
     }
     expect(existsSync(path.join(folder, "result.json"))).to.equal(true);
+  });
+
+  it("the sweep runs a market for every value of every parameter, charts each strategy's profit, and finds where it crosses zero", async function () {
+    const base = { ...smallScenario(), jobs: 8 };
+    const rows = await runSweep(base);
+    const expected = Object.values(SWEEP).reduce((n, values) => n + values.length, 0);
+    expect(rows).to.have.length(expected);
+    for (const row of rows)
+      expect(Object.keys(row.profit)).to.include.members(["honest", "staller", "self-reassigner"]);
+    // The abandon fraction is what an abandoner loses: the more, the worse for it.
+    const abandoner = rows.filter((r) => r.parameter === "abandonSlashBps").map((r) => r.profit.abandoner);
+    expect(abandoner[abandoner.length - 1] < abandoner[0]).to.equal(true);
+
+    const folder = mkdtempSync(path.join(os.tmpdir(), "pm-sweep-"));
+    const markdown = await writeSweepReport(rows, base, folder);
+    expect(markdown).to.include("![sweep](sweep.svg)");
+    expect(readFileSync(path.join(folder, "sweep.svg"), "utf8").startsWith("<svg")).to.equal(true);
+
+    // Interpolated between the values run: -10 at 0 bps and +10 at 1000 bps cross at 500.
+    const synthetic: SweepRow[] = [0n, 1_000n, 2_000n].map((value, i) => ({
+      parameter: "keeperShareBps",
+      value,
+      profit: { "self-reassigner": parseEther(String([-10, 10, 30][i])) },
+    }));
+    expect(zeroCrossings(synthetic, "keeperShareBps", "self-reassigner")).to.deep.equal([500]);
+    expect(zeroCrossings(synthetic, "rewardShareBps", "self-reassigner")).to.deep.equal([]);
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * What the market's incentives promise, checked on a simulated run: each broken promise is one line saying what and
+ * by how much. The test asserts none is broken in the default market, and that each is broken in a market built to
+ * break it; the report lists them.
+ */
+import { formatEther } from "ethers";
+import type { SimResult } from "./engine.ts";
+import { summarize } from "./report.ts";
+
+/** Strategies that must not pay. */
+export const LOSING_STRATEGIES = ["staller", "abandoner", "self-reassigner"] as const;
+/** A claim at the crossing locks at most this much over the cheapest capable prover's reservation. */
+export const PRICE_TOLERANCE = 1.1;
+/** Provable jobs proved before expiry, at least. */
+export const PROVED_SHARE = 0.99;
+
+export function brokenPromises(r: SimResult): string[] {
+  const broken: string[] = [];
+  const s = summarize(r);
+  const profitOf = (strategy: string) => s.strategies.find((x) => x.strategy === strategy)?.profit;
+  const honest = profitOf("honest");
+  if (honest === undefined || honest <= 0n)
+    broken.push(`honest provers net ${formatEther(honest ?? 0n)}, not a profit`);
+  for (const strategy of LOSING_STRATEGIES) {
+    const profit = profitOf(strategy);
+    if (profit !== undefined && profit >= 0n) broken.push(`${strategy} nets ${formatEther(profit)}: the attack pays`);
+  }
+  if (s.stranded > 0) broken.push(`${s.stranded} jobs ended neither proved nor refunded`);
+  for (const q of r.requesters)
+    if (q.spent > q.paid)
+      broken.push(
+        `${q.name} lost ${formatEther(q.spent - q.paid)} more than its proofs' prices (escrow lost to a stall)`,
+      );
+  if (s.provedShare < PROVED_SHARE)
+    broken.push(
+      `${(100 * s.provedShare).toFixed(1)}% of provable jobs proved before expiry, under ${100 * PROVED_SHARE}%`,
+    );
+  const { max } = s.priceOverReservation;
+  if (max !== null && max > PRICE_TOLERANCE)
+    broken.push(
+      `a claim at the crossing locked ${max.toFixed(3)} times the cheapest capable reservation, over ${PRICE_TOLERANCE}`,
+    );
+  return broken;
+}
