@@ -5,13 +5,15 @@
  * block race as they would on a live chain (the first in the block wins; the others revert and still pay their gas).
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { ZeroHash, parseEther } from "ethers";
+import { parseEther } from "ethers";
 import { network } from "hardhat";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { loadManifest } from "../common/circuits/catalog.ts";
+import { exampleInputs } from "../common/circuits/exampleInputs.ts";
 import { inputsCommitment, publicInputsOf } from "../common/inputs/commitment.ts";
+import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { createMarketReader } from "../common/market/marketReader.ts";
 import type { ChainEvent } from "../common/chain/logReader.ts";
 import { realProof, registerExample } from "../dev/marketFixture.ts";
@@ -30,6 +32,16 @@ const SETUP_SECONDS = 3_600;
 
 /** Gas every simulated transaction may use: no estimation, which would read the state before the block's others. */
 const GAS_LIMIT = 1_000_000n;
+
+/** An inputs document as a job carries it: inline, its hash, and the commitment of its public inputs. */
+function inputsOf(document: Record<string, unknown>): { uri: string; hash: string; commitment: string } {
+  const { uri, bytes } = inputsDataURI(document);
+  return {
+    uri,
+    hash: sha256Hex(bytes),
+    commitment: parseInputsDocument(loadManifest("poseidon_preimage"), document).inputsCommitment,
+  };
+}
 
 /**
  * The pooled proof of input set `i`. A Groth16 proof is randomized, and its calldata's gas with it, so each is kept on
@@ -104,6 +116,12 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
 
   const proofs: PooledProof[] = [];
   for (let i = 0; i < scenario.inputSets; i++) proofs.push(await pooledProof(i));
+  // Each set's inputs document travels inline (a data: URI), as a requester may post it; the worker's preflight reads
+  // it. The unprovable one claims a hash with no known preimage: its public inputs have no valid witness.
+  const documents: ReturnType<typeof inputsOf>[] = [];
+  for (let i = 0; i < scenario.inputSets; i++)
+    documents.push(inputsOf(await exampleInputs("poseidon_preimage", `sim-${i}`)));
+  const unprovable = inputsOf({ ...(await exampleInputs("poseidon_preimage", "sim-0")), hash: "12345" });
 
   await provider.request({ method: "evm_setAutomine", params: [false] });
   const latest = async () => (await ethers.provider.getBlock("latest"))!;
@@ -149,12 +167,13 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
       return reader.scan(block, [], block, true);
     },
     blockNumber: async () => (await latest()).number,
-    /** The arguments of `postJob` for a job on the pooled proof `i`. */
+    /** The arguments of `postJob` for a job on the inputs of pooled proof `i`, or on the unprovable inputs. */
     request(
-      i: number,
+      i: number | "unprovable",
       fees: { minFee: bigint; maxFee: bigint; rampDuration: number },
       now: number,
     ): Record<string, unknown> {
+      const inputs = i === "unprovable" ? unprovable : documents[i];
       return {
         circuitId,
         minFee: fees.minFee,
@@ -164,9 +183,9 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
         bond: scenario.bond,
         provingWindow: BigInt(scenario.provingWindow),
         expiresAt: BigInt(now + scenario.lifetime),
-        inputsCommitment: proofs[i].commitment,
-        inputsHash: ZeroHash,
-        inputsURI: `sim:inputs/${i}`,
+        inputsCommitment: inputs.commitment,
+        inputsHash: inputs.hash,
+        inputsURI: inputs.uri,
       };
     },
   };

@@ -12,6 +12,7 @@ import { priceAt } from "../common/market/price.ts";
 import { steepRise } from "../requester/pricing.ts";
 import { seededRandom } from "../dev/random.ts";
 import { openSimChain, type SimChain } from "./chain.ts";
+import { createSharedPreflight } from "./preflight.ts";
 import { type Action, keeperPlan, ProverAgent, type World } from "./provers.ts";
 import type { ProverStrategy, Scenario } from "./scenario.ts";
 
@@ -43,6 +44,8 @@ export interface JobResult {
   /** The price paid, if proved. */
   paid: bigint | null;
   prover: string | null;
+  /** False for a griefer's job: its inputs have no valid witness. */
+  provable: boolean;
 }
 
 export interface ClaimResult {
@@ -70,6 +73,9 @@ export interface RequesterResult {
   paid: bigint;
   /** What the requester's wealth fell by: prices paid, less slashes' requester shares. */
   spent: bigint;
+  gasTokens: bigint;
+  /** Whether its jobs are unprovable (a griefer). */
+  griefer: boolean;
   timesToProof: number[];
 }
 
@@ -101,7 +107,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
     (spec) =>
       new ProverAgent(spec, take(), spec.strategy === "self-reassigner" ? take() : null, scenario, chain.circuitId),
   );
-  const keepers = Array.from({ length: scenario.keepers }, () => take());
+  // Each keeper with the attempts it has sent a reassignment for, as the worker's keeper remembers them.
+  const keepers = Array.from({ length: scenario.keepers }, () => [take(), new Set<string>()] as const);
   for (const a of agents) {
     for (const s of [a.signer, ...(a.second ? [a.second] : [])])
       await chain.send(s, "stake", [a.spec.stake / (a.second ? 2n : 1n)]);
@@ -110,13 +117,14 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
 
   const ledgers: Ledger[] = [
     ...agents.map((a) => ({ name: a.spec.name, addresses: a.addresses, gasUsed: 0n })),
-    ...keepers.map((k, i) => ({ name: `keeper-${i + 1}`, addresses: [k.address.toLowerCase()], gasUsed: 0n })),
+    ...keepers.map(([k], i) => ({ name: `keeper-${i + 1}`, addresses: [k.address.toLowerCase()], gasUsed: 0n })),
     ...requesters.map((r) => ({ name: r.spec.name, addresses: [r.signer.address.toLowerCase()], gasUsed: 0n })),
   ];
   const ledgerOf = (address: string) => ledgers.find((l) => l.addresses.includes(address.toLowerCase()))!;
   const wealthAtStart = new Map<string, bigint>();
   for (const l of ledgers) wealthAtStart.set(l.name, await wealth(chain, l.addresses));
 
+  const preflightCheck = createSharedPreflight(chain.circuitId);
   const book = new JobBook();
   const jobs = new Map<bigint, JobResult>();
   const claims: ClaimResult[] = [];
@@ -150,7 +158,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       posts.push({
         signer: r.signer,
         request: chain.request(
-          random.int(scenario.inputSets),
+          r.spec.unprovable ? "unprovable" : random.int(scenario.inputSets),
           { minFee: maxFee / 10n, maxFee, rampDuration: r.spec.rampSeconds },
           now,
         ),
@@ -165,11 +173,19 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
         const acct = await chain.market.account(address);
         freeStake.set(address, acct.staked - acct.locked);
       }
+    // The worker's preflight of each open job's inputs (once per document, shared: sim/preflight.ts).
+    const refused = new Map<bigint, string>();
+    for (const job of book.jobs.values())
+      if (job.status === "Open") {
+        const why = await preflightCheck.verdict(job);
+        if (why !== null) refused.set(job.jobId, why);
+      }
     const world: World = {
       book: book.jobs.values(),
       now,
       next,
       freeStake: (address) => freeStake.get(address.toLowerCase()) ?? 0n,
+      unprovable: (jobId) => refused.get(jobId) ?? null,
     };
     // The lowest reservation among the honest provers the decision lets claim each open job now, and whether the
     // job's price was still below it at this block (so that a claim in the next block is one at the crossing).
@@ -186,7 +202,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       if (c !== undefined && priceAt(job.terms, BigInt(now)) < c) belowCheapest.add(job.jobId);
     }
     for (const a of agents) actions.push(...a.plan({ ...world, book: book.jobs.values() }));
-    for (const k of keepers) actions.push(...keeperPlan({ ...world, book: book.jobs.values() }, k));
+    for (const [k, reassigned] of keepers)
+      actions.push(...keeperPlan({ ...world, book: book.jobs.values() }, k, reassigned));
     // A requester takes back the escrow of its own jobs that expired unproven (anyone may; keepers usually do first).
     for (const job of book.jobs.values())
       if ((job.status === "Open" || job.status === "Claimed") && next > Number(job.terms.expiresAt)) {
@@ -234,6 +251,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
           provedAt: null,
           paid: null,
           prover: null,
+          provable: !requester.spec.unprovable,
         });
         continue;
       }
@@ -331,9 +349,12 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       maxOffered: proved.reduce((s, j) => s + j.maxFee, 0n),
       paid: proved.reduce((s, j) => s + j.paid!, 0n),
       spent: wealthAtStart.get(l.name)! - (await wealth(chain, l.addresses)),
+      gasTokens: gasTokens(l.gasUsed),
+      griefer: r.spec.unprovable === true,
       timesToProof: proved.map((j) => j.provedAt! - j.postedAt),
     });
   }
+  await preflightCheck.close();
   return {
     scenario,
     agents: agentResults,

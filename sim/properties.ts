@@ -11,7 +11,7 @@ import { summarize } from "./report.ts";
 export const LOSING_STRATEGIES = ["staller", "abandoner", "self-reassigner"] as const;
 /** A claim at the crossing locks at most this much over the cheapest capable prover's reservation. */
 export const PRICE_TOLERANCE = 1.1;
-/** Provable jobs proved before expiry, at least. */
+/** Provable jobs (a griefer's are not) proved before expiry, at least. */
 export const PROVED_SHARE = 0.99;
 
 export function brokenPromises(r: SimResult): string[] {
@@ -26,8 +26,10 @@ export function brokenPromises(r: SimResult): string[] {
     if (profit !== undefined && profit >= 0n) broken.push(`${strategy} nets ${formatEther(profit)}: the attack pays`);
   }
   if (s.stranded > 0) broken.push(`${s.stranded} jobs ended neither proved nor refunded`);
+  for (const q of s.requesters)
+    if (q.griefer && q.net >= 0n) broken.push(`${q.name} (a griefer) nets ${formatEther(q.net)}: griefing pays`);
   for (const q of r.requesters)
-    if (q.spent > q.paid)
+    if (!q.griefer && q.spent > q.paid)
       broken.push(
         `${q.name} lost ${formatEther(q.spent - q.paid)} more than its proofs' prices (escrow lost to a stall)`,
       );

@@ -8,6 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { JobView } from "../common/market/jobBook.ts";
 import type { ServedCircuit, WorkerConfig } from "../prover-worker/src/config.ts";
 import { decide, type DecisionContext } from "../prover-worker/src/pipeline/decision.ts";
+import { attemptKey, jobsToReassign } from "../prover-worker/src/pipeline/keeper.ts";
 import { MEASURED_GAS, reservationPrice } from "../prover-worker/src/pricing.ts";
 import type { ProverSpec, Scenario } from "./scenario.ts";
 
@@ -37,6 +38,8 @@ export interface World {
   next: number;
   /** Free stake (staked − locked) of an address, as the market says after the last block. */
   freeStake(address: string): bigint;
+  /** Why the worker's preflight refuses the job's inputs (sim/preflight.ts), or null. */
+  unprovable(jobId: bigint): string | null;
 }
 
 /** The worker's safety margin: seconds kept between the expected end of proving and the deadline. */
@@ -110,7 +113,7 @@ export class ProverAgent {
       provingSeconds: () => this.spec.provingSeconds,
       inFlight: (jobId) => this.claims.has(jobId) || claimingNow.some((j) => j.jobId === jobId),
       held: (j) => this.claims.get(j.jobId)?.attempt === j.attempt,
-      skipped: () => null,
+      skipped: (jobId) => world.unprovable(jobId),
       claimSeen: () => false,
       retryInMs: () => 0,
       backendOutOfService: () => undefined,
@@ -158,7 +161,9 @@ export class ProverAgent {
     for (const job of jobs) {
       if (job.status !== "Open") continue;
       if (strategy === "staller") {
-        // As soon as it can afford the bond and has room: it means to hold jobs, not to be paid.
+        // As soon as it can afford the bond and has room: it means to hold jobs, not to be paid. It blocks the jobs
+        // honest provers would prove (those the preflight refuses, no one wants).
+        if (world.unprovable(job.jobId) !== null) continue;
         const free = world.freeStake(this.signer.address) - claimingNow.reduce((s, j) => s + j.terms.bond, 0n);
         if (this.claims.has(job.jobId) || free < job.terms.bond) continue;
         if (this.claims.size + claimingNow.length >= this.spec.slots) continue;
@@ -185,15 +190,14 @@ export class ProverAgent {
   }
 }
 
-/** Keepers: reassign lapsed claims and expire jobs past their expiry, for the keeper's share of the slash. */
-export function keeperPlan(world: World, keeper: HardhatEthersSigner): Action[] {
-  const actions: Action[] = [];
-  for (const job of world.book) {
-    if (job.status !== "Open" && job.status !== "Claimed") continue;
-    const expiresAt = Number(job.terms.expiresAt);
-    if (world.next > expiresAt) actions.push({ agent: null, from: keeper, method: "expire", jobId: job.jobId });
-    else if (job.status === "Claimed" && job.deadline !== null && world.next > Number(job.deadline))
-      actions.push({ agent: null, from: keeper, method: "reassign", jobId: job.jobId });
-  }
-  return actions;
+/**
+ * A keeper: the worker's own keeping decision (prover-worker/src/pipeline/keeper.ts `jobsToReassign`), for the block
+ * the reassignments land in. Like the worker, it expires nothing: an expiry pays a keeper only when it slashes a
+ * stalled claim, and the job's requester, who gets its escrow back, expires it.
+ */
+export function keeperPlan(world: World, keeper: HardhatEthersSigner, reassigned: Set<string>): Action[] {
+  return jobsToReassign(world.book, { now: world.next, me: keeper.address, reassigned }).map((job) => {
+    reassigned.add(attemptKey(job));
+    return { agent: null, from: keeper, method: "reassign", jobId: job.jobId };
+  });
 }

@@ -33,6 +33,9 @@ export interface Summary {
   }[];
   requesters: {
     name: string;
+    griefer: boolean;
+    /** Its change of wealth less its gas: minus what it paid, plus what slashes credited it. */
+    net: bigint;
     jobs: number;
     proved: number;
     /** Price paid over the maximum offered, for its proved jobs. */
@@ -40,7 +43,7 @@ export interface Summary {
     medianSecondsToProof: number | null;
     p90SecondsToProof: number | null;
   }[];
-  /** Jobs proved before expiry over jobs posted (every job is provable). */
+  /** Provable jobs proved before expiry over provable jobs posted (a griefer's are not provable). */
   provedShare: number;
   /** Honest first claims made at the crossing (the price below every capable honest reservation a block
    *  earlier) of jobs on a ramp of at most 2% of the maximum a block: locked price over the cheapest capable honest
@@ -85,13 +88,17 @@ export function summarize(r: SimResult): Summary {
     strategies: [...byStrategy.values()],
     requesters: r.requesters.map((q) => ({
       name: q.name,
+      griefer: q.griefer,
+      net: -q.spent - q.gasTokens,
       jobs: q.jobs,
       proved: q.proved,
       paidOverMax: q.maxOffered > 0n ? tokens(q.paid) / tokens(q.maxOffered) : null,
       medianSecondsToProof: quantile(q.timesToProof, 0.5),
       p90SecondsToProof: quantile(q.timesToProof, 0.9),
     })),
-    provedShare: r.jobs.filter((j) => j.status === "Proved").length / Math.max(1, r.jobs.length),
+    provedShare:
+      r.jobs.filter((j) => j.provable && j.status === "Proved").length /
+      Math.max(1, r.jobs.filter((j) => j.provable).length),
     priceOverReservation: { median: quantile(ratios, 0.5), max: quantile(ratios, 1), count: ratios.length },
     steepPriceOverReservation: {
       median: quantile(steepRatios, 0.5),
@@ -193,19 +200,20 @@ export function markdown(r: SimResult, s: Summary): string {
     "",
     "## Per requester",
     "",
-    "| requester | jobs | proved | paid / max offered | time to proof, median | p90 |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| requester | jobs | proved | paid / max offered | time to proof, median | p90 | net (after gas) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...s.requesters.map(
       (q) =>
-        `| ${q.name} | ${q.jobs} | ${q.proved} | ${q.paidOverMax === null ? "-" : pct(q.paidOverMax)} | ` +
-        `${q.medianSecondsToProof ?? "-"} s | ${q.p90SecondsToProof ?? "-"} s |`,
+        `| ${q.name}${q.griefer ? " (unprovable jobs)" : ""} | ${q.jobs} | ${q.proved} | ` +
+        `${q.paidOverMax === null ? "-" : pct(q.paidOverMax)} | ${q.medianSecondsToProof ?? "-"} s | ` +
+        `${q.p90SecondsToProof ?? "-"} s | ${fmt(q.net)} |`,
     ),
     "",
     "![time to proof](time-to-proof.svg)",
     "",
     "## Market",
     "",
-    `- Jobs proved before expiry: ${pct(s.provedShare)} (every job posted is provable).`,
+    `- Provable jobs proved before expiry: ${pct(s.provedShare)}.`,
     `- Honest first claims at the crossing, on ramps rising at most 2% of the maximum a block ` +
       `(${s.priceOverReservation.count}): locked price over the cheapest capable honest prover's reservation at ` +
       `that block, median ${s.priceOverReservation.median?.toFixed(3) ?? "-"}, max ` +

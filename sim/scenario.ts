@@ -8,7 +8,7 @@ import { parseEther } from "ethers";
 export type ProverStrategy =
   /** Claims when the price reaches its reservation (the worker's own decision and pricing), proves, submits. */
   | "honest"
-  /** Claims whatever it can afford as soon as it is offered, and never proves. */
+  /** Claims whatever provable job it can afford as soon as it is offered, and never proves. */
   | "staller"
   /** Claims as an honest prover would, never proves, and abandons halfway through its window. */
   | "abandoner"
@@ -39,6 +39,8 @@ export interface RequesterSpec {
   rampSeconds: number;
   /** Relative rate of this requester's jobs among all. */
   weight: number;
+  /** A griefer: its jobs' inputs do not satisfy the circuit (their public inputs have no valid witness). */
+  unprovable?: boolean;
 }
 
 export interface MarketSettings {
@@ -159,6 +161,7 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
       { name: "thrifty", maxFee: [pmt(15), pmt(25)], rampSeconds: 600, weight: 2 },
       { name: "generous", maxFee: [pmt(30), pmt(50)], rampSeconds: 600, weight: 1 },
       { name: "hasty", maxFee: [pmt(20), pmt(40)], rampSeconds: 120, weight: 1 },
+      { name: "griefer", maxFee: [pmt(20), pmt(30)], rampSeconds: 600, weight: 0.5, unprovable: true },
     ],
     keepers: 1,
     gasPrice: 2_000_000_000n,

@@ -1,8 +1,8 @@
 /**
  * The simulated market (sim/), on a smaller seeded run than `npm run sim`'s: the real contracts and proofs, the
  * worker's own decision and pricing. Who wins and who loses, as the incentives are meant to make it: honest provers
- * net a profit; stallers, abandoners and self-reassigners lose money; no requester's escrow is stranded by a stall;
- * every job is proved before expiry; a claim at the crossing locks a price within 10% of the cheapest capable
+ * net a profit; stallers, abandoners, self-reassigners and a requester posting unprovable jobs lose money; no
+ * requester's escrow is stranded by a stall; every provable job is proved before expiry; a claim at the crossing locks a price within 10% of the cheapest capable
  * prover's reservation. The run is repeatable from its seed, and its report links charts that exist.
  */
 import { expect } from "chai";
@@ -24,6 +24,13 @@ function smallScenario(): Scenario {
     requesters: [
       { name: "thrifty", maxFee: [parseEther("15"), parseEther("25")], rampSeconds: 600, weight: 2 },
       { name: "generous", maxFee: [parseEther("30"), parseEther("50")], rampSeconds: 600, weight: 1 },
+      {
+        name: "griefer",
+        maxFee: [parseEther("20"), parseEther("30")],
+        rampSeconds: 600,
+        weight: 0.5,
+        unprovable: true,
+      },
     ],
   };
 }
@@ -60,12 +67,23 @@ describe("the simulated market: who wins and who loses", function () {
     expect(staller.slashed).to.equal(BigInt(staller.claims) * result.scenario.bond);
   });
 
-  it("every job is proved before expiry, and no requester pays more than its proofs' prices", function () {
+  it("a griefer's unprovable jobs are never claimed by a prover that preflights, and griefing costs it its gas", function () {
+    const unprovable = new Set(result.jobs.filter((j) => !j.provable).map((j) => j.jobId));
+    expect(unprovable.size).to.be.greaterThan(3);
+    const claimsOfThem = result.claims.filter((c) => unprovable.has(c.jobId));
+    expect(claimsOfThem).to.deep.equal([]);
+    for (const jobId of unprovable) expect(result.jobs.find((j) => j.jobId === jobId)!.status).to.equal("Expired");
+    const griefer = summarize(result).requesters.find((q) => q.griefer)!;
+    expect(griefer.net < 0n).to.equal(true);
+  });
+
+  it("every provable job is proved before expiry, and no requester pays more than its proofs' prices", function () {
     expect(result.jobs).to.have.length(80);
-    const proved = result.jobs.filter((j) => j.status === "Proved").length;
-    expect(proved / result.jobs.length).to.be.at.least(0.99);
+    const provable = result.jobs.filter((j) => j.provable);
+    const proved = provable.filter((j) => j.status === "Proved").length;
+    expect(proved / provable.length).to.be.at.least(0.99);
     expect(summarize(result).stranded).to.equal(0);
-    for (const r of result.requesters) {
+    for (const r of result.requesters.filter((q) => !q.griefer)) {
       // What a requester's wealth fell by is what its proofs cost, less the slashes' requester shares it received.
       expect(r.spent <= r.paid, `${r.name}: spent ${r.spent}, paid ${r.paid}`).to.equal(true);
       expect(r.spent > 0n).to.equal(true);
