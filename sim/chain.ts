@@ -16,7 +16,7 @@ import { inputsCommitment, publicInputsOf } from "../common/inputs/commitment.ts
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { createMarketReader } from "../common/market/marketReader.ts";
 import type { ChainEvent } from "../common/chain/logReader.ts";
-import { realProof, registerExample } from "../dev/marketFixture.ts";
+import { PARAMS, realProof, registerExample, UNBONDING_DELAY } from "../dev/marketFixture.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** One real proof and the inputs commitment of its public inputs: every job posted with those inputs takes it. */
@@ -50,7 +50,9 @@ function inputsOf(document: Record<string, unknown>): { uri: string; hash: strin
  */
 async function pooledProof(i: number): Promise<PooledProof> {
   const folder = process.env.PM_SIM_PROOFS ?? path.join(os.tmpdir(), "proofmarket-sim-proofs");
-  const file = path.join(folder, `poseidon_preimage-groth16-${i}.json`);
+  // Keyed by the zkey's hash: proofs made with another zkey of the circuit would not verify.
+  const zkey = loadManifest("poseidon_preimage").systems.groth16!.zkey.sha256.slice(0, 16);
+  const file = path.join(folder, `poseidon_preimage-groth16-${zkey}-${i}.json`);
   if (existsSync(file)) {
     const kept = JSON.parse(readFileSync(file, "utf8")) as {
       commitment: string;
@@ -86,22 +88,12 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
   const signers = await ethers.getSigners();
   const [owner, treasury] = signers;
   const token = await ethers.deployContract("TestToken", ["Proof Token", "PMT"]);
-  const m = scenario.market;
   const market = await ethers.deployContract("ProofMarket", [
     await token.getAddress(),
     owner.address,
     treasury.address,
-    7n * 24n * 3600n,
-    {
-      keeperShareBps: m.keeperShareBps,
-      rewardShareBps: m.rewardShareBps,
-      treasuryShareBps: m.treasuryShareBps,
-      abandonSlashBps: m.abandonSlashBps,
-      minProvingWindow: 60n,
-      maxProvingWindow: 24n * 3600n,
-      minBond: parseEther("1"),
-      paused: false,
-    },
+    UNBONDING_DELAY,
+    { ...PARAMS, ...scenario.market },
   ]);
   const circuitId = await registerExample(ethers, market as any, "poseidon_preimage", "groth16");
   const marketAddress = await market.getAddress();
@@ -140,16 +132,20 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
     circuitId,
     proofs,
     start,
-    /** Sends a market call from `from` into the next block; null if the node refused it outright. */
-    async send(from: HardhatEthersSigner, method: string, args: unknown[]): Promise<string | null> {
+    /** Sends a market call from `from` into the next block. Nothing is estimated, so the node takes every call (a
+     *  refusal shows on chain, as a revert that pays its gas); one it refuses outright is a fault of the simulation. */
+    async send(from: HardhatEthersSigner, method: string, args: unknown[]): Promise<string> {
       try {
         const tx = await (market.connect(from) as any)[method](...args, { gasLimit: GAS_LIMIT, gasPrice: 0n });
         return tx.hash as string;
-      } catch {
-        return null;
+      } catch (e) {
+        throw new Error(`the chain refused to take ${method} from ${from.address}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     },
-    /** Mines the pending transactions in one block stamped `timestamp`; each one's gas and success. */
+    /** Mines the pending transactions in one block stamped `timestamp`; each one's gas and success. Every one
+     *  must be in it: a transaction left out would be neither charged nor acted on. */
     async mine(timestamp: number, hashes: string[]): Promise<Map<string, { gasUsed: bigint; ok: boolean }>> {
       await provider.request({ method: "evm_mine", params: [timestamp] });
       const out = new Map<string, { gasUsed: bigint; ok: boolean }>();
@@ -158,7 +154,8 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
           gasUsed: string;
           status: string;
         } | null;
-        if (r !== null) out.set(hash, { gasUsed: BigInt(r.gasUsed), ok: r.status === "0x1" });
+        if (r === null) throw new Error(`transaction ${hash} was not mined in the block of second ${timestamp}`);
+        out.set(hash, { gasUsed: BigInt(r.gasUsed), ok: r.status === "0x1" });
       }
       return out;
     },

@@ -9,7 +9,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { JobBook, type JobView } from "../common/market/jobBook.ts";
 import { priceAt } from "../common/market/price.ts";
-import { steepRise } from "../requester/pricing.ts";
+import { DEFAULT_MIN_DIVISOR, steepRise } from "../requester/pricing.ts";
 import { seededRandom } from "../dev/random.ts";
 import { openSimChain, type SimChain } from "./chain.ts";
 import { createSharedPreflight } from "./preflight.ts";
@@ -136,6 +136,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
   let now = chain.start + 1;
   let nextArrival = now + random.exponential(scenario.meanArrivalSeconds);
   let posted = 0;
+  let lastPostedAt = now;
   let blocks = 0;
   const totalWeight = scenario.requesters.reduce((s, r) => s + r.weight, 0);
   const pickRequester = () => {
@@ -146,8 +147,17 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
 
   for (;;) {
     const next = now + scenario.blockSeconds;
-    const active = [...book.jobs.values()].some((j) => j.status === "Open" || j.status === "Claimed");
-    if (posted >= scenario.jobs && !active) break;
+    const active = [...book.jobs.values()].filter((j) => j.status === "Open" || j.status === "Claimed");
+    if (posted >= scenario.jobs && active.length === 0) break;
+    // Every job expires `lifetime` after its posting and its requester then expires it: a job still active well after
+    // that is a fault of the simulation, not a market that takes long.
+    if (posted >= scenario.jobs && now > lastPostedAt + scenario.lifetime + 100 * scenario.blockSeconds)
+      throw new Error(
+        `jobs still active long after every expiry: ${active
+          .slice(0, 10)
+          .map((j) => `${j.jobId} (${j.status}, attempt ${j.attempt})`)
+          .join(", ")}`,
+      );
 
     const actions: Action[] = [];
     const posts: { signer: HardhatEthersSigner; request: Record<string, unknown> }[] = [];
@@ -159,11 +169,12 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
         signer: r.signer,
         request: chain.request(
           r.spec.unprovable ? "unprovable" : random.int(scenario.inputSets),
-          { minFee: maxFee / 10n, maxFee, rampDuration: r.spec.rampSeconds },
+          { minFee: maxFee / DEFAULT_MIN_DIVISOR, maxFee, rampDuration: r.spec.rampSeconds },
           now,
         ),
       });
       posted++;
+      lastPostedAt = next;
       nextArrival += random.exponential(scenario.meanArrivalSeconds);
     }
 
@@ -213,8 +224,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
 
     const sent: { hash: string; from: string }[] = [];
     for (const p of posts) {
-      const hash = await chain.send(p.signer, "postJob", [p.request]);
-      if (hash) sent.push({ hash, from: p.signer.address });
+      sent.push({ hash: await chain.send(p.signer, "postJob", [p.request]), from: p.signer.address });
     }
     for (const action of random.shuffle(actions)) {
       const job = book.jobs.get(action.jobId)!;
@@ -223,14 +233,13 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
         const proof = chain.proofs.find((p) => p.commitment === job.terms.inputsCommitment)!;
         args.push(proof.proof, proof.publicSignals);
       }
-      const hash = await chain.send(action.from, action.method, args);
-      if (hash) sent.push({ hash, from: action.from.address });
+      sent.push({ hash: await chain.send(action.from, action.method, args), from: action.from.address });
     }
     const receipts = await chain.mine(
       next,
       sent.map((s) => s.hash),
     );
-    for (const s of sent) ledgerOf(s.from).gasUsed += receipts.get(s.hash)?.gasUsed ?? 0n;
+    for (const s of sent) ledgerOf(s.from).gasUsed += receipts.get(s.hash)!.gasUsed;
     blocks++;
     now = next;
 
@@ -240,7 +249,9 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       const a = e.args as Record<string, any>;
       const jobId = a.jobId as bigint;
       if (e.name === "JobPosted") {
-        const requester = requesters.find((r) => r.signer.address === a.requester)!;
+        const requester = requesters.find(
+          (r) => r.signer.address.toLowerCase() === (a.requester as string).toLowerCase(),
+        )!;
         jobs.set(jobId, {
           jobId,
           requester: requester.spec.name,

@@ -25,7 +25,6 @@ export function brokenPromises(r: SimResult): string[] {
     const profit = profitOf(strategy);
     if (profit !== undefined && profit >= 0n) broken.push(`${strategy} nets ${formatEther(profit)}: the attack pays`);
   }
-  if (s.stranded > 0) broken.push(`${s.stranded} jobs ended neither proved nor refunded`);
   for (const q of s.requesters)
     if (q.griefer && q.net >= 0n) broken.push(`${q.name} (a griefer) nets ${formatEther(q.net)}: griefing pays`);
   for (const q of r.requesters)

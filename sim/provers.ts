@@ -6,7 +6,7 @@
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { JobView } from "../common/market/jobBook.ts";
-import type { ServedCircuit, WorkerConfig } from "../prover-worker/src/config.ts";
+import { configDefault, type ServedCircuit, type WorkerConfig } from "../prover-worker/src/config.ts";
 import { decide, type DecisionContext } from "../prover-worker/src/pipeline/decision.ts";
 import { attemptKey, jobsToReassign } from "../prover-worker/src/pipeline/keeper.ts";
 import { MEASURED_GAS, reservationPrice } from "../prover-worker/src/pricing.ts";
@@ -42,8 +42,8 @@ export interface World {
   unprovable(jobId: bigint): string | null;
 }
 
-/** The worker's safety margin: seconds kept between the expected end of proving and the deadline. */
-const SAFETY_MARGIN_SECONDS = 10;
+/** The worker's default safety margin: seconds kept between the expected end of proving and the deadline. */
+const SAFETY_MARGIN_SECONDS = (configDefault("policy") as WorkerConfig["policy"]).safetyMarginSeconds;
 
 export class ProverAgent {
   readonly claims = new Map<bigint, HeldClaim>();

@@ -4,6 +4,7 @@
  * smaller or changed ones from it. Amounts are in the market token's base units (18 decimals), times in seconds.
  */
 import { parseEther } from "ethers";
+import { PARAMS } from "../dev/marketFixture.ts";
 
 export type ProverStrategy =
   /** Claims when the price reaches its reservation (the worker's own decision and pricing), proves, submits. */
@@ -74,12 +75,12 @@ export interface Scenario {
 
 const pmt = (n: number | string) => parseEther(String(n));
 
-/** The deployed defaults (dev/marketFixture.ts PARAMS, the devnet's). */
+/** The deployed defaults: the devnet's parameters (dev/marketFixture.ts PARAMS). */
 export const DEFAULT_MARKET: MarketSettings = {
-  keeperShareBps: 1_000n,
-  rewardShareBps: 3_000n,
-  treasuryShareBps: 1_000n,
-  abandonSlashBps: 2_500n,
+  keeperShareBps: PARAMS.keeperShareBps,
+  rewardShareBps: PARAMS.rewardShareBps,
+  treasuryShareBps: PARAMS.treasuryShareBps,
+  abandonSlashBps: PARAMS.abandonSlashBps,
 };
 
 export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { formatEther } from "ethers";
 import { runSimulation } from "./engine.ts";
+import { LOSING_STRATEGIES } from "./properties.ts";
 import { svg } from "./report.ts";
 import { DEFAULT_MARKET, type MarketSettings, type Scenario } from "./scenario.ts";
 
@@ -19,8 +20,8 @@ export const SWEEP: Record<keyof MarketSettings, bigint[]> = {
   abandonSlashBps: [0n, 1_250n, 2_500n, 3_750n, 5_000n],
 };
 
-/** The strategies whose profit the sweep is about. */
-export const ATTACKS = ["staller", "abandoner", "self-reassigner"] as const;
+/** The strategies whose profit the sweep is about: those that must not pay. */
+export const ATTACKS = LOSING_STRATEGIES;
 
 export interface SweepRow {
   parameter: keyof MarketSettings;
@@ -96,8 +97,9 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
   const lines = [
     `# Parameter sweep (seed ${base.seed}, ${base.jobs} jobs a run)`,
     "",
-    "Each parameter moved alone, the others at the deployed defaults (keeper 1000, reward 3000, treasury 1000, " +
-      "abandon 2500 bps). Net profit after gas, PMT.",
+    `Each parameter moved alone, the others at the deployed defaults (${Object.entries(DEFAULT_MARKET)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}). Net profit after gas, PMT.`,
     "",
     "![sweep](sweep.svg)",
     "",
