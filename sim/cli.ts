@@ -7,7 +7,7 @@ import { createProgram, runProgram } from "../common/cli/program.ts";
 import path from "node:path";
 import { releaseSnarkjs } from "../dev/releaseSnarkjs.ts";
 import { runSimulation } from "./engine.ts";
-import { writeReport } from "./report.ts";
+import { fmt, writeReport } from "./report.ts";
 import { runSweep, writeSweepReport } from "./sweep.ts";
 import { defaultScenario } from "./scenario.ts";
 
@@ -49,10 +49,10 @@ const program = createProgram(
         strategy: s.strategy,
         "jobs won": s.claims,
         proofs: s.proofs,
-        "fees earned": Number(s.fees) / 1e18,
-        slashed: Number(s.slashed) / 1e18,
-        gas: Number(s.gas) / 1e18,
-        profit: Number(s.profit) / 1e18,
+        "fees earned": fmt(s.fees),
+        slashed: fmt(s.slashed),
+        gas: fmt(s.gas),
+        profit: fmt(s.profit),
       })),
     );
     console.log(`report: ${path.join(folder, "summary.md")}`);

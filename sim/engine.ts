@@ -7,7 +7,7 @@
  * profit the change of that wealth less its gas, priced as the worker's pricing prices it.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { JobBook, type JobView } from "../common/market/jobBook.ts";
+import { JobBook } from "../common/market/jobBook.ts";
 import { priceAt } from "../common/market/price.ts";
 import { DEFAULT_MIN_DIVISOR, steepRise } from "../requester/pricing.ts";
 import { seededRandom } from "../dev/random.ts";
@@ -192,7 +192,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
         if (why !== null) refused.set(job.jobId, why);
       }
     const world: World = {
-      book: book.jobs.values(),
+      // A list, not the map's iterator: every agent reads it.
+      book: [...book.jobs.values()],
       now,
       next,
       freeStake: (address) => freeStake.get(address.toLowerCase()) ?? 0n,
@@ -205,16 +206,15 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
     for (const job of book.jobs.values()) {
       if (job.status !== "Open") continue;
       for (const a of agents)
-        if (a.spec.strategy === "honest" && a.capable(job, { ...world, book: book.jobs.values() })) {
+        if (a.spec.strategy === "honest" && a.capable(job, world)) {
           const c = cheapest.get(job.jobId);
           if (c === undefined || a.reservation < c) cheapest.set(job.jobId, a.reservation);
         }
       const c = cheapest.get(job.jobId);
       if (c !== undefined && priceAt(job.terms, BigInt(now)) < c) belowCheapest.add(job.jobId);
     }
-    for (const a of agents) actions.push(...a.plan({ ...world, book: book.jobs.values() }));
-    for (const [k, reassigned] of keepers)
-      actions.push(...keeperPlan({ ...world, book: book.jobs.values() }, k, reassigned));
+    for (const a of agents) actions.push(...a.plan(world));
+    for (const [k, reassigned] of keepers) actions.push(...keeperPlan(world, k, reassigned));
     // A requester takes back the escrow of its own jobs that expired unproven (anyone may; keepers usually do first).
     for (const job of book.jobs.values())
       if ((job.status === "Open" || job.status === "Claimed") && next > Number(job.terms.expiresAt)) {
@@ -390,5 +390,3 @@ async function wealth(chain: SimChain, addresses: string[]): Promise<bigint> {
   }
   return total;
 }
-
-export type { JobView };

@@ -9,24 +9,30 @@ import { artifactPath } from "../common/circuits/manifest.ts";
 import type { JobView } from "../common/market/jobBook.ts";
 import { configDefault, resolveManifest, type ServedCircuit } from "../prover-worker/src/config.ts";
 import { preflight } from "../prover-worker/src/pipeline/preflight.ts";
+import type { CircuitPrice } from "../prover-worker/src/pricing.ts";
 import { createProverPool } from "../prover-worker/src/prover/pool.ts";
 
 /** Verdicts by inputs document, kept for the process: the sweep's markets post the same documents again. */
 const verdicts = new Map<string, Promise<string | null>>();
 
-export function createSharedPreflight(circuitId: bigint) {
+/** The simulated market's circuit as a worker serving it at `price` sees it (its config, manifest and files). */
+export function servedCircuit(circuitId: bigint, price: CircuitPrice): ServedCircuit {
   const resolved = resolveManifest("poseidon_preimage", CIRCUITS_DIR);
   const system = resolved.manifestData.systems.groth16!;
   const at = (a: Parameters<typeof artifactPath>[1]) => artifactPath(resolved.manifestFile, a);
-  const circuit = {
+  return {
     circuitId: Number(circuitId),
     manifest: "poseidon_preimage",
     system: "groth16",
     backend: "snarkjs",
-    price: { floor: 0n, perProvingSecond: 0n },
+    price,
     ...resolved,
     files: { wasm: at(resolved.manifestData.wasm), zkey: at(system.zkey), vkey: at(system.vkey) },
-  } as ServedCircuit;
+  };
+}
+
+export function createSharedPreflight(circuitId: bigint) {
+  const circuit = servedCircuit(circuitId, { floor: 0n, perProvingSecond: 0n });
   const limits = {
     maxInputBytes: configDefault("maxInputBytes") as number,
     inputsFetch: configDefault("inputsFetch") as Parameters<typeof preflight>[3]["inputsFetch"],

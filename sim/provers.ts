@@ -10,6 +10,7 @@ import { configDefault, type ServedCircuit, type WorkerConfig } from "../prover-
 import { decide, type DecisionContext } from "../prover-worker/src/pipeline/decision.ts";
 import { attemptKey, jobsToReassign } from "../prover-worker/src/pipeline/keeper.ts";
 import { MEASURED_GAS, reservationPrice } from "../prover-worker/src/pricing.ts";
+import { servedCircuit } from "./preflight.ts";
 import type { ProverSpec, Scenario } from "./scenario.ts";
 
 /** A claim an agent holds, as its `JobClaimed` event told it. */
@@ -33,7 +34,7 @@ export interface Action {
 
 /** What an agent sees when it plans: the book after the last block, that block's second and the next one's. */
 export interface World {
-  book: Iterable<JobView>;
+  book: readonly JobView[];
   now: number;
   next: number;
   /** Free stake (staked − locked) of an address, as the market says after the last block. */
@@ -73,13 +74,7 @@ export class ProverAgent {
       { seconds: spec.provingSeconds, source: "bench" },
       scenario.gasPrice,
     ).price;
-    this.circuit = {
-      circuitId: Number(circuitId),
-      manifest: "poseidon_preimage",
-      system: "groth16",
-      backend: "snarkjs",
-      price,
-    } as ServedCircuit;
+    this.circuit = servedCircuit(circuitId, price);
   }
 
   get addresses(): string[] {
@@ -132,7 +127,7 @@ export class ProverAgent {
     const actions: Action[] = [];
     const act = (from: HardhatEthersSigner, method: Action["method"], jobId: bigint) =>
       actions.push({ agent: this, from, method, jobId });
-    const jobs = [...world.book];
+    const jobs = world.book;
     const byId = new Map(jobs.map((j) => [j.jobId, j]));
     const { strategy } = this.spec;
 

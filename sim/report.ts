@@ -10,8 +10,9 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import type { SimResult } from "./engine.ts";
 import { brokenPromises } from "./properties.ts";
 
-const tokens = (x: bigint) => Number(formatEther(x));
-const fmt = (x: bigint) => tokens(x).toFixed(2);
+/** Token base units as PMT, and as PMT to the cent. */
+export const tokens = (x: bigint) => Number(formatEther(x));
+export const fmt = (x: bigint) => tokens(x).toFixed(2);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function quantile(xs: number[], q: number): number | null {
@@ -234,14 +235,16 @@ export function markdown(r: SimResult, s: Summary): string {
   return lines.join("\n");
 }
 
+/** A result as JSON: amounts (bigints) as decimal strings. */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), indent);
+}
+
 export async function writeReport(r: SimResult, folder: string): Promise<Summary> {
   mkdirSync(folder, { recursive: true });
   const s = summarize(r);
   for (const [name, content] of Object.entries(await charts(r, s))) writeFileSync(path.join(folder, name), content);
   writeFileSync(path.join(folder, "summary.md"), markdown(r, s));
-  writeFileSync(
-    path.join(folder, "result.json"),
-    JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2),
-  );
+  writeFileSync(path.join(folder, "result.json"), toJson(r, 2));
   return s;
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { formatEther } from "ethers";
 import { runSimulation } from "./engine.ts";
 import { LOSING_STRATEGIES } from "./properties.ts";
-import { svg } from "./report.ts";
+import { svg, toJson } from "./report.ts";
 import { DEFAULT_MARKET, type MarketSettings, type Scenario } from "./scenario.ts";
 
 /** The values each parameter is run at (basis points), within the market's caps (ProofMarket.sol `_setParams`). */
@@ -19,9 +19,6 @@ export const SWEEP: Record<keyof MarketSettings, bigint[]> = {
   treasuryShareBps: [0n, 500n, 1_000n, 1_500n, 2_000n],
   abandonSlashBps: [0n, 1_250n, 2_500n, 3_750n, 5_000n],
 };
-
-/** The strategies whose profit the sweep is about: those that must not pay. */
-export const ATTACKS = LOSING_STRATEGIES;
 
 export interface SweepRow {
   parameter: keyof MarketSettings;
@@ -39,7 +36,9 @@ export async function runSweep(base: Scenario, log: (line: string) => void = () 
       const profit: Record<string, bigint> = {};
       for (const a of result.agents) profit[a.strategy] = (profit[a.strategy] ?? 0n) + a.profit;
       rows.push({ parameter, value, profit });
-      log(`${parameter} = ${value}: ${ATTACKS.map((s) => `${s} ${formatEther(profit[s] ?? 0n)}`).join(", ")}`);
+      log(
+        `${parameter} = ${value}: ${LOSING_STRATEGIES.map((s) => `${s} ${formatEther(profit[s] ?? 0n)}`).join(", ")}`,
+      );
     }
   }
   return rows;
@@ -103,18 +102,18 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
     "",
     "![sweep](sweep.svg)",
     "",
-    `| parameter | bps | ${ATTACKS.join(" | ")} | honest |`,
-    `| --- | --- | ${ATTACKS.map(() => "---").join(" | ")} | --- |`,
+    `| parameter | bps | ${LOSING_STRATEGIES.join(" | ")} | honest |`,
+    `| --- | --- | ${LOSING_STRATEGIES.map(() => "---").join(" | ")} | --- |`,
     ...rows.map(
       (r) =>
-        `| ${r.parameter} | ${r.value} | ${ATTACKS.map((s) => Number(formatEther(r.profit[s] ?? 0n)).toFixed(2)).join(" | ")} | ` +
+        `| ${r.parameter} | ${r.value} | ${LOSING_STRATEGIES.map((s) => Number(formatEther(r.profit[s] ?? 0n)).toFixed(2)).join(" | ")} | ` +
         `${Number(formatEther(r.profit.honest ?? 0n)).toFixed(2)} |`,
     ),
     "",
     "Where an attack's profit crosses zero:",
     "",
     ...(Object.keys(SWEEP) as (keyof MarketSettings)[]).flatMap((p) =>
-      ATTACKS.map((s) => {
+      LOSING_STRATEGIES.map((s) => {
         const at = zeroCrossings(rows, p, s);
         return `- ${s} against ${p}: ${at.length === 0 ? "never in the range run" : at.map((x) => `${Math.round(x)} bps`).join(", ")}`;
       }),
@@ -123,9 +122,6 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
   ];
   const markdown = lines.join("\n");
   writeFileSync(path.join(folder, "sweep.md"), markdown);
-  writeFileSync(
-    path.join(folder, "sweep.json"),
-    JSON.stringify(rows, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2),
-  );
+  writeFileSync(path.join(folder, "sweep.json"), toJson(rows, 2));
   return markdown;
 }

@@ -12,7 +12,7 @@ import path from "node:path";
 import { parseEther } from "ethers";
 import { runSimulation, type SimResult } from "../../sim/engine.ts";
 import { brokenPromises } from "../../sim/properties.ts";
-import { summarize, writeReport } from "../../sim/report.ts";
+import { summarize, toJson, writeReport } from "../../sim/report.ts";
 import { defaultScenario, type Scenario } from "../../sim/scenario.ts";
 import { runSweep, SWEEP, type SweepRow, writeSweepReport, zeroCrossings } from "../../sim/sweep.ts";
 
@@ -35,8 +35,6 @@ function smallScenario(): Scenario {
   };
 }
 
-const json = (r: SimResult) => JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-
 describe("the simulated market: who wins and who loses", function () {
   let result: SimResult;
 
@@ -53,7 +51,7 @@ describe("the simulated market: who wins and who loses", function () {
 
   it("honest provers net a profit; stallers, abandoners and self-reassigners lose money", function () {
     const s = summarize(result);
-    const table = JSON.stringify(s.strategies, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    const table = toJson(s.strategies);
     expect(profitOf("honest") > 0n, table).to.equal(true);
     for (const strategy of ["staller", "abandoner", "self-reassigner"]) {
       expect(
@@ -114,7 +112,7 @@ describe("the simulated market: who wins and who loses", function () {
 
   it("repeats exactly from its seed, and writes a summary that links its charts", async function () {
     const again = await runSimulation(smallScenario());
-    expect(json(again)).to.equal(json(result));
+    expect(toJson(again)).to.equal(toJson(result));
 
     const folder = mkdtempSync(path.join(os.tmpdir(), "pm-sim-"));
     await writeReport(result, folder);

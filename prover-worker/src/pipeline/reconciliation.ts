@@ -157,12 +157,14 @@ export function createReconciliation(ctx: ReconciliationContext) {
     async atStart(): Promise<void> {
       for (const record of ctx.store.claims(["claiming", "claimed", "submitting"])) {
         const state = await ctx.market.jobState(record.jobId);
+        const proof = state.status === JOB_STATUS.Proved ? proofOf(record.jobId) : null;
         if (heldBy(state, ctx.me, record.view.attempt)) {
           const held = markHeld({ ...record, status: "claiming" }, state);
           takeUp(held.record, held.deadline, "restart", "resuming claim after restart");
-        } else if (state.status === JOB_STATUS.Proved && proofOf(record.jobId) !== "other") {
-          // Proved by this worker, or not read yet by its book: reconciliation settles it once discovery has.
-          if (proofOf(record.jobId) === "me") ctx.store.setClaimStatus(record.jobId, "proved");
+        } else if (proof === "me") {
+          ctx.store.setClaimStatus(record.jobId, "proved");
+        } else if (proof === "unknown") {
+          // Proved, but not read yet by the book: reconciliation settles it once discovery has.
         } else if (record.status === "claiming" && record.txHash !== null && (await ctx.pending(record.txHash))) {
           ctx.logger.info("a claim sent before the restart is still pending", { jobId: record.jobId });
         } else {
