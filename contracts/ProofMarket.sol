@@ -358,7 +358,16 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         _slash(state.assignee, t.bond, split, msg.sender, t.requester, st.treasury);
         if (last) return _closeAtAttemptLimit(jobId, t, state, split);
         JobTerms memory next = _reopen(jobId, t, state, split.rewardShare);
-        emit JobReassigned(jobId, state.assignee, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
+        emit JobReassigned(
+            jobId,
+            state.assignee,
+            msg.sender,
+            state.attempt + 1,
+            next.minFee,
+            next.maxFee,
+            next.rampStart,
+            split
+        );
     }
 
     /// @inheritdoc IProofMarket
@@ -374,7 +383,7 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         _slash(msg.sender, t.bond, split, address(0), t.requester, st.treasury);
         if (last) return _closeAtAttemptLimit(jobId, t, state, split);
         JobTerms memory next = _reopen(jobId, t, state, split.rewardShare);
-        emit JobAbandoned(jobId, msg.sender, state.attempt + 1, next.minFee, next.maxFee, split);
+        emit JobAbandoned(jobId, msg.sender, state.attempt + 1, next.minFee, next.maxFee, next.rampStart, split);
     }
 
     /// @inheritdoc IProofMarket
@@ -747,18 +756,23 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (split.requesterShare > 0) _withdrawable[requester] += split.requesterShare;
     }
 
-    /// @dev Open again for the next prover, the reward share of the slash added to both ends of the price ramp: the
-    ///      next prover is offered the ramp's price now plus every reward share, and the escrow (`maxFee`) holds them.
+    /// @dev Open again for the next prover, its ramp restarted: from the price the failed claim locked plus the reward
+    ///      share of the slash, now (or at the ramp's start, if that is still to come), up to `maxFee` plus the reward
+    ///      share over the job's ramp duration. The escrow (`maxFee`) holds every reward share. Restarting from the
+    ///      locked price is what keeps a lapse from paying: were the ramp to run on, a prover could claim early and
+    ///      cheap, let its claim lapse, reassign it from a second address and claim it back in the same transaction
+    ///      sequence at the price the ramp had reached meanwhile (sim/: the self-reassigner).
     function _reopen(
         JobId jobId,
         JobTerms memory terms,
         JobState memory state,
         uint96 rewardShare
     ) private returns (JobTerms memory next) {
-        // The caller's memory terms themselves (no copy): nothing reads their old fees after this.
+        // The caller's memory terms themselves (no copy): the locked price is read before the fees change.
         next = terms;
-        next.minFee += rewardShare;
+        next.minFee = terms.priceAt(state.claimedAt) + rewardShare;
         next.maxFee += rewardShare;
+        if (block.timestamp > next.rampStart) next.rampStart = uint40(block.timestamp);
         _termsHash[jobId] = next.hash(_circuits[terms.circuitId].verifierCodeHash);
         _jobState[jobId] = state.reopened();
     }

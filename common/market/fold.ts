@@ -106,6 +106,7 @@ export function foldJob(job: JobState | null, event: MarketEvent): JobState | nu
         status: "Open",
         minFee: a.newMinFee,
         maxFee: a.newMaxFee,
+        rampStart: a.newRampStart,
         price: null,
         assignee: null,
         deadline: null,

@@ -59,3 +59,22 @@ export function deadlineFrom(terms: { provingWindow: bigint; expiresAt: bigint }
   const end = claimedAt + terms.provingWindow;
   return end < terms.expiresAt ? end : terms.expiresAt;
 }
+
+/**
+ * The ramp a re-opening leaves (ProofMarket `_reopen`): restarted from the price the failed claim locked plus the
+ * slash's reward share, at the re-opening's second (or at the ramp's start, if that is still to come), up to the
+ * maximum plus the reward share. A lapse thus never lets the job's price run on for the prover who let it lapse.
+ */
+export function reopenedRamp<T extends PriceRamp>(
+  terms: T,
+  claimedAt: bigint,
+  reopenedAt: bigint,
+  rewardShare: bigint,
+): T {
+  return {
+    ...terms,
+    minFee: priceAt(terms, claimedAt) + rewardShare,
+    maxFee: terms.maxFee + rewardShare,
+    rampStart: reopenedAt > terms.rampStart ? reopenedAt : terms.rampStart,
+  };
+}

@@ -76,7 +76,7 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
     ///         price. Locks `terms.bond` of the caller's free stake and sets the deadline to `now + provingWindow`,
     ///         capped at the job's expiry. The claim is slashed, if ever, by the slash terms in force now
     ///         (`slashTermsId`), whatever the owner sets later.
-    /// @param terms the job's current terms (from `JobPosted`, with the fees of the latest reassignment)
+    /// @param terms the job's current terms (from `JobPosted`, with the fees and ramp start of the latest re-opening)
     function claim(JobId jobId, JobTerms calldata terms) external;
 
     /// @notice Submits the assignee's proof. Checks that the public-input part of `publicSignals` matches the

@@ -5,8 +5,8 @@ import {CircuitId} from "./JobId.sol";
 
 /// @notice What a requester asked for and pays. Only `keccak256(abi.encode(terms, verifierCodeHash))` is stored (one slot per job
 ///         instead of several); callers pass the terms back in calldata and the market checks them against the hash.
-///         Every field comes from the `JobPosted` event; `minFee` and `maxFee` change only by reward escalation,
-///         reported in `JobReassigned` / `JobAbandoned` as `newMinFee` / `newMaxFee`.
+///         Every field comes from the `JobPosted` event; `minFee`, `maxFee` and `rampStart` change only when the job
+///         re-opens, reported in `JobReassigned` / `JobAbandoned` as `newMinFee` / `newMaxFee` / `newRampStart`.
 /// @dev The job is sold by reverse Dutch auction: its price rises from `minFee` at `rampStart` to `maxFee` at
 ///      `rampStart + rampDuration`, every second, and a claim locks the price of its second (`priceAt`). The
 ///      market escrows `maxFee`; what the prover is not paid returns to the requester when the job ends. A fixed
@@ -20,11 +20,12 @@ struct JobTerms {
     uint40 expiresAt;
     /// Seconds an assignee has from its claim to submit (the deadline never passes `expiresAt`).
     uint32 provingWindow;
-    /// The price at and before `rampStart`. Grows, with `maxFee`, by the reward share of each slash.
+    /// The price at and before `rampStart`. On re-opening: the price the failed claim locked plus the slash's reward
+    /// share.
     uint96 minFee;
     /// The price from the ramp's end on, and what the market holds in escrow for the job.
     uint96 maxFee;
-    /// When the price starts to rise (unix seconds).
+    /// When the price starts to rise (unix seconds); on re-opening, the re-opening's second if later.
     uint40 rampStart;
     /// Seconds the price takes to rise from `minFee` to `maxFee` (0: `minFee` up to `rampStart`, `maxFee` from the
     /// second after).

@@ -343,13 +343,14 @@ function reopen(
   attempt: i32,
   newMinFee: BigInt,
   newMaxFee: BigInt,
+  newRampStart: BigInt,
   slashed: BigInt,
 ): JobEvent {
   const job = loadJob(jobId.toString());
   const previous = job.status;
   const bond = job.bond;
   const maxFee = job.maxFee;
-  jobReopened(job, attempt, amount(newMinFee), amount(newMaxFee));
+  jobReopened(job, attempt, amount(newMinFee), amount(newMaxFee), newRampStart.toI32());
   const stats = loadStats();
   statsSlashed(stats);
   statsReopened(stats, maxFee, job.maxFee);
@@ -367,14 +368,34 @@ function reopen(
 
 export function handleJobReassigned(event: JobReassigned): void {
   const p = event.params;
-  const h = reopen(event, "Reassigned", p.jobId, p.prover, p.attempt, p.newMinFee, p.newMaxFee, p.split.slashed);
+  const h = reopen(
+    event,
+    "Reassigned",
+    p.jobId,
+    p.prover,
+    p.attempt,
+    p.newMinFee,
+    p.newMaxFee,
+    p.newRampStart,
+    p.split.slashed,
+  );
   h.keeper = hex(p.keeper);
   h.save();
 }
 
 export function handleJobAbandoned(event: JobAbandoned): void {
   const p = event.params;
-  reopen(event, "Abandoned", p.jobId, p.prover, p.attempt, p.newMinFee, p.newMaxFee, p.split.slashed).save();
+  reopen(
+    event,
+    "Abandoned",
+    p.jobId,
+    p.prover,
+    p.attempt,
+    p.newMinFee,
+    p.newMaxFee,
+    p.newRampStart,
+    p.split.slashed,
+  ).save();
 }
 
 export function handleJobCancelled(event: JobCancelled): void {

@@ -131,14 +131,22 @@ export function jobClaimed(job: JobRecord, prover: string, attempt: i32, deadlin
   job.lockedPrice = price;
 }
 
-/** Reassigned or abandoned: Open again as the next attempt, its ramp raised at both ends. */
-export function jobReopened(job: JobRecord, attempt: i32, newMinFee: string, newMaxFee: string): void {
+/** Reassigned or abandoned: Open again as the next attempt, its ramp restarted (from the locked price plus the reward
+ *  share, at `newRampStart`, to the maximum plus every reward share). */
+export function jobReopened(
+  job: JobRecord,
+  attempt: i32,
+  newMinFee: string,
+  newMaxFee: string,
+  newRampStart: i32,
+): void {
   job.status = "Open";
   job.assignee = null;
   job.deadline = NONE;
   job.attempt = attempt;
   job.minFee = newMinFee;
   job.maxFee = newMaxFee;
+  job.rampStart = newRampStart;
   job.lockedPrice = null;
 }
 

@@ -63,7 +63,7 @@ describe("foldProver", function () {
     await market.connect(prover).claim(b.jobId, b.terms);
     await time.increaseTo((await claimDeadline(market, b.jobId, b.terms)) + 1n);
     await market.connect(keeper).reassign(b.jobId, b.terms);
-    const bTerms = raised(b.terms, (BOND * PARAMS.rewardShareBps) / 10_000n);
+    const bTerms = raised(b.terms, (BOND * PARAMS.rewardShareBps) / 10_000n, BigInt(await time.latest()));
     await market.connect(prover2).claim(b.jobId, bTerms);
     await market.connect(prover2).abandon(b.jobId, bTerms);
     // expired while prover2 held it

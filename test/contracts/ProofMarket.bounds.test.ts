@@ -12,7 +12,7 @@ import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { deployCheckedMarket, termsHash } from "./helpers/accounting.ts";
 import { BOND, FEE, PARAMS, postJob, postProvableJob, STAKE, UNBONDING_DELAY } from "./helpers/fixture.ts";
-import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
 import { bps, slashSplit } from "./helpers/splits.ts";
 import { setClaimedAttempt, setTermsHash } from "./helpers/storage.ts";
 
@@ -89,13 +89,19 @@ describe("ProofMarket: amounts never overflow", function () {
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, fee0 + BOND, [BOND, 0n, BOND, 0n, 0n]);
-    const terms1 = raised(job.terms, BOND);
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, fee0 + BOND, aBlockSecond, [
+        BOND,
+        0n,
+        BOND,
+        0n,
+        0n,
+      ]);
+    const terms1 = raised(job.terms, BOND, BigInt(await time.latest()));
     await market.connect(prover2).claim(job.jobId, terms1);
     const abandoned = bps(BOND, PARAMS.abandonSlashBps);
     await expect(market.connect(prover2).abandon(job.jobId, terms1))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, fee0 + BOND + abandoned, [
+      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, fee0 + BOND + abandoned, aBlockSecond, [
         abandoned,
         0n,
         abandoned,
@@ -106,9 +112,10 @@ describe("ProofMarket: amounts never overflow", function () {
 
     // Then as if every reopening but the last had added a whole bond: claim 998 holds the fee fee0 + 998 bonds (the
     // market minted what those 998 slashes would have brought in, so the books still balance).
-    const terms2 = raised(job.terms, BOND + abandoned);
+    const terms2 = raised(job.terms, BOND + abandoned, BigInt(await time.latest()));
     await market.connect(prover).claim(job.jobId, terms2);
-    const terms998 = raised(job.terms, 998n * BOND);
+    // (Its ramp start: any second will do, the test sets the terms' hash itself.)
+    const terms998 = raised(job.terms, 998n * BOND, 0n);
     await setClaimedAttempt(ethers, market, job.jobId, MAX_ATTEMPTS - 2n);
     await setTermsHash(
       ethers,
@@ -122,8 +129,14 @@ describe("ProofMarket: amounts never overflow", function () {
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, terms998))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, MAX96, [BOND, 0n, BOND, 0n, 0n]);
-    const termsMax = raised(job.terms, MAX96 - fee0);
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, MAX96, aBlockSecond, [
+        BOND,
+        0n,
+        BOND,
+        0n,
+        0n,
+      ]);
+    const termsMax = raised(job.terms, MAX96 - fee0, BigInt(await time.latest()));
     await check([{ jobId: job.jobId, terms: termsMax }]);
 
     // The last claim fails: the job closes with the whole (largest possible) escrow refunded.
@@ -243,8 +256,8 @@ describe("ProofMarket: the attempt limit", function () {
     const fee = FEE + s[2];
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, fee, s);
-    const last = raised(job.terms, s[2]);
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, fee, aBlockSecond, s);
+    const last = raised(job.terms, s[2], BigInt(await time.latest()));
     await expect(market.connect(prover2).claim(job.jobId, last))
       .to.emit(market, "JobClaimed")
       .withArgs(job.jobId, prover2.address, MAX_ATTEMPTS - 1n, (n: bigint) => n > 0n, BOND, fee);

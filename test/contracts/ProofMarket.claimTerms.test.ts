@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { deployCheckedMarket } from "./helpers/accounting.ts";
 import { BOND, FEE, PARAMS, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
-import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
 import { bps, type Shares, slashSplit } from "./helpers/splits.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -88,20 +88,36 @@ describe("ProofMarket: a claim keeps the slash terms it was made under", functio
     const oldSplit = split(PARAMS, bps(BOND, PARAMS.abandonSlashBps), false, false);
     await expect(market.connect(prover).abandon(before.jobId, before.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(before.jobId, prover.address, 1n, FEE + oldSplit[2], FEE + oldSplit[2], oldSplit);
+      .withArgs(before.jobId, prover.address, 1n, FEE + oldSplit[2], FEE + oldSplit[2], aBlockSecond, oldSplit);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
 
     const betweenSplit = split(NEW_PARAMS, bps(BOND, NEW_PARAMS.abandonSlashBps), false, false);
     await expect(market.connect(prover).abandon(between.jobId, between.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(between.jobId, prover.address, 1n, FEE + betweenSplit[2], FEE + betweenSplit[2], betweenSplit);
+      .withArgs(
+        between.jobId,
+        prover.address,
+        1n,
+        FEE + betweenSplit[2],
+        FEE + betweenSplit[2],
+        aBlockSecond,
+        betweenSplit,
+      );
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3] + betweenSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
 
     await expect(market.connect(prover).abandon(after.jobId, after.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(after.jobId, prover.address, 1n, FEE + betweenSplit[2], FEE + betweenSplit[2], betweenSplit);
+      .withArgs(
+        after.jobId,
+        prover.address,
+        1n,
+        FEE + betweenSplit[2],
+        FEE + betweenSplit[2],
+        aBlockSecond,
+        betweenSplit,
+      );
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3] + betweenSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(betweenSplit[3]);
 
@@ -122,20 +138,29 @@ describe("ProofMarket: a claim keeps the slash terms it was made under", functio
     const fee1 = FEE + oldSplit[2];
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee1, fee1, oldSplit);
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee1, fee1, aBlockSecond, oldSplit);
     expect(await market.withdrawable(keeper.address)).to.equal(oldSplit[1]);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(0n);
     expect(await market.withdrawable(requester.address)).to.equal(oldSplit[4]);
     expect((await market.account(prover.address)).staked).to.equal(STAKE - BOND);
 
-    const terms1 = raised(job.terms, oldSplit[2]);
+    const terms1 = raised(job.terms, oldSplit[2], BigInt(await time.latest()));
     await market.connect(prover2).claim(job.jobId, terms1);
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const newSplit = split(NEW_PARAMS, BOND, true, false);
     await expect(market.connect(keeper).reassign(job.jobId, terms1))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover2.address, keeper.address, 2n, fee1 + newSplit[2], fee1 + newSplit[2], newSplit);
+      .withArgs(
+        job.jobId,
+        prover2.address,
+        keeper.address,
+        2n,
+        fee1 + newSplit[2],
+        fee1 + newSplit[2],
+        aBlockSecond,
+        newSplit,
+      );
     expect(await market.withdrawable(keeper.address)).to.equal(oldSplit[1] + newSplit[1]);
     expect(await market.withdrawable(treasury.address)).to.equal(oldSplit[3]);
     expect(await market.withdrawable(treasury2.address)).to.equal(newSplit[3]);

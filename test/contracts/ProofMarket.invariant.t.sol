@@ -480,7 +480,7 @@ contract MarketHandler {
         if (waitForDeadline && block.timestamp <= _deadline(i, s.claimedAt)) vm.warp(_deadline(i, s.claimedAt) + 1);
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.reassign(id, _terms[i]) {
-            _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, true);
+            _slashed(i, s, st, intact ? _terms[i].bond : 0, true);
         } catch (bytes memory reason) {
             _countPanic(reason);
         }
@@ -493,7 +493,7 @@ contract MarketHandler {
         (JobId id, JobState memory s, SlashTerms memory st, bool intact) = _claimOf(i);
         vm.prank(s.assignee);
         try market.abandon(id, _terms[i]) {
-            _slashed(i, s.assignee, st, intact ? (uint256(_terms[i].bond) * st.abandonSlashBps) / BPS : 0, true);
+            _slashed(i, s, st, intact ? (uint256(_terms[i].bond) * st.abandonSlashBps) / BPS : 0, true);
         } catch (bytes memory reason) {
             _countPanic(reason);
         }
@@ -518,16 +518,18 @@ contract MarketHandler {
         if (waitForExpiry && block.timestamp <= _terms[i].expiresAt) vm.warp(uint256(_terms[i].expiresAt) + 1);
         vm.prank(_keeper(actorSeed, s.assignee));
         try market.expire(id, _terms[i]) {
-            if (s.status == JobStatus.Claimed) _slashed(i, s.assignee, st, intact ? _terms[i].bond : 0, false);
+            if (s.status == JobStatus.Claimed) _slashed(i, s, st, intact ? _terms[i].bond : 0, false);
         } catch (bytes memory reason) {
             _countPanic(reason);
         }
     }
 
-    /// Books a slash of `amount` of job `i`'s assignee under the claim's terms: the stake it takes and the treasury
-    /// share to the claim's treasury; after a reassign or abandon (`reopens`), the reward share added to both ends of
-    /// the price ramp if the job reopened, nothing if it closed at the attempt limit.
-    function _slashed(uint256 i, address prover, SlashTerms memory st, uint256 amount, bool reopens) private {
+    /// Books a slash of `amount` of job `i`'s assignee (of `claim`, its state before the slash) under the claim's
+    /// terms: the stake it takes and the treasury share to the claim's treasury; after a reassign or abandon
+    /// (`reopens`), if the job reopened, its ramp restarted now (or at its start, if later) from the price the claim
+    /// locked plus the reward share, to the maximum plus the reward share; nothing if it closed at the attempt limit.
+    function _slashed(uint256 i, JobState memory claim, SlashTerms memory st, uint256 amount, bool reopens) private {
+        address prover = claim.assignee;
         // A slash larger than the stake booked is recorded as an impossible stake rather than reverted here: a revert
         // would undo the market's call too and hide the difference from the invariant.
         uint256 booked = expectedStaked[prover];
@@ -537,8 +539,9 @@ contract MarketHandler {
         if (!reopens) return;
         if (market.jobState(JobId.wrap(jobIds[i])).status == JobStatus.Open) {
             uint96 reward = uint96((amount * st.rewardShareBps) / BPS);
-            _terms[i].minFee += reward;
+            _terms[i].minFee = uint96(priceOf(i, claim.claimedAt)) + reward;
             _terms[i].maxFee += reward;
+            if (block.timestamp > _terms[i].rampStart) _terms[i].rampStart = uint40(block.timestamp);
         } else {
             closedAtAttemptLimit++;
         }

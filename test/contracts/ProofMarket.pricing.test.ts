@@ -15,10 +15,10 @@ import { network } from "hardhat";
 import { JobBook } from "../../common/market/jobBook.ts";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
-import { deadlineFrom, priceAt } from "../../common/market/price.ts";
+import { deadlineFrom, priceAt, reopenedRamp } from "../../common/market/price.ts";
 import { deployCheckedMarket } from "./helpers/accounting.ts";
 import { batchArgs, BOND, PARAMS, postJob, postProvableJob, type Terms, WINDOW } from "./helpers/fixture.ts";
-import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { claimDeadline } from "./helpers/jobs.ts";
 import { bps, slashSplit } from "./helpers/splits.ts";
 import { setClaimedAttempt, wroteEntryOf } from "./helpers/storage.ts";
 
@@ -302,7 +302,7 @@ describe("ProofMarket: every other ending refunds the whole escrow (maxFee)", fu
 });
 
 describe("ProofMarket: a reopened job's price", function () {
-  it("after a reassign: the next claim locks the ramp's price now plus the reward share, never less than the failed claim's price", async function () {
+  it("after a reassign: the ramp restarts from the failed claim's price plus the reward share, so that letting a claim lapse never lets the price run on for whoever claims it back", async function () {
     const f = await load();
     const { market, requester, prover, prover2, keeper } = f;
     const R = (await now()) + 100n;
@@ -311,18 +311,28 @@ describe("ProofMarket: a reopened job's price", function () {
     expect(failed.price).to.equal(parseEther("2"));
     const split = slashSplit(PARAMS, BOND, { keeper: true, reopens: true });
     const reward = split[2];
-    await time.setNextBlockTimestamp(failed.deadline + 1n);
+    const reopenedAt = failed.deadline + 1n;
+    await time.setNextBlockTimestamp(reopenedAt);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, MIN + reward, MAX + reward, split);
-    const reopened = { jobId: job.jobId, terms: raised(job.terms, reward) };
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, failed.price + reward, MAX + reward, reopenedAt, split);
+    const reopened = { jobId: job.jobId, terms: reopenedRamp(job.terms, R + 100n, reopenedAt, reward) };
+    expect(reopened.terms).to.deep.include({
+      minFee: failed.price + reward,
+      maxFee: MAX + reward,
+      rampStart: reopenedAt,
+      rampDuration: DURATION,
+    });
     await f.check([reopened]);
 
-    const at = R + 800n;
+    // A second after the reopening the price is the failed claim's plus the reward share and a second's rise, not the
+    // price the ramp had reached meanwhile (over 6 PMT more: what a prover that let its own claim lapse, reassigned it
+    // from a second address and claimed it back at once would otherwise collect).
+    const at = reopenedAt + 1n;
     const next = await claimAt(f, reopened, at, prover2);
-    expect(next.price).to.equal(parseEther("9") + reward);
-    expect(next.price).to.equal(priceAt(job.terms, at) + reward);
-    expect(next.price).to.be.at.least(failed.price);
+    expect(next.price).to.equal(priceAt(reopened.terms, at));
+    expect(next.price).to.equal(failed.price + reward + (MAX - failed.price) / DURATION);
+    expect(priceAt(job.terms, at) + reward - next.price > parseEther("6")).to.equal(true);
 
     // The raised escrow pays the new price and refunds the rest.
     const requesterBefore = await owed(f, requester);
@@ -332,7 +342,7 @@ describe("ProofMarket: a reopened job's price", function () {
     await f.check([reopened]);
   });
 
-  it("after an abandon: the same, with the abandon slash's smaller reward share", async function () {
+  it("after an abandon: the same, with the abandon slash's smaller reward share; a ramp still to start keeps its start", async function () {
     const f = await load();
     const { market, prover } = f;
     const R = (await now()) + 100n;
@@ -344,13 +354,22 @@ describe("ProofMarket: a reopened job's price", function () {
     await time.setNextBlockTimestamp(R + 110n);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, MIN + reward, MAX + reward, split);
-    const reopened = { jobId: job.jobId, terms: raised(job.terms, reward) };
+      .withArgs(job.jobId, prover.address, 1n, failed.price + reward, MAX + reward, R + 110n, split);
+    const reopened = { jobId: job.jobId, terms: reopenedRamp(job.terms, R + 100n, R + 110n, reward) };
     const next = await claimAt(f, reopened, R + 111n, f.prover2);
-    expect(next.price).to.equal(parseEther("2.11") + parseEther("0.375"));
-    expect(next.price).to.equal(priceAt(job.terms, R + 111n) + reward);
+    expect(next.price).to.equal(parseEther("2") + parseEther("0.375") + parseEther("0.009"));
+    expect(next.price).to.equal(priceAt(reopened.terms, R + 111n));
     expect(next.price).to.be.at.least(failed.price);
     await f.check([reopened]);
+
+    // Claimed and abandoned before its ramp starts: the price it locked is the minimum, and the ramp keeps its start.
+    const later = R + 2_000n;
+    const early = await postRamped(f, later, 2n, { expiresIn: 20_000n });
+    await claimAt(f, early, later - 50n);
+    await time.setNextBlockTimestamp(later - 40n);
+    await expect(market.connect(prover).abandon(early.jobId, early.terms))
+      .to.emit(market, "JobAbandoned")
+      .withArgs(early.jobId, prover.address, 1n, MIN + reward, MAX + reward, later, split);
   });
 });
 

@@ -41,13 +41,14 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const newFee = FEE + split.reward;
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, newFee, [
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, newFee, (t: bigint) => t > deadline, [
         BOND,
         split.keeper,
         split.reward,
         split.treasury,
         requesterShare,
       ]);
+    const reopenedAt = BigInt(await time.latest());
     const state = await market.jobState(job.jobId);
     expect(state.status).to.equal(Status.Open);
     expect(state.attempt).to.equal(1n);
@@ -59,7 +60,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     expect(acct.locked).to.equal(0n);
 
     // The next prover claims on the new terms and is paid the raised fee.
-    const newTerms = raised(job.terms, split.reward);
+    const newTerms = raised(job.terms, split.reward, reopenedAt);
     await expect(market.connect(prover2).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(
       market,
       "TermsMismatch",
@@ -83,7 +84,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const { market, keeper, stranger, job } = await loadFixture(fixture);
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
-    const newTerms = raised(job.terms, bps(BOND, PARAMS.rewardShareBps));
+    const newTerms = raised(job.terms, bps(BOND, PARAMS.rewardShareBps), BigInt(await time.latest()));
     await expect(market.connect(stranger).reassign(job.jobId, newTerms))
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Open);
@@ -116,7 +117,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const treasuryShare = bps(slashed, PARAMS.treasuryShareBps);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, FEE + reward, FEE + reward, [
+      .withArgs(job.jobId, prover.address, 1n, FEE + reward, FEE + reward, (t: bigint) => t > job.terms.rampStart, [
         slashed,
         0n,
         reward,

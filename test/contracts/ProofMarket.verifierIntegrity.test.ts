@@ -12,7 +12,7 @@ import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { deployCheckedMarket } from "./helpers/accounting.ts";
 import { batchArgs, BOND, FEE, PARAMS, postProvableJob, STAKE, type Terms, WINDOW } from "./helpers/fixture.ts";
 import { bps } from "./helpers/splits.ts";
-import { claimDeadline } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -61,7 +61,7 @@ async function expectAbandonCostsOnlyTheFraction(
   const s = abandonSplit();
   await expect(market.connect(prover).abandon(job.jobId, job.terms))
     .to.emit(market, "JobAbandoned")
-    .withArgs(job.jobId, prover.address, 1n, FEE + s.reward, FEE + s.reward, [
+    .withArgs(job.jobId, prover.address, 1n, FEE + s.reward, FEE + s.reward, aBlockSecond, [
       s.slashed,
       0n,
       s.reward,
@@ -159,13 +159,15 @@ describe("ProofMarket: hostile verifiers", function () {
     // abandon: no slash, the fees not raised.
     await expect(market.connect(prover).abandon(abandoned.jobId, abandoned.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(abandoned.jobId, prover.address, 1n, FEE, FEE, NO_SLASH);
+      .withArgs(abandoned.jobId, prover.address, 1n, FEE, FEE, aBlockSecond, NO_SLASH);
+    // Reopened on the same fee, its ramp (a fixed price) restarted at the abandon's second.
+    const reopened = raised(abandoned.terms, 0n, BigInt(await time.latest()));
     // reassign by a keeper after the deadline: no slash, nothing for the keeper.
     const deadline = await claimDeadline(market, stalled.jobId, stalled.terms);
     await time.increaseTo((deadline > expiring.terms.expiresAt ? deadline : expiring.terms.expiresAt) + 1n);
     await expect(market.connect(keeper).reassign(stalled.jobId, stalled.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(stalled.jobId, prover2.address, keeper.address, 1n, FEE, FEE, NO_SLASH);
+      .withArgs(stalled.jobId, prover2.address, keeper.address, 1n, FEE, FEE, aBlockSecond, NO_SLASH);
     // expire: the fee refunded, no slash.
     await expect(market.connect(keeper).expire(expiring.jobId, expiring.terms))
       .to.emit(market, "JobExpired")
@@ -187,11 +189,11 @@ describe("ProofMarket: hostile verifiers", function () {
 
     // The check is on the code, not a latch: with the registered code back, the reopened job is proved.
     await networkHelpers.setCode(verifier, registeredCode);
-    await market.connect(prover2).claim(abandoned.jobId, abandoned.terms);
+    await market.connect(prover2).claim(abandoned.jobId, reopened);
     await expect(
       market
         .connect(prover2)
-        .submitProof(abandoned.jobId, abandoned.terms, abandoned.proof.proof, abandoned.proof.publicSignals),
+        .submitProof(abandoned.jobId, reopened, abandoned.proof.proof, abandoned.proof.publicSignals),
     )
       .to.emit(market, "JobProved")
       .withArgs(abandoned.jobId, prover2.address, 1n, FEE, []);

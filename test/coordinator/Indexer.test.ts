@@ -106,8 +106,9 @@ describe("coordinator indexer, against a real local chain", function () {
     await (
       await asBob.submitProof(ramped.proved, await current(ramped.proved), rampedProof.proof, rampedProof.publicSignals)
     ).wait();
-    // From 1 at t0 + 100 to 3 at t0 + 300: claimed at t0 + 150 (1.5), let lapse, reassigned (both ends raised by the
-    // reward share), claimed again past the ramp's end (the raised maxFee).
+    // From 1 at t0 + 100 to 3 at t0 + 300: claimed at t0 + 150 (1.5), let lapse, reassigned at t0 + 211 (the ramp
+    // restarted there, from 1.5 plus the reward share to 3 plus it over 200 s), claimed again at t0 + 400 (189 s in:
+    // 1.5 + 1.5 × 189/200 = 2.9175, plus the reward share).
     ramped.reopened = await postJob(
       devnet,
       requester,
@@ -300,33 +301,41 @@ describe("coordinator indexer, against a real local chain", function () {
           ],
         });
 
-        // The reward share the reassignment added to both ends, as the chain says it.
+        // The reward share the reassignment added, and the restarted ramp, as the chain says them.
         const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
         const [reopening] = await market.queryFilter(market.filters.JobReassigned(ramped.reopened), 0);
         const reward = reopening.args.newMaxFee - 3n * ETH;
         expect(reward).to.be.greaterThan(0n);
-        expect(reopening.args.newMinFee - ETH).to.equal(reward);
+        expect(reopening.args.newMinFee - (15n * ETH) / 10n).to.equal(reward);
+        expect(reopening.args.newRampStart).to.equal(BigInt(t0 + 211));
+        const relocked = (29_175n * ETH) / 10_000n + reward;
         expect(data.reopened).to.deep.equal({
           status: "Claimed",
-          minFee: String(ETH + reward),
+          minFee: String((15n * ETH) / 10n + reward),
           maxFee: String(3n * ETH + reward),
-          rampStart: t0 + 100,
+          rampStart: t0 + 211,
           rampDuration: 200,
-          lockedPrice: String(3n * ETH + reward),
+          lockedPrice: String(relocked),
           currentPrice: null,
           events: [
             { ...none, kind: "Posted", minFee: String(ETH), maxFee: String(3n * ETH) },
             { ...none, kind: "Claimed", price: String((15n * ETH) / 10n) },
-            { ...none, kind: "Reassigned", minFee: String(ETH + reward), maxFee: String(3n * ETH + reward) },
-            { ...none, kind: "Claimed", price: String(3n * ETH + reward) },
+            {
+              ...none,
+              kind: "Reassigned",
+              minFee: String((15n * ETH) / 10n + reward),
+              maxFee: String(3n * ETH + reward),
+            },
+            { ...none, kind: "Claimed", price: String(relocked) },
           ],
         });
 
         // Every claim of the circuit, newest first: the reopened job's two, the ramped proof's, jobs 2's and 1's (3
-        // each, fixed). Sorted 1.25, 1.5, 3, 3, 3 + reward: the median is 3.
+        // each, fixed). Sorted 1.25, 1.5, 3, 3, 2.9175 + reward (over 3): the median is 3.
+        expect(relocked > 3n * ETH).to.equal(true);
         expect(data.circuit).to.deep.equal({
           recentLockedPrices: [
-            String(3n * ETH + reward),
+            String(relocked),
             String((15n * ETH) / 10n),
             String((125n * ETH) / 100n),
             String(3n * ETH),

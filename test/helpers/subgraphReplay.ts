@@ -206,7 +206,7 @@ export async function replayThroughSubgraph(
         const previous = job.status;
         const bond = job.bond;
         const maxFee = job.maxFee;
-        jobReopened(job, Number(a.attempt), a.newMinFee.toString(), a.newMaxFee.toString());
+        jobReopened(job, Number(a.attempt), a.newMinFee.toString(), a.newMaxFee.toString(), Number(a.newRampStart));
         statsSlashed(stats);
         statsReopened(stats, maxFee, job.maxFee);
         move(job, previous);

@@ -49,7 +49,7 @@ describe("subgraph build", function () {
       "run npm run subgraph:manifest",
     );
     expect(manifest).to.contain(
-      "JobReassigned(indexed uint256,indexed address,indexed address,uint16,uint96,uint96,(uint96,uint96,uint96,uint96,uint96))",
+      "JobReassigned(indexed uint256,indexed address,indexed address,uint16,uint96,uint96,uint40,(uint96,uint96,uint96,uint96,uint96))",
     );
   });
 

@@ -79,11 +79,15 @@ describe("prover-worker keeper: repeated stalls of the same job", function () {
     expect(first.args.prover).to.equal(stallerWallet.address);
     expect(first.args.attempt).to.equal(1n);
 
-    // Second stall: claim the reopened job (attempt 1) on its current terms, both ends of its price ramp raised by
-    // the reassignment.
-    await (
-      await staller.claim(jobId, { ...posted, minFee: first.args.newMinFee, maxFee: first.args.newMaxFee })
-    ).wait();
+    // Second stall: claim the reopened job (attempt 1) on its current terms, its price ramp restarted by the
+    // reassignment.
+    const reopened = {
+      ...posted,
+      minFee: first.args.newMinFee,
+      maxFee: first.args.newMaxFee,
+      rampStart: first.args.newRampStart,
+    };
+    await (await staller.claim(jobId, reopened)).wait();
     const claimed = await staller.jobState(jobId);
     expect(claimed.status).to.equal(JOB_STATUS.Claimed);
     expect(claimed.attempt).to.equal(1n);

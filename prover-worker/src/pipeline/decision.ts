@@ -100,8 +100,8 @@ export function decide(job: JobView, ctx: DecisionContext): Decision {
   const needed = ctx.provingSeconds(circuit) + policy.safetyMarginSeconds;
   if (price < reservation) {
     const crossesAt = firstSecondAtPrice(job.terms, reservation);
-    // Not final: a reassignment reopens the job with both ends of its ramp raised, and the reservation moves with
-    // the gas price and the proving time.
+    // Not final: a reassignment reopens the job with its ramp restarted and raised by the reward share, and the
+    // reservation moves with the gas price and the proving time.
     if (crossesAt === null)
       return no(
         "PRICE_NEVER_REACHES_RESERVATION",
