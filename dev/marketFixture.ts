@@ -89,18 +89,36 @@ export async function registerExample(
   if (withBatch && artifacts.batchVerifier) {
     batchVerifier = await (await ethers.deployContract(artifacts.batchVerifier.contractName)).getAddress();
   }
-  const tx = await market.registerCircuit({
+  const tx = await market.registerCircuit(
+    exampleRegistration(circuit, system, await verifier.getAddress(), batchVerifier),
+  );
+  return registeredCircuitId(market, (await tx.wait())!);
+}
+
+/** `registerCircuit`'s argument for an example circuit served by the given verifiers (any contracts: the market
+ *  cannot tell a real verifier from a hostile one). */
+export function exampleRegistration(
+  circuit: ExampleCircuit,
+  system: ProofSystem,
+  verifier: string,
+  batchVerifier: string = ZeroAddress,
+) {
+  const manifest = loadManifest(circuit);
+  return {
     name: `${circuit}/${system}`,
-    verifier: await verifier.getAddress(),
+    verifier,
     system: PROOF_SYSTEM_ID[system],
     nPublicOutputs: manifest.nPublicOutputs,
     nPublicInputs: manifest.nPublicInputs,
     batchVerifier,
     manifestHash: `0x${sha256File(manifestPath(circuit))}`,
     artifactsURI: `file://circuits/artifacts/${circuit}/manifest.json`,
-  });
-  const receipt = (await tx.wait())!;
-  const log = receipt.logs.map((l) => market.interface.parseLog(l)).find((l) => l?.name === "CircuitRegistered");
+  };
+}
+
+/** The id a `registerCircuit` transaction's `CircuitRegistered` event gave the circuit. */
+export function registeredCircuitId(market: { interface: any }, receipt: ContractTransactionReceipt): bigint {
+  const log = receipt.logs.map((l) => market.interface.parseLog(l)).find((l: any) => l?.name === "CircuitRegistered");
   return log!.args.circuitId as bigint;
 }
 

@@ -5,7 +5,7 @@
  * block race as they would on a live chain (the first in the block wins; the others revert and still pay their gas).
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { parseEther } from "ethers";
+import { type ContractTransactionReceipt, parseEther } from "ethers";
 import { network } from "hardhat";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -16,7 +16,14 @@ import { inputsCommitment, publicInputsOf } from "../common/inputs/commitment.ts
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { createMarketReader } from "../common/market/marketReader.ts";
 import type { ChainEvent } from "../common/chain/logReader.ts";
-import { PARAMS, realProof, registerExample, UNBONDING_DELAY } from "../dev/marketFixture.ts";
+import {
+  exampleRegistration,
+  PARAMS,
+  realProof,
+  registerExample,
+  registeredCircuitId,
+  UNBONDING_DELAY,
+} from "../dev/marketFixture.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** One real proof and the inputs commitment of its public inputs: every job posted with those inputs takes it. */
@@ -132,11 +139,11 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
     circuitId,
     proofs,
     start,
-    /** Sends a market call from `from` into the next block. Nothing is estimated, so the node takes every call (a
+    /** Sends a market call (or one to `contract`) from `from` into the next block. Nothing is estimated, so the node takes every call (a
      *  refusal shows on chain, as a revert that pays its gas); one it refuses outright is a fault of the simulation. */
-    async send(from: HardhatEthersSigner, method: string, args: unknown[]): Promise<string> {
+    async send(from: HardhatEthersSigner, method: string, args: unknown[], contract: any = market): Promise<string> {
       try {
-        const tx = await (market.connect(from) as any)[method](...args, { gasLimit: GAS_LIMIT, gasPrice: 0n });
+        const tx = await (contract.connect(from) as any)[method](...args, { gasLimit: GAS_LIMIT, gasPrice: 0n });
         return tx.hash as string;
       } catch (e) {
         throw new Error(`the chain refused to take ${method} from ${from.address}: ${(e as Error).message}`, {
@@ -164,15 +171,44 @@ export async function openSimChain(scenario: Scenario, accountsNeeded: number) {
       return reader.scan(block, [], block, true);
     },
     blockNumber: async () => (await latest()).number,
-    /** The arguments of `postJob` for a job on the inputs of pooled proof `i`, or on the unprovable inputs. */
+    /**
+     * A rug pull set up by `from` before the simulation starts: a RugPullVerifier of its own (forwarding to the real
+     * verifier until `from` pulls it) and the circuit registered with it, the same circuit in every other respect.
+     * The gas it cost is its own.
+     */
+    async registerRugPull(from: HardhatEthersSigner) {
+      const real = (await market.circuit(circuitId)).verifier as string;
+      const rug = await ethers.deployContract("RugPullVerifier", [real], from);
+      const deployTx = rug.deploymentTransaction()!;
+      const registerTx = await (market.connect(from) as any).registerCircuit(
+        exampleRegistration("poseidon_preimage", "groth16", await rug.getAddress()),
+        { gasLimit: GAS_LIMIT },
+      );
+      // Mined at once (automine is off), and read as `mine` reads receipts: ethers' wait() polls for blocks that
+      // only the simulation makes.
+      await provider.request({ method: "evm_mine", params: [] });
+      const receipt = async (hash: string) => (await ethers.provider.getTransactionReceipt(hash))!;
+      const deployed = await receipt(deployTx.hash);
+      const registered = await receipt(registerTx.hash);
+      if (registered.status !== 1) throw new Error("the rug-pull griefer's circuit registration reverted");
+      if ((await latest()).timestamp >= start) throw new Error(`the simulation's set-up took over ${SETUP_SECONDS} s`);
+      return {
+        circuitId: registeredCircuitId(market, registered as ContractTransactionReceipt),
+        rug,
+        gasUsed: deployed.gasUsed + registered.gasUsed,
+      };
+    },
+    /** The arguments of `postJob` for a job on the inputs of pooled proof `i`, or on the unprovable inputs; on the
+     *  market's real circuit unless another is named. */
     request(
       i: number | "unprovable",
       fees: { minFee: bigint; maxFee: bigint; rampDuration: number },
       now: number,
+      onCircuit: bigint = circuitId,
     ): Record<string, unknown> {
       const inputs = i === "unprovable" ? unprovable : documents[i];
       return {
-        circuitId,
+        circuitId: onCircuit,
         minFee: fees.minFee,
         maxFee: fees.maxFee,
         rampStart: 0n,

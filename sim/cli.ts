@@ -34,7 +34,7 @@ const program = createProgram(
     const scenario = defaultScenario({ seed: opts.seed, jobs: opts.jobs });
     const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
     // The witness calculator prints its own refusal, which would otherwise read as the simulation failing.
-    if (scenario.requesters.some((r) => r.unprovable))
+    if (scenario.requesters.some((r) => r.griefs === "unprovable-inputs"))
       console.error(
         "note: a griefer posts jobs whose inputs have no valid witness; the worker's preflight refuses them, and the " +
           'witness calculator prints that once as "ERROR: ... Error in template PoseidonPreimage": expected',

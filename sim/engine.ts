@@ -7,14 +7,17 @@
  * profit the change of that wealth less its gas, priced as the worker's pricing prices it.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { explainRevert } from "../common/contracts/revert.ts";
 import { JobBook } from "../common/market/jobBook.ts";
 import { priceAt } from "../common/market/price.ts";
 import { DEFAULT_MIN_DIVISOR, steepRise } from "../requester/pricing.ts";
 import { seededRandom } from "../dev/random.ts";
+import { UNKNOWN_REVERT } from "../prover-worker/src/pipeline/refusal.ts";
 import { openSimChain, type SimChain } from "./chain.ts";
+import { checkCircuits } from "./circuitTrust.ts";
 import { createSharedPreflight } from "./preflight.ts";
 import { type Action, keeperPlan, ProverAgent, type World } from "./provers.ts";
-import type { ProverStrategy, Scenario } from "./scenario.ts";
+import type { ProverStrategy, RequesterSpec, Scenario } from "./scenario.ts";
 
 const WEI_PER_ETH = 10n ** 18n;
 
@@ -29,7 +32,9 @@ export interface AgentResult {
   /** Its bonds taken by slashes (reassign, abandon, expiry). */
   slashed: bigint;
   gasTokens: bigint;
-  /** Change of wealth (tokens + withdrawable + stake) less gas. */
+  /** What its proofs cost it to compute: proofs × its proving seconds × its price per proving second. */
+  provingCost: bigint;
+  /** Change of wealth (tokens + withdrawable + stake) less gas and proving cost. */
   profit: bigint;
 }
 
@@ -44,7 +49,7 @@ export interface JobResult {
   /** The price paid, if proved. */
   paid: bigint | null;
   prover: string | null;
-  /** False for a griefer's job: its inputs have no valid witness. */
+  /** False for a griefer's job: its inputs have no valid witness, or its verifier is a rug pull. */
   provable: boolean;
 }
 
@@ -74,8 +79,9 @@ export interface RequesterResult {
   /** What the requester's wealth fell by: prices paid, less slashes' requester shares. */
   spent: bigint;
   gasTokens: bigint;
-  /** Whether its jobs are unprovable (a griefer). */
+  /** Whether it is a griefer (its jobs cannot be proved), and how. */
   griefer: boolean;
+  griefs: NonNullable<RequesterSpec["griefs"]> | null;
   timesToProof: number[];
 }
 
@@ -85,6 +91,8 @@ export interface SimResult {
   requesters: RequesterResult[];
   jobs: JobResult[];
   claims: ClaimResult[];
+  /** The circuits the worker's start-up check refused (a rug pull's, when the check is on), with its reasons. */
+  refusedCircuits: { circuitId: bigint; reason: string }[];
   blocks: number;
   seconds: number;
 }
@@ -102,13 +110,33 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
   const signers = chain.signers.slice(2);
   const take = () => signers.shift()!;
 
-  const requesters = scenario.requesters.map((spec) => ({ spec, signer: take() }));
-  const agents = scenario.provers.map(
-    (spec) =>
-      new ProverAgent(spec, take(), spec.strategy === "self-reassigner" ? take() : null, scenario, chain.circuitId),
+  const requesters = scenario.requesters.map((spec) => ({
+    spec,
+    signer: take(),
+    /** A rug-pull griefer's circuit and verifier, and whether it has pulled it yet. */
+    rug: null as { circuitId: bigint; verifier: unknown; pulled: boolean } | null,
+  }));
+  const proverSigners = scenario.provers.map(
+    (spec) => [take(), spec.strategy === "self-reassigner" ? take() : null] as const,
   );
   // Each keeper with the attempts it has sent a reassignment for, as the worker's keeper remembers them.
   const keepers = Array.from({ length: scenario.keepers }, () => [take(), new Set<string>()] as const);
+  const setupGas = new Map<string, bigint>();
+  for (const r of requesters)
+    if (r.spec.griefs === "rug-pull") {
+      const { circuitId, rug, gasUsed } = await chain.registerRugPull(r.signer);
+      r.rug = { circuitId, verifier: rug, pulled: false };
+      setupGas.set(r.spec.name, gasUsed);
+    }
+  // Every prover runs the worker's start-up check on every circuit of the market before it claims anything.
+  const trust = await checkCircuits(
+    chain,
+    [chain.circuitId, ...requesters.flatMap((r) => (r.rug ? [r.rug.circuitId] : []))],
+    scenario.checkVerifierBytecode,
+  );
+  const agents = scenario.provers.map(
+    (spec, i) => new ProverAgent(spec, proverSigners[i][0], proverSigners[i][1], scenario, trust.served),
+  );
   for (const a of agents) {
     for (const s of [a.signer, ...(a.second ? [a.second] : [])])
       await chain.send(s, "stake", [a.spec.stake / (a.second ? 2n : 1n)]);
@@ -118,7 +146,11 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
   const ledgers: Ledger[] = [
     ...agents.map((a) => ({ name: a.spec.name, addresses: a.addresses, gasUsed: 0n })),
     ...keepers.map(([k], i) => ({ name: `keeper-${i + 1}`, addresses: [k.address.toLowerCase()], gasUsed: 0n })),
-    ...requesters.map((r) => ({ name: r.spec.name, addresses: [r.signer.address.toLowerCase()], gasUsed: 0n })),
+    ...requesters.map((r) => ({
+      name: r.spec.name,
+      addresses: [r.signer.address.toLowerCase()],
+      gasUsed: setupGas.get(r.spec.name) ?? 0n,
+    })),
   ];
   const ledgerOf = (address: string) => ledgers.find((l) => l.addresses.includes(address.toLowerCase()))!;
   const wealthAtStart = new Map<string, bigint>();
@@ -168,9 +200,10 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       posts.push({
         signer: r.signer,
         request: chain.request(
-          r.spec.unprovable ? "unprovable" : random.int(scenario.inputSets),
+          r.spec.griefs === "unprovable-inputs" ? "unprovable" : random.int(scenario.inputSets),
           { minFee: maxFee / DEFAULT_MIN_DIVISOR, maxFee, rampDuration: r.spec.rampSeconds },
           now,
+          r.rug?.circuitId,
         ),
       });
       posted++;
@@ -222,19 +255,41 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
         if (owner) actions.push({ agent: null, from: owner.signer, method: "expire", jobId: job.jobId });
       }
 
-    const sent: { hash: string; from: string }[] = [];
+    // A rug-pull griefer switches its verifier to rejecting once one of its jobs is claimed: the claimant's proof,
+    // valid, is then refused.
+    const pulls: Action[] = [];
+    for (const r of requesters)
+      if (
+        r.rug &&
+        !r.rug.pulled &&
+        world.book.some((j) => j.terms.circuitId === r.rug!.circuitId && j.status === "Claimed")
+      ) {
+        r.rug.pulled = true;
+        pulls.push({ agent: null, from: r.signer, method: "pull", jobId: 0n });
+      }
+
+    const sent: { hash: string; from: string; action?: Action }[] = [];
     for (const p of posts) {
       sent.push({ hash: await chain.send(p.signer, "postJob", [p.request]), from: p.signer.address });
     }
-    for (const action of random.shuffle(actions)) {
-      const job = book.jobs.get(action.jobId)!;
-      const args: unknown[] = [action.jobId, job.terms];
-      if (action.method === "submitProof") {
-        const proof = chain.proofs.find((p) => p.commitment === job.terms.inputsCommitment)!;
-        args.push(proof.proof, proof.publicSignals);
+    const send = async (action: Action) => {
+      let hash: string;
+      if (action.method === "pull") {
+        const rug = requesters.find((r) => r.signer === action.from)!.rug!;
+        hash = await chain.send(action.from, "pull", [], rug.verifier);
+      } else {
+        const job = book.jobs.get(action.jobId)!;
+        const args: unknown[] = [action.jobId, action.terms ?? job.terms];
+        if (action.method === "submitProof") {
+          const proof = chain.proofs.find((p) => p.commitment === job.terms.inputsCommitment)!;
+          args.push(proof.proof, proof.publicSignals);
+        }
+        hash = await chain.send(action.from, action.method, args);
       }
-      sent.push({ hash: await chain.send(action.from, action.method, args), from: action.from.address });
-    }
+      sent.push({ hash, from: action.from.address, action });
+      if (action.then) await send(action.then);
+    };
+    for (const action of random.shuffle([...actions, ...pulls])) await send(action);
     const receipts = await chain.mine(
       next,
       sent.map((s) => s.hash),
@@ -242,6 +297,20 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
     for (const s of sent) ledgerOf(s.from).gasUsed += receipts.get(s.hash)!.gasUsed;
     blocks++;
     now = next;
+    // A refused submission of a valid proof: the worker's own reaction (a verifier's refusal: abandon at once, circuit
+    // out of service).
+    for (const s of sent)
+      if (s.action?.agent && s.action.method === "submitProof" && !receipts.get(s.hash)!.ok) {
+        const refusal =
+          (await explainRevert(
+            { receipt: { hash: s.hash, blockNumber: await chain.blockNumber() } },
+            chain.ethers.provider,
+          )) ?? UNKNOWN_REVERT;
+        await s.action.agent.submissionRefused(book.jobs.get(s.action.jobId)!, refusal, s.hash, {
+          market: chain.market,
+          now,
+        });
+      }
 
     const events = await chain.events(await chain.blockNumber());
     book.apply(events);
@@ -262,7 +331,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
           provedAt: null,
           paid: null,
           prover: null,
-          provable: !requester.spec.unprovable,
+          provable: requester.spec.griefs === undefined,
         });
         continue;
       }
@@ -313,8 +382,6 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
           stats.get(agent)!.slashed += a.split.slashed as bigint;
           agent.claims.delete(jobId);
         }
-        const keeperAgent = e.name === "JobReassigned" ? agentOf(a.keeper) : null;
-        if (keeperAgent && keeperAgent === agent) keeperAgent.reassigned.add(jobId);
       }
     }
     if (blocks % 100 === 0) log(`block ${blocks}: ${posted} of ${scenario.jobs} jobs posted, ${claims.length} claims`);
@@ -333,7 +400,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       reservation: a.reservation,
       ...s,
       gasTokens: gasTokens(l.gasUsed),
-      profit: await result(l),
+      provingCost: BigInt(s.proofs) * a.provingCost,
+      profit: (await result(l)) - BigInt(s.proofs) * a.provingCost,
     });
   }
   for (const l of ledgers.filter((x) => x.name.startsWith("keeper-")))
@@ -346,6 +414,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       fees: 0n,
       slashed: 0n,
       gasTokens: gasTokens(l.gasUsed),
+      provingCost: 0n,
       profit: await result(l),
     });
   const requesterResults: RequesterResult[] = [];
@@ -361,7 +430,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       paid: proved.reduce((s, j) => s + j.paid!, 0n),
       spent: wealthAtStart.get(l.name)! - (await wealth(chain, l.addresses)),
       gasTokens: gasTokens(l.gasUsed),
-      griefer: r.spec.unprovable === true,
+      griefer: r.spec.griefs !== undefined,
+      griefs: r.spec.griefs ?? null,
       timesToProof: proved.map((j) => j.provedAt! - j.postedAt),
     });
   }
@@ -372,6 +442,7 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
     requesters: requesterResults,
     jobs: [...jobs.values()],
     claims,
+    refusedCircuits: [...trust.refused].map(([circuitId, reason]) => ({ circuitId, reason })),
     blocks,
     seconds: now - chain.start,
   };

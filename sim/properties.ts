@@ -21,6 +21,11 @@ export function brokenPromises(r: SimResult): string[] {
   const honest = profitOf("honest");
   if (honest === undefined || honest <= 0n)
     broken.push(`honest provers net ${formatEther(honest ?? 0n)}, not a profit`);
+  // An honest prover never loses its bond: it claims only what it can prove in time, on circuits whose verifiers
+  // accept its proofs.
+  for (const a of r.agents)
+    if (a.strategy === "honest" && a.slashed > 0n)
+      broken.push(`honest prover ${a.name} was slashed ${formatEther(a.slashed)}: an honest prover lost bond`);
   for (const strategy of LOSING_STRATEGIES) {
     const profit = profitOf(strategy);
     if (profit !== undefined && profit >= 0n) broken.push(`${strategy} nets ${formatEther(profit)}: the attack pays`);

@@ -7,12 +7,13 @@ import path from "node:path";
 import { formatEther } from "ethers";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { SimResult } from "./engine.ts";
+import type { RequesterResult, SimResult } from "./engine.ts";
 import { brokenPromises } from "./properties.ts";
 
 /** Token base units as PMT, and as PMT to the cent. */
 export const tokens = (x: bigint) => Number(formatEther(x));
 export const fmt = (x: bigint) => tokens(x).toFixed(2);
+const GRIEFS = { "unprovable-inputs": "unprovable inputs", "rug-pull": "rug-pull verifier" } as const;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function quantile(xs: number[], q: number): number | null {
@@ -30,11 +31,13 @@ export interface Summary {
     fees: bigint;
     slashed: bigint;
     gas: bigint;
+    provingCost: bigint;
     profit: bigint;
   }[];
   requesters: {
     name: string;
     griefer: boolean;
+    griefs: RequesterResult["griefs"];
     /** Its change of wealth less its gas: minus what it paid, plus what slashes credited it. */
     net: bigint;
     jobs: number;
@@ -69,6 +72,7 @@ export function summarize(r: SimResult): Summary {
       fees: 0n,
       slashed: 0n,
       gas: 0n,
+      provingCost: 0n,
       profit: 0n,
     };
     s.agents = s.agents ? `${s.agents}, ${a.name}` : a.name;
@@ -77,6 +81,7 @@ export function summarize(r: SimResult): Summary {
     s.fees += a.fees;
     s.slashed += a.slashed;
     s.gas += a.gasTokens;
+    s.provingCost += a.provingCost;
     s.profit += a.profit;
     byStrategy.set(a.strategy, s);
   }
@@ -90,6 +95,7 @@ export function summarize(r: SimResult): Summary {
     requesters: r.requesters.map((q) => ({
       name: q.name,
       griefer: q.griefer,
+      griefs: q.griefs,
       net: -q.spent - q.gasTokens,
       jobs: q.jobs,
       proved: q.proved,
@@ -146,7 +152,7 @@ export async function charts(r: SimResult, s: Summary): Promise<Record<string, s
     }),
     "profit-per-strategy.svg": await svg({
       $schema: SCHEMA,
-      title: "Net profit per strategy (after gas)",
+      title: "Net profit per strategy (after gas and proving costs)",
       width: 480,
       height: 280,
       data: { values: s.strategies.map((x) => ({ strategy: x.strategy, profit: tokens(x.profit) })) },
@@ -190,11 +196,15 @@ export function markdown(r: SimResult, s: Summary): string {
     "",
     "## Per strategy",
     "",
-    "| strategy | agents | jobs won | proofs | fees earned | bonds slashed | gas | net profit |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "Claims are the jobs each strategy won (a job claimed again after a lapse counts again). Net profit: the change of " +
+      "its tokens, withdrawable balance and stake, less its gas and what its proofs cost it to compute (proving " +
+      "seconds times its price per proving second, the cost its reservation price is made of).",
+    "",
+    "| strategy | agents | claims | proofs | fees earned | bonds slashed | gas | proving cost | net profit |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...s.strategies.map(
       (x) =>
-        `| ${x.strategy} | ${x.agents} | ${x.claims} | ${x.proofs} | ${fmt(x.fees)} | ${fmt(x.slashed)} | ${fmt(x.gas)} | ${fmt(x.profit)} |`,
+        `| ${x.strategy} | ${x.agents} | ${x.claims} | ${x.proofs} | ${fmt(x.fees)} | ${fmt(x.slashed)} | ${fmt(x.gas)} | ${fmt(x.provingCost)} | ${fmt(x.profit)} |`,
     ),
     "",
     "![profit per strategy](profit-per-strategy.svg)",
@@ -205,7 +215,7 @@ export function markdown(r: SimResult, s: Summary): string {
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...s.requesters.map(
       (q) =>
-        `| ${q.name}${q.griefer ? " (unprovable jobs)" : ""} | ${q.jobs} | ${q.proved} | ` +
+        `| ${q.name}${q.griefs === null ? "" : ` (griefer: ${GRIEFS[q.griefs]})`} | ${q.jobs} | ${q.proved} | ` +
         `${q.paidOverMax === null ? "-" : pct(q.paidOverMax)} | ${q.medianSecondsToProof ?? "-"} s | ` +
         `${q.p90SecondsToProof ?? "-"} s | ${fmt(q.net)} |`,
     ),
@@ -224,6 +234,11 @@ export function markdown(r: SimResult, s: Summary): string {
     `- Honest first claims after the job waited for a free prover (its price past every reservation by then): ` +
       `${s.waitedForCapacity}.`,
     `- Jobs left neither proved nor refunded: ${s.stranded}.`,
+    `- Circuits the provers' start-up check refused (trust.checkVerifierBytecode ` +
+      `${r.scenario.checkVerifierBytecode ? "on" : "off"}): ` +
+      (r.refusedCircuits.length === 0
+        ? "none."
+        : r.refusedCircuits.map((c) => `circuit ${c.circuitId}: ${c.reason}`).join("; ")),
     "",
     "![price over time](price-over-time.svg)",
     "",

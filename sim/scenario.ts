@@ -40,8 +40,11 @@ export interface RequesterSpec {
   rampSeconds: number;
   /** Relative rate of this requester's jobs among all. */
   weight: number;
-  /** A griefer: its jobs' inputs do not satisfy the circuit (their public inputs have no valid witness). */
-  unprovable?: boolean;
+  /** A griefer, and how: `unprovable-inputs`, its jobs' public inputs have no valid witness; `rug-pull`, it posts on a
+   *  circuit of its own registered with a verifier that forwards to the real one until it is switched to rejecting
+   *  everything (contracts/mocks/HostileVerifiers.sol RugPullVerifier), which it does once one of its jobs is
+   *  claimed, so that the claimant's valid proof is refused and its bond slashed (the requester's share is its). */
+  griefs?: "unprovable-inputs" | "rug-pull";
 }
 
 export interface MarketSettings {
@@ -69,6 +72,9 @@ export interface Scenario {
   /** Gas is paid at this price (wei per gas) and counted in tokens at `tokensPerEth`, as the worker's pricing does. */
   gasPrice: bigint;
   tokensPerEth: bigint;
+  /** The worker's `trust.checkVerifierBytecode`: provers check each circuit's verifiers against the project's build of
+   *  their zkey before serving it (prover-worker/src/pipeline/circuitCheck.ts), and so never serve a rug pull's. */
+  checkVerifierBytecode: boolean;
   /** Distinct public-input sets, one real proof each, reused by every job with the same inputs. */
   inputSets: number;
 }
@@ -162,11 +168,13 @@ export function defaultScenario(overrides: Partial<Scenario> = {}): Scenario {
       { name: "thrifty", maxFee: [pmt(15), pmt(25)], rampSeconds: 600, weight: 2 },
       { name: "generous", maxFee: [pmt(30), pmt(50)], rampSeconds: 600, weight: 1 },
       { name: "hasty", maxFee: [pmt(20), pmt(40)], rampSeconds: 120, weight: 1 },
-      { name: "griefer", maxFee: [pmt(20), pmt(30)], rampSeconds: 600, weight: 0.5, unprovable: true },
+      { name: "griefer", maxFee: [pmt(20), pmt(30)], rampSeconds: 600, weight: 0.5, griefs: "unprovable-inputs" },
+      { name: "rug-puller", maxFee: [pmt(30), pmt(50)], rampSeconds: 600, weight: 0.5, griefs: "rug-pull" },
     ],
     keepers: 1,
     gasPrice: 2_000_000_000n,
     tokensPerEth: pmt(3_000),
+    checkVerifierBytecode: true,
     inputSets: 6,
     ...overrides,
   };

@@ -57,6 +57,22 @@ export function zeroCrossings(rows: SweepRow[], parameter: keyof MarketSettings,
   return out;
 }
 
+/** Each attack's highest profit over the sweep (where it came nearest to paying), and its profit at the defaults. */
+export function margins(rows: SweepRow[]) {
+  const isDefault = (r: SweepRow) => DEFAULT_MARKET[r.parameter] === r.value;
+  return LOSING_STRATEGIES.map((strategy) => {
+    const profitOf = (r: SweepRow) => r.profit[strategy] ?? 0n;
+    const best = rows.reduce((a, b) => (profitOf(b) > profitOf(a) ? b : a));
+    return {
+      strategy,
+      best: profitOf(best),
+      parameter: best.parameter,
+      value: best.value,
+      atDefaults: profitOf(rows.find(isDefault) ?? rows[0]),
+    };
+  });
+}
+
 export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder: string): Promise<string> {
   mkdirSync(folder, { recursive: true });
   const values = rows.flatMap((r) =>
@@ -117,6 +133,14 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
         const at = zeroCrossings(rows, p, s);
         return `- ${s} against ${p}: ${at.length === 0 ? "never in the range run" : at.map((x) => `${Math.round(x)} bps`).join(", ")}`;
       }),
+    ),
+    "",
+    "Margin: each attack's best result over every market run (the least it lost), and where:",
+    "",
+    ...margins(rows).map(
+      (m) =>
+        `- ${m.strategy}: ${Number(formatEther(m.best)).toFixed(2)} PMT at ${m.parameter} = ${m.value} bps ` +
+        `(${Number(formatEther(m.atDefaults)).toFixed(2)} PMT at the defaults)`,
     ),
     "",
   ];

@@ -14,9 +14,10 @@ import { runSimulation, type SimResult } from "../../sim/engine.ts";
 import { brokenPromises } from "../../sim/properties.ts";
 import { summarize, toJson, writeReport } from "../../sim/report.ts";
 import { defaultScenario, type Scenario } from "../../sim/scenario.ts";
-import { runSweep, SWEEP, type SweepRow, writeSweepReport, zeroCrossings } from "../../sim/sweep.ts";
+import { margins, runSweep, SWEEP, type SweepRow, writeSweepReport, zeroCrossings } from "../../sim/sweep.ts";
 
-/** 80 jobs from requesters on the CLI's default ramp (600 s: a rise of under 2% of the maximum per block). */
+/** 80 jobs from requesters on the CLI's default ramp (600 s: a rise of under 2% of the maximum per block), two of
+ *  them griefers: one posting unprovable inputs, one on a circuit of its own with a rug-pull verifier. */
 function smallScenario(): Scenario {
   const base = defaultScenario({ seed: 7, jobs: 80, meanArrivalSeconds: 30 });
   return {
@@ -29,7 +30,14 @@ function smallScenario(): Scenario {
         maxFee: [parseEther("20"), parseEther("30")],
         rampSeconds: 600,
         weight: 0.5,
-        unprovable: true,
+        griefs: "unprovable-inputs",
+      },
+      {
+        name: "rug-puller",
+        maxFee: [parseEther("30"), parseEther("50")],
+        rampSeconds: 600,
+        weight: 0.5,
+        griefs: "rug-pull",
       },
     ],
   };
@@ -60,19 +68,48 @@ describe("the simulated market: who wins and who loses", function () {
       ).to.equal(true);
       expect(profitOf(strategy) < 0n, `${strategy}: ${table}`).to.equal(true);
     }
+    // The self-reassigner claimed jobs back behind its own reassignments (the same block), and proved them.
+    expect(result.agents.find((a) => a.strategy === "self-reassigner")!.proofs).to.be.greaterThan(0);
     // The stallers' and abandoners' claims were slashed, each of them.
     const staller = result.agents.find((a) => a.strategy === "staller")!;
     expect(staller.slashed).to.equal(BigInt(staller.claims) * result.scenario.bond);
   });
 
-  it("a griefer's unprovable jobs are never claimed by a prover that preflights, and griefing costs it its gas", function () {
-    const unprovable = new Set(result.jobs.filter((j) => !j.provable).map((j) => j.jobId));
-    expect(unprovable.size).to.be.greaterThan(3);
-    const claimsOfThem = result.claims.filter((c) => unprovable.has(c.jobId));
-    expect(claimsOfThem).to.deep.equal([]);
-    for (const jobId of unprovable) expect(result.jobs.find((j) => j.jobId === jobId)!.status).to.equal("Expired");
-    const griefer = summarize(result).requesters.find((q) => q.griefer)!;
-    expect(griefer.net < 0n).to.equal(true);
+  it("griefers' jobs are never claimed (unprovable inputs: the worker's preflight; a rug-pull verifier: its start-up bytecode check), and griefing costs them their gas", function () {
+    for (const griefer of ["griefer", "rug-puller"]) {
+      const theirs = new Set(result.jobs.filter((j) => j.requester === griefer).map((j) => j.jobId));
+      expect(theirs.size, griefer).to.be.greaterThan(2);
+      expect(result.claims.filter((c) => theirs.has(c.jobId))).to.deep.equal([]);
+      for (const jobId of theirs) expect(result.jobs.find((j) => j.jobId === jobId)!.status).to.equal("Expired");
+      expect(summarize(result).requesters.find((q) => q.name === griefer)!.net < 0n, griefer).to.equal(true);
+    }
+    // The rug pull's circuit was refused by the check, for its verifier not being the project's build.
+    expect(result.refusedCircuits).to.have.length(1);
+    expect(result.refusedCircuits[0].reason).to.contain("is not the verifier snarkjs exports from");
+  });
+
+  it("the checks can fail: with the worker's verifier bytecode check off, a rug-pull verifier gets honest provers slashed and pays its griefer", async function () {
+    const market = await runSimulation({ ...smallScenario(), checkVerifierBytecode: false });
+    expect(market.refusedCircuits).to.deep.equal([]);
+    const broken = brokenPromises(market);
+    expect(
+      broken.some((b) => /^honest prover .* was slashed/.test(b)),
+      broken.join("\n"),
+    ).to.equal(true);
+    expect(
+      broken.some((b) => b.startsWith("rug-puller (a griefer) nets")),
+      broken.join("\n"),
+    ).to.equal(true);
+    // The worker's defence that is left, its reaction to a refused valid proof (pipeline/refusal.ts): each honest
+    // prover abandons at once, for the abandon fraction, and takes the circuit out of service after its first loss.
+    const fraction = (market.scenario.bond * market.scenario.market.abandonSlashBps) / 10_000n;
+    const honest = market.agents.filter((x) => x.strategy === "honest");
+    expect(honest.some((a) => a.slashed > 0n)).to.equal(true);
+    for (const a of honest) {
+      const slots = BigInt(market.scenario.provers.find((p) => p.name === a.name)!.slots);
+      expect(a.slashed % fraction, a.name).to.equal(0n);
+      expect(a.slashed <= slots * fraction, `${a.name}: slashed ${a.slashed}`).to.equal(true);
+    }
   });
 
   it("every provable job is proved before expiry, and no requester pays more than its proofs' prices", function () {
@@ -95,19 +132,14 @@ describe("the simulated market: who wins and who loses", function () {
     expect(priceOverReservation.median!).to.be.at.least(1);
   });
 
-  it("the checks can fail: with no keeper, a self-reassigner slashes its own lapsed claims for the keeper's share, wins re-opened jobs back at the raised price, and profits", async function () {
-    // The smaller market's provers and honest requesters (its griefer changes the seeded arrivals, and with them who
-    // wins which race), with no keeper to race the self-reassigner's second address.
+  it("the checks can fail: with no keeper, the stallers' claims are never reassigned and provable jobs expire unproved", async function () {
     const base = smallScenario();
-    const market = await runSimulation({
-      ...base,
-      keepers: 0,
-      requesters: base.requesters.filter((r) => !r.unprovable),
-    });
-    const selfReassigner = market.agents.find((a) => a.strategy === "self-reassigner")!;
-    expect(selfReassigner.proofs).to.be.greaterThan(0);
-    expect(selfReassigner.profit > 0n).to.equal(true);
-    expect(brokenPromises(market).some((b) => b.startsWith("self-reassigner nets"))).to.equal(true);
+    const market = await runSimulation({ ...base, keepers: 0, requesters: base.requesters.filter((r) => !r.griefs) });
+    const broken = brokenPromises(market);
+    expect(
+      broken.some((b) => /of provable jobs proved before expiry, under 99%/.test(b)),
+      broken.join("\n"),
+    ).to.equal(true);
   });
 
   it("repeats exactly from its seed, and writes a summary that links its charts", async function () {
@@ -151,5 +183,14 @@ describe("the simulated market: who wins and who loses", function () {
     }));
     expect(zeroCrossings(synthetic, "keeperShareBps", "self-reassigner")).to.deep.equal([500]);
     expect(zeroCrossings(synthetic, "rewardShareBps", "self-reassigner")).to.deep.equal([]);
+    // The margin: where the attack came nearest to paying, and what it made at the defaults (keeper share 1000 bps).
+    expect(margins(synthetic).find((m) => m.strategy === "self-reassigner")).to.deep.equal({
+      strategy: "self-reassigner",
+      best: parseEther("30"),
+      parameter: "keeperShareBps",
+      value: 2_000n,
+      atDefaults: parseEther("10"),
+    });
+    expect(markdown).to.include("Margin: each attack's best result");
   });
 });
