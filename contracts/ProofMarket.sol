@@ -756,23 +756,28 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (split.requesterShare > 0) _withdrawable[requester] += split.requesterShare;
     }
 
-    /// @dev Open again for the next prover, its ramp restarted: from the price the failed claim locked plus the reward
-    ///      share of the slash, now (or at the ramp's start, if that is still to come), up to `maxFee` plus the reward
-    ///      share over the job's ramp duration. The escrow (`maxFee`) holds every reward share. Restarting from the
-    ///      locked price is what keeps a lapse from paying: were the ramp to run on, a prover could claim early and
-    ///      cheap, let its claim lapse, reassign it from a second address and claim it back in the same transaction
-    ///      sequence at the price the ramp had reached meanwhile (sim/: the self-reassigner).
+    /// @dev Open again for the next prover, the reward share of the slash added to both ends of the ramp, and the ramp
+    ///      paused for as long as the claim held the job: its start moves later by the time from the claim to now
+    ///      (each clamped to the ramp's start), so that the job is offered now at the price the failed claim locked
+    ///      plus the reward share, and rises from there at the ramp's own rate. The escrow (`maxFee`) holds every
+    ///      reward share. The pause is what keeps a lapse from paying: were the ramp to run on, a prover could claim
+    ///      early and cheap, let its claim lapse, reassign it from a second address and claim it back in the same
+    ///      block at the price the ramp had reached meanwhile (sim/: the self-reassigner).
     function _reopen(
         JobId jobId,
         JobTerms memory terms,
         JobState memory state,
         uint96 rewardShare
     ) private returns (JobTerms memory next) {
-        // The caller's memory terms themselves (no copy): the locked price is read before the fees change.
+        // The caller's memory terms themselves (no copy). now ≥ claimedAt, so `to ≥ from`; the new start is at most
+        // max(now, rampStart): it fits its 40 bits.
+        uint256 rampStart = terms.rampStart;
+        uint256 from = state.claimedAt > rampStart ? state.claimedAt : rampStart;
+        uint256 to = block.timestamp > rampStart ? block.timestamp : rampStart;
         next = terms;
-        next.minFee = terms.priceAt(state.claimedAt) + rewardShare;
+        next.minFee += rewardShare;
         next.maxFee += rewardShare;
-        if (block.timestamp > next.rampStart) next.rampStart = uint40(block.timestamp);
+        next.rampStart = uint40(rampStart + (to - from));
         _termsHash[jobId] = next.hash(_circuits[terms.circuitId].verifierCodeHash);
         _jobState[jobId] = state.reopened();
     }

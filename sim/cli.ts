@@ -58,7 +58,8 @@ const program = createProgram(
         "fees earned": fmt(s.fees),
         slashed: fmt(s.slashed),
         gas: fmt(s.gas),
-        profit: fmt(s.profit),
+        "proving cost": fmt(s.provingCost),
+        "net profit": fmt(s.profit),
       })),
     );
     console.log(`report: ${path.join(folder, "summary.md")}`);

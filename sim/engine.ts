@@ -289,7 +289,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       sent.push({ hash, from: action.from.address, action });
       if (action.then) await send(action.then);
     };
-    for (const action of random.shuffle([...actions, ...pulls])) await send(action);
+    // A rug pull goes first: its griefer front-runs the submissions it means to refuse.
+    for (const action of [...pulls, ...random.shuffle(actions)]) await send(action);
     const receipts = await chain.mine(
       next,
       sent.map((s) => s.hash),

@@ -216,10 +216,11 @@ export class ProverAgent {
         // it first, since for them it is still claimed.
         if (world.next > claim.deadline && world.next <= Number(job.terms.expiresAt)) {
           const reassign: Action = { agent: this, from: this.second!, method: "reassign", jobId };
-          if (secondCanClaim(job)) {
+          // (A claim needs the job unexpired; a reassignment takes it up to its expiry's second.)
+          if (secondCanClaim(job) && world.next < Number(job.terms.expiresAt)) {
             reclaiming.push(job);
-            // Re-opened, the job's ramp restarts from the price the lapsed claim locked plus the reward share of the
-            // slashed bond, at the re-opening's second (ProofMarket `_reopen`).
+            // Re-opened, the job's ramp is raised by the reward share of the slashed bond and paused for the time the
+            // claim held it (ProofMarket `_reopen`).
             const reward = (job.terms.bond * this.rewardShareBps) / 10_000n;
             const terms = reopenedRamp(job.terms, BigInt(claim.claimedAt), BigInt(world.next), reward);
             reassign.then = { agent: this, from: this.second!, method: "claim", jobId, terms };

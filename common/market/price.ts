@@ -61,9 +61,10 @@ export function deadlineFrom(terms: { provingWindow: bigint; expiresAt: bigint }
 }
 
 /**
- * The ramp a re-opening leaves (ProofMarket `_reopen`): restarted from the price the failed claim locked plus the
- * slash's reward share, at the re-opening's second (or at the ramp's start, if that is still to come), up to the
- * maximum plus the reward share. A lapse thus never lets the job's price run on for the prover who let it lapse.
+ * The ramp a re-opening leaves (ProofMarket `_reopen`): both ends raised by the slash's reward share, and the ramp
+ * paused for the time the failed claim held the job (its start moved later by the time from the claim to the
+ * re-opening, each clamped to the ramp's start). The job is then offered at the price the claim locked plus the reward
+ * share, and rises from there at the ramp's own rate: a lapse never lets the price run on for whoever claims it back.
  */
 export function reopenedRamp<T extends PriceRamp>(
   terms: T,
@@ -71,10 +72,11 @@ export function reopenedRamp<T extends PriceRamp>(
   reopenedAt: bigint,
   rewardShare: bigint,
 ): T {
+  const clamp = (t: bigint) => (t > terms.rampStart ? t : terms.rampStart);
   return {
     ...terms,
-    minFee: priceAt(terms, claimedAt) + rewardShare,
+    minFee: terms.minFee + rewardShare,
     maxFee: terms.maxFee + rewardShare,
-    rampStart: reopenedAt > terms.rampStart ? reopenedAt : terms.rampStart,
+    rampStart: terms.rampStart + clamp(reopenedAt) - clamp(claimedAt),
   };
 }

@@ -105,7 +105,7 @@ interface IProofMarket is IProofMarketErrors, IProofMarketEvents {
 
     /// @notice After a claim's deadline, anyone may slash the assignee's bond (keeper share to the caller, a share
     ///         added to both ends of the price ramp, the treasury share, the rest to the requester) and reopen the job
-    ///         at the ramp's price now, which is never below the price the failed claim locked.
+    ///         at the price the failed claim locked plus that share, the ramp paused for the time the claim held it.
     function reassign(JobId jobId, JobTerms calldata terms) external;
 
     /// @notice The assignee hands the job back before its deadline, for a smaller slash than `reassign`.

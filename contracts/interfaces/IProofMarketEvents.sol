@@ -60,9 +60,9 @@ interface IProofMarketEvents {
     ///        `price`, is credited to the requester.
     /// @param outputs the circuit's public outputs, as proven.
     event JobProved(JobId indexed jobId, address indexed prover, uint16 attempt, uint96 price, uint256[] outputs);
-    /// A stalled claim was slashed by `keeper` and the job is Open again as `attempt`, its price ramp restarted: from
-    /// `newMinFee` (the price the lapsed claim locked plus the slash's reward share) at `newRampStart` to `newMaxFee`
-    /// (the maximum plus every reward share) over the job's ramp duration.
+    /// A stalled claim was slashed by `keeper` and the job is Open again as `attempt`, its price ramp raised by the
+    /// reward share to run from `newMinFee` to `newMaxFee`, and paused while the claim held the job: it now starts at
+    /// `newRampStart`, so the job is offered at the price the claim locked plus the reward share.
     event JobReassigned(
         JobId indexed jobId,
         address indexed prover,
@@ -73,8 +73,8 @@ interface IProofMarketEvents {
         uint40 newRampStart,
         SlashSplit split
     );
-    /// The assignee gave the job back before its deadline, for the smaller slash in `split`; its price ramp restarts
-    /// as after a reassignment.
+    /// The assignee gave the job back before its deadline, for the smaller slash in `split`; its price ramp is raised
+    /// and paused as after a reassignment.
     event JobAbandoned(
         JobId indexed jobId,
         address indexed prover,

@@ -20,12 +20,12 @@ struct JobTerms {
     uint40 expiresAt;
     /// Seconds an assignee has from its claim to submit (the deadline never passes `expiresAt`).
     uint32 provingWindow;
-    /// The price at and before `rampStart`. On re-opening: the price the failed claim locked plus the slash's reward
-    /// share.
+    /// The price at and before `rampStart`. Grows, with `maxFee`, by the reward share of each slash.
     uint96 minFee;
     /// The price from the ramp's end on, and what the market holds in escrow for the job.
     uint96 maxFee;
-    /// When the price starts to rise (unix seconds); on re-opening, the re-opening's second if later.
+    /// When the price starts to rise (unix seconds); a re-opening moves it later by the time the failed claim held the
+    /// job (the ramp pauses while a claim holds it).
     uint40 rampStart;
     /// Seconds the price takes to rise from `minFee` to `maxFee` (0: `minFee` up to `rampStart`, `maxFee` from the
     /// second after).
@@ -77,9 +77,9 @@ library JobTermsLibrary {
     }
 
     /// @notice The job's price at `timestamp`: `minFee` until `rampStart`, then rising linearly (rounded down) to
-    ///         `maxFee`, which it keeps from `rampStart + rampDuration` on. It never falls, so the price offered
-    ///         after a reassignment, max(the price locked by the failed claim, the ramp's price now), is the ramp's
-    ///         price now.
+    ///         `maxFee`, which it keeps from `rampStart + rampDuration` on. It never falls. A re-opening pauses the
+    ///         ramp for the time the failed claim held the job, so the job is then offered at the price that claim
+    ///         locked plus the reward share.
     function priceAt(JobTerms memory terms, uint256 timestamp) internal pure returns (uint96) {
         if (timestamp <= terms.rampStart) return terms.minFee;
         uint256 elapsed = timestamp - terms.rampStart;

@@ -6,7 +6,7 @@ import { network } from "hardhat";
 import { JobBook } from "../../common/market/jobBook.ts";
 import { createMarketReader } from "../../common/market/marketReader.ts";
 import { BOND, deployMarket, FEE, PARAMS, postProvableJob, registerExample, STAKE } from "./helpers/fixture.ts";
-import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { claimDeadline, raised, reopenedRampStart } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 
@@ -63,7 +63,7 @@ describe("foldProver", function () {
     await market.connect(prover).claim(b.jobId, b.terms);
     await time.increaseTo((await claimDeadline(market, b.jobId, b.terms)) + 1n);
     await market.connect(keeper).reassign(b.jobId, b.terms);
-    const bTerms = raised(b.terms, (BOND * PARAMS.rewardShareBps) / 10_000n, BigInt(await time.latest()));
+    const bTerms = raised(b.terms, (BOND * PARAMS.rewardShareBps) / 10_000n, await reopenedRampStart(market, b.jobId));
     await market.connect(prover2).claim(b.jobId, bTerms);
     await market.connect(prover2).abandon(b.jobId, bTerms);
     // expired while prover2 held it

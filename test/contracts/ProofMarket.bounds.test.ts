@@ -12,7 +12,7 @@ import { network } from "hardhat";
 import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { deployCheckedMarket, termsHash } from "./helpers/accounting.ts";
 import { BOND, FEE, PARAMS, postJob, postProvableJob, STAKE, UNBONDING_DELAY } from "./helpers/fixture.ts";
-import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised, reopenedRampStart } from "./helpers/jobs.ts";
 import { bps, slashSplit } from "./helpers/splits.ts";
 import { setClaimedAttempt, setTermsHash } from "./helpers/storage.ts";
 
@@ -96,7 +96,7 @@ describe("ProofMarket: amounts never overflow", function () {
         0n,
         0n,
       ]);
-    const terms1 = raised(job.terms, BOND, BigInt(await time.latest()));
+    const terms1 = raised(job.terms, BOND, await reopenedRampStart(market, job.jobId));
     await market.connect(prover2).claim(job.jobId, terms1);
     const abandoned = bps(BOND, PARAMS.abandonSlashBps);
     await expect(market.connect(prover2).abandon(job.jobId, terms1))
@@ -112,10 +112,10 @@ describe("ProofMarket: amounts never overflow", function () {
 
     // Then as if every reopening but the last had added a whole bond: claim 998 holds the fee fee0 + 998 bonds (the
     // market minted what those 998 slashes would have brought in, so the books still balance).
-    const terms2 = raised(job.terms, BOND + abandoned, BigInt(await time.latest()));
+    const terms2 = raised(job.terms, BOND + abandoned, await reopenedRampStart(market, job.jobId));
     await market.connect(prover).claim(job.jobId, terms2);
     // (Its ramp start: any second will do, the test sets the terms' hash itself.)
-    const terms998 = raised(job.terms, 998n * BOND, 0n);
+    const terms998 = raised(job.terms, 998n * BOND, job.terms.rampStart);
     await setClaimedAttempt(ethers, market, job.jobId, MAX_ATTEMPTS - 2n);
     await setTermsHash(
       ethers,
@@ -136,7 +136,7 @@ describe("ProofMarket: amounts never overflow", function () {
         0n,
         0n,
       ]);
-    const termsMax = raised(job.terms, MAX96 - fee0, BigInt(await time.latest()));
+    const termsMax = raised(job.terms, MAX96 - fee0, await reopenedRampStart(market, job.jobId));
     await check([{ jobId: job.jobId, terms: termsMax }]);
 
     // The last claim fails: the job closes with the whole (largest possible) escrow refunded.
@@ -257,7 +257,7 @@ describe("ProofMarket: the attempt limit", function () {
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
       .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, fee, fee, aBlockSecond, s);
-    const last = raised(job.terms, s[2], BigInt(await time.latest()));
+    const last = raised(job.terms, s[2], await reopenedRampStart(market, job.jobId));
     await expect(market.connect(prover2).claim(job.jobId, last))
       .to.emit(market, "JobClaimed")
       .withArgs(job.jobId, prover2.address, MAX_ATTEMPTS - 1n, (n: bigint) => n > 0n, BOND, fee);

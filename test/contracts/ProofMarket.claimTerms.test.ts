@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { deployCheckedMarket } from "./helpers/accounting.ts";
 import { BOND, FEE, PARAMS, postProvableJob, STAKE, WINDOW } from "./helpers/fixture.ts";
-import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised, reopenedRampStart } from "./helpers/jobs.ts";
 import { bps, type Shares, slashSplit } from "./helpers/splits.ts";
 
 const { ethers, networkHelpers } = await network.create();
@@ -145,7 +145,7 @@ describe("ProofMarket: a claim keeps the slash terms it was made under", functio
     expect(await market.withdrawable(requester.address)).to.equal(oldSplit[4]);
     expect((await market.account(prover.address)).staked).to.equal(STAKE - BOND);
 
-    const terms1 = raised(job.terms, oldSplit[2], BigInt(await time.latest()));
+    const terms1 = raised(job.terms, oldSplit[2], await reopenedRampStart(market, job.jobId));
     await market.connect(prover2).claim(job.jobId, terms1);
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     const newSplit = split(NEW_PARAMS, BOND, true, false);

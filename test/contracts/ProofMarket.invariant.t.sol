@@ -526,8 +526,8 @@ contract MarketHandler {
 
     /// Books a slash of `amount` of job `i`'s assignee (of `claim`, its state before the slash) under the claim's
     /// terms: the stake it takes and the treasury share to the claim's treasury; after a reassign or abandon
-    /// (`reopens`), if the job reopened, its ramp restarted now (or at its start, if later) from the price the claim
-    /// locked plus the reward share, to the maximum plus the reward share; nothing if it closed at the attempt limit.
+    /// (`reopens`), if the job reopened, the reward share added to both ends of its ramp and the ramp paused for the
+    /// time the claim held the job; nothing if it closed at the attempt limit.
     function _slashed(uint256 i, JobState memory claim, SlashTerms memory st, uint256 amount, bool reopens) private {
         address prover = claim.assignee;
         // A slash larger than the stake booked is recorded as an impossible stake rather than reverted here: a revert
@@ -539,9 +539,12 @@ contract MarketHandler {
         if (!reopens) return;
         if (market.jobState(JobId.wrap(jobIds[i])).status == JobStatus.Open) {
             uint96 reward = uint96((amount * st.rewardShareBps) / BPS);
-            _terms[i].minFee = uint96(priceOf(i, claim.claimedAt)) + reward;
+            uint256 start = _terms[i].rampStart;
+            uint256 from = claim.claimedAt > start ? claim.claimedAt : start;
+            uint256 to = block.timestamp > start ? block.timestamp : start;
+            _terms[i].minFee += reward;
             _terms[i].maxFee += reward;
-            if (block.timestamp > _terms[i].rampStart) _terms[i].rampStart = uint40(block.timestamp);
+            _terms[i].rampStart = uint40(start + to - from);
         } else {
             closedAtAttemptLimit++;
         }

@@ -302,7 +302,7 @@ describe("ProofMarket: every other ending refunds the whole escrow (maxFee)", fu
 });
 
 describe("ProofMarket: a reopened job's price", function () {
-  it("after a reassign: the ramp restarts from the failed claim's price plus the reward share, so that letting a claim lapse never lets the price run on for whoever claims it back", async function () {
+  it("after a reassign: both ends raised by the reward share and the ramp paused while the claim held the job, so the job is offered at the failed claim's price plus the reward share, never at what the ramp reached meanwhile", async function () {
     const f = await load();
     const { market, requester, prover, prover2, keeper } = f;
     const R = (await now()) + 100n;
@@ -312,27 +312,24 @@ describe("ProofMarket: a reopened job's price", function () {
     const split = slashSplit(PARAMS, BOND, { keeper: true, reopens: true });
     const reward = split[2];
     const reopenedAt = failed.deadline + 1n;
+    // Paused for the time the claim held the job: from R + 100 to the reopening.
+    const pausedStart = R + (reopenedAt - (R + 100n));
     await time.setNextBlockTimestamp(reopenedAt);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, failed.price + reward, MAX + reward, reopenedAt, split);
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, MIN + reward, MAX + reward, pausedStart, split);
     const reopened = { jobId: job.jobId, terms: reopenedRamp(job.terms, R + 100n, reopenedAt, reward) };
-    expect(reopened.terms).to.deep.include({
-      minFee: failed.price + reward,
-      maxFee: MAX + reward,
-      rampStart: reopenedAt,
-      rampDuration: DURATION,
-    });
+    expect(reopened.terms).to.deep.include({ minFee: MIN + reward, maxFee: MAX + reward, rampStart: pausedStart });
     await f.check([reopened]);
 
-    // A second after the reopening the price is the failed claim's plus the reward share and a second's rise, not the
-    // price the ramp had reached meanwhile (over 6 PMT more: what a prover that let its own claim lapse, reassigned it
-    // from a second address and claimed it back at once would otherwise collect).
+    // A second after the reopening: the failed claim's price plus the reward share and one second's rise at the
+    // ramp's own rate, not the price the ramp had run on to (over 5 PMT more: what a prover that let its own claim
+    // lapse, reassigned it from a second address and claimed it back at once would otherwise collect).
     const at = reopenedAt + 1n;
     const next = await claimAt(f, reopened, at, prover2);
     expect(next.price).to.equal(priceAt(reopened.terms, at));
-    expect(next.price).to.equal(failed.price + reward + (MAX - failed.price) / DURATION);
-    expect(priceAt(job.terms, at) + reward - next.price > parseEther("6")).to.equal(true);
+    expect(next.price).to.equal(failed.price + reward + (MAX - MIN) / DURATION);
+    expect(priceAt(job.terms, at) + reward - next.price > parseEther("5")).to.equal(true);
 
     // The raised escrow pays the new price and refunds the rest.
     const requesterBefore = await owed(f, requester);
@@ -342,7 +339,7 @@ describe("ProofMarket: a reopened job's price", function () {
     await f.check([reopened]);
   });
 
-  it("after an abandon: the same, with the abandon slash's smaller reward share; a ramp still to start keeps its start", async function () {
+  it("after an abandon: the same, with the abandon slash's smaller reward share; a ramp still to start is not moved", async function () {
     const f = await load();
     const { market, prover } = f;
     const R = (await now()) + 100n;
@@ -354,15 +351,15 @@ describe("ProofMarket: a reopened job's price", function () {
     await time.setNextBlockTimestamp(R + 110n);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, failed.price + reward, MAX + reward, R + 110n, split);
+      .withArgs(job.jobId, prover.address, 1n, MIN + reward, MAX + reward, R + 10n, split);
     const reopened = { jobId: job.jobId, terms: reopenedRamp(job.terms, R + 100n, R + 110n, reward) };
     const next = await claimAt(f, reopened, R + 111n, f.prover2);
-    expect(next.price).to.equal(parseEther("2") + parseEther("0.375") + parseEther("0.009"));
+    expect(next.price).to.equal(parseEther("2.01") + parseEther("0.375"));
     expect(next.price).to.equal(priceAt(reopened.terms, R + 111n));
     expect(next.price).to.be.at.least(failed.price);
     await f.check([reopened]);
 
-    // Claimed and abandoned before its ramp starts: the price it locked is the minimum, and the ramp keeps its start.
+    // Claimed and abandoned before its ramp starts: nothing to pause, the start stays.
     const later = R + 2_000n;
     const early = await postRamped(f, later, 2n, { expiresIn: 20_000n });
     await claimAt(f, early, later - 50n);

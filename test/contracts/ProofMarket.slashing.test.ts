@@ -12,7 +12,7 @@ import {
   UNBONDING_DELAY,
 } from "./helpers/fixture.ts";
 import { bps } from "./helpers/splits.ts";
-import { claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised, reopenedRampStart } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -41,14 +41,13 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const newFee = FEE + split.reward;
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, newFee, (t: bigint) => t > deadline, [
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, newFee, newFee, aBlockSecond, [
         BOND,
         split.keeper,
         split.reward,
         split.treasury,
         requesterShare,
       ]);
-    const reopenedAt = BigInt(await time.latest());
     const state = await market.jobState(job.jobId);
     expect(state.status).to.equal(Status.Open);
     expect(state.attempt).to.equal(1n);
@@ -60,7 +59,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     expect(acct.locked).to.equal(0n);
 
     // The next prover claims on the new terms and is paid the raised fee.
-    const newTerms = raised(job.terms, split.reward, reopenedAt);
+    const newTerms = raised(job.terms, split.reward, await reopenedRampStart(market, job.jobId));
     await expect(market.connect(prover2).claim(job.jobId, job.terms)).to.be.revertedWithCustomError(
       market,
       "TermsMismatch",
@@ -84,7 +83,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const { market, keeper, stranger, job } = await loadFixture(fixture);
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await market.connect(keeper).reassign(job.jobId, job.terms);
-    const newTerms = raised(job.terms, bps(BOND, PARAMS.rewardShareBps), BigInt(await time.latest()));
+    const newTerms = raised(job.terms, bps(BOND, PARAMS.rewardShareBps), await reopenedRampStart(market, job.jobId));
     await expect(market.connect(stranger).reassign(job.jobId, newTerms))
       .to.be.revertedWithCustomError(market, "WrongStatus")
       .withArgs(job.jobId, Status.Open);
@@ -117,7 +116,7 @@ describe("ProofMarket: stalled claims, reassignment and abandonment", function (
     const treasuryShare = bps(slashed, PARAMS.treasuryShareBps);
     await expect(market.connect(prover).abandon(job.jobId, job.terms))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover.address, 1n, FEE + reward, FEE + reward, (t: bigint) => t > job.terms.rampStart, [
+      .withArgs(job.jobId, prover.address, 1n, FEE + reward, FEE + reward, aBlockSecond, [
         slashed,
         0n,
         reward,

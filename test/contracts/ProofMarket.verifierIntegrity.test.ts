@@ -12,7 +12,7 @@ import { JOB_STATUS } from "../../common/market/jobStatus.ts";
 import { deployCheckedMarket } from "./helpers/accounting.ts";
 import { batchArgs, BOND, FEE, PARAMS, postProvableJob, STAKE, type Terms, WINDOW } from "./helpers/fixture.ts";
 import { bps } from "./helpers/splits.ts";
-import { aBlockSecond, claimDeadline, raised } from "./helpers/jobs.ts";
+import { aBlockSecond, claimDeadline, raised, reopenedRampStart } from "./helpers/jobs.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -161,7 +161,7 @@ describe("ProofMarket: hostile verifiers", function () {
       .to.emit(market, "JobAbandoned")
       .withArgs(abandoned.jobId, prover.address, 1n, FEE, FEE, aBlockSecond, NO_SLASH);
     // Reopened on the same fee, its ramp (a fixed price) restarted at the abandon's second.
-    const reopened = raised(abandoned.terms, 0n, BigInt(await time.latest()));
+    const reopened = raised(abandoned.terms, 0n, await reopenedRampStart(market, abandoned.jobId));
     // reassign by a keeper after the deadline: no slash, nothing for the keeper.
     const deadline = await claimDeadline(market, stalled.jobId, stalled.terms);
     await time.increaseTo((deadline > expiring.terms.expiresAt ? deadline : expiring.terms.expiresAt) + 1n);

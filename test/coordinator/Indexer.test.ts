@@ -106,9 +106,9 @@ describe("coordinator indexer, against a real local chain", function () {
     await (
       await asBob.submitProof(ramped.proved, await current(ramped.proved), rampedProof.proof, rampedProof.publicSignals)
     ).wait();
-    // From 1 at t0 + 100 to 3 at t0 + 300: claimed at t0 + 150 (1.5), let lapse, reassigned at t0 + 211 (the ramp
-    // restarted there, from 1.5 plus the reward share to 3 plus it over 200 s), claimed again at t0 + 400 (189 s in:
-    // 1.5 + 1.5 × 189/200 = 2.9175, plus the reward share).
+    // From 1 at t0 + 100 to 3 at t0 + 300: claimed at t0 + 150 (1.5), let lapse, reassigned at t0 + 211 (both ends
+    // raised by the reward share, the ramp paused the 61 s the claim held it: it now starts at t0 + 161), claimed
+    // again past the ramp's end (the raised maxFee).
     ramped.reopened = await postJob(
       devnet,
       requester,
@@ -301,41 +301,34 @@ describe("coordinator indexer, against a real local chain", function () {
           ],
         });
 
-        // The reward share the reassignment added, and the restarted ramp, as the chain says them.
+        // The reward share the reassignment added to both ends, as the chain says it.
         const market = connectMarket(devnet.deployment.market, devnet.chain.provider);
         const [reopening] = await market.queryFilter(market.filters.JobReassigned(ramped.reopened), 0);
         const reward = reopening.args.newMaxFee - 3n * ETH;
         expect(reward).to.be.greaterThan(0n);
-        expect(reopening.args.newMinFee - (15n * ETH) / 10n).to.equal(reward);
-        expect(reopening.args.newRampStart).to.equal(BigInt(t0 + 211));
-        const relocked = (29_175n * ETH) / 10_000n + reward;
+        expect(reopening.args.newMinFee - ETH).to.equal(reward);
+        expect(reopening.args.newRampStart).to.equal(BigInt(t0 + 161));
         expect(data.reopened).to.deep.equal({
           status: "Claimed",
-          minFee: String((15n * ETH) / 10n + reward),
+          minFee: String(ETH + reward),
           maxFee: String(3n * ETH + reward),
-          rampStart: t0 + 211,
+          rampStart: t0 + 161,
           rampDuration: 200,
-          lockedPrice: String(relocked),
+          lockedPrice: String(3n * ETH + reward),
           currentPrice: null,
           events: [
             { ...none, kind: "Posted", minFee: String(ETH), maxFee: String(3n * ETH) },
             { ...none, kind: "Claimed", price: String((15n * ETH) / 10n) },
-            {
-              ...none,
-              kind: "Reassigned",
-              minFee: String((15n * ETH) / 10n + reward),
-              maxFee: String(3n * ETH + reward),
-            },
-            { ...none, kind: "Claimed", price: String(relocked) },
+            { ...none, kind: "Reassigned", minFee: String(ETH + reward), maxFee: String(3n * ETH + reward) },
+            { ...none, kind: "Claimed", price: String(3n * ETH + reward) },
           ],
         });
 
         // Every claim of the circuit, newest first: the reopened job's two, the ramped proof's, jobs 2's and 1's (3
-        // each, fixed). Sorted 1.25, 1.5, 3, 3, 2.9175 + reward (over 3): the median is 3.
-        expect(relocked > 3n * ETH).to.equal(true);
+        // each, fixed). Sorted 1.25, 1.5, 3, 3, 3 + reward: the median is 3.
         expect(data.circuit).to.deep.equal({
           recentLockedPrices: [
-            String(relocked),
+            String(3n * ETH + reward),
             String((15n * ETH) / 10n),
             String((125n * ETH) / 100n),
             String(3n * ETH),

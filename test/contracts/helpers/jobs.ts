@@ -4,7 +4,7 @@
  * terms a reopening leaves (the ramp restarted from the locked price plus the slash's reward share).
  */
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
-import { deadlineFrom, reopenedRamp } from "../../../common/market/price.ts";
+import { deadlineFrom } from "../../../common/market/price.ts";
 import type { Terms } from "./fixture.ts";
 
 /** The deadline of the live claim on `jobId` (claimed under `terms`). */
@@ -15,13 +15,23 @@ export async function claimDeadline(market: any, jobId: bigint, terms: Terms): P
 }
 
 /**
- * The terms of a fixed-fee job (or one claimed at its minimum) reopened at `reopenedAt` by a slash whose reward share
- * was `reward` (common/market/price.ts `reopenedRamp`); a `reopenedAt` of 0 keeps the ramp's start, for terms a test
- * sets itself.
+ * The terms of a job reopened by a slash whose reward share was `reward`, its ramp starting at `rampStart` (the
+ * reopening's `newRampStart`: `reopenedRampStart`). The rule that moves the start is tested apart (pricing tests,
+ * common/market/price.ts `reopenedRamp`).
  */
+export function raised(terms: Terms, reward: bigint, rampStart: bigint): Terms {
+  return { ...terms, minFee: terms.minFee + reward, maxFee: terms.maxFee + reward, rampStart };
+}
+
 /** An event's `newRampStart`, where the test does not know the second its block was given: a block's second. */
 export const aBlockSecond = (t: bigint) => t > 1_700_000_000n;
 
-export function raised(terms: Terms, reward: bigint, reopenedAt: bigint): Terms {
-  return reopenedRamp(terms, terms.rampStart, reopenedAt, reward);
+/** The `newRampStart` of the job's latest reopening (`JobReassigned` or `JobAbandoned`). */
+export async function reopenedRampStart(market: any, jobId: bigint): Promise<bigint> {
+  const events = [
+    ...(await market.queryFilter(market.filters.JobReassigned(jobId), 0)),
+    ...(await market.queryFilter(market.filters.JobAbandoned(jobId), 0)),
+  ].sort((a: any, b: any) => a.blockNumber - b.blockNumber || a.index - b.index);
+  if (events.length === 0) throw new Error(`job ${jobId} was never reopened`);
+  return events[events.length - 1].args.newRampStart as bigint;
 }
