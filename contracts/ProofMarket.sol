@@ -30,6 +30,10 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
     uint16 public constant MAX_KEEPER_SHARE_BPS = 2_000;
     uint16 public constant MAX_TREASURY_SHARE_BPS = 2_000;
     uint16 public constant MAX_ABANDON_SLASH_BPS = 5_000;
+    /// The keeper and reward shares together: what a prover that slashes its own claim from a second address can win
+    /// back (the keeper share, and the reward share in the price it claims the job back at). The rest, at least 10%
+    /// of the slash, it always loses, so that stalling a job never comes free (sim/: the self-reassigner).
+    uint16 public constant MAX_RECOVERABLE_SHARE_BPS = 9_000;
     uint32 public constant MIN_PROVING_WINDOW_FLOOR = 30;
     uint32 public constant MAX_UNBONDING_DELAY = 60 days;
     /// Verifier gas grows with the public signal count; this bounds it.
@@ -871,7 +875,11 @@ contract ProofMarket is IProofMarket, Ownable2Step, ReentrancyGuardTransient {
         if (p.treasuryShareBps > MAX_TREASURY_SHARE_BPS) {
             revert ParamAboveCap("treasuryShareBps", p.treasuryShareBps, MAX_TREASURY_SHARE_BPS);
         }
-        uint256 shares = uint256(p.keeperShareBps) + p.rewardShareBps + p.treasuryShareBps;
+        uint256 recoverable = uint256(p.keeperShareBps) + p.rewardShareBps;
+        if (recoverable > MAX_RECOVERABLE_SHARE_BPS) {
+            revert ParamAboveCap("keeper + reward shares", recoverable, MAX_RECOVERABLE_SHARE_BPS);
+        }
+        uint256 shares = recoverable + p.treasuryShareBps;
         if (shares > SlashMath.BPS) revert ParamAboveCap("keeper + reward + treasury shares", shares, SlashMath.BPS);
         if (p.abandonSlashBps > MAX_ABANDON_SLASH_BPS) {
             revert ParamAboveCap("abandonSlashBps", p.abandonSlashBps, MAX_ABANDON_SLASH_BPS);

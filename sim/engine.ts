@@ -32,7 +32,8 @@ export interface AgentResult {
   /** Its bonds taken by slashes (reassign, abandon, expiry). */
   slashed: bigint;
   gasTokens: bigint;
-  /** What its proofs cost it to compute: proofs × its proving seconds × its price per proving second. */
+  /** What its proofs cost it to compute: proofs it submitted (accepted or not) × its proving seconds × its price per
+   *  proving second. */
   provingCost: bigint;
   /** Change of wealth (tokens + withdrawable + stake) less gas and proving cost. */
   profit: bigint;
@@ -401,8 +402,8 @@ export async function runSimulation(scenario: Scenario, log: (line: string) => v
       reservation: a.reservation,
       ...s,
       gasTokens: gasTokens(l.gasUsed),
-      provingCost: BigInt(s.proofs) * a.provingCost,
-      profit: (await result(l)) - BigInt(s.proofs) * a.provingCost,
+      provingCost: BigInt(a.computed.size) * a.provingCost,
+      profit: (await result(l)) - BigInt(a.computed.size) * a.provingCost,
     });
   }
   for (const l of ledgers.filter((x) => x.name.startsWith("keeper-")))

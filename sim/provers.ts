@@ -70,6 +70,8 @@ export class ProverAgent {
   private readonly circuits: ServedCircuit[];
   /** Circuits taken out of service after their verifier refused a valid proof, with the reason. */
   readonly outOfService = new Map<number, string>();
+  /** The claims (`jobId/attempt`) it computed a proof for: a refused or late proof cost as much as an accepted one. */
+  readonly computed = new Set<string>();
   private readonly rewardShareBps: bigint;
 
   constructor(
@@ -229,7 +231,10 @@ export class ProverAgent {
         }
         continue;
       }
-      if (claim.readyAt <= world.next && world.next <= claim.deadline) act(prover, "submitProof", jobId);
+      if (claim.readyAt <= world.next && world.next <= claim.deadline) {
+        this.computed.add(`${jobId}/${claim.attempt}`);
+        act(prover, "submitProof", jobId);
+      }
     }
 
     const claimant = this.signer;

@@ -12,7 +12,8 @@ import { LOSING_STRATEGIES } from "./properties.ts";
 import { svg, toJson } from "./report.ts";
 import { DEFAULT_MARKET, type MarketSettings, type Scenario } from "./scenario.ts";
 
-/** The values each parameter is run at (basis points), within the market's caps (ProofMarket.sol `_setParams`). */
+/** The values each parameter is run at (basis points), up to the market's caps (ProofMarket.sol `_setParams`; the
+ *  simulation test checks the last values against the contract's). */
 export const SWEEP: Record<keyof MarketSettings, bigint[]> = {
   keeperShareBps: [0n, 500n, 1_000n, 1_500n, 2_000n],
   rewardShareBps: [0n, 1_500n, 3_000n, 4_500n, 6_000n, 8_000n],
@@ -20,8 +21,22 @@ export const SWEEP: Record<keyof MarketSettings, bigint[]> = {
   abandonSlashBps: [0n, 1_250n, 2_500n, 3_750n, 5_000n],
 };
 
+/**
+ * Beyond one parameter at a time: the market the caps allow that is kindest to a self-reassigner, every share it can
+ * win back (the keeper's, and the reward share in the price it claims back at) at its largest: together at
+ * MAX_RECOVERABLE_SHARE_BPS (90%), so that each lapse costs it a tenth of the bond, its gas and the keeper races it
+ * loses.
+ */
+export const ATTACKERS_CORNER: MarketSettings = {
+  ...DEFAULT_MARKET,
+  keeperShareBps: 2_000n,
+  rewardShareBps: 7_000n,
+  treasuryShareBps: 0n,
+};
+
 export interface SweepRow {
-  parameter: keyof MarketSettings;
+  /** The parameter moved, or `corner`: ATTACKERS_CORNER. */
+  parameter: keyof MarketSettings | "corner";
   value: bigint;
   /** Net profit per strategy (token base units). */
   profit: Record<string, bigint>;
@@ -29,18 +44,16 @@ export interface SweepRow {
 
 export async function runSweep(base: Scenario, log: (line: string) => void = () => {}): Promise<SweepRow[]> {
   const rows: SweepRow[] = [];
-  for (const [parameter, values] of Object.entries(SWEEP) as [keyof MarketSettings, bigint[]][]) {
-    for (const value of values) {
-      const market = { ...DEFAULT_MARKET, [parameter]: value };
-      const result = await runSimulation({ ...base, market });
-      const profit: Record<string, bigint> = {};
-      for (const a of result.agents) profit[a.strategy] = (profit[a.strategy] ?? 0n) + a.profit;
-      rows.push({ parameter, value, profit });
-      log(
-        `${parameter} = ${value}: ${LOSING_STRATEGIES.map((s) => `${s} ${formatEther(profit[s] ?? 0n)}`).join(", ")}`,
-      );
-    }
-  }
+  const run = async (parameter: SweepRow["parameter"], value: bigint, market: MarketSettings) => {
+    const result = await runSimulation({ ...base, market });
+    const profit: Record<string, bigint> = {};
+    for (const a of result.agents) profit[a.strategy] = (profit[a.strategy] ?? 0n) + a.profit;
+    rows.push({ parameter, value, profit });
+    log(`${parameter} = ${value}: ${LOSING_STRATEGIES.map((s) => `${s} ${formatEther(profit[s] ?? 0n)}`).join(", ")}`);
+  };
+  for (const [parameter, values] of Object.entries(SWEEP) as [keyof MarketSettings, bigint[]][])
+    for (const value of values) await run(parameter, value, { ...DEFAULT_MARKET, [parameter]: value });
+  await run("corner", 0n, ATTACKERS_CORNER);
   return rows;
 }
 
@@ -59,7 +72,7 @@ export function zeroCrossings(rows: SweepRow[], parameter: keyof MarketSettings,
 
 /** Each attack's highest profit over the sweep (where it came nearest to paying), and its profit at the defaults. */
 export function margins(rows: SweepRow[]) {
-  const isDefault = (r: SweepRow) => DEFAULT_MARKET[r.parameter] === r.value;
+  const isDefault = (r: SweepRow) => r.parameter !== "corner" && DEFAULT_MARKET[r.parameter] === r.value;
   return LOSING_STRATEGIES.map((strategy) => {
     const profitOf = (r: SweepRow) => r.profit[strategy] ?? 0n;
     const best = rows.reduce((a, b) => (profitOf(b) > profitOf(a) ? b : a));
@@ -75,14 +88,16 @@ export function margins(rows: SweepRow[]) {
 
 export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder: string): Promise<string> {
   mkdirSync(folder, { recursive: true });
-  const values = rows.flatMap((r) =>
-    Object.entries(r.profit).map(([strategy, profit]) => ({
-      parameter: r.parameter,
-      bps: Number(r.value),
-      strategy,
-      profit: Number(formatEther(profit)),
-    })),
-  );
+  const values = rows
+    .filter((r) => r.parameter !== "corner")
+    .flatMap((r) =>
+      Object.entries(r.profit).map(([strategy, profit]) => ({
+        parameter: r.parameter,
+        bps: Number(r.value),
+        strategy,
+        profit: Number(formatEther(profit)),
+      })),
+    );
   writeFileSync(
     path.join(folder, "sweep.svg"),
     await svg({
@@ -109,12 +124,13 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
       },
     }),
   );
+  const corner = `keeper ${ATTACKERS_CORNER.keeperShareBps}, reward ${ATTACKERS_CORNER.rewardShareBps}, treasury ${ATTACKERS_CORNER.treasuryShareBps} bps`;
   const lines = [
     `# Parameter sweep (seed ${base.seed}, ${base.jobs} jobs a run)`,
     "",
     `Each parameter moved alone, the others at the deployed defaults (${Object.entries(DEFAULT_MARKET)
       .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}). Net profit after gas, PMT.`,
+      .join(", ")}); then the attacker's corner, ${corner}. Net profit after gas and proving costs, PMT.`,
     "",
     "![sweep](sweep.svg)",
     "",
@@ -122,7 +138,7 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
     `| --- | --- | ${LOSING_STRATEGIES.map(() => "---").join(" | ")} | --- |`,
     ...rows.map(
       (r) =>
-        `| ${r.parameter} | ${r.value} | ${LOSING_STRATEGIES.map((s) => Number(formatEther(r.profit[s] ?? 0n)).toFixed(2)).join(" | ")} | ` +
+        `| ${r.parameter} | ${r.parameter === "corner" ? corner : r.value} | ${LOSING_STRATEGIES.map((s) => Number(formatEther(r.profit[s] ?? 0n)).toFixed(2)).join(" | ")} | ` +
         `${Number(formatEther(r.profit.honest ?? 0n)).toFixed(2)} |`,
     ),
     "",
@@ -139,7 +155,8 @@ export async function writeSweepReport(rows: SweepRow[], base: Scenario, folder:
     "",
     ...margins(rows).map(
       (m) =>
-        `- ${m.strategy}: ${Number(formatEther(m.best)).toFixed(2)} PMT at ${m.parameter} = ${m.value} bps ` +
+        `- ${m.strategy}: ${Number(formatEther(m.best)).toFixed(2)} PMT at ` +
+        `${m.parameter === "corner" ? `the attacker's corner (${corner})` : `${m.parameter} = ${m.value} bps`} ` +
         `(${Number(formatEther(m.atDefaults)).toFixed(2)} PMT at the defaults)`,
     ),
     "",

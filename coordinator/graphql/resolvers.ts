@@ -267,6 +267,10 @@ function eventFields() {
   return {
     minFee: (e: { data: string }) => args(e).newMinFee ?? args(e).minFee ?? null,
     maxFee: (e: { data: string }) => args(e).newMaxFee ?? args(e).maxFee ?? null,
+    rampStart: (e: { data: string }) => {
+      const start = args(e).newRampStart ?? args(e).rampStart;
+      return start === undefined ? null : Number(start);
+    },
     price: (e: { data: string }) => args(e).price ?? null,
     bond: (e: { data: string }) => args(e).bond ?? null,
     deadline: (e: { data: string }) => (args(e).deadline === undefined ? null : Number(args(e).deadline)),

@@ -292,6 +292,7 @@ export function handleJobPosted(event: JobPosted): void {
   const h = historyEntry(event, job, "Posted");
   h.minFee = p.minFee;
   h.maxFee = p.maxFee;
+  h.rampStart = job.rampStart;
   h.bond = p.bond;
   h.save();
 }
@@ -361,6 +362,7 @@ function reopen(
   const h = historyEntry(event, job, kind);
   h.prover = hex(proverAddress);
   h.minFee = newMinFee;
+  h.rampStart = newRampStart.toI32();
   h.maxFee = newMaxFee;
   h.slashed = slashed;
   return h;

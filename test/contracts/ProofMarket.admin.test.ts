@@ -26,6 +26,13 @@ describe("ProofMarket: owner powers are bounded", function () {
       market,
       "ParamAboveCap",
     );
+    // Keeper and reward shares together: what a self-reassigner wins back. At most 90%, so a stall always costs.
+    await expect(market.setParams({ ...PARAMS, keeperShareBps: 1_000n, rewardShareBps: 8_001n, treasuryShareBps: 0n }))
+      .to.be.revertedWithCustomError(market, "ParamAboveCap")
+      .withArgs("keeper + reward shares", 9_001n, 9_000n);
+    await expect(
+      market.setParams({ ...PARAMS, keeperShareBps: 1_000n, rewardShareBps: 8_000n, treasuryShareBps: 1_000n }),
+    ).to.emit(market, "ParamsUpdated");
     await expect(market.setParams({ ...PARAMS, abandonSlashBps: 5_001n })).to.be.revertedWithCustomError(
       market,
       "ParamAboveCap",

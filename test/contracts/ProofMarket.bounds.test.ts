@@ -75,44 +75,48 @@ describe("ProofMarket: amounts never overflow", function () {
     await check([job.jobId]);
   });
 
-  it("a job posted at the bound is reassigned and abandoned without panic, its fees escalating by a whole bond each time and still fitting after 999 reopenings", async function () {
+  it("a job posted at the bound is reassigned and abandoned without panic, its fees escalating by the largest reward share each time and still fitting after 999 reopenings", async function () {
     const { market, token, requester, prover, prover2, keeper, circuitId, check } = await loadFixture(fixture);
-    // The worst escalation: the whole slashed amount goes to the next prover's fee.
-    const shares = { keeperShareBps: 0n, rewardShareBps: 10_000n, treasuryShareBps: 0n };
+    // The worst escalation the caps allow: 90% of each slash to the next prover's fee (MAX_RECOVERABLE_SHARE_BPS).
+    const shares = { keeperShareBps: 0n, rewardShareBps: 9_000n, treasuryShareBps: 0n };
     await market.setParams({ ...PARAMS, ...shares });
     await token.mint(requester.address, MAX96);
     const fee0 = MAX96 - (MAX_ATTEMPTS - 1n) * BOND;
     const job = await postJob(ethers, market, requester, circuitId, [1n], { fee: fee0 });
+    const reward = bps(BOND, 9_000n);
+    const back = BOND - reward;
 
-    // Two real reopenings: a reassign (the whole bond to the fee) and an abandon (the abandon fraction).
+    // Two real reopenings: a reassign (90% of the bond to the fee) and an abandon (90% of the abandon fraction).
     await market.connect(prover).claim(job.jobId, job.terms);
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, job.terms))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + BOND, fee0 + BOND, aBlockSecond, [
+      .withArgs(job.jobId, prover.address, keeper.address, 1n, fee0 + reward, fee0 + reward, aBlockSecond, [
         BOND,
         0n,
-        BOND,
+        reward,
         0n,
-        0n,
+        back,
       ]);
-    const terms1 = raised(job.terms, BOND, await reopenedRampStart(market, job.jobId));
+    const terms1 = raised(job.terms, reward, await reopenedRampStart(market, job.jobId));
     await market.connect(prover2).claim(job.jobId, terms1);
     const abandoned = bps(BOND, PARAMS.abandonSlashBps);
+    const abandonReward = bps(abandoned, 9_000n);
+    const fee2 = fee0 + reward + abandonReward;
     await expect(market.connect(prover2).abandon(job.jobId, terms1))
       .to.emit(market, "JobAbandoned")
-      .withArgs(job.jobId, prover2.address, 2n, fee0 + BOND + abandoned, fee0 + BOND + abandoned, aBlockSecond, [
+      .withArgs(job.jobId, prover2.address, 2n, fee2, fee2, aBlockSecond, [
         abandoned,
         0n,
-        abandoned,
+        abandonReward,
         0n,
-        0n,
+        abandoned - abandonReward,
       ]);
     await check([job.jobId]);
 
-    // Then as if every reopening but the last had added a whole bond: claim 998 holds the fee fee0 + 998 bonds (the
-    // market minted what those 998 slashes would have brought in, so the books still balance).
-    const terms2 = raised(job.terms, BOND + abandoned, await reopenedRampStart(market, job.jobId));
+    // Then as if every reopening but the last had added a whole bond (more than any can): claim 998 holds the fee
+    // fee0 + 998 bonds (the market minted what those 998 slashes would have brought in, so the books still balance).
+    const terms2 = raised(job.terms, reward + abandonReward, await reopenedRampStart(market, job.jobId));
     await market.connect(prover).claim(job.jobId, terms2);
     // (Its ramp start: any second will do, the test sets the terms' hash itself.)
     const terms998 = raised(job.terms, 998n * BOND, job.terms.rampStart);
@@ -126,29 +130,33 @@ describe("ProofMarket: amounts never overflow", function () {
     await token.mint(await market.getAddress(), terms998.maxFee - terms2.maxFee);
     await check([{ jobId: job.jobId, terms: terms998 }]);
 
+    // The last reopening: the fee reaches MAX96 less the requester's tenth of a bond, and fits.
+    const feeMax = MAX96 - back;
     await time.increaseTo((await claimDeadline(market, job.jobId, job.terms)) + 1n);
     await expect(market.connect(keeper).reassign(job.jobId, terms998))
       .to.emit(market, "JobReassigned")
-      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, MAX96, MAX96, aBlockSecond, [
+      .withArgs(job.jobId, prover.address, keeper.address, MAX_ATTEMPTS - 1n, feeMax, feeMax, aBlockSecond, [
         BOND,
         0n,
-        BOND,
+        reward,
         0n,
-        0n,
+        back,
       ]);
-    const termsMax = raised(job.terms, MAX96 - fee0, await reopenedRampStart(market, job.jobId));
+    const termsMax = raised(job.terms, feeMax - fee0, await reopenedRampStart(market, job.jobId));
     await check([{ jobId: job.jobId, terms: termsMax }]);
 
-    // The last claim fails: the job closes with the whole (largest possible) escrow refunded.
+    // The last claim fails: the job closes with the whole (largest possible) escrow refunded, with the requester's
+    // shares of every slash.
     await market.connect(prover2).claim(job.jobId, termsMax);
     await expect(market.connect(prover2).abandon(job.jobId, termsMax))
       .to.emit(market, "JobExpired")
-      .withArgs(job.jobId, requester.address, prover2.address, MAX96, [abandoned, 0n, 0n, 0n, abandoned]);
-    expect(await market.withdrawable(requester.address)).to.equal(MAX96 + abandoned);
+      .withArgs(job.jobId, requester.address, prover2.address, feeMax, [abandoned, 0n, 0n, 0n, abandoned]);
+    const owed = feeMax + abandoned + back + (abandoned - abandonReward) + back;
+    expect(await market.withdrawable(requester.address)).to.equal(owed);
     await check([job.jobId]);
     const before = await token.balanceOf(requester.address);
     await market.connect(requester).withdraw(requester.address);
-    expect(await token.balanceOf(requester.address)).to.equal(before + MAX96 + abandoned);
+    expect(await token.balanceOf(requester.address)).to.equal(before + owed);
     await check([job.jobId]);
   });
 

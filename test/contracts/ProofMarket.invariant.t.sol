@@ -564,7 +564,9 @@ contract MarketHandler {
         MarketParams memory p = market.params();
         p.keeperShareBps = uint16(bound(keeper, 0, market.MAX_KEEPER_SHARE_BPS()));
         p.treasuryShareBps = uint16(bound(treasuryShare, 0, market.MAX_TREASURY_SHARE_BPS()));
-        p.rewardShareBps = uint16(bound(reward, 0, BPS - p.keeperShareBps - p.treasuryShareBps));
+        uint256 rewardCap = BPS - p.keeperShareBps - p.treasuryShareBps;
+        uint256 recoverableCap = market.MAX_RECOVERABLE_SHARE_BPS() - p.keeperShareBps;
+        p.rewardShareBps = uint16(bound(reward, 0, rewardCap < recoverableCap ? rewardCap : recoverableCap));
         p.abandonSlashBps = uint16(bound(abandonFraction, 0, market.MAX_ABANDON_SLASH_BPS()));
         p.minBond = uint96(bound(minBond, market.MIN_BOND_FLOOR(), 1e18));
         vm.prank(owner);

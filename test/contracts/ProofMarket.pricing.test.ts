@@ -2,7 +2,8 @@
  * Issue #14: a job is sold by reverse Dutch auction. Its price is `minFee` until `rampStart`, then rises every second
  * (rounded down) to `maxFee` at `rampStart + rampDuration`; the market escrows `maxFee`, a claim locks the price of
  * its block's second, a proof pays that price and credits the rest of the escrow to the requester, and every other
- * ending refunds the whole escrow. A reopening raises both ends of the ramp by the slash's reward share.
+ * ending refunds the whole escrow. A reopening raises both ends of the ramp by the slash's reward share and pauses the
+ * ramp for the time the failed claim held the job.
  *
  * Each test pins a rule with numbers worked out by hand (the TypeScript mirror, common/market/price.ts, is checked
  * beside them, and against the contract's library in CommonMirrors.test.ts), claiming in blocks whose timestamps the

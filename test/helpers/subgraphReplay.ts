@@ -107,6 +107,7 @@ export async function replayThroughSubgraph(
         attempt,
         minFee: null,
         maxFee: null,
+        rampStart: null,
         price: null,
         bond: null,
         deadline: null,
@@ -165,7 +166,7 @@ export async function replayThroughSubgraph(
         jobs.set(job.id, job);
         statsPosted(stats, job.maxFee);
         move(job, "");
-        entry(job.id, "Posted", { minFee: job.minFee, maxFee: job.maxFee, bond: job.bond });
+        entry(job.id, "Posted", { minFee: job.minFee, maxFee: job.maxFee, rampStart: job.rampStart, bond: job.bond });
         break;
       }
       case "JobClaimed": {
@@ -215,6 +216,7 @@ export async function replayThroughSubgraph(
         entry(job.id, abandoned ? "Abandoned" : "Reassigned", {
           prover: lower(a.prover),
           minFee: a.newMinFee.toString(),
+          rampStart: Number(a.newRampStart),
           maxFee: a.newMaxFee.toString(),
           slashed: a.split.slashed.toString(),
           keeper: abandoned ? null : lower(a.keeper),

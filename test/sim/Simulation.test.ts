@@ -10,11 +10,21 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseEther } from "ethers";
+import { network } from "hardhat";
+import { deployMarket } from "../../dev/marketFixture.ts";
 import { runSimulation, type SimResult } from "../../sim/engine.ts";
 import { brokenPromises } from "../../sim/properties.ts";
 import { summarize, toJson, writeReport } from "../../sim/report.ts";
-import { defaultScenario, type Scenario } from "../../sim/scenario.ts";
-import { margins, runSweep, SWEEP, type SweepRow, writeSweepReport, zeroCrossings } from "../../sim/sweep.ts";
+import { DEFAULT_MARKET, defaultScenario, type Scenario } from "../../sim/scenario.ts";
+import {
+  ATTACKERS_CORNER,
+  margins,
+  runSweep,
+  SWEEP,
+  type SweepRow,
+  writeSweepReport,
+  zeroCrossings,
+} from "../../sim/sweep.ts";
 
 /** 80 jobs from requesters on the CLI's default ramp (600 s: a rise of under 2% of the maximum per block), two of
  *  them griefers: one posting unprovable inputs, one on a circuit of its own with a rug-pull verifier. */
@@ -68,8 +78,17 @@ describe("the simulated market: who wins and who loses", function () {
       ).to.equal(true);
       expect(profitOf(strategy) < 0n, `${strategy}: ${table}`).to.equal(true);
     }
-    // The self-reassigner claimed jobs back behind its own reassignments (the same block), and proved them.
+    // The self-reassigner claimed jobs back behind its own reassignments (the same block), and proved them, each at
+    // the price its lapsed claim had locked plus the reward share: the ramp paused while it held the job.
     expect(result.agents.find((a) => a.strategy === "self-reassigner")!.proofs).to.be.greaterThan(0);
+    const reward = (result.scenario.bond * result.scenario.market.rewardShareBps) / 10_000n;
+    const ours = result.claims.filter((c) => c.strategy === "self-reassigner");
+    const claimedBack = ours.filter((c) => c.attempt > 0);
+    expect(claimedBack.length).to.be.greaterThan(0);
+    for (const back of claimedBack) {
+      const lapsed = ours.find((c) => c.jobId === back.jobId && c.attempt === back.attempt - 1)!;
+      expect(back.price, `job ${back.jobId}`).to.equal(lapsed.price + reward);
+    }
     // The stallers' and abandoners' claims were slashed, each of them.
     const staller = result.agents.find((a) => a.strategy === "staller")!;
     expect(staller.slashed).to.equal(BigInt(staller.claims) * result.scenario.bond);
@@ -162,8 +181,22 @@ describe("the simulated market: who wins and who loses", function () {
   it("the sweep runs a market for every value of every parameter, charts each strategy's profit, and finds where it crosses zero", async function () {
     const base = { ...smallScenario(), jobs: 8 };
     const rows = await runSweep(base);
-    const expected = Object.values(SWEEP).reduce((n, values) => n + values.length, 0);
+    // Every value of every parameter, then the attacker's corner.
+    const expected = Object.values(SWEEP).reduce((n, values) => n + values.length, 0) + 1;
+    // Each parameter runs up to the contract's cap (the reward share: up to what the others' defaults leave of 100%).
+    const { market } = await deployMarket((await network.create()).ethers);
+    const last = (values: bigint[]) => values[values.length - 1];
+    expect(last(SWEEP.keeperShareBps)).to.equal(await market.MAX_KEEPER_SHARE_BPS());
+    expect(last(SWEEP.treasuryShareBps)).to.equal(await market.MAX_TREASURY_SHARE_BPS());
+    expect(last(SWEEP.abandonSlashBps)).to.equal(await market.MAX_ABANDON_SLASH_BPS());
+    const recoverable = (await market.MAX_RECOVERABLE_SHARE_BPS()) - DEFAULT_MARKET.keeperShareBps;
+    const rest = 10_000n - DEFAULT_MARKET.keeperShareBps - DEFAULT_MARKET.treasuryShareBps;
+    expect(last(SWEEP.rewardShareBps)).to.equal(recoverable < rest ? recoverable : rest);
+    expect(ATTACKERS_CORNER.keeperShareBps + ATTACKERS_CORNER.rewardShareBps).to.equal(
+      await market.MAX_RECOVERABLE_SHARE_BPS(),
+    );
     expect(rows).to.have.length(expected);
+    expect(rows[rows.length - 1].parameter).to.equal("corner");
     for (const row of rows)
       expect(Object.keys(row.profit)).to.include.members(["honest", "staller", "self-reassigner"]);
     // The abandon fraction is what an abandoner loses: the more, the worse for it.

@@ -26,7 +26,7 @@ import { advanceTime, type Devnet, postJob, startDevnet } from "../helpers/marke
 import { replayThroughSubgraph, subgraphEntityFields } from "../helpers/subgraphReplay.ts";
 
 const EVENT_FIELDS =
-  "id kind blockNumber txHash timestamp prover attempt minFee maxFee price bond deadline refund keeper slashed outputs";
+  "id kind blockNumber txHash timestamp prover attempt minFee maxFee rampStart price bond deadline refund keeper slashed outputs";
 const JOB_FIELDS = `id circuit { id } requester status minFee maxFee rampStart rampDuration lockedPrice bond provingWindow expiresAt inputsCommitment inputsHash inputsURI attempt assignee deadline outputs postedAt postedAtBlock provedAt events { ${EVENT_FIELDS} }`;
 const PROVER_FIELDS = "id address staked locked unbonding jobsProved jobsMissed jobsAbandoned slashed earned";
 const CIRCUIT_FIELDS =
@@ -43,7 +43,7 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
     const circuitId = devnet.circuitId("poseidon_preimage", "groth16");
     const manifest = loadManifest("poseidon_preimage");
     const as = (who: typeof alice) => connectMarket(devnet.deployment.market, who);
-    // A job's current terms (a reassignment raises the fee), as the job book folds them from the events.
+    // A job's current terms (a reassignment raises the fee and moves the ramp's start), as the job book folds them.
     const reader = createMarketReader({ provider: devnet.chain.provider, address: devnet.deployment.market });
     const terms = async (jobId: bigint) => (await currentTerms(reader, 0, jobId))!;
     const post = async (seed: string, o: Parameters<typeof postJob>[4] = {}) => {
