@@ -213,9 +213,9 @@ export class ProverAgent {
       }
       if (strategy === "self-reassigner" && prover === this.signer) {
         // The first address lets its claim lapse. The second reassigns it (for the keeper's share, if its reassign
-        // lands before a keeper's) and claims the re-opened job right behind it, in the same block, at the price the
-        // ramp has reached by then plus the slash's reward share: no prover planning from the last block can claim
-        // it first, since for them it is still claimed.
+        // lands before a keeper's) and claims the re-opened job right behind it, in the same block, at the price its
+        // first claim locked plus the slash's reward share (the ramp paused while it held the job): no prover planning
+        // from the last block can claim it first, since for them it is still claimed.
         if (world.next > claim.deadline && world.next <= Number(job.terms.expiresAt)) {
           const reassign: Action = { agent: this, from: this.second!, method: "reassign", jobId };
           // (A claim needs the job unexpired; a reassignment takes it up to its expiry's second.)

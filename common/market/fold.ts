@@ -24,7 +24,8 @@ export interface JobState {
   requester: string;
   status: JobStatusName;
   /** The price ramp (reverse Dutch auction): `minFee` at `rampStart`, rising to `maxFee` (the escrow) over
-   *  `rampDuration` seconds. A reopening raises both fees by the slash's reward share. */
+   *  `rampDuration` seconds. A reopening raises both fees by the slash's reward share and moves `rampStart` later by
+   *  the time the failed claim held the job. */
   minFee: bigint;
   maxFee: bigint;
   rampStart: bigint;

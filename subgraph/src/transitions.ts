@@ -131,8 +131,8 @@ export function jobClaimed(job: JobRecord, prover: string, attempt: i32, deadlin
   job.lockedPrice = price;
 }
 
-/** Reassigned or abandoned: Open again as the next attempt, its ramp restarted (from the locked price plus the reward
- *  share, at `newRampStart`, to the maximum plus every reward share). */
+/** Reassigned or abandoned: Open again as the next attempt, both ends of its ramp raised by the reward share and its
+ *  start moved to `newRampStart` (the ramp paused while the failed claim held the job). */
 export function jobReopened(
   job: JobRecord,
   attempt: i32,

@@ -1,7 +1,7 @@
 /**
  * What a test needs to know of a job that the market does not store: a claim's deadline (the job's state keeps the
  * claim's second; the deadline follows from it and the terms, by common/market/price.ts's `deadlineFrom`) and the
- * terms a reopening leaves (the ramp restarted from the locked price plus the slash's reward share).
+ * terms a reopening leaves (both ends of the ramp raised by the slash's reward share, its start moved by the pause).
  */
 import { JOB_STATUS } from "../../../common/market/jobStatus.ts";
 import { deadlineFrom } from "../../../common/market/price.ts";
