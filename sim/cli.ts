@@ -26,7 +26,7 @@ const program = createProgram(
   .option("--out <folder>", "where the report goes", "sim-report")
   .option(
     "--sweep",
-    "run the market again for each value of the slash shares and the abandon fraction (one at a time) and chart each strategy's profit against them",
+    "run the market again for each value of the slash shares and the abandon fraction (one at a time, then at the attacker's corner: keeper and reward shares at their joint cap) and chart each strategy's profit against them",
   )
   .showHelpAfterError()
   .action(async (opts: { seed: number; jobs: number; out: string; sweep?: boolean }) => {
