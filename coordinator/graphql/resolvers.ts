@@ -4,7 +4,7 @@
  * an answer until a commit changes something it read.
  */
 import { GraphQLError } from "graphql";
-import { createPubSub, filter, map, pipe, type PubSub } from "graphql-yoga";
+import { createPubSub, filter, map, pipe, type PubSub, Repeater } from "graphql-yoga";
 import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
@@ -35,6 +35,47 @@ export type JobsPubSub = PubSub<{ jobChanged: [jobId: string] }>;
 
 export function createJobsPubSub(): JobsPubSub {
   return createPubSub<{ jobChanged: [jobId: string] }>();
+}
+
+/** The statuses a job never leaves: a `jobStatus` subscription completes once its job reaches one. */
+const FINAL_STATUSES: ReadonlySet<string> = new Set(["Proved", "Cancelled", "Expired"]);
+
+/**
+ * `jobStatus(id)`: the job as it stands now, then after every indexed change, completing with the change that makes
+ * it final (at once, for a job already final). An id that is not a job's is refused before the stream starts, which a
+ * client sees as one error event and the end of the stream.
+ */
+async function jobStatusStream(id: string, db: Db, pubsub: JobsPubSub) {
+  if (!/^[1-9][0-9]*$/.test(id))
+    throw new GraphQLError(`jobStatus: "${id}" is not a job id; job ids are whole numbers from 1, e.g. "7"`, {
+      extensions: { code: "BAD_USER_INPUT" },
+    });
+  // Listening before the first read: a change indexed between the two is not missed (at worst it is sent twice).
+  const changes = pubsub.subscribe("jobChanged");
+  const job = await db.job.findUnique({ where: { id } });
+  if (job === null) {
+    await changes.return?.();
+    throw new GraphQLError(
+      `jobStatus: there is no job ${id} (not posted, or not indexed yet): subscribe once the job shows in jobs`,
+      { extensions: { code: "NOT_FOUND" } },
+    );
+  }
+  type JobRow = NonNullable<typeof job>;
+  // A Repeater (what yoga's pubsub streams are): when the client leaves, `stopped` settles and the listening ends,
+  // even while no change is coming.
+  return new Repeater<JobRow>(async (push, stopped) => {
+    void stopped.then(() => changes.return?.());
+    await push(job);
+    if (FINAL_STATUSES.has(job.status)) return stopped();
+    for await (const changed of changes) {
+      if (changed !== id) continue;
+      const now = await db.job.findUnique({ where: { id } });
+      if (now === null) break;
+      await push(now);
+      if (FINAL_STATUSES.has(now.status)) break;
+    }
+    stopped();
+  });
 }
 
 function pageSize(first: number | null | undefined, max = MAX_PAGE): number {
@@ -174,12 +215,7 @@ export const resolvers = {
   },
   Subscription: {
     jobStatus: {
-      subscribe: (_: unknown, { id }: { id: string }, { db, pubsub }: Context) =>
-        pipe(
-          pubsub.subscribe("jobChanged"),
-          filter((jobId: string) => jobId === id),
-          map((jobId: string) => db.job.findUnique({ where: { id: jobId } })),
-        ),
+      subscribe: (_: unknown, { id }: { id: string }, { db, pubsub }: Context) => jobStatusStream(id, db, pubsub),
       resolve: (job: unknown) => job,
     },
     jobs: {

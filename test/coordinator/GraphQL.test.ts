@@ -220,7 +220,7 @@ describe("coordinator GraphQL", function () {
     expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
   });
 
-  it("streams changes of a job, and new jobs of a circuit, to subscribers (server-sent events)", async function () {
+  it("streams a job's state and then its changes, completing when it is final, and new jobs of a circuit (server-sent events)", async function () {
     const { db } = database;
     const pubsub = createJobsPubSub();
     const api = createGraphQL(db, { pubsub });
@@ -234,29 +234,36 @@ describe("coordinator GraphQL", function () {
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let buffer = "";
+      const read = async () => {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        buffer += decoder.decode(value);
+        return true;
+      };
       return {
-        /** The next event's data. */
-        async next(): Promise<any> {
+        /** The next event's payload (`data` and, for a refusal, `errors`). */
+        async payload(): Promise<any> {
           for (;;) {
-            const match = /data: (\{.*\})\n/.exec(buffer);
+            const match = /event: next\ndata: (\{.*\})\n/.exec(buffer);
             if (match) {
               buffer = buffer.slice(match.index + match[0].length);
-              return JSON.parse(match[1]).data;
+              return JSON.parse(match[1]);
             }
-            const { value, done } = await reader.read();
-            if (done) throw new Error("stream ended");
-            buffer += decoder.decode(value);
+            if (!(await read())) throw new Error("stream ended");
           }
+        },
+        /** The next event's data. */
+        async next(): Promise<any> {
+          return (await this.payload()).data;
+        },
+        /** Whether the server ends the stream (its `complete` event, then the end of the body) with nothing more. */
+        async completes(): Promise<boolean> {
+          while (await read());
+          return /^\s*(:\n\n)*event: complete\n/.test(buffer.replace(/^:\n\n/gm, ""));
         },
         close: () => reader.cancel(),
       };
     };
-    const one = await subscribe(`subscription { jobStatus(id: "26") { id status attempt } }`);
-    const openJobs = await subscribe(`subscription { jobs(circuitId: "1", status: Open) { id status } }`);
-    const firstOne = one.next();
-    const firstOpen = openJobs.next();
-    await new Promise((r) => setTimeout(r, 50)); // the subscriptions are listening
-
     const base = {
       circuitId: 1,
       requester: "0xnew",
@@ -273,19 +280,54 @@ describe("coordinator GraphQL", function () {
       postedAtBlock: 30,
       postedAt: 2000,
     };
+
+    // A new job of circuit 1 reaches the subscriber to the circuit's Open jobs.
+    const openJobs = await subscribe(`subscription { jobs(circuitId: "1", status: Open) { id status } }`);
+    const firstOpen = openJobs.next();
+    await new Promise((r) => setTimeout(r, 50)); // the subscription is listening
     await db.job.create({ data: { id: "26", status: "Open", ...base } });
     pubsub.publish("jobChanged", "26");
     expect(await firstOpen).to.deep.equal({ jobs: { id: "26", status: "Open" } });
-    expect(await firstOne).to.deep.equal({ jobStatus: { id: "26", status: "Open", attempt: 0 } });
 
+    // jobStatus: the job as it stands first, then each change of it (not another job's), to the final one.
+    const one = await subscribe(`subscription { jobStatus(id: "26") { id status attempt } }`);
+    expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Open", attempt: 0 } });
     await db.job.update({ where: { id: "26" }, data: { status: "Claimed", attempt: 0, assignee: "0xp" } });
-    pubsub.publish("jobChanged", "7"); // another job: not for the first subscriber, and not Open
+    pubsub.publish("jobChanged", "7"); // another job: not for this subscriber
     pubsub.publish("jobChanged", "26");
     expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Claimed", attempt: 0 } });
-    await one.close();
+    await db.job.update({ where: { id: "26" }, data: { status: "Proved", lockedPrice: "1" } });
+    pubsub.publish("jobChanged", "26");
+    expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Proved", attempt: 0 } });
+    expect(await one.completes(), "the stream ends once the job is final").to.equal(true);
+
+    // A job already final: its state, then the end.
+    const final = await subscribe(`subscription { jobStatus(id: "26") { id status } }`);
+    expect(await final.next()).to.deep.equal({ jobStatus: { id: "26", status: "Proved" } });
+    expect(await final.completes()).to.equal(true);
+
+    // An id that is no job's, or no job yet: one error event that says so, then the end.
+    for (const [id, code, message] of [
+      ["abc", "BAD_USER_INPUT", /"abc" is not a job id; job ids are whole numbers from 1/],
+      ["0", "BAD_USER_INPUT", /"0" is not a job id/],
+      ["999999", "NOT_FOUND", /there is no job 999999 \(not posted, or not indexed yet\)/],
+    ] as const) {
+      const refused = await subscribe(`subscription { jobStatus(id: "${id}") { id status } }`);
+      const { errors } = await refused.payload();
+      expect(errors, id).to.have.length(1);
+      expect(errors[0].message).to.match(message);
+      expect(errors[0].extensions.code).to.equal(code);
+      expect(await refused.completes(), id).to.equal(true);
+    }
+
+    // The jobs subscription never completes: it is still open for the next job.
+    const secondOpen = openJobs.next();
+    await db.job.create({ data: { id: "27", status: "Open", ...base } });
+    pubsub.publish("jobChanged", "27");
+    expect(await secondOpen).to.deep.equal({ jobs: { id: "27", status: "Open" } });
     await openJobs.close();
-    await db.jobEvent.deleteMany({ where: { jobId: "26" } });
-    await db.job.delete({ where: { id: "26" } });
+    await db.jobEvent.deleteMany({ where: { jobId: { in: ["26", "27"] } } });
+    await db.job.deleteMany({ where: { id: { in: ["26", "27"] } } });
   });
 
   it("pages by keyset cursors: a cursor is the last row's sort key (postedAt:id)", async function () {
