@@ -1,6 +1,7 @@
 /**
  * A validation rule that refuses queries whose estimated cost is above `max`, before any resolver runs. Each field
- * costs 1, and what is selected under a list costs once per item it can return: `first` for the paged lists (the
+ * costs 1 (an aggregate, `fieldCost`, what its work is worth: marketStats reads every job), every alias of a field
+ * counts again, and what is selected under a list costs once per item it can return: `first` for the paged lists (the
  * page cap when `first` is a variable, since validation does not see variables; the schema default otherwise),
  * and a fixed estimate for the unpaged lists. So `jobs(first: 100) { nodes { events { ... } } }` is priced as the
  * hundred histories it may read, which a depth limit alone would let through.
@@ -26,6 +27,8 @@ export interface CostModel {
   maxPage: number;
   /** Unpaged list fields and how many items each is priced at. */
   listEstimate: Record<string, number>;
+  /** Fields whose own work is more than a row's (aggregates) and what each costs; every other field costs 1. */
+  fieldCost?: Record<string, number>;
 }
 
 export interface IntrospectionBudget {
@@ -47,6 +50,24 @@ function multiplier(field: FieldNode, model: CostModel): number {
     return first.value.kind === Kind.INT ? Number(first.value.value) : model.maxPage;
   }
   return model.listEstimate[name] ?? 1;
+}
+
+/** A field asked this many times in one operation is named in a refusal: the likely cause. */
+const REPEATS_WORTH_NAMING = 10;
+
+/** The field name asked most often in a selection (fragments' fields counted where they are spread once each). */
+function mostAskedField(selectionSet: SelectionSetNode): [string, number] {
+  const counts = new Map<string, number>();
+  const walk = (set: SelectionSetNode | undefined) => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
+        walk(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+    }
+  };
+  walk(selectionSet);
+  return [...counts].reduce((a, b) => (b[1] > a[1] ? b : a), ["", 0] as [string, number]);
 }
 
 export function costLimit(max: number, model: CostModel, introspection: IntrospectionBudget) {
@@ -75,7 +96,8 @@ export function costLimit(max: number, model: CostModel, introspection: Introspe
         if (selection.kind === Kind.FIELD) {
           const root = isIntrospectionRoot(selection);
           const below = costsOf(selection.selectionSet, root ? introspectionModel : pricing);
-          const cost = 1 + multiplier(selection, pricing) * (below.data + below.introspection);
+          const own = pricing.fieldCost?.[selection.name.value] ?? 1;
+          const cost = own + multiplier(selection, pricing) * (below.data + below.introspection);
           inner = root ? { data: 0, introspection: cost } : { data: cost, introspection: 0 };
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           inner = costsOf(selection.selectionSet, pricing);
@@ -91,13 +113,19 @@ export function costLimit(max: number, model: CostModel, introspection: Introspe
     return {
       OperationDefinition(node) {
         const costs = costsOf(node.selectionSet, model);
-        if (costs.data > max)
+        if (costs.data > max) {
+          const [field, times] = mostAskedField(node.selectionSet);
+          const repeated =
+            times >= REPEATS_WORTH_NAMING
+              ? `; it asks for \`${field}\` ${times} times (each alias costs again): ask for it once, or split the query`
+              : "";
           context.reportError(
             new GraphQLError(
-              `query cost ${costs.data} exceeds the limit of ${max}: ask for smaller pages (first) or fewer nested lists`,
+              `query cost ${costs.data} exceeds the limit of ${max}: ask for smaller pages (first) or fewer nested lists${repeated}`,
               { nodes: [node], extensions: { code: "QUERY_TOO_COSTLY", cost: costs.data, limit: max } },
             ),
           );
+        }
         if (costs.introspection > introspection.max)
           context.reportError(
             new GraphQLError(

@@ -7,13 +7,14 @@
  * nothing from another host, so it works on a machine without network.
  */
 import { readFileSync } from "node:fs";
-import { type DocumentNode, type ExecutionResult, getOperationAST } from "graphql";
+import { type DocumentNode, type ExecutionResult, getOperationAST, validate } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
+import { repeatLimit } from "./repeatLimit.ts";
 import { EXAMPLE_QUERY } from "./exampleQuery.ts";
 import { ReadSet } from "./reads.ts";
 import {
@@ -29,10 +30,14 @@ import {
 export const MAX_DEPTH = 8;
 /** About a hundred jobs with their circuits and histories; see costLimit.ts for how a query is priced. */
 export const MAX_COST = 5_000;
+/** What one `marketStats` costs: it counts and sums every job by status (551 ms for a thousand of them, issue #16). */
+export const MARKET_STATS_COST = 500;
 const COST_MODEL = {
   pagedDefault: { jobs: 20, provers: 20 },
   maxPage: MAX_PAGE,
   listEstimate: { events: 10, circuits: 50 },
+  // An aggregate over every job (counts and sums by status): priced as the rows it reads, a few hundred at least.
+  fieldCost: { marketStats: MARKET_STATS_COST },
 };
 /**
  * What sits under `__schema` and `__type` has its own budget (depthLimit.ts, costLimit.ts). The standard
@@ -148,11 +153,17 @@ export function createGraphQL(
     }),
     plugins: [
       {
-        onValidate: ({ addValidationRule }: { addValidationRule: (rule: ReturnType<typeof depthLimit>) => void }) => {
-          addValidationRule(depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH));
-          addValidationRule(
+        // The limits first, alone: a document they refuse gets their errors and no other validation, so that what
+        // graphql's own rules would spend on it (comparing a thousand repeats of one field pairwise, then answering
+        // "Validation aborted.") is never spent, and the client reads what to change.
+        onValidate: ({ params, setResult }: { params: any; setResult: (errors: readonly unknown[]) => void }) => {
+          const limits = [
+            repeatLimit(),
+            depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH),
             costLimit(maxCost, COST_MODEL, { max: INTROSPECTION_MAX_COST, listEstimate: INTROSPECTION_LISTS }),
-          );
+          ];
+          const refused = validate(params.schema, params.documentAST, limits);
+          if (refused.length > 0) setResult(refused);
         },
       },
       markAnsweredQueries,

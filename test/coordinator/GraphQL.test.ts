@@ -220,6 +220,37 @@ describe("coordinator GraphQL", function () {
     expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
   });
 
+  it("prices an aggregate by its work and counts every alias: a flood of one field is refused with what to change, never 'Validation aborted.'", async function () {
+    const copies = (n: number, field: (i: number) => string) =>
+      `{ ${Array.from({ length: n }, (_, i) => field(i)).join(" ")} }`;
+    const refusal = async (text: string) => {
+      const answer = await query(text);
+      expect(answer.data ?? null).to.equal(null);
+      expect(answer.errors!.map((e: { message: string }) => e.message).join("\n")).to.not.include("Validation aborted");
+      return answer.errors! as { message: string; extensions: { code: string } }[];
+    };
+    // A thousand marketStats under distinct aliases: each reads every job, each is priced so (500), and refused.
+    const distinct = await refusal(copies(1000, (i) => `a${i}: marketStats(id: "market") { open }`));
+    expect(distinct).to.have.length(1);
+    expect(distinct[0].extensions.code).to.equal("QUERY_TOO_COSTLY");
+    expect(distinct[0].message).to.match(/^query cost 501000 exceeds the limit of 5000/);
+    expect(distinct[0].message).to.include("it asks for `marketStats` 1000 times (each alias costs again)");
+    // A thousand copies of one alias of a cheap field: within the cost limit, refused for the repeats, named.
+    const repeated = await refusal(copies(1000, () => `a: job(id: "1") { id }`));
+    expect(repeated.map((e) => e.extensions.code)).to.deep.equal(["REPEATED_FIELD"]);
+    expect(repeated[0].message).to.match(/^"a" is asked 1000 times in one selection \(at most 10\)/);
+    // The same field without an alias, and one alias of an aggregate: both limits speak.
+    const both = await refusal(copies(1000, () => `marketStats(id: "market") { open }`));
+    expect(both.map((e) => e.extensions.code).sort()).to.deep.equal(["QUERY_TOO_COSTLY", "REPEATED_FIELD"]);
+    // What a client needs is answered: a few aggregates, and a cheap field asked a few times.
+    const few = await query(copies(3, (i) => `s${i}: marketStats(id: "market") { open }`));
+    expect(few.errors).to.equal(undefined);
+    expect(few.data.s2).to.deep.equal(few.data.s0);
+    const twice = await query(`{ a: job(id: "1") { id } a: job(id: "1") { status } }`);
+    expect(twice.errors).to.equal(undefined);
+    expect(twice.data.a.id).to.equal("1");
+  });
+
   it("streams a job's state and then its changes, completing when it is final, and new jobs of a circuit (server-sent events)", async function () {
     const { db } = database;
     const pubsub = createJobsPubSub();
