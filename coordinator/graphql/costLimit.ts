@@ -75,7 +75,7 @@ export function costLimit(max: number, model: CostModel, introspection: Introspe
   return (context: ValidationContext): ASTVisitor => {
     // A fragment costs the same wherever it is spread, so each is priced once per model: a document that spreads
     // fragments within fragments costs linear time here, not exponential. A fragment that spreads itself (refused
-    // by graphql's own rule, which runs beside this one) counts 0 where it recurs instead of recursing forever.
+    // by graphql's own rule, which runs after the limits pass) counts 0 where it recurs instead of recursing forever.
     const fragmentCosts = new Map<CostModel, Map<string, Costs>>();
     function fragmentCost(name: string, pricing: CostModel): Costs {
       const known = fragmentCosts.get(pricing) ?? new Map<string, Costs>();

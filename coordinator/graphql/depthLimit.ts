@@ -17,7 +17,7 @@ interface Depths {
 export function depthLimit(max: number, introspectionMax: number) {
   return (context: ValidationContext): ASTVisitor => {
     // A fragment is as deep wherever it is spread, so each is measured once: linear time however fragments nest.
-    // A fragment that spreads itself (refused by graphql's own rule, which runs beside this one) counts 0 where
+    // A fragment that spreads itself (refused by graphql's own rule, which runs after the limits pass) counts 0 where
     // it recurs instead of recursing forever.
     const fragmentDepths = new Map<string, Depths>();
     function fragmentDepth(name: string): Depths {

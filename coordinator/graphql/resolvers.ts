@@ -46,35 +46,51 @@ const FINAL_STATUSES: ReadonlySet<string> = new Set(["Proved", "Cancelled", "Exp
  * client sees as one error event and the end of the stream.
  */
 async function jobStatusStream(id: string, db: Db, pubsub: JobsPubSub) {
-  if (!/^[1-9][0-9]*$/.test(id))
-    throw new GraphQLError(`jobStatus: "${id}" is not a job id; job ids are whole numbers from 1, e.g. "7"`, {
+  if (!/^[1-9][0-9]*$/.test(id)) {
+    const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
+    throw new GraphQLError(`jobStatus: "${shown}" is not a job id; job ids are whole numbers from 1, e.g. "7"`, {
       extensions: { code: "BAD_USER_INPUT" },
     });
-  // Listening before the first read: a change indexed between the two is not missed (at worst it is sent twice).
+  }
+  // Listening before the first read, so that a change indexed between the two is not missed: yoga's pubsub streams
+  // attach their listener on the first next(), so it is called here and its answer taken first below.
   const changes = pubsub.subscribe("jobChanged");
+  let nextChange = changes.next();
   const job = await db.job.findUnique({ where: { id } });
   if (job === null) {
-    await changes.return?.();
+    await changes.return();
     throw new GraphQLError(
       `jobStatus: there is no job ${id} (not posted, or not indexed yet): subscribe once the job shows in jobs`,
       { extensions: { code: "NOT_FOUND" } },
     );
   }
   type JobRow = NonNullable<typeof job>;
+  // Sent again only when it differs from what was last sent: a change published twice, or one the first read
+  // already saw, is not repeated.
+  let sent = JSON.stringify(job);
   // A Repeater (what yoga's pubsub streams are): when the client leaves, `stopped` settles and the listening ends,
   // even while no change is coming.
   return new Repeater<JobRow>(async (push, stopped) => {
-    void stopped.then(() => changes.return?.());
-    await push(job);
-    if (FINAL_STATUSES.has(job.status)) return stopped();
-    for await (const changed of changes) {
-      if (changed !== id) continue;
-      const now = await db.job.findUnique({ where: { id } });
-      if (now === null) break;
-      await push(now);
-      if (FINAL_STATUSES.has(now.status)) break;
+    void stopped.then(() => changes.return());
+    try {
+      await push(job);
+      if (FINAL_STATUSES.has(job.status)) return;
+      for (;;) {
+        const change = await nextChange;
+        if (change.done) return;
+        nextChange = changes.next();
+        if (change.value !== id) continue;
+        const now = await db.job.findUnique({ where: { id } });
+        if (now === null) return;
+        const text = JSON.stringify(now);
+        if (text === sent) continue;
+        sent = text;
+        await push(now);
+        if (FINAL_STATUSES.has(now.status)) return;
+      }
+    } finally {
+      stopped();
     }
-    stopped();
   });
 }
 

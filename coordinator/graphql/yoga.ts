@@ -7,7 +7,7 @@
  * nothing from another host, so it works on a machine without network.
  */
 import { readFileSync } from "node:fs";
-import { type DocumentNode, type ExecutionResult, getOperationAST, validate } from "graphql";
+import { type DocumentNode, type ExecutionResult, getOperationAST, GraphQLError, validate } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
@@ -163,7 +163,25 @@ export function createGraphQL(
             costLimit(maxCost, COST_MODEL, { max: INTROSPECTION_MAX_COST, listEstimate: INTROSPECTION_LISTS }),
           ];
           const refused = validate(params.schema, params.documentAST, limits);
-          if (refused.length > 0) setResult(refused);
+          if (refused.length > 0) return setResult(refused);
+          // Repeats the limits do not see (through fragments) can still exhaust graphql's check of repeated fields,
+          // which then answers only "Validation aborted.": said here in words a client can act on.
+          return ({
+            result,
+            setResult: replace,
+          }: {
+            result: readonly unknown[];
+            setResult: (e: unknown[]) => void;
+          }) => {
+            if (result.some((e) => (e as Error).message === "Validation aborted."))
+              replace([
+                new GraphQLError(
+                  "the query repeats fields too often to be checked (graphql's check that repeated fields can be " +
+                    "merged gave up): ask for each field once per selection and spread each fragment once",
+                  { extensions: { code: "REPEATED_FIELD" } },
+                ),
+              ]);
+          };
         },
       },
       markAnsweredQueries,

@@ -242,6 +242,11 @@ describe("coordinator GraphQL", function () {
     // The same field without an alias, and one alias of an aggregate: both limits speak.
     const both = await refusal(copies(1000, () => `marketStats(id: "market") { open }`));
     expect(both.map((e) => e.extensions.code).sort()).to.deep.equal(["QUERY_TOO_COSTLY", "REPEATED_FIELD"]);
+    // Repeats through fragments, which the repeat limit does not count: graphql's own check gives up, and the
+    // client is told what to change instead of "Validation aborted.".
+    const inline = await refusal(copies(1000, () => `... on Query { a: __typename }`));
+    expect(inline.map((e) => e.extensions.code)).to.deep.equal(["REPEATED_FIELD"]);
+    expect(inline[0].message).to.match(/ask for each field once per selection and spread each fragment once$/);
     // What a client needs is answered: a few aggregates, and a cheap field asked a few times.
     const few = await query(copies(3, (i) => `s${i}: marketStats(id: "market") { open }`));
     expect(few.errors).to.equal(undefined);
@@ -327,6 +332,8 @@ describe("coordinator GraphQL", function () {
     pubsub.publish("jobChanged", "7"); // another job: not for this subscriber
     pubsub.publish("jobChanged", "26");
     expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Claimed", attempt: 0 } });
+    pubsub.publish("jobChanged", "26"); // published again with nothing changed: not sent again
+    await new Promise((r) => setTimeout(r, 50));
     await db.job.update({ where: { id: "26" }, data: { status: "Proved", lockedPrice: "1" } });
     pubsub.publish("jobChanged", "26");
     expect(await one.next()).to.deep.equal({ jobStatus: { id: "26", status: "Proved", attempt: 0 } });
