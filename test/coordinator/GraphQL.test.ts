@@ -229,11 +229,11 @@ describe("coordinator GraphQL", function () {
       expect(answer.errors!.map((e: { message: string }) => e.message).join("\n")).to.not.include("Validation aborted");
       return answer.errors! as { message: string; extensions: { code: string } }[];
     };
-    // A thousand marketStats under distinct aliases: each reads every job, each is priced so (500), and refused.
+    // A thousand marketStats under distinct aliases: each reads every job, each is priced so (100), and refused.
     const distinct = await refusal(copies(1000, (i) => `a${i}: marketStats(id: "market") { open }`));
     expect(distinct).to.have.length(1);
     expect(distinct[0].extensions.code).to.equal("QUERY_TOO_COSTLY");
-    expect(distinct[0].message).to.match(/^query cost 501000 exceeds the limit of 5000/);
+    expect(distinct[0].message).to.match(/^query cost 101000 exceeds the limit of 5000/);
     expect(distinct[0].message).to.include("it asks for `marketStats` 1000 times (each alias costs again)");
     // A thousand copies of one alias of a cheap field: within the cost limit, refused for the repeats, named.
     const repeated = await refusal(copies(1000, () => `a: job(id: "1") { id }`));
