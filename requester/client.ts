@@ -21,7 +21,7 @@ import { circuitRegistration, compileVerifiers, NO_BATCH_VERIFIER } from "../com
 import { inputsDataURI, parseInputsDocument, sha256Hex } from "../common/inputs/document.ts";
 import { currentTerms, JobBook, type JobTerms } from "../common/market/jobBook.ts";
 import { createMarketReader, jobTopics } from "../common/market/marketReader.ts";
-import { jobStatusName } from "../common/market/jobStatus.ts";
+import { FINAL_STATUSES, jobStatusName } from "../common/market/jobStatus.ts";
 import { deadlineFrom, type PriceRamp, priceAt, RECENT_LOCKED_PRICES } from "../common/market/price.ts";
 import { snarkjsProver } from "../common/proofs/prove.ts";
 import { RequestError } from "./errors.ts";
@@ -116,8 +116,6 @@ export type LockedPrices = {
  * the coordinator's Circuit.recentLockedPrices and the subgraph keep, so both sources agree.
  */
 export const RECENT_CLAIMS = RECENT_LOCKED_PRICES;
-
-const TERMINAL = ["Proved", "Cancelled", "Expired"];
 
 /**
  * POSTs JSON to the coordinator and reads its JSON answer; an unreachable coordinator, or an answer that is not
@@ -396,7 +394,7 @@ export function createRequester({ provider, wallet, marketAddress, coordinatorUr
           last = `${status}/${report.attempt}`;
           onChange(report);
         }
-        if (TERMINAL.includes(status)) return status;
+        if (FINAL_STATUSES.has(status)) return status;
         if (Date.now() - started > timeoutMs) throw new RequestError(`job ${jobId} is still ${status}`);
         await new Promise((r) => setTimeout(r, pollMs));
       }

@@ -18,3 +18,6 @@ export function jobStatusName(value: bigint | number): JobStatusName {
   if (name === undefined) throw new Error(`unknown job status ${value}`);
   return name;
 }
+
+/** The statuses a job never leaves (a requester's wait, a `jobStatus` subscription end there). */
+export const FINAL_STATUSES: ReadonlySet<string> = new Set<JobStatusName>(["Proved", "Cancelled", "Expired"]);

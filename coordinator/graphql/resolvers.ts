@@ -5,6 +5,7 @@
  */
 import { GraphQLError } from "graphql";
 import { createPubSub, filter, map, pipe, type PubSub, Repeater } from "graphql-yoga";
+import { FINAL_STATUSES } from "../../common/market/jobStatus.ts";
 import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
@@ -36,9 +37,6 @@ export type JobsPubSub = PubSub<{ jobChanged: [jobId: string] }>;
 export function createJobsPubSub(): JobsPubSub {
   return createPubSub<{ jobChanged: [jobId: string] }>();
 }
-
-/** The statuses a job never leaves: a `jobStatus` subscription completes once its job reaches one. */
-const FINAL_STATUSES: ReadonlySet<string> = new Set(["Proved", "Cancelled", "Expired"]);
 
 /**
  * `jobStatus(id)`: the job as it stands now, then after every indexed change, completing with the change that makes

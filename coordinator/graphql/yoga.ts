@@ -113,6 +113,12 @@ export function createGraphQL(
     typeDefs: readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"),
     resolvers,
   });
+  const limits = [
+    repeatLimit(),
+    depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH),
+    costLimit(maxCost, COST_MODEL, { max: INTROSPECTION_MAX_COST, listEstimate: INTROSPECTION_LISTS }),
+  ];
+  const limitErrors = new WeakMap<DocumentNode, readonly GraphQLError[]>();
   return createYoga<{ reads?: ReadSet }>({
     schema: schema as never,
     graphqlEndpoint: "/graphql",
@@ -158,12 +164,12 @@ export function createGraphQL(
         // graphql's own rules would spend on it (comparing a thousand repeats of one field pairwise, then answering
         // "Validation aborted.") is never spent, and the client reads what to change.
         onValidate: ({ params, setResult }: { params: any; setResult: (errors: readonly unknown[]) => void }) => {
-          const limits = [
-            repeatLimit(),
-            depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH),
-            costLimit(maxCost, COST_MODEL, { max: INTROSPECTION_MAX_COST, listEstimate: INTROSPECTION_LISTS }),
-          ];
-          const refused = validate(params.schema, params.documentAST, limits);
+          // Once per parsed document: yoga's parser cache hands the same document to every request with its text.
+          let refused = limitErrors.get(params.documentAST);
+          if (refused === undefined) {
+            refused = validate(params.schema, params.documentAST, limits);
+            limitErrors.set(params.documentAST, refused);
+          }
           if (refused.length > 0) return setResult(refused);
           // Repeats the limits do not see (through fragments) can still exhaust graphql's check of repeated fields,
           // which then answers only "Validation aborted.": said here in words a client can act on.
