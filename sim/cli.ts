@@ -53,7 +53,7 @@ const program = createProgram(
     console.table(
       summary.strategies.map((s) => ({
         strategy: s.strategy,
-        "jobs won": s.claims,
+        claims: s.claims,
         proofs: s.proofs,
         "fees earned": fmt(s.fees),
         slashed: fmt(s.slashed),
