@@ -11,7 +11,7 @@ import { errorCode, isRetryable, messageOf } from "../common/errors.ts";
 import { createLogger, type Logger } from "../common/log.ts";
 import { openDatabase } from "./db/client.ts";
 import { migrate } from "./db/engine.ts";
-import { createJobsPubSub } from "./graphql/resolvers.ts";
+import { JobChangeFeed } from "./graphql/jobChangeFeed.ts";
 import { createResponseCache } from "./graphql/responseCache.ts";
 import { buildHttpApp } from "./http/server.ts";
 import { createIndexer, type SyncResult } from "./indexer/indexer.ts";
@@ -67,7 +67,7 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
   const provider = createProvider(config.rpcUrl, config.pollMs, {
     onRetry: ({ kind }) => metrics.rpcRetries.inc({ source: "transport", kind }),
   });
-  const pubsub = createJobsPubSub();
+  const jobChanges = new JobChangeFeed();
   const indexer = createIndexer({
     db,
     provider,
@@ -75,7 +75,7 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
     startBlock: config.startBlock,
     confirmations: config.confirmations,
     rangeSize: config.rangeSize,
-    onJobsChanged: (jobIds) => jobIds.forEach((id) => pubsub.publish("jobChanged", id)),
+    onJobsChanged: (jobIds) => jobChanges.publish(jobIds),
     onRetry: ({ kind }) => metrics.rpcRetries.inc({ source: "reader", kind }),
   });
   let lastIndexed = (await db.indexerCheckpoint.findUnique({ where: { id: 1 } }))?.lastBlock ?? config.startBlock - 1;
@@ -138,7 +138,7 @@ export async function createCoordinator(config: CoordinatorConfig): Promise<Coor
     },
     async start() {
       if (server !== undefined || stopped !== undefined) throw new Error("a coordinator starts once");
-      const listening = buildHttpApp({ db, publicUrl: config.publicUrl, pubsub, responseCache, metrics }).listen(
+      const listening = buildHttpApp({ db, publicUrl: config.publicUrl, jobChanges, responseCache, metrics }).listen(
         config.port,
         config.host,
       );

@@ -4,11 +4,12 @@
  * an answer until a commit changes something it read.
  */
 import { GraphQLError } from "graphql";
-import { createPubSub, filter, map, pipe, type PubSub, Repeater } from "graphql-yoga";
+import { Repeater } from "graphql-yoga";
 import { FINAL_STATUSES } from "../../common/market/jobStatus.ts";
 import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
+import type { JobChangeFeed } from "./jobChangeFeed.ts";
 import type { ReadSet } from "./reads.ts";
 
 export const MAX_PAGE = 100;
@@ -21,7 +22,7 @@ export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number
 export interface Context {
   db: Db;
   circuits: Map<number, Promise<unknown>>;
-  pubsub: JobsPubSub;
+  jobChanges: JobChangeFeed;
   /** A job's history in chain order, loaded together for all the jobs of a response. */
   eventsOf: (jobId: string) => Promise<JobEventRow[]>;
   /** The prices the newest claims of a circuit's jobs locked (RECENT_LOCKED_PRICES at most), newest first. */
@@ -31,32 +32,23 @@ export interface Context {
   reads: ReadSet;
 }
 
-/** Job ids the indexer reports changed, to the subscriptions. */
-export type JobsPubSub = PubSub<{ jobChanged: [jobId: string] }>;
-
-export function createJobsPubSub(): JobsPubSub {
-  return createPubSub<{ jobChanged: [jobId: string] }>();
-}
-
 /**
  * `jobStatus(id)`: the job as it stands now, then after every indexed change, completing with the change that makes
  * it final (at once, for a job already final). An id that is not a job's is refused before the stream starts, which a
  * client sees as one error event and the end of the stream.
  */
-async function jobStatusStream(id: string, db: Db, pubsub: JobsPubSub) {
+async function jobStatusStream(id: string, db: Db, feed: JobChangeFeed) {
   if (!/^[1-9][0-9]*$/.test(id)) {
     const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
     throw new GraphQLError(`jobStatus: "${shown}" is not a job id; job ids are whole numbers from 1, e.g. "7"`, {
       extensions: { code: "BAD_USER_INPUT" },
     });
   }
-  // Listening before the first read, so that a change indexed between the two is not missed: yoga's pubsub streams
-  // attach their listener on the first next(), so it is called here and its answer taken first below.
-  const changes = pubsub.subscribe("jobChanged");
-  let nextChange = changes.next();
+  // Listening before the first read, so that a change indexed between the two is not missed.
+  const changes = feed.listen(id);
   const job = await db.job.findUnique({ where: { id } });
   if (job === null) {
-    await changes.return();
+    changes.close();
     throw new GraphQLError(
       `jobStatus: there is no job ${id} (not posted, or not indexed yet): subscribe once the job shows in jobs`,
       { extensions: { code: "NOT_FOUND" } },
@@ -66,18 +58,13 @@ async function jobStatusStream(id: string, db: Db, pubsub: JobsPubSub) {
   // Sent again only when it differs from what was last sent: a change published twice, or one the first read
   // already saw, is not repeated.
   let sent = JSON.stringify(job);
-  // A Repeater (what yoga's pubsub streams are): when the client leaves, `stopped` settles and the listening ends,
-  // even while no change is coming.
+  // When the client leaves, `stopped` settles and closes the listening, which ends a wait for the next change.
   return new Repeater<JobRow>(async (push, stopped) => {
-    void stopped.then(() => changes.return());
+    void stopped.then(() => changes.close());
     try {
       await push(job);
       if (FINAL_STATUSES.has(job.status)) return;
-      for (;;) {
-        const change = await nextChange;
-        if (change.done) return;
-        nextChange = changes.next();
-        if (change.value !== id) continue;
+      while ((await changes.next()) !== null) {
         const now = await db.job.findUnique({ where: { id } });
         if (now === null) return;
         const text = JSON.stringify(now);
@@ -87,6 +74,34 @@ async function jobStatusStream(id: string, db: Db, pubsub: JobsPubSub) {
         if (FINAL_STATUSES.has(now.status)) return;
       }
     } finally {
+      changes.close();
+      stopped();
+    }
+  });
+}
+
+const ID_SLICE = 500;
+
+/** `jobs(circuitId, status)`: each job posted or changed that matches, as it stands when read. Never completes. */
+function jobsStream(a: { circuitId?: string | null; status?: string | null }, db: Db, feed: JobChangeFeed) {
+  const changes = feed.listen();
+  return new Repeater<unknown>(async (push, stopped) => {
+    void stopped.then(() => changes.close());
+    try {
+      for (let ids = await changes.next(); ids !== null; ids = await changes.next()) {
+        // In slices: a range may change more jobs than a database takes parameters in one statement.
+        for (let i = 0; i < ids.length; i += ID_SLICE) {
+          const jobs = await db.job.findMany({
+            where: { id: { in: ids.slice(i, i + ID_SLICE) } },
+            orderBy: [{ postedAt: "asc" }, { id: "asc" }],
+          });
+          for (const job of jobs)
+            if ((!a.circuitId || String(job.circuitId) === a.circuitId) && (!a.status || job.status === a.status))
+              await push(job);
+        }
+      }
+    } finally {
+      changes.close();
       stopped();
     }
   });
@@ -229,21 +244,13 @@ export const resolvers = {
   },
   Subscription: {
     jobStatus: {
-      subscribe: (_: unknown, { id }: { id: string }, { db, pubsub }: Context) => jobStatusStream(id, db, pubsub),
+      subscribe: (_: unknown, { id }: { id: string }, { db, jobChanges }: Context) =>
+        jobStatusStream(id, db, jobChanges),
       resolve: (job: unknown) => job,
     },
     jobs: {
-      subscribe: (_: unknown, a: { circuitId?: string; status?: string }, { db, pubsub }: Context) =>
-        pipe(
-          pubsub.subscribe("jobChanged"),
-          map((jobId: string) => db.job.findUnique({ where: { id: jobId } })),
-          filter(
-            (job: { circuitId: number; status: string } | null) =>
-              job !== null &&
-              (a.circuitId === undefined || a.circuitId === null || String(job.circuitId) === a.circuitId) &&
-              (a.status === undefined || a.status === null || job.status === a.status),
-          ),
-        ),
+      subscribe: (_: unknown, a: { circuitId?: string; status?: string }, { db, jobChanges }: Context) =>
+        jobsStream(a, db, jobChanges),
       resolve: (job: unknown) => job,
     },
   },

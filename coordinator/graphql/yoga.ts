@@ -1,7 +1,7 @@
 /**
  * The GraphQL endpoint (graphql-yoga): the schema in schema.graphql, depth-limited queries, capped pages, and
  * masked errors (a resolver's unexpected failure reaches the client as "Unexpected error." with no internals;
- * errors meant for the client carry `extensions.code`). Subscriptions are server-sent events fed by `pubsub`
+ * errors meant for the client carry `extensions.code`). Subscriptions are server-sent events fed by `jobChanges`
  * (the indexer publishes the jobs each range changed). GraphiQL is served outside production, from the page
  * @graphql-yoga/render-graphiql renders with its scripts, styles, fonts and editor workers inline: it loads
  * nothing from another host, so it works on a machine without network.
@@ -14,18 +14,11 @@ import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
+import { JobChangeFeed } from "./jobChangeFeed.ts";
 import { repeatLimit } from "./repeatLimit.ts";
 import { EXAMPLE_QUERY } from "./exampleQuery.ts";
 import { ReadSet } from "./reads.ts";
-import {
-  type Context,
-  createJobsPubSub,
-  type JobEventRow,
-  type JobsPubSub,
-  MAX_PAGE,
-  RECENT_LOCKED_PRICES,
-  resolvers,
-} from "./resolvers.ts";
+import { type Context, type JobEventRow, MAX_PAGE, RECENT_LOCKED_PRICES, resolvers } from "./resolvers.ts";
 
 export const MAX_DEPTH = 8;
 /** About a hundred jobs with their circuits and histories; see costLimit.ts for how a query is priced. */
@@ -64,7 +57,8 @@ const INTROSPECTION_LISTS = {
 export interface GraphQLOptions {
   maxDepth?: number;
   maxCost?: number;
-  pubsub?: JobsPubSub;
+  /** The jobs each indexed range changed, for the subscriptions. */
+  jobChanges?: JobChangeFeed;
 }
 
 /**
@@ -107,7 +101,7 @@ function createHeadTimeLoader(db: Db): () => Promise<number | null> {
 
 export function createGraphQL(
   db: Db,
-  { maxDepth = MAX_DEPTH, maxCost = MAX_COST, pubsub = createJobsPubSub() }: GraphQLOptions = {},
+  { maxDepth = MAX_DEPTH, maxCost = MAX_COST, jobChanges = new JobChangeFeed() }: GraphQLOptions = {},
 ) {
   const schema = createSchema<Context>({
     typeDefs: readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"),
@@ -129,7 +123,7 @@ export function createGraphQL(
       db,
       reads: reads ?? new ReadSet(),
       circuits: new Map(),
-      pubsub,
+      jobChanges,
       // One query for the histories of every job on the page.
       eventsOf: createBatchLoader(async (jobIds: string[]) => {
         const rows = await db.jobEvent.findMany({

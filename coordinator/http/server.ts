@@ -16,7 +16,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { InputsError, parseInputsDocument, sha256Hex } from "../../common/inputs/document.ts";
 import type { Db } from "../db/client.ts";
-import type { JobsPubSub } from "../graphql/resolvers.ts";
+import type { JobChangeFeed } from "../graphql/jobChangeFeed.ts";
 import type { ResponseCache } from "../graphql/responseCache.ts";
 import type { CoordinatorMetrics } from "../metrics.ts";
 import { graphqlHttpHandler } from "../graphql/httpHandler.ts";
@@ -34,7 +34,7 @@ export interface HttpAppOptions {
   publicUrl?: string;
   maxInputBytes?: number;
   /** Where the indexer announces changed jobs, for GraphQL subscriptions. */
-  pubsub?: JobsPubSub;
+  jobChanges?: JobChangeFeed;
   /** GraphQL answers kept between the indexer's commits. */
   responseCache?: ResponseCache;
   /** Served at /metrics, with each request's duration recorded. */
@@ -53,7 +53,7 @@ export function buildHttpApp({
   db,
   publicUrl,
   maxInputBytes = 1_000_000,
-  pubsub,
+  jobChanges,
   responseCache,
   metrics,
 }: HttpAppOptions): express.Express {
@@ -165,7 +165,7 @@ export function buildHttpApp({
     res.json({ ok: true, indexedBlock: checkpoint?.lastBlock ?? null });
   });
 
-  const graphql = createGraphQL(db, { pubsub });
+  const graphql = createGraphQL(db, { jobChanges });
   app.use(graphql.graphqlEndpoint, graphqlHttpHandler(graphql, responseCache));
 
   app.use((_req: Request, res: Response) => {

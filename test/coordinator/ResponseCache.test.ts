@@ -16,7 +16,7 @@ import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { MAX_GRAPHQL_BODY_BYTES } from "../../coordinator/graphql/httpHandler.ts";
 import { type JobFilter, jobMatches, jobWhere } from "../../coordinator/graphql/jobFilter.ts";
-import { createJobsPubSub } from "../../coordinator/graphql/resolvers.ts";
+import { JobChangeFeed } from "../../coordinator/graphql/jobChangeFeed.ts";
 import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
@@ -446,8 +446,8 @@ for (const provider of PROVIDERS) {
         },
       });
       const shortCache = createResponseCache({ ttlMs: 300 });
-      const pubsub = createJobsPubSub();
-      const burst = await listen(counting, shortCache, pubsub);
+      const feed = new JobChangeFeed();
+      const burst = await listen(counting, shortCache, feed);
       try {
         const q = `{ jobs(first: 7) { nodes { id maxFee } } }`;
         const answers = await Promise.all(Array.from({ length: 10 }, () => cached(q, {}, burst.base)));
@@ -490,7 +490,7 @@ for (const provider of PROVIDERS) {
           return text;
         })();
         await new Promise((r) => setTimeout(r, 100));
-        pubsub.publish("jobChanged", "3");
+        feed.publish(["3"]);
         expect(await message).to.match(/"id":"3"/);
         await reader.cancel();
       } finally {
@@ -500,8 +500,8 @@ for (const provider of PROVIDERS) {
   });
 }
 
-async function listen(db: Db, responseCache: ResponseCache, pubsub = createJobsPubSub()) {
-  const server = buildHttpApp({ db, responseCache, pubsub }).listen(0, "127.0.0.1");
+async function listen(db: Db, responseCache: ResponseCache, feed = new JobChangeFeed()) {
+  const server = buildHttpApp({ db, responseCache, jobChanges: feed }).listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
   return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
