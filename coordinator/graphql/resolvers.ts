@@ -37,6 +37,9 @@ export interface Context {
  * it final (at once, for a job already final). An id that is not a job's is refused before the stream starts, which a
  * client sees as one error event and the end of the stream.
  */
+/** Sent through a jobStatus stream when the job is no longer in the database; resolved to an error event. */
+const REORGED_OUT = Symbol("reorged out");
+
 async function jobStatusStream(id: string, db: Db, feed: JobChangeFeed) {
   if (!/^[1-9][0-9]*$/.test(id)) {
     const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
@@ -59,14 +62,18 @@ async function jobStatusStream(id: string, db: Db, feed: JobChangeFeed) {
   // already saw, is not repeated.
   let sent = JSON.stringify(job);
   // When the client leaves, `stopped` settles and closes the listening, which ends a wait for the next change.
-  return new Repeater<JobRow>(async (push, stopped) => {
+  return new Repeater<JobRow | typeof REORGED_OUT>(async (push, stopped) => {
     void stopped.then(() => changes.close());
     try {
       await push(job);
       if (FINAL_STATUSES.has(job.status)) return;
       while ((await changes.next()) !== null) {
         const now = await db.job.findUnique({ where: { id } });
-        if (now === null) return;
+        if (now === null) {
+          // A reorg took the job's posting out of the chain: said, not a silent end.
+          await push(REORGED_OUT);
+          return;
+        }
         const text = JSON.stringify(now);
         if (text === sent) continue;
         sent = text;
@@ -246,7 +253,14 @@ export const resolvers = {
     jobStatus: {
       subscribe: (_: unknown, { id }: { id: string }, { db, jobChanges }: Context) =>
         jobStatusStream(id, db, jobChanges),
-      resolve: (job: unknown) => job,
+      resolve: (job: unknown, { id }: { id: string }) => {
+        if (job !== REORGED_OUT) return job;
+        throw new GraphQLError(
+          `jobStatus: job ${id} is gone: a chain reorganization removed the block that posted it; it may be posted ` +
+            "again in a new block (subscribe again once it shows in jobs)",
+          { extensions: { code: "REORGED_OUT" } },
+        );
+      },
     },
     jobs: {
       subscribe: (_: unknown, a: { circuitId?: string; status?: string }, { db, jobChanges }: Context) =>

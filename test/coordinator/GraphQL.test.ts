@@ -365,6 +365,16 @@ describe("coordinator GraphQL", function () {
     expect(await secondOpen).to.deep.equal({ jobs: { id: "27", status: "Open" } });
     await openJobs.close();
 
+    // A job a reorg rewinds out of the database: an error event that says so, then the end (not a silent end).
+    const rewound = await subscribe(`subscription { jobStatus(id: "27") { id status } }`);
+    expect(await rewound.next()).to.deep.equal({ jobStatus: { id: "27", status: "Open" } });
+    await db.job.delete({ where: { id: "27" } });
+    feed.publish(["27"]);
+    const gone = await rewound.payload();
+    expect(gone.errors[0].extensions.code).to.equal("REORGED_OUT");
+    expect(gone.errors[0].message).to.match(/job 27 is gone: a chain reorganization removed the block that posted it/);
+    expect(await rewound.completes()).to.equal(true);
+
     // A subscriber that reads nothing while ranges change thousands of jobs holds the set of ids changed, not a
     // queue of events: nothing overflows (yoga's pubsub threw past 1,024 pending events, inside the indexer), and
     // when it reads it gets each job as it stands.
