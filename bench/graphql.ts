@@ -50,7 +50,7 @@ const peakRssMiB = (pid: number) =>
 const JOBS = Number(process.env.BENCH_GRAPHQL_JOBS ?? 100_000);
 const CLIENTS = 50;
 const SECONDS = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 10);
-const QUERY = `query($status: JobStatus, $after: String) { jobs(where: { status: $status }, first: 20, after: $after) { nodes { id status maxFee lockedPrice assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
+const QUERY = `query($status: JobStatus, $after: String) { jobsPage(where: { status: $status }, first: 20, after: $after) { nodes { id status maxFee lockedPrice assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -84,15 +84,15 @@ async function measure(databaseUrl: string, responseCache: boolean) {
           port,
           JSON.stringify({ query: QUERY, variables: { status: STATUSES[c % 5], after } }),
         )) as {
-          data?: { jobs: { pageInfo: { hasNextPage: boolean; endCursor: string } } };
+          data?: { jobsPage: { pageInfo: { hasNextPage: boolean; endCursor: string } } };
           errors?: unknown;
         };
         latencies.push(performance.now() - started);
         if (body.errors || !body.data) errors++;
         // Page on through the list, then start again: queries are not all for the first page.
         after =
-          body.data?.jobs.pageInfo.hasNextPage && latencies.length % 10 !== 0
-            ? body.data.jobs.pageInfo.endCursor
+          body.data?.jobsPage.pageInfo.hasNextPage && latencies.length % 10 !== 0
+            ? body.data.jobsPage.pageInfo.endCursor
             : null;
       }
     }),

@@ -1,17 +1,17 @@
 /**
  * Database rows for tests and benchmarks that write the coordinator's tables directly (no chain): a circuit, and a
- * job with placeholder values for the fields they do not look at.
+ * job with placeholder values (hex where the API's type is Bytes) for the fields they do not look at.
  */
 export function testCircuit(id: number, name: string) {
   return {
     id,
     name,
-    verifier: "0xv",
+    verifier: "0x0a",
     system: "groth16",
     nPublicOutputs: 0,
     nPublicInputs: 2,
-    registrant: "0xr",
-    manifestHash: "0xm",
+    registrant: "0x0b",
+    manifestHash: "0x0c",
     artifactsURI: "x",
     registeredAtBlock: 1,
   };
@@ -42,8 +42,8 @@ export function testJob(fields: {
     bond: "10",
     provingWindow: 60,
     expiresAt: 10_000,
-    inputsCommitment: "0xc",
-    inputsHash: "0xh",
+    inputsCommitment: "0x0d",
+    inputsHash: "0x0e",
     inputsURI: "u",
     ...fields,
     minFee: fields.minFee ?? fields.maxFee,

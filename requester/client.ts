@@ -176,8 +176,8 @@ async function coordinatorLockedPrices(coordinatorUrl: string, circuitId: bigint
     coordinatorUrl,
     "/graphql",
     {
-      query: "query Quote($id: ID!, $first: Int) { circuit(id: $id) { recentLockedPrices(first: $first) } }",
-      variables: { id: circuitId.toString(), first: RECENT_CLAIMS },
+      query: "query Quote($id: ID!) { circuit(id: $id) { recentLockedPrices } }",
+      variables: { id: circuitId.toString() },
     },
     otherwise,
   );
@@ -191,7 +191,7 @@ async function coordinatorLockedPrices(coordinatorUrl: string, circuitId: bigint
     throw new RequestError(`${where} answered no data: is that URL a coordinator?`);
   if (data.circuit === null)
     throw new RequestError(`${where} has not indexed circuit ${circuitId} yet: wait for it to catch up (${otherwise})`);
-  return data.circuit.recentLockedPrices.map(BigInt);
+  return data.circuit.recentLockedPrices.slice(0, RECENT_CLAIMS).map(BigInt);
 }
 
 export function createRequester({ provider, wallet, marketAddress, coordinatorUrl, startBlock }: RequesterOptions) {

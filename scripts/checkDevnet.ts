@@ -18,7 +18,7 @@ async function proved(logFile: string, timeoutSeconds: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   const answer = await waitForDemoJobsProved(banner, deadline - Date.now());
-  console.log(`${banner.graphiql} answers the printed query: ${answer.jobs.nodes.length} demo jobs, all Proved`);
+  console.log(`${banner.graphiql} answers the printed query: ${answer.jobs.length} demo jobs, all Proved`);
 }
 
 function stopped(devnetDir: string): void {

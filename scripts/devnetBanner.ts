@@ -31,7 +31,7 @@ export function parseBanner(output: string): Banner | undefined {
 }
 
 interface DemoAnswer {
-  jobs: { nodes: { id: string; status: string }[] };
+  jobs: { id: string; status: string }[];
   marketStats: { proved: number };
 }
 
@@ -53,7 +53,7 @@ export async function waitForDemoJobsProved(banner: Banner, timeoutMs: number): 
   const started = Date.now();
   for (;;) {
     const answer = await askBanner(banner);
-    const proved = answer.jobs.nodes.filter((job) => job.status === "Proved").length;
+    const proved = answer.jobs.filter((job) => job.status === "Proved").length;
     if (banner.postedJobs > 0 && proved === banner.postedJobs && answer.marketStats.proved === proved) return answer;
     if (Date.now() - started > timeoutMs)
       throw new Error(`after ${timeoutMs / 1000} s, ${proved} of ${banner.postedJobs} demo jobs are Proved`);

@@ -2,7 +2,7 @@
  * A validation rule that refuses queries whose estimated cost is above `max`, before any resolver runs. Each field
  * costs 1 (an aggregate, `fieldCost`, what its work is worth: marketStats reads every job), every alias of a field
  * counts again, and what is selected under a list costs once per item it can return: `first` for the paged lists (the
- * page cap when `first` is a variable, since validation does not see variables; the schema default otherwise),
+ * largest page when `first` is a variable, since validation does not see variables; the default otherwise),
  * and a fixed estimate for the unpaged lists. So `jobs(first: 100) { nodes { events { ... } } }` is priced as the
  * hundred histories it may read, which a depth limit alone would let through.
  *
@@ -21,10 +21,9 @@ import {
 import { isIntrospectionRoot } from "./introspection.ts";
 
 export interface CostModel {
-  /** Paged fields (with a `first` argument) and the page size they get when `first` is left out. */
-  pagedDefault: Record<string, number>;
-  /** The largest page (what a variable `first` may be). */
-  maxPage: number;
+  /** Paged fields (with a `first` argument): the page they get when `first` is left out, and the largest (what a
+   *  variable `first` may be). */
+  paged: Record<string, { default: number; max: number }>;
   /** Unpaged list fields and how many items each is priced at. */
   listEstimate: Record<string, number>;
   /** Fields whose own work is more than a row's (aggregates) and what each costs; every other field costs 1. */
@@ -44,10 +43,11 @@ interface Costs {
 
 function multiplier(field: FieldNode, model: CostModel): number {
   const name = field.name.value;
-  if (name in model.pagedDefault) {
+  const paged = model.paged[name];
+  if (paged !== undefined) {
     const first = field.arguments?.find((a) => a.name.value === "first");
-    if (first === undefined) return model.pagedDefault[name];
-    return first.value.kind === Kind.INT ? Number(first.value.value) : model.maxPage;
+    if (first === undefined) return paged.default;
+    return first.value.kind === Kind.INT ? Number(first.value.value) : paged.max;
   }
   return model.listEstimate[name] ?? 1;
 }
@@ -71,7 +71,7 @@ function mostAskedField(selectionSet: SelectionSetNode): [string, number] {
 }
 
 export function costLimit(max: number, model: CostModel, introspection: IntrospectionBudget) {
-  const introspectionModel: CostModel = { pagedDefault: {}, maxPage: 0, listEstimate: introspection.listEstimate };
+  const introspectionModel: CostModel = { paged: {}, listEstimate: introspection.listEstimate };
   return (context: ValidationContext): ASTVisitor => {
     // A fragment costs the same wherever it is spread, so each is priced once per model: a document that spreads
     // fragments within fragments costs linear time here, not exponential. A fragment that spreads itself (refused

@@ -9,6 +9,20 @@ import { FINAL_STATUSES } from "../../common/market/jobStatus.ts";
 import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 import type { Db } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
+import { raw, sqltag as sql } from "@prisma/client/runtime/client";
+import { BigIntScalar, BytesScalar } from "./scalars.ts";
+import { CHANGED_AT, type Condition, matches, pageRange } from "./theGraphFilter.ts";
+import {
+  type BlockArgument,
+  checkBlock,
+  type EntityModel,
+  indexedHead,
+  inOrder,
+  type ListArgs,
+  pageIds,
+  pageInMemory,
+} from "./theGraphLists.ts";
+import type { Dialect } from "./theGraphSql.ts";
 import type { JobChangeFeed } from "./jobChangeFeed.ts";
 import type { ReadSet } from "./reads.ts";
 
@@ -19,14 +33,125 @@ export { RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
 
 export type JobEventRow = Awaited<ReturnType<Db["jobEvent"]["findMany"]>>[number];
 
+interface BlockArgs {
+  block?: BlockArgument | null;
+}
+interface ByIdArgs extends BlockArgs {
+  id: string;
+}
+
+/** A circuit as the API shows it: its registration, and (once `withRecentPrices` added them) its recent prices. */
+export interface CircuitEntity extends Record<string, unknown> {
+  id: string;
+  registeredAtBlock: number;
+  recentLockedPrices?: string[];
+  medianLockedPrice?: string | null;
+}
+
+/** The prices the newest claims of a circuit's jobs locked (newest first), and the block of the newest. */
+export interface RecentClaims {
+  prices: string[];
+  newestBlock: number | null;
+}
+
+/** Every circuit's registration (circuits are few: read once per request). */
+export async function loadCircuits(db: Db, reads: ReadSet): Promise<CircuitEntity[]> {
+  reads.circuits = true;
+  return (await db.circuit.findMany({ orderBy: { id: "asc" } })).map((c) => ({ ...c, id: String(c.id) }));
+}
+
+/** Per circuit, one index range (JobEvent by circuit, kind and chain order): its newest claims' prices. */
+export async function loadRecentClaims(db: Db, circuitIds: number[]): Promise<Map<number, RecentClaims>> {
+  const lists = await Promise.all(
+    circuitIds.map((circuitId) =>
+      db.jobEvent.findMany({
+        where: { circuitId, kind: "Claimed" },
+        orderBy: [{ blockNumber: "desc" }, { logIndex: "desc" }],
+        take: RECENT_LOCKED_PRICES,
+        select: { price: true, blockNumber: true },
+      }),
+    ),
+  );
+  return new Map(
+    circuitIds.map((id, i) => [
+      id,
+      { prices: lists[i].map((e) => e.price!), newestBlock: lists[i][0]?.blockNumber ?? null },
+    ]),
+  );
+}
+
+const byAmount = (x: bigint, y: bigint) => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * Circuits with their recent prices, their median and the block they last changed at (registration or newest claim):
+ * what filtering or sorting circuits in memory looks at.
+ */
+async function withRecentPrices(circuits: CircuitEntity[], ctx: Context): Promise<CircuitEntity[]> {
+  return Promise.all(
+    circuits.map(async (c) => {
+      ctx.reads.claimsOfCircuits.add(Number(c.id));
+      const { prices, newestBlock } = await ctx.claimsOf(Number(c.id));
+      return {
+        ...c,
+        recentLockedPrices: prices,
+        medianLockedPrice: upperMedian(prices.map(BigInt).sort(byAmount))?.toString() ?? null,
+        [CHANGED_AT]: Math.max(c.registeredAtBlock, newestBlock ?? 0),
+      };
+    }),
+  );
+}
+
+/** The ids of the circuits that meet a filter (a job's `circuit_`), for the SQL of a job list. */
+function circuitIdsMeeting(ctx: Context) {
+  return async (filter: Condition) =>
+    (await withRecentPrices(await ctx.circuits(), ctx)).filter((c) => matches(filter, c) === true).map((c) => c.id);
+}
+
+/** The market's totals, computed from every job, and the block of the newest event (its last change). */
+async function marketStatsEntity(db: Db) {
+  const counts = await db.job.groupBy({ by: ["status"], _count: { _all: true } });
+  const count = (s: string) => counts.find((c) => c.status === s)?._count._all ?? 0;
+  const proved = await db.job.findMany({
+    where: { status: "Proved" },
+    select: { maxFee: true, lockedPrice: true, postedAt: true, provedAt: true },
+  });
+  const held = await db.job.findMany({ where: { status: { in: ["Open", "Claimed"] } }, select: { maxFee: true } });
+  const times = proved.map((j) => (j.provedAt ?? j.postedAt) - j.postedAt).sort((x, y) => x - y);
+  const sum = (amounts: bigint[]) => amounts.reduce((total, x) => total + x, 0n).toString();
+  // A proved job always has the price it was paid (rows.ts, from the fold; the migration gave older rows theirs).
+  const paid = proved.map((j) => BigInt(j.lockedPrice!));
+  const slashes = await db.jobEvent.count({
+    where: { OR: [{ kind: { in: ["Reassigned", "Abandoned"] } }, { kind: "Expired", prover: { not: null } }] },
+  });
+  const newest = await db.jobEvent.aggregate({ _max: { blockNumber: true } });
+  return {
+    id: MARKET_STATS_ID,
+    open: count("Open"),
+    claimed: count("Claimed"),
+    proved: count("Proved"),
+    cancelled: count("Cancelled"),
+    expired: count("Expired"),
+    feesPaid: sum(paid),
+    requesterSavings: sum(proved.map((j, i) => BigInt(j.maxFee) - paid[i])),
+    escrowed: sum(held.map((j) => BigInt(j.maxFee))),
+    slashes,
+    medianTimeToProof: upperMedian(times),
+    [CHANGED_AT]: newest._max.blockNumber ?? 0,
+  };
+}
+
 export interface Context {
   db: Db;
-  circuits: Map<number, Promise<unknown>>;
   jobChanges: JobChangeFeed;
+  /** The entities and the tables behind them (theGraphLists.ts), and how the database compares text. */
+  model: EntityModel;
+  dialect: () => Promise<Dialect>;
   /** A job's history in chain order, loaded together for all the jobs of a response. */
   eventsOf: (jobId: string) => Promise<JobEventRow[]>;
-  /** The prices the newest claims of a circuit's jobs locked (RECENT_LOCKED_PRICES at most), newest first. */
-  claimsOf: (circuitId: number) => Promise<bigint[]>;
+  /** Every circuit's registration, read once per request (circuits are few). */
+  circuits: () => Promise<CircuitEntity[]>;
+  /** A circuit's recent claims, loaded together for the circuits of a response. */
+  claimsOf: (circuitId: number) => Promise<RecentClaims>;
   /** The timestamp of the newest chain head the indexer has seen; null before it has read any block. */
   headTime: () => Promise<number | null>;
   reads: ReadSet;
@@ -173,12 +298,82 @@ function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
 }
 
 export const resolvers = {
+  BigInt: BigIntScalar,
+  Bytes: BytesScalar,
   Query: {
-    job: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
-      reads.job(id);
-      return db.job.findUnique({ where: { id } });
+    // The Graph's shape (theGraphLists.ts): one entity by id, and lists with skip, first, orderBy, where.
+    job: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
+      await checkBlock(db, a.block);
+      reads.job(a.id);
+      return db.job.findUnique({ where: { id: a.id } });
     },
-    jobs: async (
+    jobs: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      // Any change of any job may enter, leave or move a filtered, sorted list: the answer is kept until one.
+      ctx.reads.allJobs = true;
+      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "Job", a, circuitIdsMeeting(ctx));
+      return inOrder(ids, await ctx.db.job.findMany({ where: { id: { in: ids } } }), "id");
+    },
+    jobEvent: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
+      await checkBlock(db, a.block);
+      const event = await db.jobEvent.findUnique({ where: { id: a.id } });
+      reads.job(event?.jobId ?? "");
+      return event;
+    },
+    jobEvents: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      ctx.reads.allJobs = true;
+      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "JobEvent", a, circuitIdsMeeting(ctx));
+      return inOrder(ids, await ctx.db.jobEvent.findMany({ where: { id: { in: ids } } }), "id");
+    },
+    prover: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
+      await checkBlock(db, a.block);
+      reads.provers = true;
+      return db.prover.findUnique({ where: { address: a.id.toLowerCase() } });
+    },
+    provers: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      ctx.reads.provers = true;
+      // A prover filtered on its claims' events changes with them.
+      ctx.reads.allJobs = true;
+      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "Prover", a, circuitIdsMeeting(ctx));
+      return inOrder(ids, await ctx.db.prover.findMany({ where: { address: { in: ids } } }), "address");
+    },
+    circuit: async (_: unknown, a: ByIdArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      return (await ctx.circuits()).find((c) => c.id === a.id) ?? null;
+    },
+    circuits: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      return pageInMemory(ctx.model, "Circuit", await withRecentPrices(await ctx.circuits(), ctx), a);
+    },
+    marketStats: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
+      await checkBlock(db, a.block);
+      if (a.id !== MARKET_STATS_ID) return null;
+      reads.allJobs = true;
+      return marketStatsEntity(db);
+    },
+    marketStats_collection: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
+      await checkBlock(ctx.db, a.block);
+      ctx.reads.allJobs = true;
+      return pageInMemory(ctx.model, "MarketStats", [await marketStatsEntity(ctx.db)], a);
+    },
+    _meta: async (_: unknown, a: BlockArgs, { db, reads }: Context) => {
+      await checkBlock(db, a.block);
+      // The head moves without a market event (a commit that reports no change): never kept.
+      reads.clock = true;
+      const head = await indexedHead(db);
+      if (head === null) return null;
+      const { deployment, ...block } = head;
+      return {
+        block: a.block?.number !== undefined && a.block?.number !== null ? { ...block, hash: null } : block,
+        deployment,
+        hasIndexingErrors: false,
+      };
+    },
+
+    // The coordinator's own: lists by cursor.
+    jobsPage: async (
       _: unknown,
       a: { where?: JobFilter; first?: number; after?: string; orderBy?: string },
       { db, reads }: Context,
@@ -195,11 +390,7 @@ export const resolvers = {
       reads.jobsPage(a.where ?? {}, direction, cursor?.postedAt ?? null, rows, size);
       return page(rows, size, (r) => `${r.postedAt}:${r.id}`);
     },
-    prover: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
-      reads.provers = true;
-      return db.prover.findUnique({ where: { address: id.toLowerCase() } });
-    },
-    provers: async (_: unknown, a: { first?: number; after?: string }, { db, reads }: Context) => {
+    proversPage: async (_: unknown, a: { first?: number; after?: string }, { db, reads }: Context) => {
       reads.provers = true;
       const size = pageSize(a.first);
       const rows = await db.prover.findMany({
@@ -208,45 +399,6 @@ export const resolvers = {
         ...(a.after ? { cursor: { address: decodeCursor(a.after, ADDRESS_CURSOR) }, skip: 1 } : {}),
       });
       return page(rows, size, (r) => r.address);
-    },
-    circuit: (_: unknown, { id }: { id: string }, { db, reads }: Context) => {
-      reads.circuits = true;
-      return db.circuit.findUnique({ where: { id: Number(id) } });
-    },
-    circuits: (_: unknown, __: unknown, { db, reads }: Context) => {
-      reads.circuits = true;
-      return db.circuit.findMany({ orderBy: { id: "asc" } });
-    },
-    marketStats: async (_: unknown, { id }: { id?: string }, { db, reads }: Context) => {
-      if (id !== undefined && id !== null && id !== MARKET_STATS_ID) return null;
-      reads.allJobs = true;
-      const counts = await db.job.groupBy({ by: ["status"], _count: { _all: true } });
-      const count = (s: string) => counts.find((c) => c.status === s)?._count._all ?? 0;
-      const proved = await db.job.findMany({
-        where: { status: "Proved" },
-        select: { maxFee: true, lockedPrice: true, postedAt: true, provedAt: true },
-      });
-      const held = await db.job.findMany({ where: { status: { in: ["Open", "Claimed"] } }, select: { maxFee: true } });
-      const times = proved.map((j) => (j.provedAt ?? j.postedAt) - j.postedAt).sort((x, y) => x - y);
-      const sum = (amounts: bigint[]) => amounts.reduce((total, x) => total + x, 0n).toString();
-      // A proved job always has the price it was paid (rows.ts, from the fold; the migration gave older rows theirs).
-      const paid = proved.map((j) => BigInt(j.lockedPrice!));
-      const slashes = await db.jobEvent.count({
-        where: { OR: [{ kind: { in: ["Reassigned", "Abandoned"] } }, { kind: "Expired", prover: { not: null } }] },
-      });
-      return {
-        id: MARKET_STATS_ID,
-        open: count("Open"),
-        claimed: count("Claimed"),
-        proved: count("Proved"),
-        cancelled: count("Cancelled"),
-        expired: count("Expired"),
-        feesPaid: sum(paid),
-        requesterSavings: sum(proved.map((j, i) => BigInt(j.maxFee) - paid[i])),
-        escrowed: sum(held.map((j) => BigInt(j.maxFee))),
-        slashes,
-        medianTimeToProof: upperMedian(times),
-      };
     },
   },
   Subscription: {
@@ -269,12 +421,8 @@ export const resolvers = {
     },
   },
   Job: {
-    circuit: (job: { circuitId: number }, _: unknown, { db, circuits, reads }: Context) => {
-      reads.circuits = true;
-      if (!circuits.has(job.circuitId))
-        circuits.set(job.circuitId, db.circuit.findUnique({ where: { id: job.circuitId } }));
-      return circuits.get(job.circuitId);
-    },
+    circuit: async (job: { circuitId: number }, _: unknown, ctx: Context) =>
+      (await ctx.circuits()).find((c) => c.id === String(job.circuitId)),
     outputs: (job: { outputs: string | null }) => (job.outputs === null ? null : JSON.parse(job.outputs)),
     currentPrice: async (job: JobPriceFields, _: unknown, { headTime, reads }: Context) => {
       reads.clock = true;
@@ -289,9 +437,22 @@ export const resolvers = {
       };
       return priceAt(ramp, BigInt(now)).toString();
     },
-    events: (job: { id: string }, _: unknown, { eventsOf, reads }: Context) => {
-      reads.job(job.id);
-      return eventsOf(job.id);
+    events: async (job: { id: string }, a: ListArgs, ctx: Context) => {
+      ctx.reads.job(job.id);
+      const { first, skip } = pageRange(a.first, a.skip);
+      // The common case, a job's history in chain order, is loaded with every other job's of the response.
+      if (!a.orderBy && (a.where === undefined || a.where === null))
+        return (await ctx.eventsOf(job.id)).slice(skip, skip + first);
+      const ids = await pageIds(
+        ctx.db,
+        ctx.model,
+        await ctx.dialect(),
+        "JobEvent",
+        a,
+        circuitIdsMeeting(ctx),
+        (alias) => sql`${raw(`${alias}."jobId"`)} = ${job.id}`,
+      );
+      return inOrder(ids, await ctx.db.jobEvent.findMany({ where: { id: { in: ids } } }), "id");
     },
   },
   JobEvent: {
@@ -299,23 +460,17 @@ export const resolvers = {
       reads.job(e.jobId);
       return db.job.findUnique({ where: { id: e.jobId } });
     },
-    ...eventFields(),
+    outputs: (e: { outputs: string | null }) => (e.outputs === null ? null : JSON.parse(e.outputs)),
   },
   Prover: {
     id: (p: { address: string }) => p.address,
   },
+  // A circuit's recent prices, read only when asked for (a job's circuit name does not read its claims).
   Circuit: {
-    id: (c: { id: number }) => String(c.id),
-    recentLockedPrices: async (c: { id: number }, { first }: { first?: number }, { claimsOf, reads }: Context) => {
-      const size = pageSize(first, RECENT_LOCKED_PRICES);
-      reads.claimsOfCircuits.add(c.id);
-      return (await claimsOf(c.id)).slice(0, size).map(String);
-    },
-    medianLockedPrice: async (c: { id: number }, _: unknown, { claimsOf, reads }: Context) => {
-      reads.claimsOfCircuits.add(c.id);
-      const sorted = [...(await claimsOf(c.id))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-      return upperMedian(sorted)?.toString() ?? null;
-    },
+    recentLockedPrices: async (c: CircuitEntity, _: unknown, ctx: Context) =>
+      c.recentLockedPrices ?? (await withRecentPrices([c], ctx))[0].recentLockedPrices,
+    medianLockedPrice: async (c: CircuitEntity, _: unknown, ctx: Context) =>
+      c.medianLockedPrice !== undefined ? c.medianLockedPrice : (await withRecentPrices([c], ctx))[0].medianLockedPrice,
   },
 };
 
@@ -327,30 +482,4 @@ interface JobPriceFields {
   rampStart: number;
   rampDuration: number;
   expiresAt: number;
-}
-
-/**
- * A history entry's typed fields, read from the event's stored arguments (decimal strings): which argument each
- * field shows depends on the kind of event.
- */
-function eventFields() {
-  const args = (e: { data: string }) => JSON.parse(e.data) as Record<string, any>;
-  return {
-    minFee: (e: { data: string }) => args(e).newMinFee ?? args(e).minFee ?? null,
-    maxFee: (e: { data: string }) => args(e).newMaxFee ?? args(e).maxFee ?? null,
-    rampStart: (e: { data: string }) => {
-      const start = args(e).newRampStart ?? args(e).rampStart;
-      return start === undefined ? null : Number(start);
-    },
-    price: (e: { data: string }) => args(e).price ?? null,
-    bond: (e: { data: string }) => args(e).bond ?? null,
-    deadline: (e: { data: string }) => (args(e).deadline === undefined ? null : Number(args(e).deadline)),
-    refund: (e: { data: string }) => args(e).refund ?? null,
-    keeper: (e: { data: string }) => args(e).keeper ?? null,
-    slashed: (e: { data: string }) => args(e).split?.slashed ?? null,
-    outputs: (e: { data: string }) => {
-      const outputs = args(e).outputs;
-      return outputs === undefined ? null : Object.values(outputs as Record<string, string>);
-    },
-  };
 }

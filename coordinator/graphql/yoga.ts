@@ -7,18 +7,21 @@
  * nothing from another host, so it works on a machine without network.
  */
 import { readFileSync } from "node:fs";
-import { type DocumentNode, type ExecutionResult, getOperationAST, GraphQLError, validate } from "graphql";
+import { type DocumentNode, type ExecutionResult, getOperationAST, GraphQLError, parse, validate } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
+import { deriveQueryApi } from "./graphNodeApi.ts";
+import { MAX_FIRST } from "./theGraphFilter.ts";
+import { detectDialect, entityModel } from "./theGraphLists.ts";
 import { costLimit } from "./costLimit.ts";
 import { depthLimit } from "./depthLimit.ts";
 import { JobChangeFeed } from "./jobChangeFeed.ts";
 import { repeatLimit } from "./repeatLimit.ts";
 import { EXAMPLE_QUERY } from "./exampleQuery.ts";
 import { ReadSet } from "./reads.ts";
-import { type Context, type JobEventRow, MAX_PAGE, RECENT_LOCKED_PRICES, resolvers } from "./resolvers.ts";
+import { type Context, type JobEventRow, loadCircuits, loadRecentClaims, MAX_PAGE, resolvers } from "./resolvers.ts";
 
 export const MAX_DEPTH = 8;
 /** About a hundred jobs with their circuits and histories; see costLimit.ts for how a query is priced. */
@@ -26,12 +29,24 @@ export const MAX_COST = 5_000;
 /** What one `marketStats` costs: it counts and sums every job by status (551 ms for a thousand of them, issue #16);
  *  priced as a page of jobs, so that a query may still ask for a page with histories and the totals beside it. */
 export const MARKET_STATS_COST = 100;
+/** The Graph's lists: 100 items when `first` is left out, 1,000 at most (theGraphFilter.ts). */
+const GRAPH_LIST = { default: 100, max: MAX_FIRST };
+/** The cursor lists: 20 and 100. */
+const CURSOR_LIST = { default: 20, max: MAX_PAGE };
 const COST_MODEL = {
-  pagedDefault: { jobs: 20, provers: 20 },
-  maxPage: MAX_PAGE,
-  listEstimate: { events: 10, circuits: 50 },
+  paged: {
+    jobs: GRAPH_LIST,
+    jobEvents: GRAPH_LIST,
+    provers: GRAPH_LIST,
+    circuits: GRAPH_LIST,
+    marketStats_collection: GRAPH_LIST,
+    jobsPage: CURSOR_LIST,
+    proversPage: CURSOR_LIST,
+  },
+  // A job's history is as long as it is, whatever `first` allows: a few events per attempt.
+  listEstimate: { events: 10 },
   // An aggregate over every job (counts and sums by status): priced as the rows it reads, a few hundred at least.
-  fieldCost: { marketStats: MARKET_STATS_COST },
+  fieldCost: { marketStats: MARKET_STATS_COST, marketStats_collection: MARKET_STATS_COST },
 };
 /**
  * What sits under `__schema` and `__type` has its own budget (depthLimit.ts, costLimit.ts). The standard
@@ -79,6 +94,12 @@ const markAnsweredQueries: Plugin = {
   },
 };
 
+/** A function that runs once and then returns its first answer. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => (answer ??= load());
+}
+
 /**
  * The timestamp of the newest chain head the indexer has seen (kept with its checkpoint); before the indexer kept it,
  * that of the newest block it indexed; null before it has read any block.
@@ -99,14 +120,21 @@ function createHeadTimeLoader(db: Db): () => Promise<number | null> {
   return () => load("head");
 }
 
+/** schema.graphql as written: the coordinator's entities and its own additions. */
+export const schemaSource = () => readFileSync(new URL("./schema.graphql", import.meta.url), "utf8");
+
+/** The whole schema the coordinator serves: schema.graphql and the query API graph-node derives from its entities. */
+export const coordinatorTypeDefs = () => deriveQueryApi(schemaSource());
+
 export function createGraphQL(
   db: Db,
   { maxDepth = MAX_DEPTH, maxCost = MAX_COST, jobChanges = new JobChangeFeed() }: GraphQLOptions = {},
 ) {
-  const schema = createSchema<Context>({
-    typeDefs: readFileSync(new URL("./schema.graphql", import.meta.url), "utf8"),
-    resolvers,
-  });
+  // The schema: the coordinator's types, and the query API graph-node derives from its entities (graphNodeApi.ts).
+  const source = schemaSource();
+  const schema = createSchema<Context>({ typeDefs: coordinatorTypeDefs(), resolvers });
+  const model = entityModel(parse(source));
+  const dialect = once(() => detectDialect(db));
   const limits = [
     repeatLimit(),
     depthLimit(maxDepth, INTROSPECTION_MAX_DEPTH),
@@ -119,39 +147,32 @@ export function createGraphQL(
     graphiql: process.env.NODE_ENV !== "production" && { title: "ProofMarket GraphiQL", defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
     // The response cache (httpHandler.ts) passes the ReadSet it will keep the answer with.
-    context: ({ reads }): Context => ({
-      db,
-      reads: reads ?? new ReadSet(),
-      circuits: new Map(),
-      jobChanges,
-      // One query for the histories of every job on the page.
-      eventsOf: createBatchLoader(async (jobIds: string[]) => {
-        const rows = await db.jobEvent.findMany({
-          where: { jobId: { in: jobIds } },
-          orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
-        });
-        const byJob = new Map<string, JobEventRow[]>();
-        for (const row of rows) byJob.set(row.jobId, [...(byJob.get(row.jobId) ?? []), row]);
-        return byJob;
-      }, []),
-      // Per circuit, one index range (JobEvent by circuit, kind and chain order); the circuits of a response together.
-      claimsOf: createBatchLoader(async (circuitIds: number[]) => {
-        const lists = await Promise.all(
-          circuitIds.map((circuitId) =>
-            db.jobEvent.findMany({
-              where: { circuitId, kind: "Claimed" },
-              orderBy: [{ blockNumber: "desc" }, { logIndex: "desc" }],
-              take: RECENT_LOCKED_PRICES,
-              select: { data: true },
-            }),
-          ),
-        );
-        return new Map(
-          circuitIds.map((id, i) => [id, lists[i].map((e) => BigInt((JSON.parse(e.data) as { price: string }).price))]),
-        );
-      }, []),
-      headTime: createHeadTimeLoader(db),
-    }),
+    context: ({ reads }): Context => {
+      const context = {
+        db,
+        reads: reads ?? new ReadSet(),
+        jobChanges,
+        model,
+        dialect,
+        // One query for the histories of every job on the page.
+        eventsOf: createBatchLoader(async (jobIds: string[]) => {
+          const rows = await db.jobEvent.findMany({
+            where: { jobId: { in: jobIds } },
+            orderBy: [{ blockNumber: "asc" }, { logIndex: "asc" }],
+          });
+          const byJob = new Map<string, JobEventRow[]>();
+          for (const row of rows) byJob.set(row.jobId, [...(byJob.get(row.jobId) ?? []), row]);
+          return byJob;
+        }, []),
+        circuits: once(() => loadCircuits(db, context.reads)),
+        claimsOf: createBatchLoader((circuitIds: number[]) => loadRecentClaims(db, circuitIds), {
+          prices: [],
+          newestBlock: null,
+        }),
+        headTime: createHeadTimeLoader(db),
+      } as Context;
+      return context;
+    },
     plugins: [
       {
         // The limits first, alone: a document they refuse gets their errors and no other validation, so that what

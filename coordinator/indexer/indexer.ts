@@ -25,7 +25,17 @@ import {
 } from "../../common/market/fold.ts";
 import type { Db } from "../db/client.ts";
 import { type ChangeRecorder, changeRecorder, type CommitChanges } from "../commitChanges.ts";
-import { decodeArgs, encodeArgs, jobRow, jobState, lowercaseAddresses, proverRow, proverState } from "./rows.ts";
+import {
+  decodeArgs,
+  encodeArgs,
+  jobEventFields,
+  jobEventId,
+  jobRow,
+  jobState,
+  lowercaseAddresses,
+  proverRow,
+  proverState,
+} from "./rows.ts";
 
 type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
@@ -118,7 +128,9 @@ export function createIndexer(o: IndexerOptions) {
         txHash: e.txHash,
         timestamp: e.timestamp,
       };
-      return { id: `${e.txHash}:${e.logIndex}`, event, where };
+      // Job events by their place in the chain (rows.ts); staking events, which no API lists, by transaction and log.
+      const id = JOB_EVENTS.includes(e.name) ? jobEventId(e.blockNumber, e.logIndex) : `${e.txHash}:${e.logIndex}`;
+      return { id, event, where };
     });
     // Most polls of a live chain find no market event: nothing to look up.
     if (decoded.length === 0) return 0;
@@ -193,6 +205,7 @@ export function createIndexer(o: IndexerOptions) {
           prover,
           attempt: Number(after.attempt),
           data: encodeArgs(args),
+          ...jobEventFields(args),
           ...where,
         });
       } else continue;

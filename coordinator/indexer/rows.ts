@@ -103,3 +103,33 @@ export const encodeArgs = json;
 export function decodeArgs(data: string): Record<string, unknown> {
   return JSON.parse(data, (_k, x) => (typeof x === "string" && /^\d+$/.test(x) ? BigInt(x) : x));
 }
+
+/**
+ * A job event's id: its block number and its log's index in the block, zero-padded, so that ids sort in chain order
+ * (The Graph lists a job's events by id, and the subgraph's ids are the same strings: subgraph/src/mapping.ts).
+ */
+export function jobEventId(blockNumber: number, logIndex: number): string {
+  return `${String(blockNumber).padStart(10, "0")}-${String(logIndex).padStart(6, "0")}`;
+}
+
+/**
+ * The typed fields of a job event's row, from its arguments (as stored: amounts as bigint or decimal strings): which
+ * argument each field shows depends on the kind of event. The migration that added these columns reads the same
+ * arguments the same way (migrations/<provider>/*_event_fields).
+ */
+export function jobEventFields(args: Record<string, any>) {
+  const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
+  const int = (v: unknown) => (v === undefined || v === null ? null : Number(v));
+  return {
+    minFee: text(args.newMinFee ?? args.minFee),
+    maxFee: text(args.newMaxFee ?? args.maxFee),
+    rampStart: int(args.newRampStart ?? args.rampStart),
+    price: text(args.price),
+    bond: text(args.bond),
+    deadline: int(args.deadline),
+    refund: text(args.refund),
+    keeper: text(args.keeper),
+    slashed: text(args.split?.slashed),
+    outputs: args.outputs === undefined ? null : json(Object.values(args.outputs as object)),
+  };
+}

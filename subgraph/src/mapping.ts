@@ -1,9 +1,10 @@
 /**
  * The subgraph's event handlers: each loads the entities an event touches into plain records, applies the
  * event's transition from transitions.ts (the logic shared with the TypeScript test), and saves them back.
- * Addresses are stored as lowercase hex strings and amounts as BigInt, as the coordinator's API shows them.
+ * The records keep addresses and hashes as lowercase hex strings and amounts as decimal strings (as the TypeScript
+ * test does); the entities keep them as Bytes and BigInt, as the coordinator's API types them.
  */
-import { Address, BigInt, ethereum, ValueKind } from "@graphprotocol/graph-ts";
+import { Address, BigInt, Bytes, ethereum, ValueKind } from "@graphprotocol/graph-ts";
 import {
   CircuitRegistered,
   JobAbandoned,
@@ -55,6 +56,18 @@ function amount(v: BigInt): string {
   return v.toString();
 }
 
+function bytes(hexString: string): Bytes {
+  return Bytes.fromHexString(hexString);
+}
+
+function nullableBytes(hexString: string | null): Bytes | null {
+  return hexString === null ? null : Bytes.fromHexString(hexString);
+}
+
+function nullableHex(b: Bytes | null): string | null {
+  return b === null ? null : b.toHexString();
+}
+
 // ---- records <-> entities
 
 function loadJob(id: string): JobRecord {
@@ -62,7 +75,7 @@ function loadJob(id: string): JobRecord {
   const r = new JobRecord();
   r.id = id;
   r.circuit = e.circuit;
-  r.requester = e.requester;
+  r.requester = e.requester.toHexString();
   r.status = e.status;
   r.minFee = amount(e.minFee);
   r.maxFee = amount(e.maxFee);
@@ -73,11 +86,11 @@ function loadJob(id: string): JobRecord {
   r.bond = amount(e.bond);
   r.provingWindow = e.provingWindow;
   r.expiresAt = e.expiresAt;
-  r.inputsCommitment = e.inputsCommitment;
-  r.inputsHash = e.inputsHash;
+  r.inputsCommitment = e.inputsCommitment.toHexString();
+  r.inputsHash = e.inputsHash.toHexString();
   r.inputsURI = e.inputsURI;
   r.attempt = e.attempt;
-  r.assignee = e.assignee;
+  r.assignee = nullableHex(e.assignee);
   const deadline = e.get("deadline");
   r.deadline = deadline === null || deadline.kind == ValueKind.NULL ? NONE : e.deadline;
   r.outputs = e.outputs;
@@ -91,7 +104,7 @@ function loadJob(id: string): JobRecord {
 function saveJob(r: JobRecord): void {
   const e = new Job(r.id);
   e.circuit = r.circuit;
-  e.requester = r.requester;
+  e.requester = bytes(r.requester);
   e.status = r.status;
   e.minFee = BigInt.fromString(r.minFee);
   e.maxFee = BigInt.fromString(r.maxFee);
@@ -103,13 +116,13 @@ function saveJob(r: JobRecord): void {
   e.bond = BigInt.fromString(r.bond);
   e.provingWindow = r.provingWindow;
   e.expiresAt = r.expiresAt;
-  e.inputsCommitment = r.inputsCommitment;
-  e.inputsHash = r.inputsHash;
+  e.inputsCommitment = bytes(r.inputsCommitment);
+  e.inputsHash = bytes(r.inputsHash);
   e.inputsURI = r.inputsURI;
   e.attempt = r.attempt;
   const assignee = r.assignee;
   if (assignee === null) e.unset("assignee");
-  else e.assignee = assignee;
+  else e.assignee = nullableBytes(assignee);
   if (r.deadline == NONE) e.unset("deadline");
   else e.deadline = r.deadline;
   const outputs = r.outputs;
@@ -125,7 +138,7 @@ function saveJob(r: JobRecord): void {
 function loadProver(address: string): ProverRecord {
   const r = new ProverRecord();
   r.id = address;
-  const e = Prover.load(address);
+  const e = Prover.load(bytes(address));
   if (e === null) return r;
   r.staked = amount(e.staked);
   r.locked = amount(e.locked);
@@ -139,8 +152,8 @@ function loadProver(address: string): ProverRecord {
 }
 
 function saveProver(r: ProverRecord): void {
-  const e = new Prover(r.id);
-  e.address = r.id;
+  const e = new Prover(bytes(r.id));
+  e.address = bytes(r.id);
   e.staked = BigInt.fromString(r.staked);
   e.locked = BigInt.fromString(r.locked);
   e.unbonding = BigInt.fromString(r.unbonding);
@@ -192,12 +205,15 @@ function saveStats(r: StatsRecord): void {
 /** A history entry with the fields every kind has (attempt: the job's, after the event); handlers add the rest. */
 function historyEntry(event: ethereum.Event, job: JobRecord, kind: string): JobEvent {
   const jobId = job.id;
-  const e = new JobEvent(event.transaction.hash.toHexString() + ":" + event.logIndex.toString());
+  // Block number and log index, zero-padded: ids sort in chain order (the coordinator's are the same strings).
+  const e = new JobEvent(
+    event.block.number.toString().padStart(10, "0") + "-" + event.logIndex.toString().padStart(6, "0"),
+  );
   e.job = jobId;
   e.attempt = job.attempt;
   e.kind = kind;
   e.blockNumber = event.block.number.toI32();
-  e.txHash = event.transaction.hash.toHexString();
+  e.txHash = event.transaction.hash;
   e.timestamp = event.block.timestamp.toI32();
   return e;
 }
@@ -215,14 +231,14 @@ export function handleCircuitRegistered(event: CircuitRegistered): void {
   const p = event.params;
   const c = new Circuit(p.circuitId.toString());
   c.name = p.name;
-  c.verifier = hex(p.verifier);
+  c.verifier = p.verifier;
   c.system = SYSTEMS[p.system];
   c.nPublicOutputs = p.nPublicOutputs;
   c.nPublicInputs = p.nPublicInputs;
   if (p.batchVerifier.equals(Address.zero())) c.unset("batchVerifier");
-  else c.batchVerifier = hex(p.batchVerifier);
-  c.registrant = hex(p.registrant);
-  c.manifestHash = p.manifestHash.toHexString();
+  else c.batchVerifier = p.batchVerifier;
+  c.registrant = p.registrant;
+  c.manifestHash = p.manifestHash;
   c.artifactsURI = p.artifactsURI;
   c.recentLockedPrices = new Array<BigInt>();
   c.unset("medianLockedPrice");
@@ -308,7 +324,7 @@ export function handleJobClaimed(event: JobClaimed): void {
   proverClaimed(prover, amount(p.bond));
   saveProver(prover);
   const h = historyEntry(event, job, "Claimed");
-  h.prover = hex(p.prover);
+  h.prover = p.prover;
   h.deadline = p.deadline.toI32();
   h.bond = p.bond;
   h.price = p.price;
@@ -329,7 +345,7 @@ export function handleJobProved(event: JobProved): void {
   proverPaid(prover, job.bond, amount(p.price));
   saveProver(prover);
   const h = historyEntry(event, job, "Proved");
-  h.prover = hex(p.prover);
+  h.prover = p.prover;
   h.price = p.price;
   h.refund = BigInt.fromString(job.maxFee).minus(p.price);
   h.outputs = outputs;
@@ -360,7 +376,7 @@ function reopen(
   proverSlashed(prover, bond, amount(slashed), kind == "Abandoned");
   saveProver(prover);
   const h = historyEntry(event, job, kind);
-  h.prover = hex(proverAddress);
+  h.prover = proverAddress;
   h.minFee = newMinFee;
   h.rampStart = newRampStart.toI32();
   h.maxFee = newMaxFee;
@@ -381,7 +397,7 @@ export function handleJobReassigned(event: JobReassigned): void {
     p.newRampStart,
     p.split.slashed,
   );
-  h.keeper = hex(p.keeper);
+  h.keeper = p.keeper;
   h.save();
 }
 
@@ -430,7 +446,7 @@ export function handleJobExpired(event: JobExpired): void {
     const prover = loadProver(hex(p.prover));
     proverSlashed(prover, bond, amount(p.split.slashed), false);
     saveProver(prover);
-    h.prover = hex(p.prover);
+    h.prover = p.prover;
   }
   h.save();
 }

@@ -69,9 +69,9 @@ describe("coordinator process", function () {
         const response = await fetch(`${url}/graphql`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ query: "{ jobs(first: 1) { nodes { id } } }" }),
+          body: JSON.stringify({ query: "{ jobs(first: 1, orderBy: postedAt, orderDirection: desc) { id } }" }),
         });
-        return ((await response.json()) as { data: { jobs: { nodes: { id: string }[] } } }).data.jobs.nodes[0].id;
+        return ((await response.json()) as { data: { jobs: { id: string }[] } }).data.jobs[0].id;
       };
       expect(await newest()).to.equal("20");
       expect(await newest()).to.equal("20");

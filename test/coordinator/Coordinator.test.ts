@@ -64,9 +64,9 @@ describe("createCoordinator", function () {
           body: JSON.stringify({ query }),
         });
       const jobIds = async () =>
-        ((await (await graphql("{ jobs(first: 5) { nodes { id } } }")).json()) as any).data.jobs.nodes.map(
-          (n: { id: string }) => n.id,
-        );
+        (
+          (await (await graphql("{ jobs(first: 5, orderBy: postedAt, orderDirection: desc) { id } }")).json()) as any
+        ).data.jobs.map((n: { id: string }) => n.id);
       expect(await jobIds()).to.deep.equal([]);
       expect(await jobIds(), "the kept answer").to.deep.equal([]);
 

@@ -9,6 +9,8 @@ import { migrate, migrationsList, pendingSchemaChange } from "../../coordinator/
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase } from "../../coordinator/db/scratch.ts";
+import { jobEventFields } from "../../coordinator/indexer/rows.ts";
+import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
 describe("coordinator database", function () {
   it("both providers have the same migration history, and it reaches the current data model", async function () {
@@ -169,14 +171,87 @@ describe("coordinator database", function () {
               lockedPrice: id === "2" || id === "3" ? fee(id) : null,
             })),
           );
+          // (and, from a later migration, its id is its place in the chain: block 9, log 0)
           expect(await db.jobEvent.findMany({ select: { id: true, circuitId: true } })).to.deep.equal([
-            { id: "0xt:0", circuitId: 4 },
+            { id: "0000000009-000000", circuitId: 4 },
           ]);
           expect(await db.indexerCheckpoint.findUnique({ where: { id: 1 } })).to.include({
             lastBlock: 9,
             headBlock: null,
             headTimestamp: null,
           });
+        } finally {
+          await close();
+        }
+      } finally {
+        await scratch.drop();
+      }
+    });
+  }
+  for (const provider of PROVIDERS) {
+    it(`${provider}: events indexed before their fields had columns get them from their arguments, and ids in chain order`, async function () {
+      const names = migrationsList(provider).migrationDirectories.map((d) => d.path);
+      const fields = names.findIndex((name) => name.endsWith("_event_fields"));
+      expect(fields, "the migration that gave events their fields").to.be.greaterThan(0);
+      const scratch = await scratchDatabase(provider);
+      try {
+        await migrate(scratch.url, names[fields - 1]);
+        const older = await openDatabase(scratch.url);
+        // Events as the indexer stored them before: the fields only in `data`, ids by transaction and log.
+        const stored: [string, string, number, number, object][] = [
+          ["Posted", "0xa:0", 5, 0, { jobId: "1", minFee: "10", maxFee: "30", rampStart: "100", bond: "7" }],
+          ["Claimed", "0xb:3", 6, 3, { jobId: "1", price: "12", bond: "7", deadline: "400", prover: "0xp" }],
+          [
+            "Reassigned",
+            "0xc:1",
+            8,
+            1,
+            { newMinFee: "11", newMaxFee: "31", newRampStart: "150", keeper: "0xk", split: { slashed: "7" } },
+          ],
+          ["Proved", "0xd:0", 9, 0, { price: "20", refund: "11", outputs: ["5", "6"] }],
+        ];
+        try {
+          await older.db.circuit.create({ data: testCircuit(1, "c") });
+          await older.db.job.create({
+            data: {
+              ...testJob({
+                id: "1",
+                circuitId: 1,
+                requester: "0xaa",
+                status: "Proved",
+                maxFee: "31",
+                assignee: "0xp",
+                postedAtBlock: 5,
+                postedAt: 1,
+              }),
+              outputs: '["5","6"]',
+            },
+          });
+          for (const [kind, id, blockNumber, logIndex, args] of stored)
+            await older.db.$executeRawUnsafe(
+              `INSERT INTO "JobEvent" ("id", "jobId", "circuitId", "kind", "blockNumber", "blockHash", "logIndex", "txHash", "timestamp", "data") VALUES ('${id}', '1', 1, '${kind}', ${blockNumber}, '0xb', ${logIndex}, '${id.split(":")[0]}', 1, '${JSON.stringify(args)}')`,
+            );
+        } finally {
+          await older.close();
+        }
+        expect(await migrate(scratch.url)).to.deep.equal(names.slice(fields));
+        const { db, close } = await openDatabase(scratch.url);
+        try {
+          const rows = await db.jobEvent.findMany({ orderBy: { id: "asc" } });
+          expect(rows.map((r) => r.id)).to.deep.equal([
+            "0000000005-000000",
+            "0000000006-000003",
+            "0000000008-000001",
+            "0000000009-000000",
+          ]);
+          // The same fields the indexer now writes for the same arguments.
+          for (const [i, [, , , , args]] of stored.entries()) {
+            const row = rows[i] as Record<string, unknown>;
+            const expected = jobEventFields(args as Record<string, unknown>);
+            expect(Object.fromEntries(Object.keys(expected).map((k) => [k, row[k]])), rows[i].kind).to.deep.equal(
+              expected,
+            );
+          }
         } finally {
           await close();
         }

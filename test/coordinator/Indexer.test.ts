@@ -282,7 +282,7 @@ describe("coordinator indexer, against a real local chain", function () {
           `{ proved: job(id: "${ramped.proved}") { status ${JOB} } reopened: job(id: "${ramped.reopened}") { status ${JOB} }
              open: job(id: "${ramped.open}") { status currentPrice }
              circuit(id: "${circuitId}") { recentLockedPrices medianLockedPrice }
-             marketStats { feesPaid requesterSavings escrowed } }`,
+             marketStats(id: "market") { feesPaid requesterSavings escrowed } }`,
         );
         const t0 = ramped.t0;
         const none = { price: null, refund: null, minFee: null, maxFee: null };

@@ -118,7 +118,7 @@ describe("the README, as a newcomer follows it", function () {
       });
       expect(page.externalRequests).to.deep.equal([]);
       expect(page.queryFields).to.include.members(["job", "jobs", "marketStats"]);
-      const shown = JSON.parse(page.result).data.jobs.nodes as { status: string }[];
+      const shown = JSON.parse(page.result).data.jobs as { status: string }[];
       expect(shown.filter((job) => job.status === "Proved")).to.have.length(banner.postedJobs);
 
       // The rest of the README's walkthrough, in one bash session, as written.

@@ -10,6 +10,7 @@ import type { Interface, Log } from "ethers";
 import { buildSchema, isObjectType } from "graphql";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { PROOF_SYSTEMS } from "../../common/circuits/manifest.ts";
+import { jobEventId } from "../../coordinator/indexer/rows.ts";
 import {
   CircuitPrices,
   circuitClaimed,
@@ -98,7 +99,7 @@ export async function replayThroughSubgraph(
       const list = history.get(jobId) ?? [];
       const attempt = jobs.get(jobId)!.attempt;
       list.push({
-        id: `${log.transactionHash}:${log.index}`,
+        id: jobEventId(log.blockNumber, log.index), // mapping.ts's historyEntry: block and log index, zero-padded
         kind,
         blockNumber: log.blockNumber,
         txHash: log.transactionHash,

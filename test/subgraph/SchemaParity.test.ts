@@ -1,8 +1,7 @@
 /**
  * The subgraph's entities and the coordinator's GraphQL types must match field for field, so that one client
  * query works against either: the same entities (less the subgraph's internal ones), the same field names, the
- * same nullability and the same types, where an amount is BigInt in the subgraph and String (the same JSON) in
- * the coordinator. One difference is meant, and only it is allowed: Job.currentPrice, the price a claim would lock
+ * same nullability and the same types (BigInt amounts, Bytes addresses and hashes). One difference is meant, and only it is allowed: Job.currentPrice, the price a claim would lock
  * now, is the coordinator's alone (it depends on the time of the query, which a subgraph's stored entities cannot).
  * The comparison is also shown to fail on a changed field.
  */
@@ -18,11 +17,10 @@ import {
   isObjectType,
 } from "graphql";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
+import { deriveQueryApi } from "../../coordinator/graphql/graphNodeApi.ts";
 import { GRAPH_PRELUDE } from "../helpers/subgraphReplay.ts";
 /** Subgraph entities that only serve its own bookkeeping (see subgraph/schema.graphql). */
 const SUBGRAPH_INTERNAL = ["ProofTimes"];
-/** Scalars that are the same JSON in both: the subgraph's BigInt is the coordinator's decimal String. */
-const SAME_JSON: Record<string, string> = { BigInt: "String" };
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
 
@@ -52,7 +50,7 @@ export function schemaDifferences(
   coordinatorOnly = COORDINATOR_ONLY,
 ): string[] {
   const subgraph = buildSchema(GRAPH_PRELUDE + subgraphSdl);
-  const coordinator = buildSchema(coordinatorSdl);
+  const coordinator = buildSchema(deriveQueryApi(coordinatorSdl));
   const entities = entityTypes(subgraph);
   for (const internal of SUBGRAPH_INTERNAL) entities.delete(internal);
   const differences: string[] = [];
@@ -75,7 +73,7 @@ export function schemaDifferences(
       } else if (!(field in otherFields)) differences.push(`${name}.${field}: only in the subgraph`);
       else if (!(field in fields)) differences.push(`${name}.${field}: only in the coordinator`);
       else {
-        const mine = String(fields[field].type).replace(/\w+/g, (t) => SAME_JSON[t] ?? t);
+        const mine = String(fields[field].type);
         const theirs = String(otherFields[field].type);
         if (mine !== theirs)
           differences.push(`${name}.${field}: ${fields[field].type} in the subgraph, ${theirs} in the coordinator`);
@@ -106,14 +104,14 @@ describe("schema parity: subgraph entities and coordinator GraphQL", function ()
     expect(schemaDifferences(subgraphSdl, coordinatorSdl, [])).to.deep.equal([
       "Job.currentPrice: only in the coordinator",
     ]);
-    const another = coordinatorSdl.replace("  lockedPrice: String\n", "  lockedPrice: String\n  lockedAt: Int\n");
+    const another = coordinatorSdl.replace("  lockedPrice: BigInt\n", "  lockedPrice: BigInt\n  lockedAt: Int\n");
     expect(schemaDifferences(subgraphSdl, another)).to.deep.equal(["Job.lockedAt: only in the coordinator"]);
     // An allowed difference that is no longer one is named too, so the allowance cannot outlive its reason.
     const both = subgraphSdl.replace("  lockedPrice: BigInt\n", "  lockedPrice: BigInt\n  currentPrice: BigInt\n");
     expect(schemaDifferences(both, coordinatorSdl)).to.deep.equal([
       "Job.currentPrice: allowed in the coordinator only, but the subgraph has it too",
     ]);
-    const none = coordinatorSdl.replace("\n  currentPrice: String\n", "\n");
+    const none = coordinatorSdl.replace("\n  currentPrice: BigInt @coordinatorOnly\n", "\n");
     expect(schemaDifferences(subgraphSdl, none)).to.deep.equal([
       "Job.currentPrice: allowed in the coordinator only, but the coordinator has none",
     ]);
@@ -133,9 +131,10 @@ describe("schema parity: subgraph entities and coordinator GraphQL", function ()
     expect(schemaDifferences(subgraphSdl, retyped)).to.deep.equal([
       "Job.attempt: Int! in the subgraph, String! in the coordinator",
     ]);
-    const missing = coordinatorSdl
-      .replace("type MarketStats {", "type MarketTotals {")
-      .replace('marketStats(id: ID = "market"): MarketStats', 'marketStats(id: ID = "market"): MarketTotals');
+    const missing = coordinatorSdl.replace(
+      "type MarketStats @entity(immutable: false) {",
+      "type MarketTotals @entity(immutable: false) {",
+    );
     expect(schemaDifferences(subgraphSdl, missing)).to.deep.equal([
       "MarketStats: an entity of the subgraph, not a type of the coordinator",
     ]);

@@ -160,8 +160,8 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
-          query: `{ jobs(first: 100, orderBy: POSTED_AT_ASC) { nodes { ${JOB_FIELDS} } }
-                    provers(first: 100) { nodes { ${PROVER_FIELDS} } }
+          query: `{ jobs(first: 100, orderBy: postedAt) { ${JOB_FIELDS} }
+                    provers(first: 100) { ${PROVER_FIELDS} }
                     circuits { ${CIRCUIT_FIELDS} }
                     marketStats(id: "market") { ${STATS_FIELDS} } }`,
         }),
@@ -170,14 +170,14 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
       expect(errors).to.equal(undefined);
       const byId = (xs: { id: string }[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
 
-      expect(data.jobs.nodes).to.have.length(7);
-      expect(byId(data.jobs.nodes)).to.deep.equal(byId(subgraph.jobs as { id: string }[]));
-      expect(byId(data.provers.nodes)).to.deep.equal(byId(subgraph.provers as { id: string }[]));
+      expect(data.jobs).to.have.length(7);
+      expect(byId(data.jobs)).to.deep.equal(byId(subgraph.jobs as { id: string }[]));
+      expect(byId(data.provers)).to.deep.equal(byId(subgraph.provers as { id: string }[]));
       expect(byId(data.circuits)).to.deep.equal(byId(subgraph.circuits as { id: string }[]));
       expect(data.marketStats).to.deep.equal(subgraph.marketStats);
       // The run's numbers, as a reader would check them.
       expect(data.marketStats).to.include({ proved: 2, open: 2, cancelled: 1, expired: 2, slashes: 3 });
-      const jobs = data.jobs.nodes as { status: string; maxFee: string; lockedPrice: string | null }[];
+      const jobs = data.jobs as { status: string; maxFee: string; lockedPrice: string | null }[];
       const proved = jobs.filter((j) => j.status === "Proved");
       const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n).toString();
       expect(data.marketStats.feesPaid).to.equal(sum(proved.map((j) => BigInt(j.lockedPrice!))));
@@ -195,9 +195,7 @@ describe("subgraph transitions = coordinator database, on one real chain run", f
       expect(circuit.recentLockedPrices).to.have.length(5);
       const sorted = circuit.recentLockedPrices.map(BigInt).sort((a: bigint, b: bigint) => (a < b ? -1 : 1));
       expect(circuit.medianLockedPrice).to.equal(sorted[2].toString());
-      const alice = data.provers.nodes.find(
-        (p: { id: string }) => p.id === devnet.chain.accounts[1].address.toLowerCase(),
-      );
+      const alice = data.provers.find((p: { id: string }) => p.id === devnet.chain.accounts[1].address.toLowerCase());
       expect(alice).to.include({ jobsProved: 1, jobsMissed: 2, unbonding: "0", locked: "0" });
     } finally {
       await close();
