@@ -1,6 +1,8 @@
 /**
- * `npm run bench` (GraphQL part): the `jobs` query on BENCH_GRAPHQL_JOBS indexed jobs (default 100k) with 50
- * concurrent clients over HTTP on loopback, p50/p99 latency, for SQLite and PostgreSQL (goal p99 <= 25 ms). The
+ * `npm run bench` (GraphQL part): on BENCH_GRAPHQL_JOBS indexed jobs (default 100k), 50 concurrent clients over HTTP
+ * on loopback, p50/p99 latency, for SQLite and PostgreSQL, of two workloads: paging through jobs by status with
+ * cursors (goal p99 <= 25 ms with the response cache), and all-distinct queries, random filters at random places
+ * in The Graph's lists and the cursor list, which no cache helps (goal p99 <= 50 ms). The
  * server (bench/graphqlServer.ts) runs in its own process, started as the coordinator is (COORDINATOR_NODE_FLAGS),
  * with its response cache off and then on, while it commits a block of job changes a second as the indexer would;
  * its peak memory (goal <= 300 MiB) is read from /proc.
@@ -15,7 +17,8 @@ import { PROVIDERS } from "../coordinator/db/schema.ts";
 import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
 import { testCircuit } from "../dev/coordinatorRows.ts";
-import { benchJobRow, STATUSES } from "./graphqlJobs.ts";
+import { seededRandom, type Random } from "../dev/random.ts";
+import { benchAddress, benchJobRow, FIRST_POSTED_AT, STATUSES } from "./graphqlJobs.ts";
 
 const SERVER = fileURLToPath(new URL("./graphqlServer.ts", import.meta.url));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -51,11 +54,56 @@ const JOBS = Number(process.env.BENCH_GRAPHQL_JOBS ?? 100_000);
 const CLIENTS = 50;
 const SECONDS = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 10);
 const QUERY = `query($status: JobStatus, $after: String) { jobsPage(where: { status: $status }, first: 20, after: $after) { nodes { id status maxFee lockedPrice assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
+const JOB_FIELDS = "id status maxFee lockedPrice assignee postedAt";
+
+/**
+ * The all-distinct workload: every query a random filter and a random place in its list (The Graph's shape, and the
+ * cursor list after a random cursor), so that no two are alike and the response cache cannot help. The filters are
+ * the ones a client pages by (status, requester, prover, a fee bound, id order), each from a random point in time.
+ */
+function distinctQuery(rng: Random, jobs: number): { query: string; variables: Record<string, unknown> } {
+  const before = FIRST_POSTED_AT + 1 + rng.int(jobs);
+  const status = rng.pick(STATUSES);
+  switch (rng.int(6)) {
+    case 0:
+      return {
+        query: `query($s: JobStatus, $t: Int) { jobs(where: { status: $s, postedAt_lt: $t }, orderBy: postedAt, orderDirection: desc, first: 20) { ${JOB_FIELDS} } }`,
+        variables: { s: status, t: before },
+      };
+    case 1:
+      return {
+        query: `query($r: Bytes, $t: Int) { jobs(where: { requester: $r, postedAt_lt: $t }, orderBy: postedAt, orderDirection: desc, first: 20) { ${JOB_FIELDS} } }`,
+        variables: { r: benchAddress(rng.int(97)), t: before },
+      };
+    case 2:
+      return {
+        query: `query($p: Bytes, $t: Int) { jobs(where: { assignee: $p, status: Proved, postedAt_gt: $t }, orderBy: postedAt, first: 20) { ${JOB_FIELDS} } }`,
+        variables: { p: benchAddress(0x100 + rng.int(13)), t: before },
+      };
+    case 3:
+      return {
+        query: `query($s: JobStatus, $fee: BigInt, $t: Int) { jobs(where: { status: $s, maxFee_gt: $fee, postedAt_lt: $t }, orderBy: postedAt, orderDirection: desc, first: 20) { ${JOB_FIELDS} } }`,
+        variables: { s: status, fee: String(rng.int(2 * jobs)), t: before },
+      };
+    case 4:
+      return {
+        query: `query($id: ID) { jobs(where: { id_gt: $id }, first: 20) { ${JOB_FIELDS} } }`,
+        variables: { id: String(1 + rng.int(jobs)) },
+      };
+    default:
+      return {
+        query: `query($s: JobStatus, $after: String) { jobsPage(where: { status: $s }, first: 20, after: $after) { nodes { ${JOB_FIELDS} } pageInfo { endCursor } } }`,
+        variables: { s: status, after: Buffer.from(`${before}:${before - FIRST_POSTED_AT}`).toString("base64url") },
+      };
+  }
+}
+
+type Workload = "paging" | "distinct";
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 /** Starts the server on the database, runs the clients for SECONDS, stops the server. */
-async function measure(databaseUrl: string, responseCache: boolean) {
+async function measure(databaseUrl: string, responseCache: boolean, workload: Workload) {
   const flags = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ") ?? COORDINATOR_NODE_FLAGS;
   const server = spawn(process.execPath, [...flags, SERVER], {
     env: {
@@ -78,7 +126,21 @@ async function measure(databaseUrl: string, responseCache: boolean) {
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
       let after: string | null = null;
+      const rng = seededRandom(c + 1);
       while (performance.now() < deadline) {
+        if (workload === "distinct") {
+          const started = performance.now();
+          const body = (await post(port, JSON.stringify(distinctQuery(rng, JOBS)))) as {
+            data?: unknown;
+            errors?: unknown;
+          };
+          latencies.push(performance.now() - started);
+          if (body.errors || !body.data) {
+            errors++;
+            if (errors === 1) console.log(`  first error: ${JSON.stringify(body.errors)}`);
+          }
+          continue;
+        }
         const started = performance.now();
         const body = (await post(
           port,
@@ -129,10 +191,17 @@ for (const provider of providers) {
   await db.$executeRawUnsafe("ANALYZE");
 
   await close();
-  for (const cached of [false, true]) {
-    const r = await measure(scratch.url, cached);
+  const runs: [Workload, boolean, string][] = [
+    ["paging", false, "paging, response cache off"],
+    ["paging", true, "paging, response cache on "],
+    ["distinct", true, "all-distinct queries      "],
+  ];
+  // BENCH_GRAPHQL_WORKLOAD=paging or distinct: only that one.
+  for (const [workload, cached, label] of runs.filter(([w]) => (process.env.BENCH_GRAPHQL_WORKLOAD ?? w) === w)) {
+    const r = await measure(scratch.url, cached, workload);
+    const goal = workload === "distinct" ? 50 : 25;
     console.log(
-      `${provider.padEnd(10)} response cache ${cached ? "on " : "off"}: ${r.queries} queries (${(r.queries / SECONDS).toFixed(0)}/s), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (goal <= 25 ms), errors ${r.errors}; server peak RSS ${r.serverRss.toFixed(0)} MiB`,
+      `${provider.padEnd(10)} ${label}: ${r.queries} queries (${(r.queries / SECONDS).toFixed(0)}/s), p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (goal <= ${goal} ms), errors ${r.errors}; server peak RSS ${r.serverRss.toFixed(0)} MiB`,
     );
   }
   console.log(`${provider.padEnd(10)} seeded ${JOBS} jobs in ${seedSeconds.toFixed(1)} s`);

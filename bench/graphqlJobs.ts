@@ -7,19 +7,22 @@ import { testJob } from "../dev/coordinatorRows.ts";
 export const STATUSES = ["Open", "Claimed", "Proved", "Cancelled", "Expired"];
 export const FIRST_POSTED_AT = 1_700_000_000;
 
+/** The n-th of the benchmark's addresses (requesters 0 to 96, provers 0x100 to 0x10c), as 20 bytes of hex. */
+export const benchAddress = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+
 /** Job `i` of the seeded history (statuses in turn), or a newly posted one when `status` is given. */
 export function benchJobRow(i: number, status = STATUSES[i % 5], postedAt = FIRST_POSTED_AT + i) {
   return {
     ...testJob({
       id: String(i),
       circuitId: 1,
-      requester: `0x${(i % 97).toString(16)}`,
+      requester: benchAddress(i % 97),
       status,
       // A ramp, as most jobs are posted: from half the escrow, over ten minutes.
       minFee: String(i),
       maxFee: String(2 * i),
       rampDuration: 600,
-      assignee: status === "Claimed" || status === "Proved" ? `0x${(i % 13).toString(16)}` : null,
+      assignee: status === "Claimed" || status === "Proved" ? benchAddress(0x100 + (i % 13)) : null,
       postedAtBlock: i,
       postedAt,
     }),

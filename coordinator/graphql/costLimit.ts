@@ -55,15 +55,26 @@ function multiplier(field: FieldNode, model: CostModel): number {
 /** A field asked this many times in one operation is named in a refusal: the likely cause. */
 const REPEATS_WORTH_NAMING = 10;
 
-/** The field name asked most often in a selection (fragments' fields counted where they are spread once each). */
-function mostAskedField(selectionSet: SelectionSetNode): [string, number] {
+/**
+ * The field name asked most often in a selection, counting inline fragments' fields and each named fragment's once
+ * (where it is first spread: a fragment spread a thousand times is priced, and named, by its cost, not walked again).
+ */
+function mostAskedField(
+  selectionSet: SelectionSetNode,
+  fragment: (name: string) => SelectionSetNode | undefined,
+): [string, number] {
   const counts = new Map<string, number>();
+  const walked = new Set<string>();
   const walk = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {
       if (selection.kind === Kind.FIELD) {
         counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
         walk(selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+      else if (!walked.has(selection.name.value)) {
+        walked.add(selection.name.value);
+        walk(fragment(selection.name.value));
+      }
     }
   };
   walk(selectionSet);
@@ -114,7 +125,7 @@ export function costLimit(max: number, model: CostModel, introspection: Introspe
       OperationDefinition(node) {
         const costs = costsOf(node.selectionSet, model);
         if (costs.data > max) {
-          const [field, times] = mostAskedField(node.selectionSet);
+          const [field, times] = mostAskedField(node.selectionSet, (name) => context.getFragment(name)?.selectionSet);
           const repeated =
             times >= REPEATS_WORTH_NAMING
               ? `; it asks for \`${field}\` ${times} times (each alias costs again): ask for it once, or split the query`

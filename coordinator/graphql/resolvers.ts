@@ -17,9 +17,8 @@ import {
   checkBlock,
   type EntityModel,
   indexedHead,
-  inOrder,
   type ListArgs,
-  pageIds,
+  pageRows,
   pageInMemory,
 } from "./theGraphLists.ts";
 import type { Dialect } from "./theGraphSql.ts";
@@ -311,8 +310,7 @@ export const resolvers = {
       await checkBlock(ctx.db, a.block);
       // Any change of any job may enter, leave or move a filtered, sorted list: the answer is kept until one.
       ctx.reads.allJobs = true;
-      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "Job", a, circuitIdsMeeting(ctx));
-      return inOrder(ids, await ctx.db.job.findMany({ where: { id: { in: ids } } }), "id");
+      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "Job", a, circuitIdsMeeting(ctx));
     },
     jobEvent: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
       await checkBlock(db, a.block);
@@ -323,8 +321,7 @@ export const resolvers = {
     jobEvents: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
       await checkBlock(ctx.db, a.block);
       ctx.reads.allJobs = true;
-      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "JobEvent", a, circuitIdsMeeting(ctx));
-      return inOrder(ids, await ctx.db.jobEvent.findMany({ where: { id: { in: ids } } }), "id");
+      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "JobEvent", a, circuitIdsMeeting(ctx));
     },
     prover: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
       await checkBlock(db, a.block);
@@ -336,8 +333,7 @@ export const resolvers = {
       ctx.reads.provers = true;
       // A prover filtered on its claims' events changes with them.
       ctx.reads.allJobs = true;
-      const ids = await pageIds(ctx.db, ctx.model, await ctx.dialect(), "Prover", a, circuitIdsMeeting(ctx));
-      return inOrder(ids, await ctx.db.prover.findMany({ where: { address: { in: ids } } }), "address");
+      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "Prover", a, circuitIdsMeeting(ctx));
     },
     circuit: async (_: unknown, a: ByIdArgs, ctx: Context) => {
       await checkBlock(ctx.db, a.block);
@@ -443,7 +439,7 @@ export const resolvers = {
       // The common case, a job's history in chain order, is loaded with every other job's of the response.
       if (!a.orderBy && (a.where === undefined || a.where === null))
         return (await ctx.eventsOf(job.id)).slice(skip, skip + first);
-      const ids = await pageIds(
+      return pageRows(
         ctx.db,
         ctx.model,
         await ctx.dialect(),
@@ -452,7 +448,6 @@ export const resolvers = {
         circuitIdsMeeting(ctx),
         (alias) => sql`${raw(`${alias}."jobId"`)} = ${job.id}`,
       );
-      return inOrder(ids, await ctx.db.jobEvent.findMany({ where: { id: { in: ids } } }), "id");
     },
   },
   JobEvent: {

@@ -16,6 +16,8 @@ export type FieldKind = "text" | "bytes" | "bigint" | "int" | "enum" | "list" | 
 
 export interface FieldSpec {
   kind: FieldKind;
+  /** Never null (non-null in the schema): sorting on it needs no place for nulls, so an index can serve it. */
+  nonNull?: boolean;
   /** For "ref" and "derived": the entity it points to. */
   entity?: string;
 }

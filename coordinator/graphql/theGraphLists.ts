@@ -37,7 +37,7 @@ function fieldsOf(entity: Entity, entities: Set<string>, enums: Set<string>): En
     else if (f.base === "Int") kind = "int";
     else if (f.base === "Bytes") kind = "bytes";
     else kind = "text";
-    out[f.name] = { kind, ...(entities.has(f.base) ? { entity: f.base } : {}) };
+    out[f.name] = { kind, nonNull: f.nonNull, ...(entities.has(f.base) ? { entity: f.base } : {}) };
   }
   return out;
 }
@@ -219,10 +219,10 @@ async function resolveCircuitFilters(
 }
 
 /**
- * The ids of one page of an entity's rows in SQL: the filter (and `extra`, the condition a nested list adds), the
- * order and the range; the caller loads the rows.
+ * One page of an entity's rows in SQL, in one statement: the filter (and `extra`, the condition a nested list adds),
+ * the order and the range. The rows are the table's, as Prisma reads them (the same values on SQLite and PostgreSQL).
  */
-export async function pageIds(
+export async function pageRows<Row>(
   db: Db,
   model: EntityModel,
   dialect: Dialect,
@@ -230,19 +230,18 @@ export async function pageIds(
   args: ListArgs,
   circuitIds: (filter: Condition) => Promise<string[]>,
   extra?: (alias: string) => Sql,
-): Promise<string[]> {
+): Promise<Row[]> {
   const { first, skip } = pageRange(args.first, args.skip);
   const spec = model.table(entity);
   const condition = await resolveCircuitFilters(parseFilter(entity, args.where, model.fields), circuitIds);
   const alias = "t";
   const where = conditionSql(condition, spec, alias, model.table, dialect);
   const order = orderSql(spec, alias, model.table, dialect, args.orderBy, args.orderDirection);
-  const rows = await db.$queryRaw<{ id: unknown }[]>(
-    sql`SELECT ${raw(spec.columns.id(alias))} AS id FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
+  return db.$queryRaw<Row[]>(
+    sql`SELECT ${raw(alias)}.* FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
       extra ? sql` AND ${extra(alias)}` : sql``
     } ORDER BY ${order} LIMIT ${first} OFFSET ${skip}`,
   );
-  return rows.map((r) => String(r.id));
 }
 
 /** A page of entities computed in memory, filtered, sorted and ranged as graph-node would the same rows. */
@@ -263,10 +262,4 @@ export function pageInMemory<T extends Record<string, unknown>>(
     return m;
   });
   return sortEntities(kept, entity, model.fields(entity), args.orderBy, args.orderDirection).slice(skip, skip + first);
-}
-
-/** Rows by id, in the order of `ids` (the page's order), from one query. */
-export function inOrder<T extends Record<string, unknown>>(ids: string[], rows: T[], key: keyof T): T[] {
-  const byId = new Map(rows.map((r) => [String(r[key]), r]));
-  return ids.map((id) => byId.get(id)).filter((r): r is T => r !== undefined);
 }

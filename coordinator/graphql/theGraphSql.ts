@@ -166,6 +166,7 @@ export function orderSql(
   const dir = raw(orderDirection === "desc" ? "DESC" : "ASC");
   let expr: string;
   let kind: FieldKind;
+  let nonNull = false;
   const [field, childField] = orderBy.split("__");
   const fieldSpec = spec.fields[field];
   if (childField !== undefined) {
@@ -179,10 +180,14 @@ export function orderSql(
     if (fieldSpec === undefined || !ORDERABLE.includes(fieldSpec.kind)) refuseOrder(field, spec.entity);
     expr = spec.columns[field](alias);
     kind = fieldSpec.kind;
+    nonNull = fieldSpec.nonNull === true;
   }
-  const keys: Sql[] = [sql`(${raw(expr)} IS NULL) ${dir}`];
-  if (kind === "bigint") keys.push(sql`length(${raw(expr)}) ${dir}`);
-  keys.push(sql`${kind === "int" ? raw(expr) : text(expr, dialect)} ${dir}`);
+  // Nulls last ascending and first descending (PostgreSQL's default, which graph-node keeps); said only for a field
+  // that can be null, so that a sort on a non-null column is an index's order (SQLite puts nulls first ascending).
+  const nulls = raw(nonNull ? "" : orderDirection === "desc" ? " NULLS FIRST" : " NULLS LAST");
+  const keys: Sql[] = [];
+  if (kind === "bigint") keys.push(sql`length(${raw(expr)}) ${dir}${nulls}`);
+  keys.push(sql`${kind === "int" ? raw(expr) : text(expr, dialect)} ${dir}${nulls}`);
   if (field !== "id") keys.push(sql`${id} ${dir}`);
   return join(keys, ", ");
 }

@@ -236,6 +236,11 @@ describe("coordinator GraphQL", function () {
     expect(distinct[0].extensions.code).to.equal("QUERY_TOO_COSTLY");
     expect(distinct[0].message).to.match(/^query cost 101000 exceeds the limit of 5000/);
     expect(distinct[0].message).to.include("it asks for `marketStats` 1000 times (each alias costs again)");
+    // The same inside a named fragment: named too.
+    const inFragment = await refusal(
+      `{ ...Totals } fragment Totals on Query ${copies(100, (i) => `a${i}: marketStats(id: "market") { open }`)}`,
+    );
+    expect(inFragment[0].message).to.include("it asks for `marketStats` 100 times (each alias costs again)");
     // A thousand copies of one alias of a cheap field: within the cost limit, refused for the repeats, named.
     const repeated = await refusal(copies(1000, () => `a: job(id: "1") { id }`));
     expect(repeated.map((e) => e.extensions.code)).to.deep.equal(["REPEATED_FIELD"]);
