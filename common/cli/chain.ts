@@ -1,7 +1,7 @@
 /**
  * The CLIs' connection to the chain. Ethers retries an unreachable node forever (printing "failed to detect
- * network"), so a CLI asks the node for its chain id once, with a timeout, and stops with one line when nobody
- * answers.
+ * network"), so a CLI asks the node for its chain id, with a timeout, and stops with one line when nobody answers;
+ * a dropped connection or a busy answer (as a rate-limited provider gives now and then) is asked again a few times.
  */
 import path from "node:path";
 import { FetchRequest, type JsonRpcProvider } from "ethers";
@@ -18,20 +18,31 @@ export class ChainUnreachable extends Error {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
+/** A provider that drops a connection or answers 429/5xx now and then gets this many tries, a little apart. */
+const PROBE_TRIES = 4;
+
+/** Whether a failed probe says nothing listens there (or nothing answers in time): no point asking again. */
+const final = (e: unknown) => {
+  const code = (e as { code?: string }).code;
+  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "TIMEOUT" || code === "ERR_INVALID_URL";
+};
 
 export async function connectChain(url: string): Promise<JsonRpcProvider> {
-  const probe = new FetchRequest(url);
-  probe.timeout = PROBE_TIMEOUT_MS;
-  probe.setHeader("content-type", "application/json");
-  probe.body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
-  try {
-    const response = await probe.send();
-    response.assertOk();
-    if (typeof response.bodyJson?.result !== "string") throw new Error("not a JSON-RPC answer");
-  } catch {
-    throw new ChainUnreachable(url);
+  for (let attempt = 1; ; attempt++) {
+    const probe = new FetchRequest(url);
+    probe.timeout = PROBE_TIMEOUT_MS;
+    probe.setHeader("content-type", "application/json");
+    probe.body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
+    try {
+      const response = await probe.send();
+      response.assertOk();
+      if (typeof response.bodyJson?.result !== "string") throw new Error("not a JSON-RPC answer");
+      return createProvider(url);
+    } catch (e) {
+      if (final(e) || attempt === PROBE_TRIES) throw new ChainUnreachable(url);
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
   }
-  return createProvider(url);
 }
 
 /**

@@ -3,7 +3,7 @@
  * costs 1 (an aggregate, `fieldCost`, what its work is worth: marketStats reads every job), every alias of a field
  * counts again, and what is selected under a list costs once per item it can return: `first` for the paged lists (the
  * largest page when `first` is a variable, since validation does not see variables; the default otherwise),
- * and a fixed estimate for the unpaged lists. So `jobs(first: 100) { nodes { events { ... } } }` is priced as the
+ * and a fixed estimate for the unpaged lists. So `jobs(first: 100) { events { ... } }` is priced as the
  * hundred histories it may read, which a depth limit alone would let through.
  *
  * What sits under `__schema` and `__type` (introspection.ts) is priced the same way with the introspection lists'
@@ -28,6 +28,11 @@ export interface CostModel {
   listEstimate: Record<string, number>;
   /** Fields whose own work is more than a row's (aggregates) and what each costs; every other field costs 1. */
   fieldCost?: Record<string, number>;
+  /**
+   * Lists that may read far more rows than they return when filtered, sorted or skipped (`where`, `orderBy`,
+   * `skip`: a scan and a sort of the whole table), and what that costs on top.
+   */
+  scanCost?: Record<string, number>;
 }
 
 export interface IntrospectionBudget {
@@ -52,6 +57,8 @@ function multiplier(field: FieldNode, model: CostModel): number {
   return model.listEstimate[name] ?? 1;
 }
 
+const SCANNING_ARGUMENTS = ["where", "orderBy", "skip"];
+
 /** A field asked this many times in one operation is named in a refusal: the likely cause. */
 const REPEATS_WORTH_NAMING = 10;
 
@@ -68,6 +75,8 @@ function mostAskedField(
   const walk = (set: SelectionSetNode | undefined) => {
     for (const selection of set?.selections ?? []) {
       if (selection.kind === Kind.FIELD) {
+        // What is under __schema and __type has a budget of its own: its `name`s are not the data's repeats.
+        if (isIntrospectionRoot(selection)) continue;
         counts.set(selection.name.value, (counts.get(selection.name.value) ?? 0) + 1);
         walk(selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
@@ -107,7 +116,10 @@ export function costLimit(max: number, model: CostModel, introspection: Introspe
         if (selection.kind === Kind.FIELD) {
           const root = isIntrospectionRoot(selection);
           const below = costsOf(selection.selectionSet, root ? introspectionModel : pricing);
-          const own = pricing.fieldCost?.[selection.name.value] ?? 1;
+          const scans = selection.arguments?.some((a) => SCANNING_ARGUMENTS.includes(a.name.value)) ?? false;
+          const own =
+            (pricing.fieldCost?.[selection.name.value] ?? 1) +
+            (scans ? (pricing.scanCost?.[selection.name.value] ?? 0) : 0);
           const cost = own + multiplier(selection, pricing) * (below.data + below.introspection);
           inner = root ? { data: 0, introspection: cost } : { data: cost, introspection: 0 };
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -72,19 +72,23 @@ async function answerWithYoga(
 
 /** The /graphql handler: the cache in front of yoga, or yoga alone when there is no cache. */
 export function graphqlHttpHandler(yoga: Yoga, cache?: ResponseCache) {
+  const tooLarge = (res: ServerResponse) =>
+    send(res, {
+      status: 413,
+      headers: { "content-type": "application/json", connection: "close" },
+      body: Buffer.from(
+        JSON.stringify({ errors: [{ message: `request body is larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] }),
+      ),
+    });
   return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
-    if (cache === undefined || !keyable(req)) return void (await yoga(req, res));
+    if (cache === undefined || !keyable(req)) {
+      // What yoga reads itself (subscriptions, other content types, no cache): refused by its declared length.
+      if (Number(req.headers["content-length"] ?? 0) > MAX_GRAPHQL_BODY_BYTES) return tooLarge(res);
+      return void (await yoga(req, res));
+    }
     const url = req.originalUrl ?? req.url ?? "/graphql";
     const body = req.method === "POST" ? await readBody(req) : undefined;
-    if (body === null) {
-      return send(res, {
-        status: 413,
-        headers: { "content-type": "application/json", connection: "close" },
-        body: Buffer.from(
-          JSON.stringify({ errors: [{ message: `request body is larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] }),
-        ),
-      });
-    }
+    if (body === null) return tooLarge(res);
     const key = `${req.method}\u0000${url}\u0000${req.headers.accept ?? ""}\u0000${req.headers.origin ?? ""}\u0000${body ?? ""}`;
     const kept = cache.lookup(key) ?? (await cache.pending(key));
     if (kept) return send(res, kept);

@@ -315,7 +315,9 @@ export const resolvers = {
     jobEvent: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
       await checkBlock(db, a.block);
       const event = await db.jobEvent.findUnique({ where: { id: a.id } });
-      reads.job(event?.jobId ?? "");
+      // An event not there yet may come with any job's next change.
+      if (event === null) reads.allJobs = true;
+      else reads.job(event.jobId);
       return event;
     },
     jobEvents: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {

@@ -5,7 +5,7 @@
  * and the market's totals). Where graph-node's behaviour is one a client notices, it is followed: `_not` and the
  * other negations never match a null, `_in: []` and `_not_in: []` match nothing, a list's `_contains` wants all the
  * values and `_not_contains` none of them, `_contains_nocase` on a list matches an element equal to a value whatever
- * its case, and a filter on a child entity cannot hold another. (One difference: graph-node passes a `_contains` or
+ * its case (and `_not_contains_nocase` a null list too), `_nocase` folds ASCII letters only, Bytes contain bytes, and a filter on a child entity cannot hold another. (One difference: graph-node passes a `_contains` or
  * `_starts_with` value to SQL LIKE unescaped, so `%` and `_` in it are wildcards; here they are plain characters.)
  */
 import { GraphQLError } from "graphql";
@@ -75,6 +75,46 @@ export function parseFilter(
   fieldsOf: (entity: string) => EntityFields,
   inChild = false,
 ): Condition {
+  const condition = parseConditions(entity, where, fieldsOf, inChild);
+  if (!inChild) limitSize(condition);
+  return condition;
+}
+
+/** Bounds on one `where`, so that a filter's own size cannot make a statement unbounded work (graph-node has none). */
+export const MAX_CONDITIONS = 100;
+export const MAX_CHILD_FILTERS = 5;
+export const MAX_LIST_VALUES = 1000;
+
+function limitSize(condition: Condition): void {
+  let conditions = 0;
+  let children = 0;
+  const walk = (c: Condition) => {
+    if ("all" in c) c.all.forEach(walk);
+    else if ("any" in c) c.any.forEach(walk);
+    else if ("child" in c) {
+      children++;
+      walk(c.filter);
+    } else {
+      conditions++;
+      if ("value" in c && Array.isArray(c.value) && c.value.length > MAX_LIST_VALUES)
+        refuse(
+          `where: \`${c.field}_${c.op}\` lists ${c.value.length} values, more than ${MAX_LIST_VALUES}: split the query`,
+        );
+    }
+  };
+  walk(condition);
+  if (conditions > MAX_CONDITIONS)
+    refuse(`where: ${conditions} conditions, more than ${MAX_CONDITIONS}: split the query, or filter on a range`);
+  if (children > MAX_CHILD_FILTERS)
+    refuse(`where: ${children} filters on child entities, more than ${MAX_CHILD_FILTERS}: split the query`);
+}
+
+function parseConditions(
+  entity: string,
+  where: Record<string, unknown> | null | undefined,
+  fieldsOf: (entity: string) => EntityFields,
+  inChild: boolean,
+): Condition {
   const parts: Condition[] = [];
   if (where === null || where === undefined) return { all: parts };
   const keys = Object.keys(where).filter((k) => where[k] !== undefined);
@@ -92,7 +132,7 @@ export function parseFilter(
     const value = where[key];
     if (key === "and" || key === "or") {
       const list = ((value as unknown[] | null) ?? []).map((w) =>
-        parseFilter(entity, w as Record<string, unknown>, fieldsOf, inChild),
+        parseConditions(entity, w as Record<string, unknown>, fieldsOf, inChild),
       );
       parts.push(key === "and" ? { all: list } : { any: list });
     } else if (key === "_change_block") {
@@ -108,7 +148,7 @@ export function parseFilter(
       parts.push({
         child: name,
         entity: child,
-        filter: parseFilter(child, value as Record<string, unknown>, fieldsOf, true),
+        filter: parseConditions(child, value as Record<string, unknown>, fieldsOf, true),
       });
     } else {
       const split = splitKey(key, fields);
@@ -134,12 +174,16 @@ export function compareValues(kind: FieldKind, a: unknown, b: unknown): number {
   return compareText(String(a), String(b));
 }
 
-const lower = (v: unknown) => String(v).toLowerCase();
+/** Case folded as graph-node's ILIKE under a C ctype folds it: ASCII letters only. */
+export const foldAscii = (v: unknown) => String(v).replace(/[A-Z]/g, (c) => c.toLowerCase());
+const lower = foldAscii;
 
 function opMatches(kind: FieldKind, op: string, have: unknown, want: unknown): boolean {
   if (op === "") return want === null ? have === null || have === undefined : have !== null && equal(kind, have, want);
   if (op === "not")
     return want === null ? have !== null && have !== undefined : have !== null && !equal(kind, have, want);
+  // graph-node's NOT EXISTS over the list's elements: a null list has none, so it passes.
+  if (kind === "list" && op === "not_contains_nocase" && (have === null || have === undefined)) return true;
   if (have === null || have === undefined) return false;
   if (kind === "list") {
     const items = (have as unknown[]).map(String);
@@ -165,9 +209,14 @@ function opMatches(kind: FieldKind, op: string, have: unknown, want: unknown): b
     case "not_in":
       return (want as unknown[]).length > 0 && !(want as unknown[]).some((w) => equal(kind, have, w));
   }
+  // Bytes contain bytes: compared decoded, so that a match is never half a byte off.
+  if (kind === "bytes") {
+    const hit = Buffer.from(String(have).slice(2), "hex").includes(Buffer.from(String(want).slice(2), "hex"));
+    return op === "contains" ? hit : !hit;
+  }
   const nocase = op.endsWith("_nocase");
   const h = nocase ? lower(have) : String(have);
-  const w = kind === "bytes" ? String(want).slice(2) : nocase ? lower(want) : String(want);
+  const w = nocase ? lower(want) : String(want);
   const base = op.replace(/_nocase$/, "");
   const negated = base.startsWith("not_");
   const test = base.replace(/^not_/, "");

@@ -21,7 +21,7 @@ import {
   parseFilter,
   sortEntities,
 } from "./theGraphFilter.ts";
-import { conditionSql, type Dialect, orderSql, type TableSpec } from "./theGraphSql.ts";
+import { conditionSql, type Dialect, orderSql, startStatement, type TableSpec } from "./theGraphSql.ts";
 import type { DocumentNode } from "graphql";
 
 /** The kind of comparison each GraphQL type of an entity field gets. */
@@ -92,9 +92,9 @@ export function entityModel(document: DocumentNode): EntityModel {
       table: "Prover",
       fields: fields.get("Prover")!,
       columns: columnsOf("Prover", { id: column("address") }),
-      // A prover changes by the job events that name it (as prover or keeper) and by its staking events.
+      // A prover changes by the job events that name it (claimed, proved, slashed) and by its staking events.
       changedSince: (alias, block) =>
-        sql`(${eventsSince((a, x) => `(${x}."prover" = ${a}."address" OR ${x}."keeper" = ${a}."address")`)(
+        sql`(${eventsSince((a, x) => `${x}."prover" = ${a}."address"`)(
           alias,
           block,
         )} OR EXISTS (SELECT 1 FROM "StakeEvent" s WHERE s."prover" = ${raw(`${alias}."address"`)} AND s."blockNumber" >= ${block}))`,
@@ -235,6 +235,7 @@ export async function pageRows<Row>(
   const spec = model.table(entity);
   const condition = await resolveCircuitFilters(parseFilter(entity, args.where, model.fields), circuitIds);
   const alias = "t";
+  startStatement(); // (what follows, to the statement, runs without yielding)
   const where = conditionSql(condition, spec, alias, model.table, dialect);
   const order = orderSql(spec, alias, model.table, dialect, args.orderBy, args.orderDirection);
   return db.$queryRaw<Row[]>(

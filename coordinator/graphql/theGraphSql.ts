@@ -5,7 +5,7 @@
  */
 import { join, raw, type Sql, sqltag as sql } from "@prisma/client/runtime/client";
 import type { Condition, EntityFields, FieldKind } from "./theGraphFilter.ts";
-import { ORDERABLE, refuseOrder } from "./theGraphFilter.ts";
+import { foldAscii, ORDERABLE, refuseOrder } from "./theGraphFilter.ts";
 
 /** A table's columns behind an entity's fields. */
 export interface TableSpec {
@@ -30,6 +30,9 @@ const TRUE = raw("1 = 1");
 const FALSE = raw("1 = 0");
 
 const text = (expr: string, dialect: Dialect) => raw(dialect.collateC ? `${expr} COLLATE "C"` : expr);
+/** Lowercase ASCII letters only, as graph-node's ILIKE under a C ctype (SQLite's lower() does no more). */
+const lowerAscii = (expr: string, dialect: Dialect) =>
+  dialect.postgres ? `lower(${expr} COLLATE "C")` : `lower(${expr})`;
 const position = (haystack: string, dialect: Dialect, needle: Sql) =>
   dialect.postgres ? sql`strpos(${raw(haystack)}, ${needle})` : sql`instr(${raw(haystack)}, ${needle})`;
 
@@ -83,25 +86,32 @@ function fieldCondition(expr: string, kind: FieldKind, op: string, value: unknow
         : sql`(${e} IS NOT NULL AND NOT (${join(items.map(found), " OR ")}))`;
     }
     // _contains_nocase: an element equal to one of the values, whatever the case (graph-node: ILIKE ANY, unwrapped)
-    const lowered = `lower(${expr})`;
+    const lowered = lowerAscii(expr, dialect);
     const any =
       items.length === 0
         ? FALSE
         : sql`(${join(
-            items.map((i) => sql`${position(lowered, dialect, sql`${i.toLowerCase()}`)} > 0`),
+            items.map((i) => sql`${position(lowered, dialect, sql`${foldAscii(i)}`)} > 0`),
             " OR ",
           )})`;
-    return op === "contains_nocase" ? any : sql`(${e} IS NOT NULL AND NOT ${any})`;
+    // graph-node's NOT EXISTS over the elements: a null list has none, so it passes.
+    return op === "contains_nocase" ? any : sql`(${e} IS NULL OR NOT ${any})`;
   }
-  // contains, starts_with, ends_with, their negations and _nocase forms (text, references and Bytes)
+  // Bytes contain bytes: compared decoded (graph-node: position in bytea), never half a byte off.
+  if (kind === "bytes") {
+    const bytes = (hex: Sql) => (dialect.postgres ? sql`decode(${hex}, 'hex')` : sql`unhex(${hex})`);
+    const found = dialect.postgres
+      ? sql`position(${bytes(sql`${String(value).slice(2)}`)} in ${bytes(raw(`substr(${expr}, 3)`))}) > 0`
+      : sql`instr(${bytes(raw(`substr(${expr}, 3)`))}, ${bytes(sql`${String(value).slice(2)}`)}) > 0`;
+    return op === "contains" ? found : sql`(${e} IS NOT NULL AND NOT ${found})`;
+  }
+  // contains, starts_with, ends_with, their negations and _nocase forms (text and references)
   const nocase = op.endsWith("_nocase");
   const base = op.replace(/_nocase$/, "");
   const negated = base.startsWith("not_");
   const test = base.replace(/^not_/, "");
-  const subject = nocase ? `lower(${expr})` : expr;
-  let needle = String(value);
-  if (kind === "bytes") needle = needle.slice(2);
-  if (nocase) needle = needle.toLowerCase();
+  const subject = nocase ? lowerAscii(expr, dialect) : expr;
+  const needle = nocase ? foldAscii(value) : String(value);
   const n = needle.length;
   let hit: Sql;
   if (test === "contains") hit = sql`${position(subject, dialect, sql`${needle}`)} > 0`;
@@ -112,7 +122,11 @@ function fieldCondition(expr: string, kind: FieldKind, op: string, value: unknow
   return negated ? sql`(${e} IS NOT NULL AND NOT ${hit})` : hit;
 }
 
+/** Aliases of the subqueries of one statement, numbered from 0 for each (so that one query shape is one SQL text). */
 let aliases = 0;
+export function startStatement(): void {
+  aliases = 0;
+}
 
 /** The SQL of a condition over `alias`, a row of `spec`'s table. */
 export function conditionSql(

@@ -29,6 +29,8 @@ export const MAX_COST = 5_000;
 /** What one `marketStats` costs: it counts and sums every job by status (551 ms for a thousand of them, issue #16);
  *  priced as a page of jobs, so that a query may still ask for a page with histories and the totals beside it. */
 export const MARKET_STATS_COST = 100;
+/** What a list filtered, sorted or skipped on any field costs on top of its items (it may scan its table). */
+export const SCAN_COST = 100;
 /** The Graph's lists: 100 items when `first` is left out, 1,000 at most (theGraphFilter.ts). */
 const GRAPH_LIST = { default: 100, max: MAX_FIRST };
 /** The cursor lists: 20 and 100. */
@@ -42,11 +44,15 @@ const COST_MODEL = {
     marketStats_collection: GRAPH_LIST,
     jobsPage: CURSOR_LIST,
     proversPage: CURSOR_LIST,
+    // A job's history: a few events per attempt, unless `first` asks for more room.
+    events: { default: 10, max: MAX_FIRST },
   },
-  // A job's history is as long as it is, whatever `first` allows: a few events per attempt.
-  listEstimate: { events: 10 },
+  listEstimate: {},
   // An aggregate over every job (counts and sums by status): priced as the rows it reads, a few hundred at least.
   fieldCost: { marketStats: MARKET_STATS_COST, marketStats_collection: MARKET_STATS_COST },
+  // A list filtered, sorted or skipped on any field may scan its table: priced as the market totals are.
+  // A job's history filtered or sorted is one more statement per job, over its own events (an index range).
+  scanCost: { jobs: SCAN_COST, jobEvents: SCAN_COST, provers: SCAN_COST, events: 10 },
 };
 /**
  * What sits under `__schema` and `__type` has its own budget (depthLimit.ts, costLimit.ts). The standard

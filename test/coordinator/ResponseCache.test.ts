@@ -22,7 +22,7 @@ import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
 import { buildHttpApp } from "../../coordinator/http/server.ts";
 import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
-import { jobEventFields } from "../../coordinator/indexer/rows.ts";
+import { jobEventFields, jobEventId } from "../../coordinator/indexer/rows.ts";
 import { seededRandom } from "../../dev/random.ts";
 
 type Db = Awaited<ReturnType<typeof openDatabase>>["db"];
@@ -325,6 +325,35 @@ for (const provider of PROVIDERS) {
         expect(after.hits - before.hits, "the answer that did not price was kept").to.equal(1);
       } finally {
         await db.indexerCheckpoint.deleteMany({});
+      }
+    });
+
+    it("an event asked for before it is indexed is answered once it is, not the kept null", async function () {
+      const { db } = database;
+      const id = jobEventId(999_999, 0);
+      const q = `{ jobEvent(id: "${id}") { id kind } }`;
+      expect((await cached(q)).data.jobEvent).to.equal(null);
+      const job = await db.job.findUniqueOrThrow({ where: { id: "5" } });
+      await db.jobEvent.create({
+        data: {
+          id,
+          jobId: "5",
+          circuitId: job.circuitId,
+          kind: "Cancelled",
+          blockNumber: 999_999,
+          blockHash: "0xb",
+          logIndex: 0,
+          txHash: "0x01",
+          timestamp: 1,
+          data: "{}",
+        },
+      });
+      try {
+        cache.invalidate({ jobs: [job], provers: false, circuits: false });
+        expect((await cached(q)).data.jobEvent).to.deep.equal({ id, kind: "Cancelled" });
+      } finally {
+        await db.jobEvent.delete({ where: { id } });
+        cache.invalidate();
       }
     });
 

@@ -10,7 +10,16 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { buildSchema, type GraphQLObjectType, type GraphQLSchema, Kind, parse, printType, validate } from "graphql";
+import {
+  buildSchema,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  isScalarType,
+  Kind,
+  parse,
+  printType,
+  validate,
+} from "graphql";
 import { REPO_ROOT } from "../../common/circuits/catalog.ts";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
@@ -39,6 +48,25 @@ const BOB = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc";
 
 describe("The Graph's query shape on the coordinator", function () {
   describe("the schema", function () {
+    it("derives what graph-node serves, type for type (a small schema, against graph-node's output written apart)", function () {
+      const example = `enum JobStatus { Open Claimed }
+        type Job @entity(immutable: false) { id: ID! circuit: Circuit! requester: Bytes! status: JobStatus! maxFee: BigInt!
+          lockedPrice: BigInt outputs: [String!] events: [JobEvent!]! @derivedFrom(field: "job") }
+        type JobEvent @entity(immutable: true) { id: ID! job: Job! kind: String! blockNumber: Int! }
+        type Circuit @entity(immutable: false) { id: ID! name: String! recentLockedPrices: [BigInt!]! }
+        type MarketStats @entity(immutable: false) { id: ID! open: Int! }`;
+      const derived = buildSchema(deriveQueryApi(example));
+      const golden = buildSchema(read("test/coordinator/fixtures/graphNodeExample.graphql"), { assumeValid: true });
+      const types = (schema: GraphQLSchema) =>
+        Object.values(schema.getTypeMap())
+          .filter((t) => !t.name.startsWith("__") && !isScalarType(t))
+          .map((t) => t.name)
+          .sort();
+      expect(types(derived)).to.deep.equal(types(golden));
+      for (const name of types(golden))
+        expect(printType(derived.getType(name)!), name).to.equal(printType(golden.getType(name)!));
+    });
+
     it("has the subgraph's root fields, filters and orders, derived by graph-node's rules from the same entities", function () {
       const entities = entitiesOf(parse(read("subgraph/schema.graphql")))
         .map((e) => e.name)
@@ -259,6 +287,12 @@ describe("The Graph's query shape on the coordinator", function () {
         expect(await ids(`{ jobs(where: { outputs_contains: ["1", "5"] }) { id } }`)).to.deep.equal(["5"]);
         expect(await ids(`{ jobs(where: { outputs_not_contains: ["1"] }) { id } }`)).to.deep.equal([]);
         expect(await ids(`{ jobs(where: { outputs: ["1", "8"] }) { id } }`)).to.deep.equal(["8"]);
+        // A null list has no element like the value: `_not_contains_nocase` passes it, as graph-node's NOT EXISTS does.
+        expect(await ids(`{ jobs(where: { outputs_not_contains_nocase: ["5"] }) { id } }`)).to.have.length(11);
+        // Bytes contain bytes: Alice's address 0x70997970… holds the bytes 99 79, not 09 97 (half a byte off).
+        expect(await ids(`{ jobs(where: { requester_contains: "0x9979" }) { id } }`)).to.have.length(6);
+        expect(await ids(`{ jobs(where: { requester_contains: "0x0997" }) { id } }`)).to.deep.equal([]);
+        expect(await ids(`{ jobs(where: { requester_not_contains: "0x0997" }) { id } }`)).to.have.length(12);
         // text operators (inputsURI is "ipfs://Job<id>")
         expect(await ids(`{ jobs(where: { inputsURI_ends_with: "b12" }) { id } }`)).to.deep.equal(["12"]);
         expect(await ids(`{ jobs(where: { inputsURI_starts_with_nocase: "IPFS://JOB1" }) { id } }`)).to.deep.equal([
@@ -294,6 +328,17 @@ describe("The Graph's query shape on the coordinator", function () {
         expect(await refusal(`{ jobEvents(where: { job_: { events_: { kind: "Posted" } } }) { id } }`)).to.match(
           /a filter on a child entity cannot hold another/,
         );
+        // A filter's size and a query's filtered lists are bounded (graph-node has no such bounds; a scan each).
+        const many = Array.from({ length: 101 }, (_, i) => `{ id: "${i}" }`).join(" ");
+        expect(await refusal(`{ jobs(where: { or: [${many}] }) { id } }`)).to.match(
+          /^where: 101 conditions, more than 100: split the query/,
+        );
+        const values = JSON.stringify(Array.from({ length: 1001 }, (_, i) => String(i)));
+        expect(await refusal(`{ jobs(where: { id_in: ${values} }) { id } }`)).to.match(
+          /^where: `id_in` lists 1001 values, more than 1000/,
+        );
+        const scans = Array.from({ length: 60 }, (_, i) => `a${i}: jobs(where: { status: Open }, first: 1) { id }`);
+        expect(await refusal(`{ ${scans.join(" ")} }`)).to.match(/^query cost 6120 exceeds the limit of 5000/);
         expect(await refusal(`{ jobs(orderBy: status) { id } }`)).to.equal(
           "Ordering by `status` is not supported for type `Job`",
         );
