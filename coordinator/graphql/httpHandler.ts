@@ -15,7 +15,10 @@ import type { KeptResponse, ResponseCache } from "./responseCache.ts";
 /** A GraphQL request body larger than this is refused (a query document plus its variables is far smaller). */
 export const MAX_GRAPHQL_BODY_BYTES = 100_000;
 
-type Yoga = YogaServerInstance<{ reads?: ReadSet }, object>;
+type Yoga = YogaServerInstance<{ reads?: ReadSet }, object> & {
+  /** A valid query answered without yoga's layers (yoga.ts directExecutor): its JSON, or null to ask yoga. */
+  executeQuery?: (body: string, reads: ReadSet) => Promise<string | null>;
+};
 type NodeRequest = IncomingMessage & { originalUrl?: string };
 
 /** A request whose answer may be kept: a GET, or a JSON POST, that does not ask for a stream. */
@@ -51,7 +54,8 @@ async function answerWithYoga(
   url: string,
   body: string | undefined,
   reads: ReadSet,
-): Promise<KeptResponse> {
+  res: ServerResponse,
+): Promise<KeptResponse | "streamed"> {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers))
     if (value !== undefined && name !== "content-length")
@@ -61,6 +65,28 @@ async function answerWithYoga(
     { method: req.method, headers, body },
     { reads },
   );
+  // A stream (a subscription asked for without `Accept: text/event-stream`: yoga streams it all the same) is sent as
+  // it comes, never kept; reading it whole would wait for ever.
+  const type = response.headers.get("content-type") ?? "";
+  if (type.includes("text/event-stream") || type.includes("multipart/mixed")) {
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    const body = response.body!;
+    res.once("close", () => void body.cancel().catch(() => {}));
+    // Not awaited: the request is answered (and its place in the cache given up) while the stream goes on.
+    void (async () => {
+      try {
+        for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+          if (res.destroyed) break;
+          res.write(chunk);
+        }
+      } catch {
+        // the client left
+      } finally {
+        res.end();
+      }
+    })();
+    return "streamed";
+  }
   return {
     status: response.status,
     headers: Object.fromEntries([...response.headers].filter(([name]) => name !== "content-length")),
@@ -80,6 +106,8 @@ export function graphqlHttpHandler(yoga: Yoga, cache?: ResponseCache) {
         JSON.stringify({ errors: [{ message: `request body is larger than ${MAX_GRAPHQL_BODY_BYTES} bytes` }] }),
       ),
     });
+  /** The headers of yoga's answers to a query, by the request's Accept and Origin (they decide them). */
+  const answerHeaders = new Map<string, Record<string, string>>();
   return async (req: NodeRequest, res: ServerResponse): Promise<void> => {
     if (cache === undefined || !keyable(req)) {
       // What yoga reads itself (subscriptions, other content types, no cache): refused by its declared length.
@@ -94,10 +122,24 @@ export function graphqlHttpHandler(yoga: Yoga, cache?: ResponseCache) {
     if (kept) return send(res, kept);
 
     const ticket = cache.begin(key);
-    const reads = new ReadSet();
+    let reads = new ReadSet();
     let response: KeptResponse | null = null;
     try {
-      response = await answerWithYoga(yoga, req, url, body, reads);
+      // A query answered directly gets the headers yoga gave an answer to the same Accept and Origin.
+      const headersKey = `${req.headers.accept ?? ""}\u0000${req.headers.origin ?? ""}`;
+      const headers = answerHeaders.get(headersKey);
+      if (headers !== undefined && body !== undefined && yoga.executeQuery !== undefined) {
+        const text = await yoga.executeQuery(body, reads);
+        if (text !== null) response = { status: 200, headers, body: Buffer.from(text, "utf8") };
+        else reads = new ReadSet();
+      }
+      if (response === null) {
+        const answer = await answerWithYoga(yoga, req, url, body, reads, res);
+        if (answer === "streamed") return; // (the finally below gives the cache's ticket up)
+        response = answer;
+        if (response.status === 200 && reads.answered && answerHeaders.size < 100)
+          answerHeaders.set(headersKey, response.headers);
+      }
     } finally {
       ticket.finish(response?.status === 200 ? response : null, reads);
     }

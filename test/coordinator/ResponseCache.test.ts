@@ -9,12 +9,13 @@
  * kept; streams pass through.
  */
 import { expect } from "chai";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { openDatabase } from "../../coordinator/db/client.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
-import { MAX_GRAPHQL_BODY_BYTES } from "../../coordinator/graphql/httpHandler.ts";
+import { graphqlHttpHandler, MAX_GRAPHQL_BODY_BYTES } from "../../coordinator/graphql/httpHandler.ts";
+import { ReadSet } from "../../coordinator/graphql/reads.ts";
 import { type JobFilter, jobMatches, jobWhere } from "../../coordinator/graphql/jobFilter.ts";
 import { JobChangeFeed } from "../../coordinator/graphql/jobChangeFeed.ts";
 import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
@@ -325,6 +326,67 @@ for (const provider of PROVIDERS) {
         expect(after.hits - before.hits, "the answer that did not price was kept").to.equal(1);
       } finally {
         await db.indexerCheckpoint.deleteMany({});
+      }
+    });
+
+    it("answers a valid query on its own (without yoga's layers) with yoga's bytes and headers, and errors through yoga", async function () {
+      const yoga = createGraphQL(database.db);
+      let direct = 0;
+      const executeQuery = yoga.executeQuery;
+      const counted = Object.assign(yoga, {
+        executeQuery: async (body: string, reads: ReadSet) => {
+          const text = await executeQuery(body, reads);
+          if (text !== null) direct++;
+          return text;
+        },
+      });
+      const listening = createServer(graphqlHttpHandler(counted, createResponseCache())).listen(0, "127.0.0.1");
+      await new Promise((r) => listening.once("listening", r));
+      const url = `http://127.0.0.1:${(listening.address() as { port: number }).port}/graphql`;
+      const ask = async (body: object, target: "handler" | "yoga") => {
+        const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+        const response =
+          target === "handler" ? await fetch(url, init) : await reference.fetch("http://localhost/graphql", init);
+        return { type: response.headers.get("content-type"), status: response.status, text: await response.text() };
+      };
+      try {
+        const q = `query($s: JobStatus, $n: Int) { jobs(where: { status: $s }, first: $n, orderBy: postedAt) { id status maxFee } }`;
+        // The first answer is yoga's (its headers are learned); the next ones are direct, byte for byte the same.
+        for (const [s, n] of [
+          ["Open", 3],
+          ["Proved", 5],
+          ["Claimed", 2],
+        ] as const)
+          expect(await ask({ query: q, variables: { s, n } }, "handler")).to.deep.equal(
+            await ask({ query: q, variables: { s, n } }, "yoga"),
+          );
+        expect(direct).to.equal(2);
+        // A query that fails is answered by yoga, as it always was: the same errors, the same status.
+        for (const wrong of [
+          { query: q, variables: { s: "Nope", n: 1 } },
+          { query: q, variables: { s: "Open", n: 5000 } },
+          { query: `{ jobs { secret } }` },
+          { query: `{ job(id: "1") { id } }`, operationName: "Missing" },
+        ]) {
+          const [got, want] = [await ask(wrong, "handler"), await ask(wrong, "yoga")];
+          expect(got, JSON.stringify(wrong)).to.deep.equal(want);
+        }
+        expect(direct, "no failing query answered directly").to.equal(2);
+        // A subscription posted without asking for a stream: yoga streams it all the same, and it is passed on as a
+        // stream (kept nowhere), not read to an end that never comes.
+        const leave = new AbortController();
+        const stream = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: `subscription { jobs { id } }` }),
+          signal: leave.signal,
+        });
+        expect(stream.status).to.equal(200);
+        expect(stream.headers.get("content-type")).to.match(/event-stream|multipart/);
+        leave.abort();
+      } finally {
+        listening.close();
+        listening.closeAllConnections();
       }
     });
 
