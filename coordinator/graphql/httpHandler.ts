@@ -1,8 +1,10 @@
 /**
  * /graphql over HTTP with the response cache in front of yoga. A query whose answer is kept is answered with the
  * kept bytes straight away, without yoga parsing, validating or executing it again: that is what lets the
- * coordinator answer thousands of list queries a second on two cores. Everything else (misses, subscriptions,
- * requests the cache cannot key) goes to yoga; a miss's answer is kept when it may be (responseCache.ts).
+ * coordinator answer thousands of list queries a second on two cores. A miss that is a valid query in a JSON POST is
+ * executed directly on graphql-js (yoga.ts directExecutor), with the headers yoga gave the same Accept and Origin;
+ * everything else (subscriptions, errors, requests the cache cannot key) goes to yoga. A miss's answer is kept when
+ * it may be (responseCache.ts); a stream yoga answers with is passed on, never kept.
  *
  * A request is keyed by everything yoga's answer depends on: method, URL, the Accept and Origin headers (the
  * answer's content type and CORS headers) and the body.
