@@ -156,14 +156,14 @@ export interface Context {
   reads: ReadSet;
 }
 
+/** Sent through a jobStatus stream when the job is no longer in the database; resolved to an error event. */
+const REORGED_OUT = Symbol("reorged out");
+
 /**
  * `jobStatus(id)`: the job as it stands now, then after every indexed change, completing with the change that makes
  * it final (at once, for a job already final). An id that is not a job's is refused before the stream starts, which a
  * client sees as one error event and the end of the stream.
  */
-/** Sent through a jobStatus stream when the job is no longer in the database; resolved to an error event. */
-const REORGED_OUT = Symbol("reorged out");
-
 async function jobStatusStream(id: string, db: Db, feed: JobChangeFeed) {
   if (!/^[1-9][0-9]*$/.test(id)) {
     const shown = id.length > 40 ? `${id.slice(0, 40)}…` : id;
@@ -296,68 +296,60 @@ function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
   };
 }
 
+/** A root field of The Graph's shape: its `block` argument is checked before it reads (theGraphLists.ts). */
+function atIndexedBlock<A extends BlockArgs>(resolve: (a: A, ctx: Context) => unknown) {
+  return async (_: unknown, a: A, ctx: Context) => {
+    await checkBlock(ctx.db, a.block);
+    return resolve(a, ctx);
+  };
+}
+
+/** One page of a table's entities in SQL; any job's change may enter, leave or move it, so it is kept until one. */
+async function sqlPage(entity: "Job" | "JobEvent" | "Prover", a: ListArgs, ctx: Context) {
+  ctx.reads.allJobs = true;
+  return pageRows(ctx.db, ctx.model, await ctx.dialect(), entity, a, circuitIdsMeeting(ctx));
+}
+
 export const resolvers = {
   BigInt: BigIntScalar,
   Bytes: BytesScalar,
   Query: {
     // The Graph's shape (theGraphLists.ts): one entity by id, and lists with skip, first, orderBy, where.
-    job: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
-      await checkBlock(db, a.block);
+    job: atIndexedBlock((a: ByIdArgs, { db, reads }) => {
       reads.job(a.id);
       return db.job.findUnique({ where: { id: a.id } });
-    },
-    jobs: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
-      // Any change of any job may enter, leave or move a filtered, sorted list: the answer is kept until one.
-      ctx.reads.allJobs = true;
-      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "Job", a, circuitIdsMeeting(ctx));
-    },
-    jobEvent: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
-      await checkBlock(db, a.block);
+    }),
+    jobs: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => sqlPage("Job", a, ctx)),
+    jobEvent: atIndexedBlock(async (a: ByIdArgs, { db, reads }) => {
       const event = await db.jobEvent.findUnique({ where: { id: a.id } });
       // An event not there yet may come with any job's next change.
       if (event === null) reads.allJobs = true;
       else reads.job(event.jobId);
       return event;
-    },
-    jobEvents: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
-      ctx.reads.allJobs = true;
-      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "JobEvent", a, circuitIdsMeeting(ctx));
-    },
-    prover: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
-      await checkBlock(db, a.block);
+    }),
+    jobEvents: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => sqlPage("JobEvent", a, ctx)),
+    prover: atIndexedBlock((a: ByIdArgs, { db, reads }) => {
       reads.provers = true;
       return db.prover.findUnique({ where: { address: a.id.toLowerCase() } });
-    },
-    provers: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
+    }),
+    provers: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => {
       ctx.reads.provers = true;
-      // A prover filtered on its claims' events changes with them.
-      ctx.reads.allJobs = true;
-      return pageRows(ctx.db, ctx.model, await ctx.dialect(), "Prover", a, circuitIdsMeeting(ctx));
-    },
-    circuit: async (_: unknown, a: ByIdArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
-      return (await ctx.circuits()).find((c) => c.id === a.id) ?? null;
-    },
-    circuits: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
-      return pageInMemory(ctx.model, "Circuit", await withRecentPrices(await ctx.circuits(), ctx), a);
-    },
-    marketStats: async (_: unknown, a: ByIdArgs, { db, reads }: Context) => {
-      await checkBlock(db, a.block);
+      return sqlPage("Prover", a, ctx);
+    }),
+    circuit: atIndexedBlock(async (a: ByIdArgs, ctx) => (await ctx.circuits()).find((c) => c.id === a.id) ?? null),
+    circuits: atIndexedBlock(async (a: ListArgs & BlockArgs, ctx) =>
+      pageInMemory(ctx.model, "Circuit", await withRecentPrices(await ctx.circuits(), ctx), a),
+    ),
+    marketStats: atIndexedBlock((a: ByIdArgs, { db, reads }) => {
       if (a.id !== MARKET_STATS_ID) return null;
       reads.allJobs = true;
       return marketStatsEntity(db);
-    },
-    marketStats_collection: async (_: unknown, a: ListArgs & BlockArgs, ctx: Context) => {
-      await checkBlock(ctx.db, a.block);
+    }),
+    marketStats_collection: atIndexedBlock(async (a: ListArgs & BlockArgs, ctx) => {
       ctx.reads.allJobs = true;
       return pageInMemory(ctx.model, "MarketStats", [await marketStatsEntity(ctx.db)], a);
-    },
-    _meta: async (_: unknown, a: BlockArgs, { db, reads }: Context) => {
-      await checkBlock(db, a.block);
+    }),
+    _meta: atIndexedBlock(async (a: BlockArgs, { db, reads }) => {
       // The head moves without a market event (a commit that reports no change): never kept.
       reads.clock = true;
       const head = await indexedHead(db);
@@ -368,7 +360,7 @@ export const resolvers = {
         deployment,
         hasIndexingErrors: false,
       };
-    },
+    }),
 
     // The coordinator's own: lists by cursor.
     jobsPage: async (

@@ -109,7 +109,6 @@ export function entityModel(document: DocumentNode): EntityModel {
         ),
       ),
       columns: columnsOf("Circuit", { id: (a) => `CAST(${a}."id" AS TEXT)` }),
-      changedSince: () => raw("1 = 1"),
     },
   };
   return {

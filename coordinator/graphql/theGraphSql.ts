@@ -16,8 +16,11 @@ export interface TableSpec {
   fields: EntityFields;
   /** How a child filter on a reference or derived field joins: the condition tying the child's alias to ours. */
   joins?: Record<string, (ours: string, theirs: string) => string>;
-  /** Rows of this table written at or after a block (for `_change_block`), as a condition over our alias. */
-  changedSince: (alias: string, block: Sql) => Sql;
+  /**
+   * Rows of this table written at or after a block (for `_change_block`), as a condition over our alias; absent for
+   * a table whose entities are filtered in memory (circuits: their `_change_block` is theGraphFilter.ts CHANGED_AT).
+   */
+  changedSince?: (alias: string, block: Sql) => Sql;
 }
 
 export interface Dialect {
@@ -150,7 +153,10 @@ export function conditionSql(
           condition.any.map((c) => conditionSql(c, spec, alias, tables, dialect)),
           " OR ",
         )})`;
-  if ("changedSince" in condition) return spec.changedSince(alias, sql`${condition.changedSince}`);
+  if ("changedSince" in condition) {
+    if (spec.changedSince === undefined) throw new Error(`${spec.entity}: filtered in memory, not in SQL`);
+    return spec.changedSince(alias, sql`${condition.changedSince}`);
+  }
   if ("child" in condition) {
     const child = tables(condition.entity);
     const theirs = `c${++aliases}`;

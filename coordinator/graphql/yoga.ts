@@ -16,7 +16,6 @@ import {
   type GraphQLSchema,
   parse,
   validate,
-  type ValidationRule,
 } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
@@ -148,7 +147,7 @@ export function createGraphQL(
 ) {
   // The schema: the coordinator's types, and the query API graph-node derives from its entities (graphNodeApi.ts).
   const source = schemaSource();
-  const schema = createSchema<Context>({ typeDefs: coordinatorTypeDefs(), resolvers });
+  const schema = createSchema<Context>({ typeDefs: deriveQueryApi(source), resolvers });
   const model = entityModel(parse(source));
   const dialect = once(() => detectDialect(db));
   const limits = [
@@ -183,7 +182,17 @@ export function createGraphQL(
     } as Context;
     return context;
   };
+  // What the limits say of a document, once per parsed document: yoga's parser cache hands the same document to every
+  // request with its text, and the direct executor keeps its own.
   const limitErrors = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const refusedByLimits = (document: DocumentNode): readonly GraphQLError[] => {
+    let refused = limitErrors.get(document);
+    if (refused === undefined) {
+      refused = validate(schema, document, limits);
+      limitErrors.set(document, refused);
+    }
+    return refused;
+  };
   const yoga = createYoga<{ reads?: ReadSet }>({
     schema: schema as never,
     graphqlEndpoint: "/graphql",
@@ -198,12 +207,7 @@ export function createGraphQL(
         // graphql's own rules would spend on it (comparing a thousand repeats of one field pairwise, then answering
         // "Validation aborted.") is never spent, and the client reads what to change.
         onValidate: ({ params, setResult }: { params: any; setResult: (errors: readonly unknown[]) => void }) => {
-          // Once per parsed document: yoga's parser cache hands the same document to every request with its text.
-          let refused = limitErrors.get(params.documentAST);
-          if (refused === undefined) {
-            refused = validate(params.schema, params.documentAST, limits);
-            limitErrors.set(params.documentAST, refused);
-          }
+          const refused = refusedByLimits(params.documentAST);
           if (refused.length > 0) return setResult(refused);
           // Repeats the limits do not see (through fragments) can still exhaust graphql's check of repeated fields,
           // which then answers only "Validation aborted.": said here in words a client can act on.
@@ -228,7 +232,9 @@ export function createGraphQL(
       markAnsweredQueries,
     ],
   });
-  return Object.assign(yoga, { executeQuery: directExecutor(schema as unknown as GraphQLSchema, limits, contextFor) });
+  return Object.assign(yoga, {
+    executeQuery: directExecutor(schema as unknown as GraphQLSchema, refusedByLimits, contextFor),
+  });
 }
 
 /** Query texts seen, parsed and found valid (or null: not valid, or not parsed), at most this many kept. */
@@ -241,7 +247,11 @@ const KEPT_DOCUMENTS = 1000;
  * anything else (a body that is not one query, a query not valid, a mutation or subscription, an error on the way)
  * gives null, and the caller asks yoga, which answers it as it always has (error masking, status codes, headers).
  */
-function directExecutor(schema: GraphQLSchema, limits: ValidationRule[], contextFor: (reads: ReadSet) => Context) {
+function directExecutor(
+  schema: GraphQLSchema,
+  refusedByLimits: (document: DocumentNode) => readonly GraphQLError[],
+  contextFor: (reads: ReadSet) => Context,
+) {
   const documents = new Map<string, DocumentNode | null>();
   const documentOf = (text: string): DocumentNode | null => {
     let document = documents.get(text);
@@ -253,8 +263,7 @@ function directExecutor(schema: GraphQLSchema, limits: ValidationRule[], context
     }
     try {
       const parsed = parse(text);
-      const refused = validate(schema, parsed, limits);
-      document = refused.length === 0 && validate(schema, parsed).length === 0 ? parsed : null;
+      document = refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 ? parsed : null;
     } catch {
       document = null;
     }
