@@ -43,7 +43,7 @@ const MODEL = entityModel(parse(coordinatorSource));
 /** What only the coordinator serves, and why a query that asks for it cannot run on a subgraph. */
 const COORDINATOR_ONLY = ["currentPrice", "jobsPage", "proversPage", "jobStatus", "Subscription"];
 
-const ALICE = "0x70997970c51812dc3a010c7d01b93b7de6b3b7bb";
+const ALICE = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
 const BOB = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc";
 
 describe("The Graph's query shape on the coordinator", function () {
