@@ -23,6 +23,11 @@ export function providerOf(url: string): Provider {
   );
 }
 
+/** The file of a SQLite `file:` URL, as Prisma's SQLite adapter reads it (relative to the working folder). */
+export function sqliteFile(url: string): string {
+  return url.replace(/^file:/, "");
+}
+
 /** @param models the data model (default: the current coordinator/prisma/models.prisma) */
 export function schemaText(provider: Provider, models = readFileSync(MODELS_FILE, "utf8")): string {
   const header = [

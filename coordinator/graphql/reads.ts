@@ -55,7 +55,13 @@ export class ReadSet {
   }
 
   /** A page of a jobs list: `rows` are the rows read, look-ahead included. */
-  jobsPage(filter: JobFilter, direction: Direction, after: number | null, rows: JobKey[], size: number): void {
+  jobsPage(
+    filter: JobFilter,
+    direction: Direction,
+    after: number | null,
+    rows: Pick<JobKey, "id" | "postedAt">[],
+    size: number,
+  ): void {
     for (const row of rows) this.jobIds.add(row.id);
     this.windows.push({ filter, direction, after, through: rows.length > size ? rows[size].postedAt : null });
   }

@@ -3,14 +3,15 @@
  * Every resolver that reads the database says what it read in `reads` (see reads.ts): the response cache keeps
  * an answer until a commit changes something it read.
  */
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import { Repeater } from "graphql-yoga";
 import { FINAL_STATUSES } from "../../common/market/jobStatus.ts";
 import { priceAt, RECENT_LOCKED_PRICES } from "../../common/market/price.ts";
-import type { Db } from "../db/client.ts";
+import { type Db, sqlReaderOf } from "../db/client.ts";
 import { type JobFilter, jobWhere } from "./jobFilter.ts";
 import { raw, sqltag as sql } from "@prisma/client/runtime/client";
 import { BigIntScalar, BytesScalar } from "./scalars.ts";
+import { selectedColumns } from "./selectedColumns.ts";
 import { CHANGED_AT, type Condition, matches, pageRange } from "./theGraphFilter.ts";
 import {
   type BlockArgument,
@@ -271,13 +272,10 @@ const ADDRESS_CURSOR = /^0x[0-9a-fA-F]+$/;
  * Rows after the cursor in (postedAt, id) order, descending or ascending: (postedAt, id) beyond (p, i), written as
  * "postedAt up to p, and past p or past i" so that the bound on postedAt is an index range condition.
  */
-function afterJob(cursor: { postedAt: number; id: string }, direction: "asc" | "desc") {
-  const { postedAt, id } = cursor;
-  const [upTo, beyond] = direction === "desc" ? (["lte", "lt"] as const) : (["gte", "gt"] as const);
-  return {
-    postedAt: { [upTo]: postedAt },
-    OR: [{ postedAt: { [beyond]: postedAt } }, { id: { [beyond]: id } }],
-  };
+function afterJob(cursor: { postedAt: number; id: string }, direction: "asc" | "desc", alias: string) {
+  const [upTo, beyond] = (direction === "desc" ? ["<=", "<"] : [">=", ">"]).map(raw);
+  const [postedAt, id] = [raw(`${alias}."postedAt"`), raw(`${alias}."id"`)];
+  return sql`${postedAt} ${upTo} ${cursor.postedAt} AND (${postedAt} ${beyond} ${cursor.postedAt} OR ${id} ${beyond} ${cursor.id})`;
 }
 
 function jobCursor(cursor: string): { postedAt: number; id: string } {
@@ -297,17 +295,18 @@ function page<T>(rows: T[], size: number, idOf: (row: T) => string) {
 }
 
 /** A root field of The Graph's shape: its `block` argument is checked before it reads (theGraphLists.ts). */
-function atIndexedBlock<A extends BlockArgs>(resolve: (a: A, ctx: Context) => unknown) {
-  return async (_: unknown, a: A, ctx: Context) => {
+function atIndexedBlock<A extends BlockArgs>(resolve: (a: A, ctx: Context, info: GraphQLResolveInfo) => unknown) {
+  return async (_: unknown, a: A, ctx: Context, info: GraphQLResolveInfo) => {
     await checkBlock(ctx.db, a.block);
-    return resolve(a, ctx);
+    return resolve(a, ctx, info);
   };
 }
 
 /** One page of a table's entities in SQL; any job's change may enter, leave or move it, so it is kept until one. */
-async function sqlPage(entity: "Job" | "JobEvent" | "Prover", a: ListArgs, ctx: Context) {
+async function sqlPage(entity: "Job" | "JobEvent" | "Prover", a: ListArgs, ctx: Context, info: GraphQLResolveInfo) {
   ctx.reads.allJobs = true;
-  return pageRows(ctx.db, ctx.model, await ctx.dialect(), entity, a, circuitIdsMeeting(ctx));
+  const columns = selectedColumns(entity, info);
+  return pageRows(ctx.db, ctx.model, await ctx.dialect(), entity, a, columns, circuitIdsMeeting(ctx));
 }
 
 export const resolvers = {
@@ -319,7 +318,7 @@ export const resolvers = {
       reads.job(a.id);
       return db.job.findUnique({ where: { id: a.id } });
     }),
-    jobs: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => sqlPage("Job", a, ctx)),
+    jobs: atIndexedBlock((a: ListArgs & BlockArgs, ctx, info) => sqlPage("Job", a, ctx, info)),
     jobEvent: atIndexedBlock(async (a: ByIdArgs, { db, reads }) => {
       const event = await db.jobEvent.findUnique({ where: { id: a.id } });
       // An event not there yet may come with any job's next change.
@@ -327,14 +326,14 @@ export const resolvers = {
       else reads.job(event.jobId);
       return event;
     }),
-    jobEvents: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => sqlPage("JobEvent", a, ctx)),
+    jobEvents: atIndexedBlock((a: ListArgs & BlockArgs, ctx, info) => sqlPage("JobEvent", a, ctx, info)),
     prover: atIndexedBlock((a: ByIdArgs, { db, reads }) => {
       reads.provers = true;
       return db.prover.findUnique({ where: { address: a.id.toLowerCase() } });
     }),
-    provers: atIndexedBlock((a: ListArgs & BlockArgs, ctx) => {
+    provers: atIndexedBlock((a: ListArgs & BlockArgs, ctx, info) => {
       ctx.reads.provers = true;
-      return sqlPage("Prover", a, ctx);
+      return sqlPage("Prover", a, ctx, info);
     }),
     circuit: atIndexedBlock(async (a: ByIdArgs, ctx) => (await ctx.circuits()).find((c) => c.id === a.id) ?? null),
     circuits: atIndexedBlock(async (a: ListArgs & BlockArgs, ctx) =>
@@ -367,16 +366,19 @@ export const resolvers = {
       _: unknown,
       a: { where?: JobFilter; first?: number; after?: string; orderBy?: string },
       { db, reads }: Context,
+      info: GraphQLResolveInfo,
     ) => {
       const size = pageSize(a.first);
       const direction = a.orderBy === "POSTED_AT_ASC" ? "asc" : "desc";
-      const where = jobWhere(a.where ?? {});
       const cursor = a.after ? jobCursor(a.after) : null;
-      const rows = await db.job.findMany({
-        where: cursor ? { AND: [where, afterJob(cursor, direction)] } : where,
-        orderBy: [{ postedAt: direction }, { id: direction }],
-        take: size + 1,
-      });
+      // The columns the nodes ask for, and the cursor's; the order is an index's (each ends with postedAt, id).
+      const columns = [...new Set([...selectedColumns("Job", info, ["nodes"]), "postedAt"])];
+      const order = raw(direction === "desc" ? "DESC" : "ASC");
+      const rows = await sqlReaderOf(db).rows<{ id: string; postedAt: number }>(
+        sql`SELECT ${raw(columns.map((c) => `t."${c}"`).join(", "))} FROM "Job" t WHERE ${jobWhere(a.where ?? {}, "t")}${
+          cursor ? sql` AND ${afterJob(cursor, direction, "t")}` : sql``
+        } ORDER BY t."postedAt" ${order}, t."id" ${order} LIMIT ${size + 1}`,
+      );
       reads.jobsPage(a.where ?? {}, direction, cursor?.postedAt ?? null, rows, size);
       return page(rows, size, (r) => `${r.postedAt}:${r.id}`);
     },
@@ -427,7 +429,7 @@ export const resolvers = {
       };
       return priceAt(ramp, BigInt(now)).toString();
     },
-    events: async (job: { id: string }, a: ListArgs, ctx: Context) => {
+    events: async (job: { id: string }, a: ListArgs, ctx: Context, info: GraphQLResolveInfo) => {
       ctx.reads.job(job.id);
       const { first, skip } = pageRange(a.first, a.skip);
       // The common case, a job's history in chain order, is loaded with every other job's of the response.
@@ -439,6 +441,7 @@ export const resolvers = {
         await ctx.dialect(),
         "JobEvent",
         a,
+        selectedColumns("JobEvent", info),
         circuitIdsMeeting(ctx),
         (alias) => sql`${raw(`${alias}."jobId"`)} = ${job.id}`,
       );

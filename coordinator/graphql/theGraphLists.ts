@@ -10,7 +10,7 @@
  */
 import { GraphQLError } from "graphql";
 import { raw, sqltag as sql, type Sql } from "@prisma/client/runtime/client";
-import type { Db } from "../db/client.ts";
+import { type Db, sqlReaderOf } from "../db/client.ts";
 import { type Entity, entitiesOf } from "./graphNodeApi.ts";
 import {
   type Condition,
@@ -219,7 +219,8 @@ async function resolveCircuitFilters(
 
 /**
  * One page of an entity's rows in SQL, in one statement: the filter (and `extra`, the condition a nested list adds),
- * the order and the range. The rows are the table's, as Prisma reads them (the same values on SQLite and PostgreSQL).
+ * the order and the range. The rows hold the table's `columns` (selectedColumns.ts), read by the database's SQL
+ * reader (the same values on SQLite and PostgreSQL, and as Prisma reads them).
  */
 export async function pageRows<Row>(
   db: Db,
@@ -227,6 +228,7 @@ export async function pageRows<Row>(
   dialect: Dialect,
   entity: string,
   args: ListArgs,
+  columns: string[],
   circuitIds: (filter: Condition) => Promise<string[]>,
   extra?: (alias: string) => Sql,
 ): Promise<Row[]> {
@@ -237,8 +239,9 @@ export async function pageRows<Row>(
   startStatement(); // (what follows, to the statement, runs without yielding)
   const where = conditionSql(condition, spec, alias, model.table, dialect);
   const order = orderSql(spec, alias, model.table, dialect, args.orderBy, args.orderDirection);
-  return db.$queryRaw<Row[]>(
-    sql`SELECT ${raw(alias)}.* FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
+  const selected = columns.map((c) => `${alias}."${c}"`).join(", ");
+  return sqlReaderOf(db).rows<Row>(
+    sql`SELECT ${raw(selected)} FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
       extra ? sql` AND ${extra(alias)}` : sql``
     } ORDER BY ${order} LIMIT ${first} OFFSET ${skip}`,
   );

@@ -6,7 +6,8 @@
  */
 import { expect } from "chai";
 import { migrate, migrationsList, pendingSchemaChange } from "../../coordinator/db/engine.ts";
-import { openDatabase } from "../../coordinator/db/client.ts";
+import { sqltag as sql } from "@prisma/client/runtime/client";
+import { openDatabase, sqlReaderOf } from "../../coordinator/db/client.ts";
 import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase } from "../../coordinator/db/scratch.ts";
 import { jobEventFields } from "../../coordinator/indexer/rows.ts";
@@ -123,6 +124,42 @@ describe("coordinator database", function () {
   }
 
   for (const provider of PROVIDERS) {
+    it(`${provider}: the lists' SQL reader sees what is committed, and never waits for a large transaction still open`, async function () {
+      const scratch = await scratchDatabase(provider);
+      try {
+        await migrate(scratch.url);
+        const { db, close } = await openDatabase(scratch.url);
+        try {
+          await db.circuit.create({ data: testCircuit(1, "c") });
+          const documents = async () =>
+            Number(
+              (await sqlReaderOf(db).rows<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM "InputsDocument"`))[0]
+                .n,
+            );
+          expect(await documents()).to.equal(0);
+          const content = "x".repeat(200_000);
+          await db.$transaction(
+            async (tx) => {
+              // 40 MB written, more than the page cache (16 MB as better-sqlite3 builds SQLite): the transaction
+              // spills into the file before it commits, which in SQLite's rollback mode locks every reader out (a
+              // read waited 5 s, then failed).
+              for (let i = 0; i < 200; i++)
+                await tx.inputsDocument.create({
+                  data: { hash: `0x${i}`, circuitId: 1, content, bytes: content.length, createdAt: 1 },
+                });
+              expect(await documents(), "an open transaction's rows are not read").to.equal(0);
+            },
+            { timeout: 60_000 },
+          );
+          expect(await documents()).to.equal(200);
+        } finally {
+          await close();
+        }
+      } finally {
+        await scratch.drop();
+      }
+    });
+
     it(`${provider}: jobs indexed before price ramps get the ramp their fee was, and their events their circuit`, async function () {
       const names = migrationsList(provider).migrationDirectories.map((d) => d.path);
       const ramps = names.findIndex((name) => name.endsWith("_auction_prices"));

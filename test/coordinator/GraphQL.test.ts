@@ -6,12 +6,14 @@
  * chain.)
  */
 import { expect } from "chai";
-import { openDatabase } from "../../coordinator/db/client.ts";
+import { openDatabase, SQL_READER, sqlReaderOf } from "../../coordinator/db/client.ts";
+import type { SqlReader } from "../../coordinator/db/sqlReader.ts";
 import { migrate } from "../../coordinator/db/engine.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import { EXAMPLE_QUERY } from "../../coordinator/graphql/exampleQuery.ts";
 import { JobChangeFeed } from "../../coordinator/graphql/jobChangeFeed.ts";
-import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
+import { buildSchema, getNamedType, type GraphQLObjectType, isObjectType } from "graphql";
+import { coordinatorTypeDefs, createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import { jobEventFields, jobEventId } from "../../coordinator/indexer/rows.ts";
 import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
@@ -417,6 +419,95 @@ describe("coordinator GraphQL", function () {
     expect(counting.calls()).to.equal(1);
     for (const job of data.jobsPage.nodes as { id: string; status: string; events: { kind: string }[] }[])
       expect(job.events.map((e) => e.kind)).to.deep.equal(job.status === "Proved" ? ["Posted", "Proved"] : ["Posted"]);
+  });
+
+  it("reads only the columns a list's items select, through aliases and fragments, and those computed fields use", async function () {
+    const { db } = database;
+    // The statements the lists send to the database's SQL reader, recorded.
+    const statements: string[] = [];
+    const reader = sqlReaderOf(db);
+    const recording: SqlReader = {
+      ...reader,
+      rows: (q) => {
+        statements.push(q.sql);
+        return reader.rows(q);
+      },
+    };
+    const api = createGraphQL(
+      new Proxy(db, { get: (t, k) => (k === SQL_READER ? recording : Reflect.get(t, k, t)) }) as Db,
+    );
+    const selectedOf = (sql: string) =>
+      /^SELECT (.*?) FROM/
+        .exec(sql)![1]
+        .split(", ")
+        .map((c) => /"(\w+)"$/.exec(c)![1])
+        .sort();
+    const jobs = await db.job.findMany({ orderBy: { id: "asc" } });
+
+    const listed = await query(
+      `fragment Fees on Job { maxFee ... on Job { paid: lockedPrice } }
+       { jobs(first: 3, orderBy: postedAt) { id ...Fees circuit { name } __typename } }`,
+      {},
+      api,
+    );
+    expect(listed.errors).to.equal(undefined);
+    expect(selectedOf(statements.at(-1)!)).to.deep.equal(["circuitId", "id", "lockedPrice", "maxFee"]);
+    const oldest = [...jobs].sort((x, y) => x.postedAt - y.postedAt).slice(0, 3);
+    expect(listed.data.jobs).to.deep.equal(
+      oldest.map((j) => ({
+        id: j.id,
+        maxFee: j.maxFee,
+        paid: j.lockedPrice,
+        circuit: { name: "poseidon_preimage/groth16" },
+        __typename: "Job",
+      })),
+    );
+
+    const paged = await query(`{ jobsPage(first: 2) { nodes { currentPrice events { kind } } } }`, {}, api);
+    expect(paged.errors).to.equal(undefined);
+    expect(selectedOf(statements.at(-1)!)).to.deep.equal([
+      "expiresAt",
+      "id",
+      "maxFee",
+      "minFee",
+      "postedAt",
+      "rampDuration",
+      "rampStart",
+      "status",
+    ]);
+    expect(paged.data.jobsPage.nodes).to.have.length(2);
+
+    const events = await query(`{ jobEvents(first: 2) { kind job { requester } } provers(first: 1) { id } }`, {}, api);
+    expect(events.errors).to.equal(undefined);
+    expect(statements.slice(-2).map(selectedOf)).to.deep.include.members([["id", "jobId", "kind"], ["address"]]);
+    const firstEvents = await db.jobEvent.findMany({ orderBy: { id: "asc" }, take: 2 });
+    expect(events.data.jobEvents).to.deep.equal(
+      firstEvents.map((e) => ({ kind: e.kind, job: { requester: jobs.find((j) => j.id === e.jobId)!.requester } })),
+    );
+
+    // Every field of every listed entity, read from a list's columns, is what the entity's own root field (which
+    // reads the whole row) answers: no field of the schema lacks its column.
+    await db.prover.create({
+      data: { address: "0x00000000000000000000000000000000000000aa", staked: "7", jobsProved: 2 },
+    });
+    const schema = buildSchema(coordinatorTypeDefs());
+    const everyField = (type: string) =>
+      Object.values((schema.getType(type) as GraphQLObjectType).getFields())
+        .map((f) => (isObjectType(getNamedType(f.type)) ? `${f.name} { __typename }` : f.name))
+        .join(" ");
+    for (const [type, list, one] of [
+      ["Job", "jobs", "job"],
+      ["JobEvent", "jobEvents", "jobEvent"],
+      ["Prover", "provers", "prover"],
+    ]) {
+      const listedAll = await query(`{ ${list}(first: 20) { ${everyField(type)} } }`, {}, api);
+      expect(listedAll.errors, type).to.equal(undefined);
+      expect(listedAll.data[list].length, type).to.be.greaterThan(0);
+      for (const item of listedAll.data[list]) {
+        const alone = await query(`query($id: ID!) { ${one}(id: $id) { ${everyField(type)} } }`, { id: item.id }, api);
+        expect(alone.data[one], `${type} ${item.id}`).to.deep.equal(item);
+      }
+    }
   });
 
   it("prices an Open job at the time of the head the indexer has seen, while a claim could lock it", async function () {
