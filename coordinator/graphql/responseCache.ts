@@ -10,6 +10,10 @@
  * the commits since it began changed what it read. Identical queries that arrive while the first is being
  * answered wait for its answer instead of running again, so a burst after a commit costs one database read per
  * distinct query.
+ *
+ * Not every answer is worth keeping: one asked once (a random filter, a client's one-off) only costs memory and
+ * garbage collection until a commit drops it. An answer is kept when its query was answered before, recently
+ * (see `doorkeeper`), or when other requests waited for it; `keepFirstAnswers` keeps every current answer.
  */
 import type { CommitChanges } from "../commitChanges.ts";
 import type { ReadSet } from "./reads.ts";
@@ -47,13 +51,45 @@ export interface ResponseCache {
 /** Commits remembered for answers still being computed; an answer begun before the oldest is not kept. */
 const HISTORY = 256;
 
-export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {}): ResponseCache {
+/** FNV-1a over a key's UTF-16 code units: what the doorkeeper remembers of a key (a collision only admits early). */
+function keyHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Admits a key to the cache the second time it is answered within the last `size` to `2 * size` misses: a query
+ * asked once (random filters, a client's one-off) is never kept, and so costs no memory and no garbage collection
+ * when the next commit drops it (on the all-distinct bench, keeping every miss held ~2,800 answers and made the
+ * pauses behind the slowest answers, issue #16). Two generations of hashes: the older is forgotten when the newer
+ * fills.
+ */
+function doorkeeper(size: number) {
+  let recent = new Set<number>();
+  let older = new Set<number>();
+  return (key: string): boolean => {
+    const h = keyHash(key);
+    if (recent.has(h) || older.has(h)) return true;
+    if (recent.size >= size) [older, recent] = [recent, new Set()];
+    recent.add(h);
+    return false;
+  };
+}
+
+export function createResponseCache({
+  maxEntries = 5_000,
+  ttlMs = 60_000,
+  keepFirstAnswers = false,
+} = {}): ResponseCache {
+  const seenBefore = doorkeeper(maxEntries);
   const entries = new Map<string, Entry>();
   /** Kept answers by the ids of the jobs they read, so a changed job finds its answers without a scan. */
   const byJob = new Map<string, Set<string>>();
   /** Kept answers that hold job windows, market totals, provers or circuits: checked one by one on a commit. */
   const broad = new Set<string>();
-  const inFlight = new Map<string, Promise<KeptResponse | null>>();
+  /** Answers being computed, with a count of the requests waiting for them. */
+  const inFlight = new Map<string, Promise<KeptResponse | null> & { waited(): void }>();
   /** The commits since generation `generation - history.length`: null for "everything changed". */
   const history: (CommitChanges | null)[] = [];
   let generation = 0;
@@ -109,6 +145,7 @@ export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {})
     pending(key) {
       const running = inFlight.get(key);
       if (running === undefined) return undefined;
+      running.waited();
       return running.then((response) => {
         if (response !== null) hits++;
         return response;
@@ -118,18 +155,21 @@ export function createResponseCache({ maxEntries = 5_000, ttlMs = 60_000 } = {})
       misses++;
       const since = generation;
       let release!: (response: KeptResponse | null) => void;
+      let waiters = 0;
       const promise = new Promise<KeptResponse | null>((resolve) => (release = resolve));
-      inFlight.set(key, promise);
+      inFlight.set(key, Object.assign(promise, { waited: () => waiters++ }));
       let finished = false;
       return {
         finish(response, reads) {
           if (finished) return;
           finished = true;
           if (inFlight.get(key) === promise) inFlight.delete(key);
-          const kept =
+          const current =
             response !== null && reads !== undefined && reads.answered && !reads.clock && !changedSince(since, reads);
-          if (kept) keep(key, response, reads);
-          release(kept ? response : null);
+          // Kept when asked before, or by another client while it was being answered (a burst).
+          if (current && (keepFirstAnswers || waiters > 0 || seenBefore(key))) keep(key, response, reads!);
+          // The queries that waited for it get it, kept or not.
+          release(current ? response : null);
         },
       };
     },

@@ -73,8 +73,8 @@ describe("coordinator process", function () {
         });
         return ((await response.json()) as { data: { jobs: { id: string }[] } }).data.jobs[0].id;
       };
-      expect(await newest()).to.equal("20");
-      expect(await newest()).to.equal("20");
+      // Computed, then computed and kept (an answer is kept from its query's second asking), then a hit.
+      for (let i = 0; i < 3; i++) expect(await newest()).to.equal("20");
       const requester = devnet.chain.accounts[2];
       await postJob(devnet, requester, devnet.circuitId("poseidon_preimage", "groth16"), {
         ...(await exampleInputs("poseidon_preimage", "proc-new")),

@@ -20,7 +20,7 @@ import { graphqlHttpHandler, MAX_GRAPHQL_BODY_BYTES } from "../../coordinator/gr
 import { ReadSet } from "../../coordinator/graphql/reads.ts";
 import { type JobFilter, jobMatches, jobWhere } from "../../coordinator/graphql/jobFilter.ts";
 import { JobChangeFeed } from "../../coordinator/graphql/jobChangeFeed.ts";
-import { createResponseCache, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
+import { createResponseCache, type KeptResponse, type ResponseCache } from "../../coordinator/graphql/responseCache.ts";
 import { createGraphQL } from "../../coordinator/graphql/yoga.ts";
 import type { CommitChanges } from "../../coordinator/commitChanges.ts";
 import { buildHttpApp } from "../../coordinator/http/server.ts";
@@ -200,7 +200,8 @@ for (const provider of PROVIDERS) {
       await migrate(scratch.url);
       database = await openDatabase(scratch.url);
       await seed(database.db, random(1), state.maxId);
-      cache = createResponseCache();
+      // Every answer kept from its first asking: these tests are about which answers a commit drops.
+      cache = createResponseCache({ keepFirstAnswers: true });
       ({ server, base } = await listen(database.db, cache));
       reference = createGraphQL(database.db);
     });
@@ -517,7 +518,7 @@ for (const provider of PROVIDERS) {
           return Reflect.get(target, key, target);
         },
       });
-      const slowCache = createResponseCache();
+      const slowCache = createResponseCache({ keepFirstAnswers: true });
       const slowServer = await listen(slow, slowCache);
       try {
         for (const [id, touchedId, kept] of [
@@ -557,7 +558,7 @@ for (const provider of PROVIDERS) {
       const counting = new Proxy(db, {
         get: (target, key) => (key === SQL_READER ? countingReader : Reflect.get(target, key, target)),
       });
-      const shortCache = createResponseCache({ ttlMs: 300 });
+      const shortCache = createResponseCache({ ttlMs: 300, keepFirstAnswers: true });
       const feed = new JobChangeFeed();
       const burst = await listen(counting, shortCache, feed);
       try {
@@ -611,6 +612,49 @@ for (const provider of PROVIDERS) {
     });
   });
 }
+
+describe("coordinator GraphQL response cache: which answers are kept", function () {
+  const answer = (text: string): KeptResponse => ({ status: 200, headers: {}, body: Buffer.from(text) });
+  const readJob = (id: string) => {
+    const reads = new ReadSet();
+    reads.job(id);
+    reads.answered = true;
+    return reads;
+  };
+  const miss = (cache: ResponseCache, key: string) => cache.begin(key).finish(answer(key), readJob(key));
+
+  it("keeps an answer asked for a second time, not one asked once", function () {
+    const cache = createResponseCache({ maxEntries: 100 });
+    for (let i = 0; i < 1000; i++) miss(cache, `one-off ${i}`);
+    expect(cache.stats().entries, "no one-off kept").to.equal(0);
+    miss(cache, "again");
+    expect(cache.lookup("again")).to.equal(undefined);
+    miss(cache, "again");
+    expect(cache.lookup("again")?.body.toString()).to.equal("again");
+    // Remembered across a commit that dropped it: asked after the commit, it is kept at once.
+    cache.invalidate();
+    miss(cache, "again");
+    expect(cache.lookup("again")?.body.toString()).to.equal("again");
+    // Forgotten after two generations of other keys (100 each).
+    cache.invalidate();
+    for (let i = 0; i < 200; i++) miss(cache, `later ${i}`);
+    miss(cache, "again");
+    expect(cache.lookup("again")).to.equal(undefined);
+  });
+
+  it("keeps a first answer that other requests waited for (a burst), and gives it to them", async function () {
+    const cache = createResponseCache();
+    const ticket = cache.begin("burst");
+    const waiting = cache.pending("burst")!;
+    ticket.finish(answer("burst"), readJob("1"));
+    expect((await waiting)?.body.toString()).to.equal("burst");
+    expect(cache.lookup("burst")?.body.toString()).to.equal("burst");
+    // keepFirstAnswers: every current answer is kept.
+    const keepAll = createResponseCache({ keepFirstAnswers: true });
+    miss(keepAll, "once");
+    expect(keepAll.lookup("once")?.body.toString()).to.equal("once");
+  });
+});
 
 async function listen(db: Db, responseCache: ResponseCache, feed = new JobChangeFeed()) {
   const server = buildHttpApp({ db, responseCache, jobChanges: feed }).listen(0, "127.0.0.1");
