@@ -18,7 +18,7 @@ import { scratchDatabase } from "../coordinator/db/scratch.ts";
 import { COORDINATOR_NODE_FLAGS } from "../coordinator/runtime.ts";
 import { testCircuit } from "../dev/coordinatorRows.ts";
 import { seededRandom, type Random } from "../dev/random.ts";
-import { benchAddress, benchJobRow, FIRST_POSTED_AT, STATUSES } from "./graphqlJobs.ts";
+import { benchAddress, benchJobRow, FIRST_POSTED_AT, MAX_FEE, STATUSES } from "./graphqlJobs.ts";
 
 const SERVER = fileURLToPath(new URL("./graphqlServer.ts", import.meta.url));
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -83,7 +83,7 @@ function distinctQuery(rng: Random, jobs: number): { query: string; variables: R
     case 3:
       return {
         query: `query($s: JobStatus, $fee: BigInt, $t: Int) { jobs(where: { status: $s, maxFee_gt: $fee, postedAt_lt: $t }, orderBy: postedAt, orderDirection: desc, first: 20) { ${JOB_FIELDS} } }`,
-        variables: { s: status, fee: String(rng.int(2 * jobs)), t: before },
+        variables: { s: status, fee: String(rng.int(MAX_FEE)), t: before },
       };
     case 4:
       return {

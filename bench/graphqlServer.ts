@@ -8,6 +8,7 @@
  * jobs posted and half recent jobs moving on (Open to Claimed, Claimed to Proved), and reports them to the
  * response cache as the indexer does. The writes happen with the cache on or off alike.
  */
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { openDatabase } from "../coordinator/db/client.ts";
 import { createResponseCache } from "../coordinator/graphql/responseCache.ts";
 import { changeRecorder } from "../coordinator/commitChanges.ts";
@@ -15,6 +16,18 @@ import { buildHttpApp } from "../coordinator/http/server.ts";
 import { benchJobRow, FIRST_POSTED_AT } from "./graphqlJobs.ts";
 
 const { db } = await openDatabase(process.env.DATABASE_URL!);
+// Where a slow answer's time went: the event loop's delays (a long synchronous stretch holds every client up) and
+// garbage collection's pauses.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+const gc = { count: 0, ms: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+    gc.maxMs = Math.max(gc.maxMs, e.duration);
+  }
+}).observe({ entryTypes: ["gc"] });
 // BENCH_RESPONSE_CACHE=1: as the coordinator process runs it.
 const responseCache = process.env.BENCH_RESPONSE_CACHE === "1" ? createResponseCache() : undefined;
 
@@ -61,7 +74,7 @@ process.once("SIGTERM", async () => {
   const mib = (n: number) => Math.round(n / 2 ** 20);
   const m = process.memoryUsage();
   console.log(
-    `stats ${JSON.stringify({ heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), rss: mib(m.rss), commits: commits.count, commitMsMean: Math.round(commits.ms / Math.max(1, commits.count)), cache: responseCache?.stats() ?? null })}`,
+    `stats ${JSON.stringify({ heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external), rss: mib(m.rss), commits: commits.count, commitMsMean: Math.round(commits.ms / Math.max(1, commits.count)), loopDelayMs: { p50: Math.round(loopDelay.percentile(50) / 1e6), p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) }, gc: { count: gc.count, ms: Math.round(gc.ms), maxMs: Math.round(gc.maxMs) }, cache: responseCache?.stats() ?? null })}`,
   );
   server.close(() => process.exit(0));
 });
