@@ -30,9 +30,13 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: Pro
       ? await import("./generated/sqlite/client.ts")
       : await import("./generated/postgresql/client.ts");
   const Client = generated.PrismaClient as unknown as new (options: { adapter: unknown }) => Db;
-  // PostgreSQL: one pool for Prisma and the reader; the client's disconnect ends it.
+  // PostgreSQL: one pool for Prisma and the reader, ended here once both are done (Prisma's disconnect would end
+  // it only if Prisma had connected).
   const pool = provider === "postgresql" ? new pg.Pool({ connectionString: url }) : undefined;
-  const adapter = pool ? new PrismaPg(pool, { disposeExternalPool: true }) : adapterFactory(url);
+  // An idle connection the server ended (a restart) is an 'error' on the pool, fatal unless listened to: the pool
+  // drops it and opens another for the next query, which reports any lasting failure itself.
+  pool?.on("error", () => {});
+  const adapter = pool ? new PrismaPg(pool) : adapterFactory(url);
   const db = new Client({ adapter });
   const reader = pool ? postgresReader(pool) : sqliteReader(url);
   Object.defineProperty(db, SQL_READER, { value: reader, configurable: true });
@@ -42,6 +46,7 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: Pro
     close: async () => {
       await reader.close();
       await db.$disconnect();
+      await pool?.end();
     },
   };
 }

@@ -5,12 +5,11 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import { SchemaEngine } from "@prisma/schema-engine-wasm";
-import { MIGRATIONS_DIR, type Provider, providerOf, schemaText, sqliteFile } from "./schema.ts";
+import { MIGRATIONS_DIR, type Provider, providerOf, schemaText } from "./schema.ts";
 import { PG_ADMIN_URL } from "./scratch.ts";
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -91,7 +90,6 @@ export function migrationsList(provider: Provider, through?: string) {
  */
 export async function migrate(url: string, through?: string): Promise<string[]> {
   const provider = providerOf(url);
-  if (provider === "sqlite") useWriteAheadLog(url);
   const { engine, close } = await startEngine(provider, url);
   try {
     const out = await engine.applyMigrations({
@@ -101,22 +99,6 @@ export async function migrate(url: string, through?: string): Promise<string[]> 
     return out.appliedMigrationNames;
   } finally {
     await close();
-  }
-}
-
-/**
- * Puts a SQLite database in write-ahead-log mode (kept in the file; the file is created when it is not there, as
- * the migrations would). The GraphQL lists read on a connection of
- * their own (sqlReader.ts), synchronously; in SQLite's default rollback mode, a read arriving while the indexer's
- * transaction held the file's exclusive lock (a large commit spills to the file before it ends) would wait on the
- * event loop the indexer needs to finish. With the log, readers never wait for the writer.
- */
-function useWriteAheadLog(url: string) {
-  const connection = new Database(sqliteFile(url));
-  try {
-    connection.pragma("journal_mode = WAL");
-  } finally {
-    connection.close();
   }
 }
 

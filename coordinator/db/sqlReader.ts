@@ -3,14 +3,19 @@
  * Prisma's raw query path: on the all-distinct GraphQL bench, Prisma's `$queryRaw` spent more on a page of jobs than
  * SQLite did (it prepares every statement again, then converts every value of every row), issue #16.
  *
- * SQLite: a read-only connection of its own that keeps its prepared statements, one per SQL text (a query shape;
- * the values are bound). It sees what is committed, never a transaction still open on Prisma's connection.
+ * SQLite: a read-only connection of its own, in a thread of its own, that keeps its prepared statements, one per SQL
+ * text (a query shape; the values are bound). SQLite runs a statement synchronously: on the event loop that answers
+ * HTTP it took a third of the loop's time under load (on a thread of its own it runs beside it, on the other core),
+ * and a read that found the file locked by the indexer's transaction (a large one spills into the file before it
+ * commits) waited there, holding up the very loop that transaction needed to finish. On its thread, such a read
+ * waits for the commit while everything else goes on. It sees what is committed, never a transaction still open.
  * PostgreSQL: the pool Prisma's adapter uses, statements unnamed (planned for their values each time, as Prisma's).
  * Rows come as the drivers give them, which for the coordinator's columns (Int and String) are Prisma's values too.
  */
 import Database from "better-sqlite3";
 import type { Sql } from "@prisma/client/runtime/client";
 import type pg from "pg";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { sqliteFile } from "./schema.ts";
 
 export interface SqlReader {
@@ -21,29 +26,85 @@ export interface SqlReader {
 /** Prepared statements kept per SQLite connection: each is one query shape, and clients use a few dozen. */
 const KEPT_STATEMENTS = 500;
 
-export function sqliteReader(url: string): SqlReader {
-  // Opened on first use: the file may not exist until migrations have run.
-  let connection: Database.Database | undefined;
+/** A read-only connection's statement for an SQL text, prepared once and kept (the least recently used dropped). */
+function statementsOf(url: string): (text: string) => Database.Statement {
+  const connection = new Database(sqliteFile(url), { readonly: true, fileMustExist: true });
   const statements = new Map<string, Database.Statement>();
-  const statementFor = (text: string) => {
+  return (text) => {
     let statement = statements.get(text);
     if (statement !== undefined) {
       // Most recently used last: the first key is the one to drop.
       statements.delete(text);
     } else {
-      connection ??= new Database(sqliteFile(url), { readonly: true, fileMustExist: true });
       statement = connection.prepare(text);
       if (statements.size >= KEPT_STATEMENTS) statements.delete(statements.keys().next().value!);
     }
     statements.set(text, statement);
     return statement;
   };
+}
+
+interface Asked {
+  id: number;
+  text: string;
+  values: unknown[];
+}
+type Answered = { id: number; rows: unknown[] } | { id: number; error: { message: string; code?: string } };
+
+/** One reader thread and the reads waiting for it. */
+function startThread(url: string) {
+  const thread = new Worker(new URL(import.meta.url), {
+    workerData: { sqliteReaderOf: url },
+    // It holds statements and a page of rows at a time: a small heap (the coordinator's memory goal, DESIGN.md).
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+  });
+  const waiting = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
+  let nextId = 0;
+  let ended: Error | undefined;
+  // The thread keeps the process alive only while a read waits for it.
+  thread.unref();
+  thread.on("message", (answer: Answered) => {
+    const asker = waiting.get(answer.id)!;
+    waiting.delete(answer.id);
+    if (waiting.size === 0) thread.unref();
+    if ("rows" in answer) asker.resolve(answer.rows);
+    else asker.reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
+  });
+  const end = (error: Error) => {
+    ended ??= error;
+    for (const asker of waiting.values()) asker.reject(ended);
+    waiting.clear();
+  };
+  thread.on("error", end);
+  thread.on("exit", (code) => end(new Error(`the SQLite reader thread exited (code ${code})`)));
   return {
-    rows: async <Row>(query: Sql) => statementFor(query.sql).all(...(query.values as unknown[])) as Row[],
+    /** Whether it has stopped (failed, or was terminated): reads go to a new one. */
+    ended: () => ended !== undefined,
+    rows: (query: Sql) =>
+      new Promise<unknown[]>((resolve, reject) => {
+        if (waiting.size === 0) thread.ref();
+        const id = nextId++;
+        waiting.set(id, { resolve, reject });
+        thread.postMessage({ id, text: query.sql, values: query.values } satisfies Asked);
+      }),
+    terminate: () => thread.terminate(),
+  };
+}
+
+export function sqliteReader(url: string): SqlReader {
+  // Started on first use (the file may not exist until migrations have run), and again should it stop.
+  let thread: ReturnType<typeof startThread> | undefined;
+  let closed = false;
+  return {
+    rows: async <Row>(query: Sql) => {
+      if (closed) throw new Error("the database is closed: the SQLite reader reads no more");
+      if (thread === undefined || thread.ended()) thread = startThread(url);
+      return (await thread.rows(query)) as Row[];
+    },
     close: async () => {
-      statements.clear();
-      connection?.close();
-      connection = undefined;
+      closed = true;
+      await thread?.terminate();
+      thread = undefined;
     },
   };
 }
@@ -51,7 +112,24 @@ export function sqliteReader(url: string): SqlReader {
 export function postgresReader(pool: pg.Pool): SqlReader {
   return {
     rows: async <Row>(query: Sql) => (await pool.query(query.text, query.values as unknown[])).rows as Row[],
-    // The pool is Prisma's adapter's: it ends it.
+    // The pool is shared with Prisma's adapter: openDatabase ends it.
     close: async () => {},
   };
+}
+
+// In the thread sqliteReader starts (and no other that happens to import this module).
+const readerOf = (workerData as { sqliteReaderOf?: string } | null)?.sqliteReaderOf;
+if (!isMainThread && parentPort !== null && readerOf !== undefined) {
+  const port = parentPort;
+  let statementFor: ((text: string) => Database.Statement) | undefined;
+  port.on("message", ({ id, text, values }: Asked) => {
+    let answer: Answered;
+    try {
+      statementFor ??= statementsOf(readerOf);
+      answer = { id, rows: statementFor(text).all(...values) };
+    } catch (e) {
+      answer = { id, error: { message: (e as Error).message, code: (e as { code?: string }).code } };
+    }
+    port.postMessage(answer);
+  });
 }

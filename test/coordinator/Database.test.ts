@@ -4,6 +4,7 @@
  * idempotent, and match the data model; a database an older coordinator wrote keeps its data through them (jobs
  * indexed before price ramps get the ramp their one fee was).
  */
+import assert from "node:assert/strict";
 import { expect } from "chai";
 import { migrate, migrationsList, pendingSchemaChange } from "../../coordinator/db/engine.ts";
 import { sqltag as sql } from "@prisma/client/runtime/client";
@@ -124,7 +125,7 @@ describe("coordinator database", function () {
   }
 
   for (const provider of PROVIDERS) {
-    it(`${provider}: the lists' SQL reader sees what is committed, and never waits for a large transaction still open`, async function () {
+    it(`${provider}: the lists' SQL reader sees what is committed, and a large transaction still open holds up no other work`, async function () {
       const scratch = await scratchDatabase(provider);
       try {
         await migrate(scratch.url);
@@ -138,23 +139,53 @@ describe("coordinator database", function () {
             );
           expect(await documents()).to.equal(0);
           const content = "x".repeat(200_000);
+          let read: Promise<number> | undefined;
           await db.$transaction(
             async (tx) => {
               // 40 MB written, more than the page cache (16 MB as better-sqlite3 builds SQLite): the transaction
-              // spills into the file before it commits, which in SQLite's rollback mode locks every reader out (a
-              // read waited 5 s, then failed).
+              // spills into the file before it commits, and SQLite locks readers out of the file until it does.
               for (let i = 0; i < 200; i++)
                 await tx.inputsDocument.create({
                   data: { hash: `0x${i}`, circuitId: 1, content, bytes: content.length, createdAt: 1 },
                 });
-              expect(await documents(), "an open transaction's rows are not read").to.equal(0);
+              read = documents();
+              // The read waits (on the reader's thread, or on the server for PostgreSQL), not the event loop: a
+              // timer still fires on time. A read on this thread had waited 5 s, then failed "database is locked".
+              const started = performance.now();
+              await new Promise((r) => setTimeout(r, 20));
+              expect(performance.now() - started).to.be.below(1000);
             },
             { timeout: 60_000 },
           );
+          // The read sees the transaction whole or not at all.
+          expect(await read).to.be.oneOf([0, 200]);
           expect(await documents()).to.equal(200);
         } finally {
           await close();
         }
+      } finally {
+        await scratch.drop();
+      }
+    });
+
+    it(`${provider}: a read the database refuses fails with the database's message, and the reader reads on`, async function () {
+      const scratch = await scratchDatabase(provider);
+      try {
+        await migrate(scratch.url);
+        const { db, close } = await openDatabase(scratch.url);
+        const reader = sqlReaderOf(db);
+        try {
+          await assert.rejects(reader.rows(sql`SELECT t."nope" FROM "Job" t`), /nope/);
+          const [wrong, right] = await Promise.allSettled([
+            reader.rows(sql`SELECT * FROM "NoSuchTable"`),
+            reader.rows<{ n: number | string }>(sql`SELECT COUNT(*) AS n FROM "Job"`),
+          ]);
+          expect(wrong.status).to.equal("rejected");
+          expect(right.status === "fulfilled" && Number(right.value[0].n)).to.equal(0);
+        } finally {
+          await close();
+        }
+        if (provider === "sqlite") await assert.rejects(reader.rows(sql`SELECT 1`), /the database is closed/);
       } finally {
         await scratch.drop();
       }
