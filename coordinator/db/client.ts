@@ -30,8 +30,8 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: Pro
       ? await import("./generated/sqlite/client.ts")
       : await import("./generated/postgresql/client.ts");
   const Client = generated.PrismaClient as unknown as new (options: { adapter: unknown }) => Db;
-  // PostgreSQL: one pool for Prisma and the reader, ended here once both are done (Prisma's disconnect would end
-  // it only if Prisma had connected).
+  // PostgreSQL: one pool for Prisma and the reader, ended here once both are done (Prisma's adapter never ends a
+  // pool it was given).
   const pool = provider === "postgresql" ? new pg.Pool({ connectionString: url }) : undefined;
   // An idle connection the server ended (a restart) is an 'error' on the pool, fatal unless listened to: the pool
   // drops it and opens another for the next query, which reports any lasting failure itself.

@@ -8,7 +8,10 @@
  * HTTP it took a third of the loop's time under load (on a thread of its own it runs beside it, on the other core),
  * and a read that found the file locked by the indexer's transaction (a large one spills into the file before it
  * commits) waited there, holding up the very loop that transaction needed to finish. On its thread, such a read
- * waits for the commit while everything else goes on. It sees what is committed, never a transaction still open.
+ * waits for the commit while everything else goes on. It sees what is committed, never a transaction still open
+ * (Prisma's own reads, on the indexer's connection, see that transaction's rows before it commits). The commit in
+ * turn waits for a read in progress to end, on the indexer's side: a list's read is a few milliseconds at most
+ * (pages of at most 1,000, skip at most 5,000).
  * PostgreSQL: the pool Prisma's adapter uses, statements unnamed (planned for their values each time, as Prisma's).
  * Rows come as the drivers give them, which for the coordinator's columns (Int and String) are Prisma's values too.
  */
@@ -26,9 +29,13 @@ export interface SqlReader {
 /** Prepared statements kept per SQLite connection: each is one query shape, and clients use a few dozen. */
 const KEPT_STATEMENTS = 500;
 
+/** How long a read waits for the file while the indexer's transaction holds it, before it fails. */
+const BUSY_WAIT_MS = 60_000;
+
 /** A read-only connection's statement for an SQL text, prepared once and kept (the least recently used dropped). */
 function statementsOf(url: string): (text: string) => Database.Statement {
-  const connection = new Database(sqliteFile(url), { readonly: true, fileMustExist: true });
+  // A read waits for the indexer's commit as long as a large one may take (better-sqlite3's default is 5 s).
+  const connection = new Database(sqliteFile(url), { readonly: true, fileMustExist: true, timeout: BUSY_WAIT_MS });
   const statements = new Map<string, Database.Statement>();
   return (text) => {
     let statement = statements.get(text);
@@ -55,7 +62,7 @@ type Answered = { id: number; rows: unknown[] } | { id: number; error: { message
 function startThread(url: string) {
   const thread = new Worker(new URL(import.meta.url), {
     workerData: { sqliteReaderOf: url },
-    // It holds statements and a page of rows at a time: a small heap (the coordinator's memory goal, DESIGN.md).
+    // It holds statements and a page of rows at a time: a small heap (the coordinator's 300 MiB memory goal).
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
   });
   const waiting = new Map<number, { resolve(rows: unknown[]): void; reject(error: Error): void }>();
@@ -64,7 +71,9 @@ function startThread(url: string) {
   // The thread keeps the process alive only while a read waits for it.
   thread.unref();
   thread.on("message", (answer: Answered) => {
-    const asker = waiting.get(answer.id)!;
+    const asker = waiting.get(answer.id);
+    // (An answer the thread sent as it was ended: its read has been failed already.)
+    if (asker === undefined) return;
     waiting.delete(answer.id);
     if (waiting.size === 0) thread.unref();
     if ("rows" in answer) asker.resolve(answer.rows);

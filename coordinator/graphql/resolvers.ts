@@ -369,6 +369,12 @@ export const resolvers = {
       info: GraphQLResolveInfo,
     ) => {
       const size = pageSize(a.first);
+      const circuitId = a.where?.circuitId;
+      if (circuitId && !/^\d{1,9}$/.test(circuitId))
+        throw new GraphQLError(
+          `where.circuitId: ${JSON.stringify(circuitId)} is not a circuit's id; ids are whole numbers, like "1" (see circuits { id name })`,
+          { extensions: { code: "BAD_USER_INPUT" } },
+        );
       const direction = a.orderBy === "POSTED_AT_ASC" ? "asc" : "desc";
       const cursor = a.after ? jobCursor(a.after) : null;
       // The columns the nodes ask for, and the cursor's; the order is an index's (each ends with postedAt, id).

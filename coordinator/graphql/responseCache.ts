@@ -59,21 +59,22 @@ function keyHash(key: string): number {
 }
 
 /**
- * Admits a key to the cache the second time it is answered within the last `size` to `2 * size` misses: a query
- * asked once (random filters, a client's one-off) is never kept, and so costs no memory and no garbage collection
- * when the next commit drops it (on the all-distinct bench, keeping every miss held ~2,800 answers and made the
- * pauses behind the slowest answers, issue #16). Two generations of hashes: the older is forgotten when the newer
- * fills.
+ * Records a key and says whether it was answered before, within the last `size` to `2 * size` keys recorded: a
+ * query asked once (random filters, a client's one-off) is never kept, and so costs no memory and no garbage
+ * collection when the next commit drops it (on the all-distinct bench, keeping every miss held ~2,800 answers and
+ * made the pauses behind the slowest answers, issue #16). Two generations of hashes: the older is forgotten when the
+ * newer fills; a key seen again is recorded in the newer, so a query asked steadily is never forgotten.
  */
 function doorkeeper(size: number) {
   let recent = new Set<number>();
   let older = new Set<number>();
   return (key: string): boolean => {
     const h = keyHash(key);
-    if (recent.has(h) || older.has(h)) return true;
+    if (recent.has(h)) return true;
+    const seen = older.has(h);
     if (recent.size >= size) [older, recent] = [recent, new Set()];
     recent.add(h);
-    return false;
+    return seen;
   };
 }
 
@@ -167,7 +168,7 @@ export function createResponseCache({
           const current =
             response !== null && reads !== undefined && reads.answered && !reads.clock && !changedSince(since, reads);
           // Kept when asked before, or by another client while it was being answered (a burst).
-          if (current && (keepFirstAnswers || waiters > 0 || seenBefore(key))) keep(key, response, reads!);
+          if (current && (seenBefore(key) || waiters > 0 || keepFirstAnswers)) keep(key, response, reads!);
           // The queries that waited for it get it, kept or not.
           release(current ? response : null);
         },

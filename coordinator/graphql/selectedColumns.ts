@@ -49,10 +49,11 @@ function selectedFields(info: GraphQLResolveInfo, path: string[]): Set<string> {
 /** The columns of `entity` that the items selected by `info` (at `path`) need, keys first. */
 export function selectedColumns(entity: string, info: GraphQLResolveInfo, path: string[] = []): string[] {
   const { keys, computed } = ENTITY_COLUMNS[entity];
-  const columns = new Set(keys);
+  const columns = new Set<string>();
   for (const field of selectedFields(info, path)) {
     if (field.startsWith("__")) continue;
-    for (const column of computed[field] ?? [field]) columns.add(column);
+    for (const column of computed[field] ?? [field]) if (!keys.includes(column)) columns.add(column);
   }
-  return [...columns];
+  // In one order whatever the query's order: one SQL text, one prepared statement, per set of columns.
+  return [...keys, ...[...columns].sort()];
 }

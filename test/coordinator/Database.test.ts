@@ -149,11 +149,13 @@ describe("coordinator database", function () {
                   data: { hash: `0x${i}`, circuitId: 1, content, bytes: content.length, createdAt: 1 },
                 });
               read = documents();
-              // The read waits (on the reader's thread, or on the server for PostgreSQL), not the event loop: a
-              // timer still fires on time. A read on this thread had waited 5 s, then failed "database is locked".
+              // SQLite: the read waits for the commit on the reader's thread, not on the event loop: a timer fires
+              // on time while it is still waiting (a read on this thread had waited 5 s, then failed "database is
+              // locked"). PostgreSQL: a reader never waits for a writer; the read answers from before the commit.
               const started = performance.now();
-              await new Promise((r) => setTimeout(r, 20));
+              const first = await Promise.race([read, new Promise((r) => setTimeout(() => r("timer"), 20))]);
               expect(performance.now() - started).to.be.below(1000);
+              expect(first).to.equal(provider === "sqlite" ? "timer" : 0);
             },
             { timeout: 60_000 },
           );

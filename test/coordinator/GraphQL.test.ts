@@ -199,6 +199,11 @@ describe("coordinator GraphQL", function () {
     expect(big.errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
     const cursor = await query(`{ jobsPage(after: "%%%") { nodes { id } } }`);
     expect(cursor.errors![0].message).to.match(/not a cursor/);
+    const circuit = await query(`{ jobsPage(where: { circuitId: "abc" }) { nodes { id } } }`);
+    expect(circuit.errors![0].message).to.equal(
+      `where.circuitId: "abc" is not a circuit's id; ids are whole numbers, like "1" (see circuits { id name })`,
+    );
+    expect(circuit.errors![0].extensions!.code).to.equal("BAD_USER_INPUT");
     const shallow = createGraphQL(database.db, { maxDepth: 3 });
     const deep = await query(`{ jobsPage { nodes { circuit { id } } } }`, {}, shallow);
     expect(deep.errors![0].message).to.equal("query depth 4 exceeds the limit of 3");

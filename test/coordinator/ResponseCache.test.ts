@@ -635,6 +635,14 @@ describe("coordinator GraphQL response cache: which answers are kept", function 
     cache.invalidate();
     miss(cache, "again");
     expect(cache.lookup("again")?.body.toString()).to.equal("again");
+    // Asked steadily among other keys (fewer than a generation between askings), it stays remembered: each asking
+    // records it anew, so it never ages out as it would have after 100 to 200 others.
+    for (let round = 0; round < 5; round++) {
+      cache.invalidate();
+      for (let i = 0; i < 90; i++) miss(cache, `round ${round} key ${i}`);
+      miss(cache, "again");
+      expect(cache.lookup("again")?.body.toString(), `round ${round}`).to.equal("again");
+    }
     // Forgotten after two generations of other keys (100 each).
     cache.invalidate();
     for (let i = 0; i < 200; i++) miss(cache, `later ${i}`);
