@@ -19,6 +19,7 @@ import Database from "better-sqlite3";
 import type { Sql } from "@prisma/client/runtime/client";
 import type pg from "pg";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { keptForRecentKeys } from "../recentlyUsed.ts";
 import { sqliteFile } from "./schema.ts";
 
 export interface SqlReader {
@@ -36,19 +37,7 @@ const BUSY_WAIT_MS = 60_000;
 function statementsOf(url: string): (text: string) => Database.Statement {
   // A read waits for the indexer's commit as long as a large one may take (better-sqlite3's default is 5 s).
   const connection = new Database(sqliteFile(url), { readonly: true, fileMustExist: true, timeout: BUSY_WAIT_MS });
-  const statements = new Map<string, Database.Statement>();
-  return (text) => {
-    let statement = statements.get(text);
-    if (statement !== undefined) {
-      // Most recently used last: the first key is the one to drop.
-      statements.delete(text);
-    } else {
-      statement = connection.prepare(text);
-      if (statements.size >= KEPT_STATEMENTS) statements.delete(statements.keys().next().value!);
-    }
-    statements.set(text, statement);
-    return statement;
-  };
+  return keptForRecentKeys(KEPT_STATEMENTS, (text: string) => connection.prepare(text));
 }
 
 interface Asked {

@@ -5,6 +5,7 @@
  */
 import { join, raw, type Sql, sqltag as sql } from "@prisma/client/runtime/client";
 import type { JobKey } from "../commitChanges.ts";
+import { columnOf } from "./theGraphSql.ts";
 
 export interface JobFilter {
   status?: string | null;
@@ -19,7 +20,7 @@ const given = <T>(v: T | null | undefined): v is T => v !== undefined && v !== n
 
 /** The filter as an SQL condition over the Job table's alias (every part an index's leading column or range). */
 export function jobWhere(f: JobFilter, alias: string): Sql {
-  const column = (name: string) => raw(`${alias}."${name}"`);
+  const column = (name: string) => raw(columnOf(alias, name));
   const parts: Sql[] = [];
   if (f.status) parts.push(sql`${column("status")} = ${f.status}`);
   if (f.circuitId) parts.push(sql`${column("circuitId")} = ${Number(f.circuitId)}`);

@@ -22,7 +22,7 @@ import {
   pageRows,
   pageInMemory,
 } from "./theGraphLists.ts";
-import type { Dialect } from "./theGraphSql.ts";
+import { columnOf, type Dialect, selectList } from "./theGraphSql.ts";
 import type { JobChangeFeed } from "./jobChangeFeed.ts";
 import type { ReadSet } from "./reads.ts";
 
@@ -274,7 +274,7 @@ const ADDRESS_CURSOR = /^0x[0-9a-fA-F]+$/;
  */
 function afterJob(cursor: { postedAt: number; id: string }, direction: "asc" | "desc", alias: string) {
   const [upTo, beyond] = (direction === "desc" ? ["<=", "<"] : [">=", ">"]).map(raw);
-  const [postedAt, id] = [raw(`${alias}."postedAt"`), raw(`${alias}."id"`)];
+  const [postedAt, id] = [raw(columnOf(alias, "postedAt")), raw(columnOf(alias, "id"))];
   return sql`${postedAt} ${upTo} ${cursor.postedAt} AND (${postedAt} ${beyond} ${cursor.postedAt} OR ${id} ${beyond} ${cursor.id})`;
 }
 
@@ -381,7 +381,7 @@ export const resolvers = {
       const columns = [...new Set([...selectedColumns("Job", info, ["nodes"]), "postedAt"])];
       const order = raw(direction === "desc" ? "DESC" : "ASC");
       const rows = await sqlReaderOf(db).rows<{ id: string; postedAt: number }>(
-        sql`SELECT ${raw(columns.map((c) => `t."${c}"`).join(", "))} FROM "Job" t WHERE ${jobWhere(a.where ?? {}, "t")}${
+        sql`SELECT ${raw(selectList("t", columns))} FROM "Job" t WHERE ${jobWhere(a.where ?? {}, "t")}${
           cursor ? sql` AND ${afterJob(cursor, direction, "t")}` : sql``
         } ORDER BY t."postedAt" ${order}, t."id" ${order} LIMIT ${size + 1}`,
       );
@@ -449,7 +449,7 @@ export const resolvers = {
         a,
         selectedColumns("JobEvent", info),
         circuitIdsMeeting(ctx),
-        (alias) => sql`${raw(`${alias}."jobId"`)} = ${job.id}`,
+        (alias) => sql`${raw(columnOf(alias, "jobId"))} = ${job.id}`,
       );
     },
   },

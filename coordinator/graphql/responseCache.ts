@@ -90,7 +90,7 @@ export function createResponseCache({
   /** Kept answers that hold job windows, market totals, provers or circuits: checked one by one on a commit. */
   const broad = new Set<string>();
   /** Answers being computed, with a count of the requests waiting for them. */
-  const inFlight = new Map<string, Promise<KeptResponse | null> & { waited(): void }>();
+  const inFlight = new Map<string, { answer: Promise<KeptResponse | null>; waiters: number }>();
   /** The commits since generation `generation - history.length`: null for "everything changed". */
   const history: (CommitChanges | null)[] = [];
   let generation = 0;
@@ -146,8 +146,8 @@ export function createResponseCache({
     pending(key) {
       const running = inFlight.get(key);
       if (running === undefined) return undefined;
-      running.waited();
-      return running.then((response) => {
+      running.waiters++;
+      return running.answer.then((response) => {
         if (response !== null) hits++;
         return response;
       });
@@ -156,19 +156,18 @@ export function createResponseCache({
       misses++;
       const since = generation;
       let release!: (response: KeptResponse | null) => void;
-      let waiters = 0;
-      const promise = new Promise<KeptResponse | null>((resolve) => (release = resolve));
-      inFlight.set(key, Object.assign(promise, { waited: () => waiters++ }));
+      const running = { answer: new Promise<KeptResponse | null>((resolve) => (release = resolve)), waiters: 0 };
+      inFlight.set(key, running);
       let finished = false;
       return {
         finish(response, reads) {
           if (finished) return;
           finished = true;
-          if (inFlight.get(key) === promise) inFlight.delete(key);
+          if (inFlight.get(key) === running) inFlight.delete(key);
           const current =
             response !== null && reads !== undefined && reads.answered && !reads.clock && !changedSince(since, reads);
           // Kept when asked before, or by another client while it was being answered (a burst).
-          if (current && (seenBefore(key) || waiters > 0 || keepFirstAnswers)) keep(key, response, reads!);
+          if (current && (seenBefore(key) || running.waiters > 0 || keepFirstAnswers)) keep(key, response, reads!);
           // The queries that waited for it get it, kept or not.
           release(current ? response : null);
         },

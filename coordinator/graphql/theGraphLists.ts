@@ -21,7 +21,15 @@ import {
   parseFilter,
   sortEntities,
 } from "./theGraphFilter.ts";
-import { conditionSql, type Dialect, orderSql, startStatement, type TableSpec } from "./theGraphSql.ts";
+import {
+  columnOf,
+  conditionSql,
+  type Dialect,
+  orderSql,
+  selectList,
+  startStatement,
+  type TableSpec,
+} from "./theGraphSql.ts";
 import type { DocumentNode } from "graphql";
 
 /** The kind of comparison each GraphQL type of an entity field gets. */
@@ -47,7 +55,7 @@ export interface EntityModel {
   table: (entity: string) => TableSpec;
 }
 
-const column = (name: string) => (alias: string) => `${alias}."${name}"`;
+const column = (name: string) => (alias: string) => columnOf(alias, name);
 
 /** The entities of the coordinator's schema, their fields' kinds and the tables and columns behind them. */
 export function entityModel(document: DocumentNode): EntityModel {
@@ -239,9 +247,8 @@ export async function pageRows<Row>(
   startStatement(); // (what follows, to the statement, runs without yielding)
   const where = conditionSql(condition, spec, alias, model.table, dialect);
   const order = orderSql(spec, alias, model.table, dialect, args.orderBy, args.orderDirection);
-  const selected = columns.map((c) => `${alias}."${c}"`).join(", ");
   return sqlReaderOf(db).rows<Row>(
-    sql`SELECT ${raw(selected)} FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
+    sql`SELECT ${raw(selectList(alias, columns))} FROM ${raw(`"${spec.table}" ${alias}`)} WHERE ${where}${
       extra ? sql` AND ${extra(alias)}` : sql``
     } ORDER BY ${order} LIMIT ${first} OFFSET ${skip}`,
   );

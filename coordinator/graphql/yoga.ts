@@ -20,6 +20,7 @@ import {
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
+import { keptForRecentKeys } from "../recentlyUsed.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { deriveQueryApi } from "./graphNodeApi.ts";
 import { MAX_FIRST } from "./theGraphFilter.ts";
@@ -252,25 +253,14 @@ function directExecutor(
   refusedByLimits: (document: DocumentNode) => readonly GraphQLError[],
   contextFor: (reads: ReadSet) => Context,
 ) {
-  const documents = new Map<string, DocumentNode | null>();
-  const documentOf = (text: string): DocumentNode | null => {
-    let document = documents.get(text);
-    if (document !== undefined) {
-      // Most recently used last: the first key is the one to drop.
-      documents.delete(text);
-      documents.set(text, document);
-      return document;
-    }
+  const documentOf = keptForRecentKeys(KEPT_DOCUMENTS, (text: string): DocumentNode | null => {
     try {
       const parsed = parse(text);
-      document = refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 ? parsed : null;
+      return refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 ? parsed : null;
     } catch {
-      document = null;
+      return null;
     }
-    documents.set(text, document);
-    if (documents.size > KEPT_DOCUMENTS) documents.delete(documents.keys().next().value!);
-    return document;
-  };
+  });
   return async (body: string, reads: ReadSet): Promise<string | null> => {
     let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
     try {
