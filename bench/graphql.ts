@@ -50,15 +50,44 @@ function post(port: number, body: string): Promise<unknown> {
 const peakRssMiB = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-const JOBS = Number(process.env.BENCH_GRAPHQL_JOBS ?? 100_000);
+/** A setting from the environment, or the bench stops naming it, what it holds and what it takes. */
+function setting<T>(name: string, fallback: T, parse: (text: string) => T | undefined, takes: string): T {
+  const text = process.env[name];
+  if (text === undefined) return fallback;
+  const value = parse(text);
+  if (value !== undefined) return value;
+  console.error(`${name}=${JSON.stringify(text)}: ${name} takes ${takes} (unset, the default is ${fallback})`);
+  process.exit(2);
+}
+const wholeNumber = (min: number) => (text: string) =>
+  /^\d+$/.test(text) && Number(text) >= min ? Number(text) : undefined;
+const oneOf =
+  <T extends string>(choices: readonly T[]) =>
+  (text: string) =>
+    choices.find((c) => c === text);
+
+const JOBS = setting("BENCH_GRAPHQL_JOBS", 100_000, wholeNumber(1), "a whole number of jobs, at least 1");
 const CLIENTS = 50;
-const SECONDS = Number(process.env.BENCH_GRAPHQL_SECONDS ?? 10);
+const SECONDS = setting("BENCH_GRAPHQL_SECONDS", 10, wholeNumber(1), "a whole number of seconds, at least 1");
 /**
  * Seconds the clients run before latencies count: a coordinator runs for days, and its first second after a start
  * (code compiled as it first runs, statements prepared, query documents parsed and validated) is not what its
  * clients see after; on this bench the first second's p99 was 387 ms and the next ones' 55 to 115 ms.
  */
-const WARMUP_SECONDS = Number(process.env.BENCH_GRAPHQL_WARMUP_SECONDS ?? 2);
+const WARMUP_SECONDS = setting(
+  "BENCH_GRAPHQL_WARMUP_SECONDS",
+  2,
+  wholeNumber(0),
+  "a whole number of seconds (0: none)",
+);
+/** BENCH_GRAPHQL_DB=sqlite or postgresql, BENCH_GRAPHQL_WORKLOAD=paging or distinct: only that one. */
+const ONLY_DB = setting("BENCH_GRAPHQL_DB", "both", oneOf([...PROVIDERS]), PROVIDERS.join(" or "));
+const ONLY_WORKLOAD = setting(
+  "BENCH_GRAPHQL_WORKLOAD",
+  "both",
+  oneOf(["paging", "distinct"] as const),
+  "paging or distinct",
+);
 const QUERY = `query($status: JobStatus, $after: String) { jobsPage(where: { status: $status }, first: 20, after: $after) { nodes { id status maxFee lockedPrice assignee postedAt } pageInfo { hasNextPage endCursor } } }`;
 const JOB_FIELDS = "id status maxFee lockedPrice assignee postedAt";
 
@@ -185,7 +214,7 @@ async function measure(databaseUrl: string, responseCache: boolean, workload: Wo
 }
 
 console.log(`${JOBS} jobs, ${CLIENTS} concurrent clients, ${SECONDS} s measured per run after ${WARMUP_SECONDS} s\n`);
-const providers = PROVIDERS.filter((p) => (process.env.BENCH_GRAPHQL_DB ?? p) === p);
+const providers = PROVIDERS.filter((p) => ONLY_DB === "both" || ONLY_DB === p);
 for (const provider of providers) {
   const scratch = await scratchDatabase(provider);
   await migrate(scratch.url);
@@ -206,8 +235,7 @@ for (const provider of providers) {
     ["paging", true, "paging, response cache on "],
     ["distinct", true, "all-distinct queries      "],
   ];
-  // BENCH_GRAPHQL_WORKLOAD=paging or distinct: only that one.
-  for (const [workload, cached, label] of runs.filter(([w]) => (process.env.BENCH_GRAPHQL_WORKLOAD ?? w) === w)) {
+  for (const [workload, cached, label] of runs.filter(([w]) => ONLY_WORKLOAD === "both" || ONLY_WORKLOAD === w)) {
     const r = await measure(scratch.url, cached, workload);
     const goal = workload === "distinct" ? 50 : 25;
     console.log(
