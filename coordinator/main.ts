@@ -1,14 +1,7 @@
 /**
- * The coordinator process: its configuration from the environment, validated at start with errors naming the
- * variable; then the coordinator (coordinator.ts: migrations, the indexer polling to the confirmed head, the HTTP
- * server) until SIGTERM or SIGINT.
- *
- *   DATABASE_URL     file:./coordinator.db (default, SQLite) or postgresql://...
- *   RPC_URL          the chain's JSON-RPC endpoint                      MARKET_ADDRESS  the market contract
- *   START_BLOCK      the market's deployment block (default 0)          CONFIRMATIONS   default 2
- *   DEPLOYMENT       an Ignition deployment folder: gives MARKET_ADDRESS and START_BLOCK when they are not set
- *   RANGE_SIZE       blocks per eth_getLogs (default 2000)              POLL_MS         default 1000
- *   HOST, PORT       where REST listens (default 127.0.0.1:8080)        PUBLIC_URL      the URL clients use
+ * The coordinator process: its configuration from the environment (USAGE below), validated at start with errors
+ * naming the variable; then the coordinator (coordinator.ts: migrations, the indexer polling to the confirmed head,
+ * the HTTP server) until SIGTERM or SIGINT.
  */
 import { z } from "zod";
 import { readIgnitionDeployment } from "../common/deploy/ignitionDeployment.ts";
@@ -30,6 +23,29 @@ const envSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
 });
 
+const USAGE = `usage: npm run coordinator (configured by environment variables, not arguments)
+
+  DATABASE_URL     file:./coordinator.db (default, SQLite) or postgresql://...
+  RPC_URL          the chain's JSON-RPC endpoint (required)
+  MARKET_ADDRESS   the market contract (required, unless DEPLOYMENT gives it)
+  DEPLOYMENT       an Ignition deployment folder: gives MARKET_ADDRESS and START_BLOCK when they are not set
+  START_BLOCK      the market's deployment block (default 0)
+  CONFIRMATIONS    blocks behind the head it indexes to (default 2)
+  RANGE_SIZE       blocks per eth_getLogs (default 2000)
+  POLL_MS          how often it polls the chain (default 1000)
+  HOST, PORT       where REST and GraphQL listen (default 127.0.0.1:8080)
+  PUBLIC_URL       the URL clients use, when not http://HOST:PORT
+
+example: RPC_URL=http://127.0.0.1:8545 DEPLOYMENT=ignition/deployments/devnet npm run coordinator`;
+
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  const help = args.length === 1 && ["--help", "-h"].includes(args[0]);
+  if (!help) console.error(`the coordinator takes no arguments (got ${args.join(" ")}); set environment variables:\n`);
+  (help ? console.log : console.error)(USAGE);
+  process.exit(help ? 0 : 2);
+}
+
 const fromDeployment: Record<string, string> = {};
 if (process.env.DEPLOYMENT) {
   try {
@@ -44,7 +60,7 @@ if (process.env.DEPLOYMENT) {
 const parsed = envSchema.safeParse({ ...fromDeployment, ...process.env });
 if (!parsed.success) {
   console.error(
-    `invalid coordinator configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}`,
+    `invalid coordinator configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n")}\n(npm run coordinator -- --help lists the variables)`,
   );
   process.exit(2);
 }

@@ -121,5 +121,19 @@ describe("coordinator process", function () {
     expect(result.stderr).to.contain("RPC_URL");
     expect(result.stderr).to.contain("MARKET_ADDRESS");
     expect(result.stderr).to.contain("DATABASE_URL");
+    expect(result.stderr).to.contain("npm run coordinator -- --help lists the variables");
+  });
+
+  it("--help lists its environment variables; an argument is refused with the same list", function () {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, ...args], { cwd: REPO_ROOT, encoding: "utf8" });
+    const help = run("--help");
+    expect(help.status).to.equal(0);
+    for (const variable of ["DATABASE_URL", "RPC_URL", "MARKET_ADDRESS", "DEPLOYMENT", "PORT"])
+      expect(help.stdout).to.contain(variable);
+    const wrong = run("--port", "9000");
+    expect(wrong.status).to.equal(2);
+    expect(wrong.stderr).to.contain("the coordinator takes no arguments (got --port 9000); set environment variables:");
+    expect(wrong.stderr).to.contain("RPC_URL");
   });
 });
