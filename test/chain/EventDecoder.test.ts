@@ -107,8 +107,19 @@ describe("event decoder: the same as ethers' parseLog, faster", function () {
       return performance.now() - started;
     };
     logs.slice(0, 200).forEach((l) => (market.parseLog(l), decode(l))); // warmed up alike
-    const ethersMs = time(() => logs.forEach((l) => market.parseLog(l)!.args.toObject(true)));
-    const decoderMs = time(() => logs.forEach((l) => decode(l)));
+    // Each the best of five rounds, taken in turn: one round's time can hold a garbage collection or another
+    // process's turn on a shared machine (a single round once made the decoder 9.4x, not ~35x, as fast).
+    let [ethersMs, decoderMs] = [Infinity, Infinity];
+    for (let round = 0; round < 5; round++) {
+      ethersMs = Math.min(
+        ethersMs,
+        time(() => logs.forEach((l) => market.parseLog(l)!.args.toObject(true))),
+      );
+      decoderMs = Math.min(
+        decoderMs,
+        time(() => logs.forEach((l) => decode(l))),
+      );
+    }
     expect(decoderMs * 10, `decoder ${decoderMs.toFixed(0)} ms, ethers ${ethersMs.toFixed(0)} ms`).to.be.lessThan(
       ethersMs,
     );
