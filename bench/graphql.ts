@@ -139,7 +139,7 @@ const percentile = (xs: number[], p: number) =>
 
 /** Starts the server on the database, runs the clients for WARMUP_SECONDS and then SECONDS (measured), stops it. */
 async function measure(databaseUrl: string, responseCache: boolean, workload: Workload) {
-  const flags = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ") ?? COORDINATOR_NODE_FLAGS;
+  const flags = process.env.BENCH_SERVER_NODE_FLAGS?.split(" ").filter((flag) => flag !== "") ?? COORDINATOR_NODE_FLAGS;
   const server = spawn(process.execPath, [...flags, SERVER], {
     env: {
       ...process.env,
