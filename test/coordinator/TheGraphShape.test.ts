@@ -29,10 +29,9 @@ import { deriveQueryApi, entitiesOf, queryFieldNames } from "../../coordinator/g
 import { type Condition, matches, parseFilter, sortEntities } from "../../coordinator/graphql/theGraphFilter.ts";
 import { entityModel } from "../../coordinator/graphql/theGraphLists.ts";
 import { coordinatorTypeDefs, createGraphQL, schemaSource } from "../../coordinator/graphql/yoga.ts";
-import { jobEventFields, jobEventId } from "../../coordinator/indexer/rows.ts";
-import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 import { seededRandom } from "../../dev/random.ts";
 import { clientDocuments, type FoundDocument, readmeDocuments } from "../helpers/graphqlDocuments.ts";
+import { ALICE, BOB, seed } from "../helpers/theGraphRows.ts";
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
 const coordinatorSource = schemaSource();
@@ -42,9 +41,6 @@ const MODEL = entityModel(parse(coordinatorSource));
 
 /** What only the coordinator serves, and why a query that asks for it cannot run on a subgraph. */
 const COORDINATOR_ONLY = ["currentPrice", "jobsPage", "proversPage", "jobStatus", "Subscription"];
-
-const ALICE = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
-const BOB = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc";
 
 describe("The Graph's query shape on the coordinator", function () {
   describe("the schema", function () {
@@ -488,71 +484,3 @@ function randomFilter(rng: ReturnType<typeof seededRandom>, jobs: Record<string,
  * block id (job 12 at 50), claimed at 20 + id and proved at 30 + id; job 4 claimed, reassigned and claimed again
  * at 44 to 46; two provers; an indexer checkpoint at block 60 of market 0x5fbd….
  */
-async function seed(db: Awaited<ReturnType<typeof openDatabase>>["db"]) {
-  await db.circuit.create({ data: testCircuit(1, "poseidon") });
-  await db.circuit.create({ data: testCircuit(2, "multiplier") });
-  const statuses = ["Open", "Claimed", "Proved"];
-  const event = (jobId: string, circuitId: number, kind: string, block: number, args: Record<string, unknown>) => ({
-    id: jobEventId(block, 0),
-    jobId,
-    circuitId,
-    kind,
-    blockNumber: block,
-    blockHash: "0xb",
-    logIndex: 0,
-    txHash: `0x${block.toString(16).padStart(2, "0")}`,
-    timestamp: 1000 + block,
-    prover: (args.prover as string | undefined) ?? null,
-    attempt: 0,
-    data: JSON.stringify(args),
-    ...jobEventFields(args),
-  });
-  for (let i = 1; i <= 12; i++) {
-    const status = statuses[i % 3];
-    const circuitId = i % 3 === 2 ? 2 : 1;
-    const assignee = status === "Open" ? null : i % 2 ? ALICE : BOB;
-    await db.job.create({
-      data: {
-        ...testJob({
-          id: String(i),
-          circuitId,
-          requester: i % 2 ? ALICE : BOB,
-          status,
-          maxFee: String(100 * i),
-          lockedPrice: status === "Open" ? null : String(50 * i),
-          assignee,
-          postedAtBlock: i === 12 ? 50 : i,
-          postedAt: 1000 + i,
-        }),
-        inputsURI: `ipfs://Job${i}`,
-        attempt: i === 4 ? 1 : 0,
-        outputs: status === "Proved" ? JSON.stringify(["1", String(i)]) : null,
-      },
-    });
-    const events = [
-      event(String(i), circuitId, "Posted", i === 12 ? 50 : i, { minFee: String(100 * i), maxFee: String(100 * i) }),
-    ];
-    if (status !== "Open")
-      events.push(event(String(i), circuitId, "Claimed", 20 + i, { price: String(50 * i), prover: assignee }));
-    if (status === "Proved")
-      events.push(event(String(i), circuitId, "Proved", 30 + i, { price: String(50 * i), prover: assignee }));
-    if (i === 4) {
-      events.splice(1, 1, event("4", 1, "Claimed", 44, { price: "150", prover: BOB }));
-      events.push(event("4", 1, "Reassigned", 45, { prover: BOB, keeper: ALICE, split: { slashed: "5" } }));
-      events.push(event("4", 1, "Claimed", 46, { price: String(50 * 4), prover: assignee }));
-    }
-    await db.jobEvent.createMany({ data: events });
-  }
-  await db.prover.create({ data: { address: ALICE, staked: "100" } });
-  await db.prover.create({ data: { address: BOB, staked: "20" } });
-  await db.indexerCheckpoint.create({
-    data: {
-      id: 1,
-      chainId: 31337,
-      market: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-      lastBlock: 60,
-      lastHash: "0x60",
-    },
-  });
-  await db.indexedBlock.create({ data: { number: 60, hash: "0x60", parentHash: "0x59", timestamp: 1060 } });
-}
