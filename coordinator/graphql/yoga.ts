@@ -22,6 +22,7 @@ import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import type { Db } from "../db/client.ts";
 import { keptForRecentKeys } from "../recentlyUsed.ts";
 import { createBatchLoader } from "./batchLoader.ts";
+import { createQueryCompiler } from "./compiledQueries.ts";
 import { deriveQueryApi } from "./graphNodeApi.ts";
 import { MAX_FIRST } from "./theGraphFilter.ts";
 import { detectDialect, entityModel } from "./theGraphLists.ts";
@@ -233,9 +234,8 @@ export function createGraphQL(
       markAnsweredQueries,
     ],
   });
-  return Object.assign(yoga, {
-    executeQuery: directExecutor(schema as unknown as GraphQLSchema, refusedByLimits, contextFor),
-  });
+  const direct = directExecutor(schema as unknown as GraphQLSchema, refusedByLimits, contextFor);
+  return Object.assign(yoga, direct);
 }
 
 /** Query texts seen, parsed and found valid (or null: not valid, or not parsed), at most this many kept. */
@@ -244,9 +244,10 @@ const KEPT_DOCUMENTS = 1000;
 /**
  * Answers a JSON POST body that holds a valid query with graphql-js directly, on its document parsed and validated
  * once: what yoga's fetch adaptation, envelop and per-request checks cost is about a third of a miss (issue #16,
- * the all-distinct bench). Returns the answer's JSON text only when the query was answered without an error;
- * anything else (a body that is not one query, a query not valid, a mutation or subscription, an error on the way)
- * gives null, and the caller asks yoga, which answers it as it always has (error masking, status codes, headers).
+ * the all-distinct bench); a document asked for again is executed compiled (compiledQueries.ts). Returns the
+ * answer's JSON text only when the query was answered without an error; anything else (a body that is not one
+ * query, a query not valid, a mutation or subscription, an error on the way) gives null, and the caller asks yoga,
+ * which answers it as it always has (error masking, status codes, headers).
  */
 function directExecutor(
   schema: GraphQLSchema,
@@ -261,7 +262,8 @@ function directExecutor(
       return null;
     }
   });
-  return async (body: string, reads: ReadSet): Promise<string | null> => {
+  const compiledQueryOf = createQueryCompiler(schema);
+  const executeQuery = async (body: string, reads: ReadSet): Promise<string | null> => {
     let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
     try {
       request = JSON.parse(body);
@@ -275,15 +277,19 @@ function directExecutor(
     if (variables !== undefined && (variables === null || typeof variables !== "object")) return null;
     const document = documentOf(request.query);
     if (document === null || getOperationAST(document, operationName)?.operation !== "query") return null;
-    const result = await execute({
-      schema,
-      document,
-      operationName,
-      variableValues: variables as Record<string, unknown> | undefined,
-      contextValue: contextFor(reads),
-    });
+    const compiled = compiledQueryOf(document, operationName);
+    const result = compiled
+      ? await compiled.query(undefined, contextFor(reads), (variables ?? {}) as Record<string, unknown>)
+      : await execute({
+          schema,
+          document,
+          operationName,
+          variableValues: variables as Record<string, unknown> | undefined,
+          contextValue: contextFor(reads),
+        });
     if (result.errors !== undefined) return null;
     reads.answered = true;
     return JSON.stringify(result);
   };
+  return { executeQuery, compiledQueries: compiledQueryOf.stats };
 }
