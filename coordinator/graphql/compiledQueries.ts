@@ -4,38 +4,56 @@
  * on the all-distinct GraphQL bench (issue #16) that was most of what a miss allocated (2.2 GiB in 6 s, 70% of it in
  * graphql-js's execution) and a fifth of the server's time. A compiled document does that work once.
  *
- * A document is compiled only where that is safe and pays:
+ * graphql-jit generates code from the document, so what it is given is narrowed to what is safe and pays; anything
+ * else (and anything compileQuery refuses, or an answer with an error) is executed by graphql-js as before:
+ * - no string literal: graphql-jit writes literal arguments into its code through a JSON.stringify that turns a
+ *   string holding one of its markers (`"__MAGIC_DATE__…"`) into JavaScript, so a string literal could run code on
+ *   the coordinator. What is left of a literal is names (checked against the schema), numbers, booleans and null;
+ *   strings come as variables, which are data to the compiled code;
+ * - variables that are scalars or enums (or lists of them): graphql-jit compiles the coercion of an input-object
+ *   variable by unrolling its type, and the filters nest each other without end (Job_filter has `circuit_:
+ *   Circuit_filter`, which has `jobs_: Job_filter`): `query($w: Job_filter)` took 4 GiB and then the process down;
+ * - every variable the operation declares given in the request: graphql-jit puts null where a variable left out
+ *   sits in an input object (`where: { status: $s }` without `s` filters on a null status; graphql-js leaves the
+ *   field out), and clients leave out variables they have no value for;
+ * - no directives: graphql-jit's own documentation says its default @skip/@include is not right in fragment spreads;
+ * - one operation, at most MAX_COMPILED_FIELDS fields (each fragment spread counted as its fields) and
+ *   MAX_COMPILED_NODES syntax nodes: compiling runs on the event loop, and a document a hundred lists wide took
+ *   139 ms (4,000 variables in one list, 56 to 200 ms);
  * - from its second asking: compiling takes a few milliseconds, ten executions' worth, and a query asked once (the
- *   ones an explorer types) is executed by graphql-js as before;
- * - when every variable is a scalar or an enum (or a list of them): graphql-jit compiles the coercion of an
- *   input-object variable by unrolling its type, and the filters nest each other without end (Job_filter has
- *   `circuit_: Circuit_filter`, which has `jobs_: Job_filter`): `query($w: Job_filter)` took 4 GiB and then the
- *   process down. Filters written in the document, with scalar variables inside, compile in a few milliseconds;
- * - when it has no directives: graphql-jit's own documentation says its default @skip/@include handling is not
- *   right for fragment spreads;
- * - when it selects at most MAX_COMPILED_FIELDS fields (every fragment spread counted as its fields): compiling takes
- *   about 20 µs a field, all of it on the event loop, and a document a hundred lists wide took 139 ms.
- * Anything else, and anything compileQuery refuses, is executed by graphql-js.
+ *   ones an explorer types) is executed by graphql-js.
  */
 import {
+  BREAK,
   type DocumentNode,
   type GraphQLSchema,
   getNamedType,
   isInputObjectType,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   visit,
 } from "graphql";
 import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 
-/** How often a document is executed by graphql-js before it is compiled. */
+/** How often a document is asked for before it is compiled (the first askings are executed by graphql-js). */
 export const COMPILE_FROM_ASKING = 2;
+/**
+ * What a compiled document may hold: compiling either many took about 4 ms here (fourteen filtered lists, 419 nodes).
+ * The README's and the clients' queries hold 32 fields and 81 nodes at most.
+ */
+export const MAX_COMPILED_FIELDS = 100;
+export const MAX_COMPILED_NODES = 400;
+/**
+ * How many documents are kept compiled (the most recently asked): a compiled document holds its generated code,
+ * about 0.1 MiB for a page of jobs with their circuits and histories (1,000 took 95 MiB of heap), and the
+ * coordinator's memory goal is 300 MiB. A client's own queries are a few dozen texts; past this many, the least
+ * recently asked is compiled again when it is next asked.
+ */
+export const KEPT_COMPILED = 100;
 
-/** About 4 ms of compiling; the pages the README and the clients ask for select a few dozen fields. */
-export const MAX_COMPILED_FIELDS = 200;
-
-/** The fields a compiled document would hold: its operations' with every fragment spread counted where it is. */
-function fieldsCompiled(document: DocumentNode): number {
+/** The fields a compiled document would hold: its operation's, with every fragment spread counted where it is. */
+function fieldsCompiled(document: DocumentNode, operation: OperationDefinitionNode): number {
   const fragments = new Map<string, SelectionSetNode>();
   for (const d of document.definitions)
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
@@ -55,74 +73,81 @@ function fieldsCompiled(document: DocumentNode): number {
     }
     return n;
   };
-  let total = 0;
-  for (const d of document.definitions) if (d.kind === Kind.OPERATION_DEFINITION) total += count(d.selectionSet);
-  return total;
+  return count(operation.selectionSet);
 }
 
 /** Why a document is executed by graphql-js however often it is asked; null when it may be compiled. */
 export function notCompiled(schema: GraphQLSchema, document: DocumentNode): string | null {
-  if (fieldsCompiled(document) > MAX_COMPILED_FIELDS) return `it selects more than ${MAX_COMPILED_FIELDS} fields`;
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  if (operations.length !== 1) return "it holds more than one operation";
+  let nodes = 0;
   let reason: string | null = null;
   visit(document, {
-    VariableDefinition(node) {
-      let type = node.type;
-      while (type.kind !== Kind.NAMED_TYPE) type = type.type;
-      const named = schema.getType(type.name.value);
-      if (named && isInputObjectType(getNamedType(named)))
-        reason ??= `variable $${node.variable.name.value} is an input object`;
-    },
-    Directive(node) {
-      reason ??= `it has the directive @${node.name.value}`;
+    enter(node) {
+      if (++nodes > MAX_COMPILED_NODES) reason = `it has more than ${MAX_COMPILED_NODES} syntax nodes`;
+      else if (node.kind === Kind.STRING) reason = "it has a string literal (strings may come as variables)";
+      else if (node.kind === Kind.DIRECTIVE) reason = `it has the directive @${node.name.value}`;
+      else if (node.kind === Kind.VARIABLE_DEFINITION) {
+        let type = node.type;
+        while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+        const named = schema.getType(type.name.value);
+        if (named && isInputObjectType(getNamedType(named)))
+          reason = `variable $${node.variable.name.value} is an input object`;
+      }
+      return reason === null ? undefined : BREAK;
     },
   });
+  if (reason === null && fieldsCompiled(document, operations[0]) > MAX_COMPILED_FIELDS)
+    reason = `it selects more than ${MAX_COMPILED_FIELDS} fields`;
   return reason;
 }
 
-/**
- * How many documents' compiled operations are kept (the most recently asked): a compiled document holds its
- * generated code, about 0.1 MiB for a page of jobs with their circuits and histories (1,000 took 95 MiB of heap), and
- * the coordinator's memory goal is 300 MiB. A client's own queries are a few dozen texts; past this many, the least
- * recently asked is compiled again when it is next asked.
- */
-export const KEPT_COMPILED = 100;
-
 export interface QueryCompiler {
-  /** The document compiled for this operation, once it has been asked for often enough and may be; else undefined. */
-  (document: DocumentNode, operationName: string | undefined): CompiledQuery | undefined;
+  /**
+   * The document compiled, once it has been asked for often enough and may be, when the request gives every
+   * variable it declares; else undefined (execute it with graphql-js). A document is one the caller keeps: the same
+   * text, the same object.
+   */
+  (document: DocumentNode, variables: Record<string, unknown>): CompiledQuery | undefined;
   /** Documents compiled and documents found not compilable, since the start; how many are kept now. */
   stats(): { compiled: number; notCompiled: number; kept: number };
+}
+
+interface Compiled {
+  query: CompiledQuery;
+  variables: string[];
 }
 
 export function createQueryCompiler(
   schema: GraphQLSchema,
   { compileFrom = COMPILE_FROM_ASKING, kept = KEPT_COMPILED } = {},
 ): QueryCompiler {
-  // How often each document was asked (up to compileFrom), for as long as the direct executor keeps the document.
+  // How often each document was asked (up to compileFrom), for as long as its caller keeps the document.
   const asked = new WeakMap<DocumentNode, number>();
-  // Each kept document's operations, compiled or null (not compilable); a Map keeps insertion order, so the most
-  // recently asked document is moved last and the first is the one to drop.
-  const compiledOf = new Map<DocumentNode, Map<string | undefined, CompiledQuery | null>>();
+  // Each kept document compiled, or null (not compilable). A Map keeps insertion order, so the most recently asked
+  // document is moved last and the first is the one to drop.
+  const compiledOf = new Map<DocumentNode, Compiled | null>();
   const counts = { compiled: 0, notCompiled: 0 };
-  const compiler = (document: DocumentNode, operationName: string | undefined) => {
+  const compile = (document: DocumentNode): Compiled | null => {
+    const made = notCompiled(schema, document) === null ? compileQuery(schema, document) : null;
+    counts[made !== null && isCompiledQuery(made) ? "compiled" : "notCompiled"]++;
+    if (made === null || !isCompiledQuery(made)) return null;
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
+    return { query: made, variables: (operation.variableDefinitions ?? []).map((v) => v.variable.name.value) };
+  };
+  const compiler = (document: DocumentNode, variables: Record<string, unknown>) => {
     const times = Math.min(compileFrom, (asked.get(document) ?? 0) + 1);
     asked.set(document, times);
     if (times < compileFrom) return undefined;
-    let operations = compiledOf.get(document);
-    if (operations !== undefined) compiledOf.delete(document);
+    let compiled = compiledOf.get(document);
+    if (compiled !== undefined) compiledOf.delete(document);
     else {
-      operations = new Map();
+      compiled = compile(document);
       if (compiledOf.size >= kept) compiledOf.delete(compiledOf.keys().next().value!);
     }
-    compiledOf.set(document, operations);
-    let compiled = operations.get(operationName);
-    if (compiled === undefined) {
-      const made = notCompiled(schema, document) === null ? compileQuery(schema, document, operationName) : null;
-      compiled = made !== null && isCompiledQuery(made) ? made : null;
-      operations.set(operationName, compiled);
-      counts[compiled === null ? "notCompiled" : "compiled"]++;
-    }
-    return compiled ?? undefined;
+    compiledOf.set(document, compiled);
+    if (compiled === null || !compiled.variables.every((name) => Object.hasOwn(variables, name))) return undefined;
+    return compiled.query;
   };
   return Object.assign(compiler, { stats: () => ({ ...counts, kept: compiledOf.size }) });
 }

@@ -23,6 +23,7 @@ import type { Db } from "../db/client.ts";
 import { keptForRecentKeys } from "../recentlyUsed.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { createQueryCompiler } from "./compiledQueries.ts";
+import type { CompiledQuery } from "graphql-jit";
 import { deriveQueryApi } from "./graphNodeApi.ts";
 import { MAX_FIRST } from "./theGraphFilter.ts";
 import { detectDialect, entityModel } from "./theGraphLists.ts";
@@ -238,6 +239,19 @@ export function createGraphQL(
   return Object.assign(yoga, direct);
 }
 
+/** A compiled document's answer; a throw from its code (a bug, not a resolver's error) is an error like any other. */
+async function compiledAnswer(
+  compiled: CompiledQuery,
+  context: Context,
+  variables: Record<string, unknown>,
+): Promise<ExecutionResult> {
+  try {
+    return await compiled.query(undefined, context, variables);
+  } catch (e) {
+    return { errors: [e instanceof GraphQLError ? e : new GraphQLError(String(e))] };
+  }
+}
+
 /** Query texts seen, parsed and found valid (or null: not valid, or not parsed), at most this many kept. */
 const KEPT_DOCUMENTS = 1000;
 
@@ -277,9 +291,9 @@ function directExecutor(
     if (variables !== undefined && (variables === null || typeof variables !== "object")) return null;
     const document = documentOf(request.query);
     if (document === null || getOperationAST(document, operationName)?.operation !== "query") return null;
-    const compiled = compiledQueryOf(document, operationName);
+    const compiled = compiledQueryOf(document, (variables ?? {}) as Record<string, unknown>);
     const result = compiled
-      ? await compiled.query(undefined, contextFor(reads), (variables ?? {}) as Record<string, unknown>)
+      ? await compiledAnswer(compiled, contextFor(reads), (variables ?? {}) as Record<string, unknown>)
       : await execute({
           schema,
           document,
