@@ -109,7 +109,7 @@ export interface QueryCompiler {
    * text, the same object.
    */
   (document: DocumentNode, variables: Record<string, unknown>): CompiledQuery | undefined;
-  /** Documents compiled and documents found not compilable, since the start; how many are kept now. */
+  /** Documents compiled and documents found not compilable, since the start; how many are kept compiled now. */
   stats(): { compiled: number; notCompiled: number; kept: number };
 }
 
@@ -122,15 +122,16 @@ export function createQueryCompiler(
   schema: GraphQLSchema,
   { compileFrom = COMPILE_FROM_ASKING, kept = KEPT_COMPILED } = {},
 ): QueryCompiler {
-  // How often each document was asked (up to compileFrom), for as long as its caller keeps the document.
+  // What is known of a document for as long as its caller keeps it (never longer: a document may be megabytes):
+  // how often it was asked (up to compileFrom), and whether it was found not compilable.
   const asked = new WeakMap<DocumentNode, number>();
-  // Each kept document compiled, or null (not compilable). A Map keeps insertion order, so the most recently asked
-  // document is moved last and the first is the one to drop.
-  const compiledOf = new Map<DocumentNode, Compiled | null>();
+  const refused = new WeakSet<DocumentNode>();
+  // The documents compiled, small ones (MAX_COMPILED_NODES), kept here with their code. A Map keeps insertion
+  // order, so the most recently asked document is moved last and the first is the one to drop.
+  const compiledOf = new Map<DocumentNode, Compiled>();
   const counts = { compiled: 0, notCompiled: 0 };
   const compile = (document: DocumentNode): Compiled | null => {
     const made = notCompiled(schema, document) === null ? compileQuery(schema, document) : null;
-    counts[made !== null && isCompiledQuery(made) ? "compiled" : "notCompiled"]++;
     if (made === null || !isCompiledQuery(made)) return null;
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
     return { query: made, variables: (operation.variableDefinitions ?? []).map((v) => v.variable.name.value) };
@@ -138,16 +139,18 @@ export function createQueryCompiler(
   const compiler = (document: DocumentNode, variables: Record<string, unknown>) => {
     const times = Math.min(compileFrom, (asked.get(document) ?? 0) + 1);
     asked.set(document, times);
-    if (times < compileFrom) return undefined;
+    if (times < compileFrom || refused.has(document)) return undefined;
     let compiled = compiledOf.get(document);
     if (compiled !== undefined) compiledOf.delete(document);
     else {
-      compiled = compile(document);
+      const made = compile(document);
+      counts[made === null ? "notCompiled" : "compiled"]++;
+      if (made === null) return void refused.add(document);
+      compiled = made;
       if (compiledOf.size >= kept) compiledOf.delete(compiledOf.keys().next().value!);
     }
     compiledOf.set(document, compiled);
-    if (compiled === null || !compiled.variables.every((name) => Object.hasOwn(variables, name))) return undefined;
-    return compiled.query;
+    return compiled.variables.every((name) => Object.hasOwn(variables, name)) ? compiled.query : undefined;
   };
   return Object.assign(compiler, { stats: () => ({ ...counts, kept: compiledOf.size }) });
 }
