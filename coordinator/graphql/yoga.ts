@@ -19,8 +19,8 @@ import {
 } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
+import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
-import { keptForRecentKeys } from "../recentlyUsed.ts";
 import { createBatchLoader } from "./batchLoader.ts";
 import { createQueryCompiler } from "./compiledQueries.ts";
 import type { CompiledQuery } from "graphql-jit";
@@ -196,11 +196,13 @@ export function createGraphQL(
     }
     return refused;
   };
+  const yogaDocuments = yogaParseCache<DocumentNode>();
   const yoga = createYoga<{ reads?: ReadSet }>({
     schema: schema as never,
     graphqlEndpoint: "/graphql",
     graphiql: process.env.NODE_ENV !== "production" && { title: "ProofMarket GraphiQL", defaultQuery: EXAMPLE_QUERY },
     renderGraphiQL,
+    parserAndValidationCache: { documentCache: yogaDocuments, errorCache: yogaParseCache() },
     // The response cache (httpHandler.ts) passes the ReadSet it will keep the answer with.
     context: ({ reads }): Context => contextFor(reads ?? new ReadSet()),
 
@@ -236,7 +238,9 @@ export function createGraphQL(
     ],
   });
   const direct = directExecutor(schema as unknown as GraphQLSchema, refusedByLimits, contextFor);
-  return Object.assign(yoga, direct);
+  return Object.assign(yoga, direct, {
+    yogaKeptDocuments: () => ({ count: yogaDocuments.size, textLength: yogaDocuments.calculatedSize }),
+  });
 }
 
 /** A compiled document's answer; a throw from its code (a bug, not a resolver's error) is an error like any other. */
@@ -252,8 +256,23 @@ async function compiledAnswer(
   }
 }
 
-/** Query texts seen, parsed and found valid (or null: not valid, or not parsed), at most this many kept. */
+/**
+ * Parsed query documents are kept by number and by the length of their texts: a syntax tree is about 100 times its
+ * text with locations (yoga keeps them for its errors) and 25 times without (the direct executor's), so a thousand
+ * texts of 100 KB, the largest body the endpoint reads, would have kept 8 GiB. These keep each cache under about
+ * 13 MiB; a client's queries are a few hundred bytes each, so hundreds of them fit.
+ */
 const KEPT_DOCUMENTS = 1000;
+export const KEPT_DOCUMENT_TEXT = 512 << 10;
+export const YOGA_KEPT_DOCUMENT_TEXT = 128 << 10;
+/** yoga's own parse cache (documents, and parse errors, which hold their text), as yoga's default but by size too. */
+const yogaParseCache = <T extends object>() =>
+  new LRUCache<string, T>({
+    max: 1024,
+    ttl: 3_600_000,
+    maxSize: YOGA_KEPT_DOCUMENT_TEXT,
+    sizeCalculation: (_, text) => Math.max(1, text.length),
+  });
 
 /**
  * Answers a JSON POST body that holds a valid query with graphql-js directly, on its document parsed and validated
@@ -268,14 +287,26 @@ function directExecutor(
   refusedByLimits: (document: DocumentNode) => readonly GraphQLError[],
   contextFor: (reads: ReadSet) => Context,
 ) {
-  const documentOf = keptForRecentKeys(KEPT_DOCUMENTS, (text: string): DocumentNode | null => {
-    try {
-      const parsed = parse(text);
-      return refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 ? parsed : null;
-    } catch {
-      return null;
-    }
+  // Query texts seen, parsed and found valid, or false (not valid, or not parsed). Without locations: an error is
+  // yoga's to answer, and it parses the text again.
+  const documents = new LRUCache<string, DocumentNode | false>({
+    max: KEPT_DOCUMENTS,
+    maxSize: KEPT_DOCUMENT_TEXT,
+    sizeCalculation: (_, text) => Math.max(1, text.length),
   });
+  const documentOf = (text: string): DocumentNode | null => {
+    let document = documents.get(text);
+    if (document === undefined) {
+      try {
+        const parsed = parse(text, { noLocation: true });
+        document = refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 && parsed;
+      } catch {
+        document = false;
+      }
+      documents.set(text, document);
+    }
+    return document || null;
+  };
   const compiledQueryOf = createQueryCompiler(schema);
   const executeQuery = async (body: string, reads: ReadSet): Promise<string | null> => {
     let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
@@ -305,5 +336,9 @@ function directExecutor(
     reads.answered = true;
     return JSON.stringify(result);
   };
-  return { executeQuery, compiledQueries: compiledQueryOf.stats };
+  return {
+    executeQuery,
+    compiledQueries: compiledQueryOf.stats,
+    keptDocuments: () => ({ count: documents.size, textLength: documents.calculatedSize }),
+  };
 }

@@ -13,7 +13,13 @@ import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scra
 import { EXAMPLE_QUERY } from "../../coordinator/graphql/exampleQuery.ts";
 import { JobChangeFeed } from "../../coordinator/graphql/jobChangeFeed.ts";
 import { buildSchema, getNamedType, type GraphQLObjectType, isObjectType } from "graphql";
-import { coordinatorTypeDefs, createGraphQL } from "../../coordinator/graphql/yoga.ts";
+import { ReadSet } from "../../coordinator/graphql/reads.ts";
+import {
+  coordinatorTypeDefs,
+  createGraphQL,
+  KEPT_DOCUMENT_TEXT,
+  YOGA_KEPT_DOCUMENT_TEXT,
+} from "../../coordinator/graphql/yoga.ts";
 import { jobEventFields, jobEventId } from "../../coordinator/indexer/rows.ts";
 import { testCircuit, testJob } from "../../dev/coordinatorRows.ts";
 
@@ -226,6 +232,27 @@ describe("coordinator GraphQL", function () {
     expect(variable.errors![0].message).to.match(/^query cost 1201 exceeds/);
     const unknown = await query(`{ jobsPage { nodes { secret } } }`);
     expect(unknown.errors![0].message).to.match(/Cannot query field "secret" on type "Job"/);
+  });
+
+  it("keeps parsed queries within a size: a flood of large distinct texts is answered and then forgotten", async function () {
+    const api = createGraphQL(database.db);
+    // 40 distinct texts of 60 KB each (a syntax tree is 25 to 100 times its text): 2.4 MB of text in all.
+    const large = (i: number) => `{ jobs(first: 1) { id } } # ${"x".repeat(60_000)} ${i}`;
+    for (let i = 0; i < 40; i++) {
+      const body = JSON.stringify({ query: large(i) });
+      expect(JSON.parse((await api.executeQuery(body, new ReadSet()))!).data.jobs).to.have.length(1);
+      expect((await query(large(i), {}, api)).data.jobs).to.have.length(1);
+    }
+    const direct = api.keptDocuments();
+    expect(direct.textLength).to.be.at.most(KEPT_DOCUMENT_TEXT);
+    expect(direct.count).to.be.within(1, Math.floor(KEPT_DOCUMENT_TEXT / 60_000));
+    const yogaKept = api.yogaKeptDocuments();
+    expect(yogaKept.textLength).to.be.at.most(YOGA_KEPT_DOCUMENT_TEXT);
+    expect(yogaKept.count).to.be.within(1, Math.floor(YOGA_KEPT_DOCUMENT_TEXT / 60_000));
+    // Small texts are kept as before: a thousand of them fit.
+    for (let i = 0; i < 50; i++)
+      await api.executeQuery(JSON.stringify({ query: `{ a${i}: jobs(first: 1) { id } }` }), new ReadSet());
+    expect(api.keptDocuments().count).to.be.at.least(50);
   });
 
   it("prices an aggregate by its work and counts every alias: a flood of one field is refused with what to change, never 'Validation aborted.'", async function () {
