@@ -9,7 +9,6 @@
 import { readFileSync } from "node:fs";
 import {
   type DocumentNode,
-  execute,
   type ExecutionResult,
   getOperationAST,
   GraphQLError,
@@ -22,8 +21,7 @@ import { createSchema, createYoga, type Plugin } from "graphql-yoga";
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
-import { createQueryCompiler } from "./compiledQueries.ts";
-import type { CompiledQuery } from "graphql-jit";
+import { directExecutor } from "./directExecutor.ts";
 import { deriveQueryApi } from "./graphNodeApi.ts";
 import { MAX_FIRST } from "./theGraphFilter.ts";
 import { detectDialect, entityModel } from "./theGraphLists.ts";
@@ -243,29 +241,13 @@ export function createGraphQL(
   });
 }
 
-/** A compiled document's answer; a throw from its code (a bug, not a resolver's error) is an error like any other. */
-async function compiledAnswer(
-  compiled: CompiledQuery,
-  context: Context,
-  variables: Record<string, unknown>,
-): Promise<ExecutionResult> {
-  try {
-    return await compiled.query(undefined, context, variables);
-  } catch (e) {
-    return { errors: [e instanceof GraphQLError ? e : new GraphQLError(String(e))] };
-  }
-}
-
 /**
- * Parsed query documents are kept by number and by the length of their texts: a syntax tree is about 100 times its
- * text with locations (yoga keeps them for its errors) and 25 times without (the direct executor's), so a thousand
- * texts of 100 KB, the largest body the endpoint reads, would have kept 8 GiB. These keep each cache under about
- * 13 MiB; a client's queries are a few hundred bytes each, so hundreds of them fit.
+ * yoga's own parse cache (documents, and parse errors, which hold their text) as yoga's default, but kept by the length
+ * of their texts as well as their number: yoga keeps any text that parses, with locations, and a syntax tree is 100
+ * to 250 times its text, so a thousand texts of 100 KB, the largest body the endpoint reads, would have kept 8 GiB
+ * or more. This keeps it under about 16 MiB; a client's queries are a few hundred characters each, so hundreds fit.
  */
-const KEPT_DOCUMENTS = 1000;
-export const KEPT_DOCUMENT_TEXT = 512 << 10;
-export const YOGA_KEPT_DOCUMENT_TEXT = 128 << 10;
-/** yoga's own parse cache (documents, and parse errors, which hold their text), as yoga's default but by size too. */
+export const YOGA_KEPT_DOCUMENT_TEXT = 64 << 10;
 const yogaParseCache = <T extends object>() =>
   new LRUCache<string, T>({
     max: 1024,
@@ -273,72 +255,3 @@ const yogaParseCache = <T extends object>() =>
     maxSize: YOGA_KEPT_DOCUMENT_TEXT,
     sizeCalculation: (_, text) => Math.max(1, text.length),
   });
-
-/**
- * Answers a JSON POST body that holds a valid query with graphql-js directly, on its document parsed and validated
- * once: what yoga's fetch adaptation, envelop and per-request checks cost is about a third of a miss (issue #16,
- * the all-distinct bench); a document asked for again is executed compiled (compiledQueries.ts). Returns the
- * answer's JSON text only when the query was answered without an error; anything else (a body that is not one
- * query, a query not valid, a mutation or subscription, an error on the way) gives null, and the caller asks yoga,
- * which answers it as it always has (error masking, status codes, headers).
- */
-function directExecutor(
-  schema: GraphQLSchema,
-  refusedByLimits: (document: DocumentNode) => readonly GraphQLError[],
-  contextFor: (reads: ReadSet) => Context,
-) {
-  // Query texts seen, parsed and found valid, or false (not valid, or not parsed). Without locations: an error is
-  // yoga's to answer, and it parses the text again.
-  const documents = new LRUCache<string, DocumentNode | false>({
-    max: KEPT_DOCUMENTS,
-    maxSize: KEPT_DOCUMENT_TEXT,
-    sizeCalculation: (_, text) => Math.max(1, text.length),
-  });
-  const documentOf = (text: string): DocumentNode | null => {
-    let document = documents.get(text);
-    if (document === undefined) {
-      try {
-        const parsed = parse(text, { noLocation: true });
-        document = refusedByLimits(parsed).length === 0 && validate(schema, parsed).length === 0 && parsed;
-      } catch {
-        document = false;
-      }
-      documents.set(text, document);
-    }
-    return document || null;
-  };
-  const compiledQueryOf = createQueryCompiler(schema);
-  const executeQuery = async (body: string, reads: ReadSet): Promise<string | null> => {
-    let request: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
-    try {
-      request = JSON.parse(body);
-    } catch {
-      return null;
-    }
-    if (request === null || typeof request !== "object" || typeof request.query !== "string") return null;
-    if (request.extensions !== undefined) return null;
-    const operationName = typeof request.operationName === "string" ? request.operationName : undefined;
-    const variables = request.variables ?? undefined;
-    if (variables !== undefined && (variables === null || typeof variables !== "object")) return null;
-    const document = documentOf(request.query);
-    if (document === null || getOperationAST(document, operationName)?.operation !== "query") return null;
-    const compiled = compiledQueryOf(document, (variables ?? {}) as Record<string, unknown>);
-    const result = compiled
-      ? await compiledAnswer(compiled, contextFor(reads), (variables ?? {}) as Record<string, unknown>)
-      : await execute({
-          schema,
-          document,
-          operationName,
-          variableValues: variables as Record<string, unknown> | undefined,
-          contextValue: contextFor(reads),
-        });
-    if (result.errors !== undefined) return null;
-    reads.answered = true;
-    return JSON.stringify(result);
-  };
-  return {
-    executeQuery,
-    compiledQueries: compiledQueryOf.stats,
-    keptDocuments: () => ({ count: documents.size, textLength: documents.calculatedSize }),
-  };
-}
