@@ -60,7 +60,8 @@ export const MAX_COMPILED_FIELDS = 100;
 export const MAX_COMPILED_NODES = 400;
 /**
  * How many documents are kept compiled (the most recently asked), with their code; a client's own queries are a few
- * dozen texts. Past this many, the least recently asked is compiled again when it is next asked.
+ * dozen texts. Past this many, the least recently asked is compiled again when it is next asked. A hundred documents
+ * of ten lists under long aliases (2.7 KB each) took 22 MiB of heap with their parsed texts.
  */
 export const KEPT_COMPILED = 100;
 
