@@ -19,14 +19,15 @@
  * - variables that are scalars or enums (or lists of them): graphql-jit compiles the coercion of an input-object
  *   variable by unrolling its type, and the filters nest without end (`and` and `or` take lists of the same filter):
  *   `query($w: Job_filter)` took 4 GiB and then the process down;
- * - every variable the operation declares given in the request: graphql-jit puts null where a variable left out
- *   sits in an input object (`where: { status: $s }` without `s` filters on a null status; graphql-js leaves the
- *   field out), and clients leave out variables they have no value for;
+ * - every variable the operation declares given in the request, none with a default: graphql-jit puts null where a
+ *   variable left out sits in an input object (`where: { status: $s }` without `s` filters on a null status;
+ *   graphql-js leaves the field out), and clients leave out variables they have no value for; and it lets a null
+ *   through where a variable with a default stands for a value that may not be null, which graphql-js refuses;
  * - no directives: graphql-jit's own documentation says its default @skip/@include is not right in fragment spreads;
  * - small: one operation, at most MAX_COMPILED_TEXT characters, MAX_COMPILED_FIELDS fields (each fragment spread
- *   counted as its fields) and MAX_COMPILED_NODES syntax nodes. Compiling runs on the event loop (a document a
- *   hundred lists wide took 139 ms), and the code it makes repeats the document's names (a 90 KB document of long
- *   aliases kept 1.8 MiB);
+ *   counted as its fields), MAX_COMPILED_NODES syntax nodes and fields MAX_COMPILED_DEPTH deep. Compiling runs on the
+ *   event loop (a document a hundred lists wide took 139 ms), and the code it makes repeats the document's names and
+ *   grows with its nesting (a 90 KB document of long aliases kept 1.8 MiB, one of 96 fields eight deep 1 MiB);
  * - from its second asking: compiling takes a few milliseconds, ten executions' worth, and a query asked once (the
  *   ones an explorer types) is executed by graphql-js.
  */
@@ -47,48 +48,72 @@ import {
   visitWithTypeInfo,
 } from "graphql";
 import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
+import { LRUCache } from "lru-cache";
 
 /** How often a document is asked for before it is compiled (the first askings are executed by graphql-js). */
 export const COMPILE_FROM_ASKING = 2;
 /**
- * What a compiled document may hold: compiling either many fields or many nodes took about 4 ms here (fourteen
- * filtered lists, 419 nodes). The README's and the clients' queries hold 32 fields, 81 nodes and 1,100 characters at
- * most.
+ * What a compiled document may hold: compiling runs on the event loop, and took 4 ms for fourteen filtered lists (419
+ * nodes), 20 ms for 46 lists of strings four deep, 32 ms for 96. The README's and the clients' queries hold 32
+ * fields, 81 nodes and 1,100 characters at most.
  */
 export const MAX_COMPILED_TEXT = 4096;
-export const MAX_COMPILED_FIELDS = 100;
+export const MAX_COMPILED_FIELDS = 50;
 export const MAX_COMPILED_NODES = 400;
 /**
- * How many documents are kept compiled (the most recently asked), with their code; a client's own queries are a few
- * dozen texts. Past this many, the least recently asked is compiled again when it is next asked. A hundred documents
- * of ten lists under long aliases (2.7 KB each) took 22 MiB of heap with their parsed texts.
+ * Fields nested at most this deep (`jobs { circuit { name } }` is 3): the code graphql-jit makes grows with the
+ * nesting, 255 KB of source for 96 fields eight deep against 16 KB for as many two deep. The README's and the
+ * clients' queries nest 3 deep at most.
+ */
+export const MAX_COMPILED_DEPTH = 4;
+/**
+ * How many documents are kept compiled (the most recently asked), with their code: at most KEPT_COMPILED, of a total
+ * weight (Shape) of at most KEPT_COMPILED_WEIGHT. Code took 2.5 to 3.7 KiB of heap per unit of weight (46 lists of
+ * strings four deep; six lists of seven fields), so this is about 15 MiB at most. A client's own queries are a few
+ * dozen texts weighing 10 to 60 each (the bench's weigh 13 to 26); past the bounds, the least recently asked is
+ * compiled again when it is next asked.
  */
 export const KEPT_COMPILED = 100;
+export const KEPT_COMPILED_WEIGHT = 4000;
 
 const PLAIN_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
-/** The fields a compiled document would hold: its operation's, with every fragment spread counted where it is. */
-function fieldsCompiled(document: DocumentNode, operation: OperationDefinitionNode): number {
+/** What a compiled document's code grows with: its fields (each fragment spread counted where it is spread), how
+ *  deep they nest, and their weight, each field counted as deep as it stands (`jobs { id }` weighs 1 + 2). */
+interface Shape {
+  fields: number;
+  deepest: number;
+  weight: number;
+}
+const TOO_LARGE: Shape = { fields: Infinity, deepest: Infinity, weight: Infinity };
+
+function shapeOf(document: DocumentNode, operation: OperationDefinitionNode): Shape {
   const fragments = new Map<string, SelectionSetNode>();
   for (const d of document.definitions)
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
-  const counted = new Map<string, number>();
-  const count = (set: SelectionSetNode | undefined): number => {
-    let n = 0;
+  const spread = new Map<string, Shape>();
+  const measure = (set: SelectionSetNode | undefined, depth: number): Shape => {
+    const shape = { fields: 0, deepest: depth - 1, weight: 0 };
     for (const s of set?.selections ?? []) {
-      if (s.kind === Kind.FIELD) n += 1 + count(s.selectionSet);
-      else if (s.kind === Kind.INLINE_FRAGMENT) n += count(s.selectionSet);
+      let part: Shape;
+      if (s.kind === Kind.FIELD) {
+        const below = measure(s.selectionSet, depth + 1);
+        part = { fields: 1 + below.fields, deepest: Math.max(depth, below.deepest), weight: depth + below.weight };
+      } else if (s.kind === Kind.INLINE_FRAGMENT) part = measure(s.selectionSet, depth);
       else {
-        const name = s.name.value;
-        // A fragment that spreads itself (refused by validation) counts as too many.
-        if (!counted.has(name)) counted.set(name, Infinity).set(name, count(fragments.get(name)));
-        n += counted.get(name)!;
+        const key = `${s.name.value}@${depth}`;
+        // A fragment that spreads itself (refused by validation) counts as too large.
+        if (!spread.has(key)) spread.set(key, TOO_LARGE).set(key, measure(fragments.get(s.name.value), depth));
+        part = spread.get(key)!;
       }
-      if (n > MAX_COMPILED_FIELDS) return n;
+      shape.fields += part.fields;
+      shape.deepest = Math.max(shape.deepest, part.deepest);
+      shape.weight += part.weight;
+      if (shape.fields > MAX_COMPILED_FIELDS) return TOO_LARGE;
     }
-    return n;
+    return shape;
   };
-  return count(operation.selectionSet);
+  return measure(operation.selectionSet, 1);
 }
 
 /**
@@ -96,9 +121,19 @@ function fieldsCompiled(document: DocumentNode, operation: OperationDefinitionNo
  * compiled.
  */
 export function notCompiled(schema: GraphQLSchema, document: DocumentNode, text: string): string | null {
-  if (text.length > MAX_COMPILED_TEXT) return `it is longer than ${MAX_COMPILED_TEXT} characters`;
+  return examine(schema, document, text).reason;
+}
+
+/** notCompiled's reason, and the weight (Shape) of a document that may be compiled. */
+function examine(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  text: string,
+): { reason: string | null; weight: number } {
+  const refuse = (reason: string) => ({ reason, weight: Infinity });
+  if (text.length > MAX_COMPILED_TEXT) return refuse(`it is longer than ${MAX_COMPILED_TEXT} characters`);
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  if (operations.length !== 1) return "it holds more than one operation";
+  if (operations.length !== 1) return refuse("it holds more than one operation");
   const types = new TypeInfo(schema);
   let nodes = 0;
   let reason: string | null = null;
@@ -123,6 +158,9 @@ export function notCompiled(schema: GraphQLSchema, document: DocumentNode, text:
         else if (node.kind === Kind.VARIABLE_DEFINITION) {
           const name = node.variable.name.value;
           reason = notPlain(name, "variable");
+          // With a default, a nullable variable may stand where null may not (`id_in: [$a]`, `$a: ID = 1`):
+          // graphql-js refuses it given null, graphql-jit checks only a variable that is an argument itself.
+          if (reason === null && node.defaultValue !== undefined) reason = `variable $${name} has a default value`;
           let type = node.type;
           while (type.kind !== Kind.NAMED_TYPE) type = type.type;
           if (reason === null && isInputObjectType(schema.getType(type.name.value)))
@@ -132,9 +170,11 @@ export function notCompiled(schema: GraphQLSchema, document: DocumentNode, text:
       },
     }),
   );
-  if (reason === null && fieldsCompiled(document, operations[0]) > MAX_COMPILED_FIELDS)
-    reason = `it selects more than ${MAX_COMPILED_FIELDS} fields`;
-  return reason;
+  if (reason !== null) return refuse(reason);
+  const shape = shapeOf(document, operations[0]);
+  if (shape.fields > MAX_COMPILED_FIELDS) return refuse(`it selects more than ${MAX_COMPILED_FIELDS} fields`);
+  if (shape.deepest > MAX_COMPILED_DEPTH) return refuse(`it nests fields more than ${MAX_COMPILED_DEPTH} deep`);
+  return { reason: null, weight: shape.weight };
 }
 
 export interface QueryCompiler {
@@ -151,40 +191,44 @@ export interface QueryCompiler {
 interface Compiled {
   query: CompiledQuery;
   variables: string[];
+  weight: number;
 }
 
 export function createQueryCompiler(
   schema: GraphQLSchema,
-  { compileFrom = COMPILE_FROM_ASKING, kept = KEPT_COMPILED } = {},
+  { compileFrom = COMPILE_FROM_ASKING, kept = KEPT_COMPILED, keptWeight = KEPT_COMPILED_WEIGHT } = {},
 ): QueryCompiler {
   // What is known of a document for as long as its caller keeps it (never longer: a document may be megabytes):
   // how often it was asked (up to compileFrom), and whether it was found not compilable.
   const asked = new WeakMap<DocumentNode, number>();
   const refused = new WeakSet<DocumentNode>();
-  // The documents compiled, small ones, kept here with their code. A Map keeps insertion order, so the most recently
-  // asked document is moved last and the first is the one to drop.
-  const compiledOf = new Map<DocumentNode, Compiled>();
+  // The documents compiled, small ones, kept here with their code, the most recently asked within a number and a
+  // total weight.
+  const compiledOf = new LRUCache<DocumentNode, Compiled>({
+    max: kept,
+    maxSize: keptWeight,
+    sizeCalculation: (compiled) => compiled.weight,
+  });
   const counts = { compiled: 0, notCompiled: 0 };
   const compile = (document: DocumentNode, text: string): Compiled | null => {
-    const made = notCompiled(schema, document, text) === null ? compileQuery(schema, document) : null;
+    const { reason, weight } = examine(schema, document, text);
+    const made = reason === null ? compileQuery(schema, document) : null;
     if (made === null || !isCompiledQuery(made)) return null;
     const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
-    return { query: made, variables: (operation.variableDefinitions ?? []).map((v) => v.variable.name.value) };
+    const variables = (operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
+    return { query: made, variables, weight };
   };
   const compiler = (document: DocumentNode, text: string, variables: Record<string, unknown>) => {
     const times = Math.min(compileFrom, (asked.get(document) ?? 0) + 1);
     asked.set(document, times);
     if (times < compileFrom || refused.has(document)) return undefined;
     let compiled = compiledOf.get(document);
-    if (compiled !== undefined) compiledOf.delete(document);
-    else {
+    if (compiled === undefined) {
       const made = compile(document, text);
       counts[made === null ? "notCompiled" : "compiled"]++;
       if (made === null) return void refused.add(document);
-      compiled = made;
-      if (compiledOf.size >= kept) compiledOf.delete(compiledOf.keys().next().value!);
+      compiledOf.set(document, (compiled = made));
     }
-    compiledOf.set(document, compiled);
     return compiled.variables.every((name) => Object.hasOwn(variables, name)) ? compiled.query : undefined;
   };
   return Object.assign(compiler, { stats: () => ({ ...counts, kept: compiledOf.size }) });

@@ -11,6 +11,7 @@ import { PROVIDERS } from "../../coordinator/db/schema.ts";
 import { scratchDatabase, type ScratchDatabase } from "../../coordinator/db/scratch.ts";
 import {
   createQueryCompiler,
+  MAX_COMPILED_DEPTH,
   MAX_COMPILED_FIELDS,
   MAX_COMPILED_NODES,
   MAX_COMPILED_TEXT,
@@ -178,8 +179,13 @@ for (const provider of PROVIDERS) {
         variables: JSON.parse(`{"__proto__":1}`),
       };
       for (let asked = 0; asked < 3; asked++) expect((await ask(api, proto)).text).to.equal(null);
+      // graphql-js refuses a null for `$a` inside `id_in: [ID!]`; graphql-jit would have let it through.
+      const query = `query($a: ID = 1) { jobs(where: { id_in: [$a, 3] }) { id } }`;
+      await answersAsGraphqlJs(api, { query, variables: { a: 1 } });
+      expect((await ask(api, { query, variables: { a: null } })).text).to.equal(null);
+      expect(JSON.parse(await graphqlJs({ query, variables: { a: null } })).errors).to.have.length(1);
       expect(JSON.parse(await graphqlJs(proto)).data.jobs).to.have.length(12);
-      expect(api.compiledQueries()).to.include({ compiled: 0, notCompiled: 8 });
+      expect(api.compiledQueries()).to.include({ compiled: 0, notCompiled: 9 });
       expect(JSON.parse((await ask(api, cases[0])).text!).data.jobs).to.deep.equal([
         { id: "11" },
         { id: "2" },
@@ -238,7 +244,7 @@ describe("which documents are compiled", function () {
     expect(reason(`{ jobs { id @skip(if: true) } }`)).to.equal("it has the directive @skip");
     const stringLiteral = "it has a string literal (strings may come as variables)";
     expect(reason(`{ job(id: "1") { id } }`)).to.equal(stringLiteral);
-    expect(reason(`query($id: ID = "1") { job(id: $id) { id } }`)).to.equal(stringLiteral);
+    expect(reason(`{ jobs(where: { id_in: ["1"] }) { id } }`)).to.equal(stringLiteral);
     expect(reason(`query A { jobs { id } } query B { jobs { id } }`)).to.equal("it holds more than one operation");
     // Names: letters and digits only (graphql-jit joins a path's names with "_", and keeps objects keyed by them).
     expect(reason(`{ jobs { __typename id } }`)).to.equal(null);
@@ -263,10 +269,20 @@ describe("which documents are compiled", function () {
     expect(reason(`{ jobs { ${fields(MAX_COMPILED_FIELDS)} } }`)).to.equal(
       `it selects more than ${MAX_COMPILED_FIELDS} fields`,
     );
-    // A fragment counts where it is spread: 1 + 11 × 9 fields, then 1 + 11 × 10.
-    const spreads = Array.from({ length: 11 }, () => "...F").join(" ");
-    expect(reason(`{ jobs { ${spreads} } } fragment F on Job { ${fields(9)} }`)).to.equal(null);
-    expect(reason(`{ jobs { ${spreads} } } fragment F on Job { ${fields(10)} }`)).to.match(/more than/);
+    // A fragment counts where it is spread: 1 + 7 × 7 fields, then 1 + 7 × 8.
+    const spreads = Array.from({ length: 7 }, () => "...F").join(" ");
+    expect(reason(`{ jobs { ${spreads} } } fragment F on Job { ${fields(7)} }`)).to.equal(null);
+    expect(reason(`{ jobs { ${spreads} } } fragment F on Job { ${fields(8)} }`)).to.match(/more than/);
+    // The code grows with the nesting.
+    expect(reason(`{ jobs { events { job { circuit { name } } } } }`)).to.equal(
+      `it nests fields more than ${MAX_COMPILED_DEPTH} deep`,
+    );
+    expect(reason(`{ jobs { ...E } } fragment E on Job { events { job { circuit { name } } } }`)).to.match(/deep/);
+    expect(reason(`{ jobs { events { job { id } } } }`)).to.equal(null);
+    // A nullable variable with a default may stand where null may not: graphql-jit lets the null through.
+    expect(reason(`query($a: ID = 1) { jobs(where: { id_in: [$a] }) { id } }`)).to.equal(
+      "variable $a has a default value",
+    );
     // Each variable, declared and used, is seven nodes.
     const ids = (n: number) =>
       `query(${Array.from({ length: n }, (_, i) => `$v${i}: ID`).join(" ")}) { jobs(where: { id_in: [${Array.from({ length: n }, (_, i) => `$v${i}`).join(", ")}] }) { id } }`;
@@ -287,6 +303,18 @@ describe("which documents are compiled", function () {
     expect(compiledOf(a, textOf(a), {}), "a was kept").to.equal(first);
     compiledOf(b, textOf(b), {});
     expect(compiledOf.stats()).to.deep.equal({ compiled: 4, notCompiled: 0, kept: 2 });
+  });
+
+  it("keeps compiled documents within a total weight, each field weighing as deep as it stands", function () {
+    const compiledOf = createQueryCompiler(SCHEMA, { compileFrom: 1, keptWeight: 7 });
+    const [a, b, c] = ["a", "b", "c"].map((alias) => parse(`{ ${alias}: jobs { id } }`)); // 1 + 2 each
+    for (const document of [a, b]) compiledOf(document, textOf(document), {});
+    expect(compiledOf.stats()).to.deep.equal({ compiled: 2, notCompiled: 0, kept: 2 });
+    compiledOf(c, textOf(c), {});
+    expect(compiledOf.stats()).to.deep.equal({ compiled: 3, notCompiled: 0, kept: 2 });
+    const deep = parse(`{ jobs { events { id } } }`); // 1 + 2 + 3
+    compiledOf(deep, textOf(deep), {});
+    expect(compiledOf.stats()).to.deep.equal({ compiled: 4, notCompiled: 0, kept: 1 });
   });
 
   it("compiles nothing before a document's second asking", function () {
