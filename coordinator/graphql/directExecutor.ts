@@ -28,6 +28,9 @@ import type { ReadSet } from "./reads.ts";
 export const KEPT_DOCUMENTS = 1000;
 export const KEPT_DOCUMENT_TEXT = 256 << 10;
 
+/** What a request body may hold to be answered here; anything else goes to yoga. */
+const REQUEST_KEYS = new Set(["query", "variables", "operationName"]);
+
 export function directExecutor<Context>(
   schema: GraphQLSchema,
   refusedByLimits: (document: DocumentNode) => readonly GraphQLError[],
@@ -61,10 +64,13 @@ export function directExecutor<Context>(
       return null;
     }
     if (request === null || typeof request !== "object" || typeof request.query !== "string") return null;
-    if (request.extensions !== undefined) return null;
-    const operationName = typeof request.operationName === "string" ? request.operationName : undefined;
+    // What yoga refuses (a parameter it does not know, an operationName or variables of the wrong type) or reads
+    // itself (extensions) is yoga's to answer.
+    if (Object.keys(request).some((key) => !REQUEST_KEYS.has(key))) return null;
+    if (request.operationName != null && typeof request.operationName !== "string") return null;
+    const operationName = request.operationName ?? undefined;
     const variables = request.variables ?? undefined;
-    if (variables !== undefined && (variables === null || typeof variables !== "object")) return null;
+    if (variables !== undefined && (typeof variables !== "object" || Array.isArray(variables))) return null;
     const document = documentOf(request.query);
     if (document === null || getOperationAST(document, operationName)?.operation !== "query") return null;
     const given = (variables ?? {}) as Record<string, unknown>;

@@ -372,6 +372,10 @@ for (const provider of PROVIDERS) {
           { query: q, variables: { s: "Open", n: 5000 } },
           { query: `{ jobs { secret } }` },
           { query: `{ job(id: "1") { id } }`, operationName: "Missing" },
+          // What yoga refuses with 400 is refused, not answered directly.
+          { query: q, variables: { s: "Open", n: 1 }, operationName: 5 },
+          { query: q, variables: [] },
+          { query: q, variables: { s: "Open", n: 1 }, unknown: 1 },
         ]) {
           const [got, want] = [await ask(wrong, "handler"), await ask(wrong, "yoga")];
           expect(got, JSON.stringify(wrong)).to.deep.equal(want);
