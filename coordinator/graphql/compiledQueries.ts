@@ -30,6 +30,11 @@
  *   grows with its nesting (a 90 KB document of long aliases kept 1.8 MiB, one of 96 fields eight deep 1 MiB);
  * - from its second asking: compiling takes a few milliseconds, ten executions' worth, and a query asked once (the
  *   ones an explorer types) is executed by graphql-js.
+ *
+ * What compiling leaves behind: graphql-jit makes its code with `new Function`, and V8 keeps the source and bytecode
+ * of each in its compilation cache until memory runs short, whether or not the code is still used (600 compilations
+ * of a large document kept 80 MiB; none with `--no-compilation-cache`). Under the coordinator's heap limit
+ * (COORDINATOR_NODE_FLAGS) V8 empties that cache when the heap fills: 3,000 such compilations levelled off at 44 MiB.
  */
 import {
   BREAK,
@@ -68,8 +73,8 @@ export const MAX_COMPILED_NODES = 400;
 export const MAX_COMPILED_DEPTH = 4;
 /**
  * How many documents are kept compiled (the most recently asked), with their code: at most KEPT_COMPILED, of a total
- * weight (Shape) of at most KEPT_COMPILED_WEIGHT. Code took 2.5 to 3.7 KiB of heap per unit of weight (46 lists of
- * strings four deep; six lists of seven fields), so this is about 15 MiB at most. A client's own queries are a few
+ * weight (Shape) of at most KEPT_COMPILED_WEIGHT. Code took 2 to 4 KiB of heap per unit of weight (46 lists of
+ * strings four deep; six lists of seven fields), so this is about 16 MiB at most. A client's own queries are a few
  * dozen texts weighing 10 to 60 each (the bench's weigh 13 to 26); past the bounds, the least recently asked is
  * compiled again when it is next asked.
  */
