@@ -1,21 +1,15 @@
 /**
- * A function's results for the `capacity` keys most recently asked, computed once each: prepared SQLite statements
- * (db/sqlReader.ts), whose texts the coordinator writes itself. A Map keeps insertion order, so the most recently
- * used key is moved last and the first is the one to drop. (What a client's text decides, a parsed GraphQL document,
- * is kept by its size as well: graphql/yoga.ts.)
+ * Values kept for the most recently used texts, by number and by the texts' total length: what a client's text
+ * decides (a parsed GraphQL document, graphql/directExecutor.ts and yoga's parse cache in graphql/yoga.ts) is kept by
+ * its size as well, since a syntax tree is 25 to 250 times its text.
  */
-export function keptForRecentKeys<K, V>(capacity: number, compute: (key: K) => V): (key: K) => V {
-  const kept = new Map<K, V>();
-  return (key) => {
-    let value: V;
-    if (kept.has(key)) {
-      value = kept.get(key)!;
-      kept.delete(key);
-    } else {
-      value = compute(key);
-      if (kept.size >= capacity) kept.delete(kept.keys().next().value!);
-    }
-    kept.set(key, value);
-    return value;
-  };
+import { LRUCache } from "lru-cache";
+
+export function keptByTextLength<V extends NonNullable<unknown>>(max: number, maxTextLength: number, ttl?: number) {
+  return new LRUCache<string, V>({
+    max,
+    maxSize: maxTextLength,
+    sizeCalculation: (_, text) => Math.max(1, text.length),
+    ...(ttl === undefined ? {} : { ttl }),
+  });
 }

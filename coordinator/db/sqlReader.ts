@@ -19,7 +19,7 @@ import Database from "better-sqlite3";
 import type { Sql } from "@prisma/client/runtime/client";
 import type pg from "pg";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { keptForRecentKeys } from "../recentlyUsed.ts";
+import { LRUCache } from "lru-cache";
 import { sqliteFile } from "./schema.ts";
 
 export interface SqlReader {
@@ -37,7 +37,11 @@ const BUSY_WAIT_MS = 60_000;
 function statementsOf(url: string): (text: string) => Database.Statement {
   // A read waits for the indexer's commit as long as a large one may take (better-sqlite3's default is 5 s).
   const connection = new Database(sqliteFile(url), { readonly: true, fileMustExist: true, timeout: BUSY_WAIT_MS });
-  return keptForRecentKeys(KEPT_STATEMENTS, (text: string) => connection.prepare(text));
+  const statements = new LRUCache<string, Database.Statement>({
+    max: KEPT_STATEMENTS,
+    memoMethod: (text) => connection.prepare(text),
+  });
+  return (text) => statements.memo(text);
 }
 
 interface Asked {

@@ -15,7 +15,7 @@ import {
   parse,
   validate,
 } from "graphql";
-import { LRUCache } from "lru-cache";
+import { keptByTextLength } from "../recentlyUsed.ts";
 import { compiledAnswer, createQueryCompiler } from "./compiledQueries.ts";
 import type { ReadSet } from "./reads.ts";
 
@@ -37,11 +37,7 @@ export function directExecutor<Context>(
   contextFor: (reads: ReadSet) => Context,
 ) {
   // Query texts seen, parsed and found valid, or false (not valid, or not parsed).
-  const documents = new LRUCache<string, DocumentNode | false>({
-    max: KEPT_DOCUMENTS,
-    maxSize: KEPT_DOCUMENT_TEXT,
-    sizeCalculation: (_, text) => Math.max(1, text.length),
-  });
+  const documents = keptByTextLength<DocumentNode | false>(KEPT_DOCUMENTS, KEPT_DOCUMENT_TEXT);
   const documentOf = (text: string): DocumentNode | null => {
     let document = documents.get(text);
     if (document === undefined) {

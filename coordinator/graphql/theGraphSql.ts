@@ -7,13 +7,13 @@ import { join, raw, type Sql, sqltag as sql } from "@prisma/client/runtime/clien
 import type { Condition, EntityFields, FieldKind } from "./theGraphFilter.ts";
 import { foldAscii, ORDERABLE, refuseOrder } from "./theGraphFilter.ts";
 
-/** A table's columns behind an entity's fields. */
 /** A column of the table behind `alias`, quoted as both databases take it. */
 export const columnOf = (alias: string, name: string) => `${alias}."${name}"`;
 
 /** The select list of `columns` over `alias`. */
 export const selectList = (alias: string, columns: string[]) => columns.map((c) => columnOf(alias, c)).join(", ");
 
+/** A table's columns behind an entity's fields. */
 export interface TableSpec {
   entity: string;
   table: string;

@@ -18,9 +18,9 @@ import {
 } from "graphql";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
-import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
 import { createBatchLoader } from "./batchLoader.ts";
+import { keptByTextLength } from "../recentlyUsed.ts";
 import { directExecutor } from "./directExecutor.ts";
 import { deriveQueryApi } from "./graphNodeApi.ts";
 import { MAX_FIRST } from "./theGraphFilter.ts";
@@ -248,10 +248,4 @@ export function createGraphQL(
  * or more. This keeps it under about 16 MiB; a client's queries are a few hundred characters each, so hundreds fit.
  */
 export const YOGA_KEPT_DOCUMENT_TEXT = 64 << 10;
-const yogaParseCache = <T extends object>() =>
-  new LRUCache<string, T>({
-    max: 1024,
-    ttl: 3_600_000,
-    maxSize: YOGA_KEPT_DOCUMENT_TEXT,
-    sizeCalculation: (_, text) => Math.max(1, text.length),
-  });
+const yogaParseCache = <T extends object>() => keptByTextLength<T>(1024, YOGA_KEPT_DOCUMENT_TEXT, 3_600_000);
